@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from consortium import forms, history, views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "account/login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=forms.LoginForm
+        ),
+        name="login",
+    ),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(form_class=forms.ConcordPasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "account/reset/",
+        auth_views.PasswordResetView.as_view(form_class=forms.ConcordPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "account/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "account/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=forms.ConcordSetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "account/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("consortium/", include("consortium.urls")),
+    path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
+    path("admin/", admin.site.urls),
+]

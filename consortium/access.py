@@ -1,0 +1,179 @@
+"""Concord's access policy: which rows a person may see and which acts they may take.
+
+This is the one place the rules live. Pages, exports, charts, history pages, filter choices,
+the admin and any API read through `visible()` (as `Model.objects.visible_to(user)`) and ask
+the `can_*` checks before writing. Rules:
+
+* A person works in one consortium at a time (their *active* consortium). Rows of any other
+  consortium are invisible, and the django-scopes fence set by the middleware makes a query
+  that forgets the consortium raise instead of returning them.
+* Administrators and consortium leads see every row of their consortium — except confidential
+  supervision notes, which only the supervisor and the supervisee read.
+* Reference data (`Access.shared`) is readable by every member of the consortium.
+* A CVO manager sees rows owned by their own organisation (`Access.owner`), never another
+  CVO's.
+* A commissioner sees rows of the contracts they commission (`Access.commissioner`).
+* A clinical supervisor sees reference data and the people they supervise (rules added by the
+  supervision app's models, below).
+* A model may replace the generic rule with its own function in RULES.
+
+Out-of-scope objects answer 404 (`get_visible_or_404`), never 403.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+
+from consortium.models import Role, RoleAssignment
+
+ACTOR_ATTR = "_concord_actor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object
+    consortium_id: int | None
+    roles: dict = field(default_factory=dict)  # role -> frozenset of organisation ids
+    consortium_ids: tuple = ()  # every consortium the person holds a role in
+
+    def has(self, *roles):
+        return any(self.roles.get(r) for r in roles)
+
+    def orgs(self, *roles):
+        ids = set()
+        for r in roles:
+            ids |= self.roles.get(r, frozenset())
+        return ids
+
+    @property
+    def all_orgs(self):
+        return self.orgs(*Role.values)
+
+    @property
+    def oversees_consortium(self):
+        return self.has(Role.ADMIN, Role.LEAD)
+
+
+ANONYMOUS = Actor(user=None, consortium_id=None)
+
+
+def load_actor(user, consortium_id=None):
+    """Build the Actor for `user` in `consortium_id` (or their first consortium)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    rows = list(
+        RoleAssignment._base_manager.filter(user=user).values_list(
+            "consortium_id", "organisation_id", "role"
+        )
+    )
+    consortia = tuple(sorted({c for c, _, _ in rows}))
+    if not consortia:
+        return Actor(user=user, consortium_id=None)
+    active = consortium_id if consortium_id in consortia else consortia[0]
+    roles = {}
+    for c, org, role in rows:
+        if c == active:
+            roles.setdefault(role, set()).add(org)
+    return Actor(
+        user=user,
+        consortium_id=active,
+        roles={k: frozenset(v) for k, v in roles.items()},
+        consortium_ids=consortia,
+    )
+
+
+def actor(user):
+    """The Actor for `user`, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cached = getattr(user, ACTOR_ATTR, None)
+    if cached is None:
+        cached = load_actor(user)
+        setattr(user, ACTOR_ATTR, cached)
+    return cached
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+RULES = {}
+
+
+def rule(label):
+    """Register a model-specific visibility rule: fn(queryset, actor) -> queryset."""
+
+    def register(fn):
+        RULES[label] = fn
+        return fn
+
+    return register
+
+
+def generic_rule(qs, a):
+    access = qs.model.Access
+    if a.oversees_consortium or access.shared:
+        return qs
+    condition = Q(pk__in=[])
+    if access.owner:
+        # Only a CVO manager reads by ownership: a supervisor employed by a CVO must still
+        # never see its money.
+        if a.has(Role.CVO_MANAGER):
+            condition |= Q(**{f"{access.owner}__in": a.orgs(Role.CVO_MANAGER)})
+    if access.commissioner and a.has(Role.COMMISSIONER):
+        condition |= Q(**{f"{access.commissioner}__in": a.orgs(Role.COMMISSIONER)})
+    return qs.filter(condition)
+
+
+def visible(qs, user):
+    """The rows of `qs` that `user` may see."""
+    a = actor(user)
+    if a.consortium_id is None:
+        return qs.none()
+    access = qs.model.Access
+    qs = qs.filter(**{access.consortium: a.consortium_id})
+    return RULES.get(qs.model._meta.label, generic_rule)(qs, a)
+
+
+def get_visible_or_404(model_or_qs, user, **lookup):
+    """Fetch one object the user may see, or answer 404 (never 403: no title leaks)."""
+    qs = getattr(model_or_qs, "objects", model_or_qs)
+    try:
+        return visible(qs.all(), user).get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("Not found") from None
+
+
+@rule("consortium.RoleAssignment")
+def role_assignments(qs, a):
+    """People and roles: leads and administrators see everyone; others their own
+    organisations' people."""
+    if a.oversees_consortium:
+        return qs
+    return qs.filter(organisation__in=a.all_orgs)
+
+
+# Fields some readers of a visible object still must not see (in pages, history, exports).
+PRIVATE_FIELDS = {}
+
+
+def hidden_fields(user, obj):
+    """Names of fields of `obj` that `user` must not read, here or in its history."""
+    check = PRIVATE_FIELDS.get(obj._meta.label)
+    return check(actor(user), obj) if check else set()
+
+
+# --- acts ---------------------------------------------------------------------------------
+
+
+def can_manage_setup(user):
+    """Set up organisations, memberships, sites, people and roles."""
+    return actor(user).oversees_consortium
+
+
+def can_view_people(user):
+    return actor(user).consortium_id is not None
+
+
+def can_view_history(user, obj):
+    """History follows visibility: whoever may see the object may see how it changed."""
+    return visible(type(obj).objects.all(), user).filter(pk=obj.pk).exists()

@@ -1,0 +1,128 @@
+"""The Django admin, scoped by the same access policy as every page. Out-of-scope objects
+answer 404; the admin's history link leads to Concord's own scoped history page."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.http import Http404
+from django.shortcuts import redirect
+
+from consortium import access
+from consortium.models import Consortium, Event, Membership, Organisation, RoleAssignment, Site
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found")
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "Access") and hasattr(related.objects, "visible_to"):
+            kwargs["queryset"] = related.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if hasattr(related, "Access") and hasattr(related.objects, "visible_to"):
+            kwargs["queryset"] = related.objects.visible_to(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        return redirect("history", label=obj._meta.label, pk=obj.pk)
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        obj._change_reason = "Changed in the admin" if change else "Added in the admin"
+        obj.save()
+
+
+@admin.register(Consortium)
+class ConsortiumAdmin(ScopedAdmin):
+    list_display = ["name", "open_book_allocations", "lead_work_approved_by"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedAdmin):
+    list_display = ["name", "kind", "registered_number"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    list_display = ["organisation", "consortium", "role", "joined", "left"]
+    list_filter = ["role"]
+    list_select_related = ["organisation", "consortium"]
+
+
+@admin.register(Site)
+class SiteAdmin(ScopedAdmin):
+    list_display = ["name", "kind", "borough", "operated_by"]
+    list_filter = ["kind"]
+    list_select_related = ["operated_by"]
+    search_fields = ["name", "borough"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ScopedAdmin):
+    list_display = ["user", "organisation", "role"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organisation"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = _people_in_scope(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["at", "verb", "object_repr", "by", "reason"]
+    list_select_related = ["by"]
+
+    def get_queryset(self, request):
+        actor = access.actor(request.user)
+        return super().get_queryset(request).filter(consortium_id=actor.consortium_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _people_in_scope(request):
+    ids = RoleAssignment.objects.visible_to(request.user).values("user")
+    return get_user_model().objects.filter(pk__in=ids)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ScopedUserAdmin(UserAdmin):
+    """Only people who hold a role in the administrator's consortium."""
+
+    def get_queryset(self, request):
+        return _people_in_scope(request)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("Not found")
+        return obj
+
+
+admin.site.site_header = "Concord administration"
+admin.site.site_title = "Concord administration"

@@ -1,0 +1,74 @@
+"""The dashboard: each role lands on what needs it now. Apps add panels with @panel in their
+own `dashboard.py`; each panel returns a dict for templates/partials/_panel.html or None."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.urls import reverse
+
+from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
+
+
+@dataclass
+class Panel:
+    fn: object
+    roles: tuple
+    order: int
+
+
+PANELS = []
+
+
+def panel(*, roles, order=50):
+    def register(fn):
+        PANELS.append(Panel(fn=fn, roles=tuple(roles), order=order))
+        return fn
+
+    return register
+
+
+def panels_for(request):
+    actor = request.actor
+    out = []
+    for p in sorted(PANELS, key=lambda p: p.order):
+        if actor.has(*p.roles):
+            result = p.fn(request)
+            if result:
+                out.append(result)
+    return out
+
+
+@panel(roles=[Role.ADMIN, Role.LEAD], order=90)
+def setup_gaps(request):
+    user = request.user
+    orgs = (
+        Organisation.objects.visible_to(user)
+        .annotate(people=Count("role_assignments"))
+        .filter(people=0)
+        .order_by("name")
+    )
+    orgs = list(orgs[:10])
+    return {
+        "title": "Organisations with nobody assigned",
+        "items": [(o.name, reverse("consortium:organisation_detail", args=[o.pk])) for o in orgs],
+        "empty": "Every organisation in the consortium has at least one person assigned.",
+        "link": (reverse("consortium:organisation_list"), "All organisations"),
+    }
+
+
+@panel(roles=Role.values, order=95)
+def consortium_glance(request):
+    user = request.user
+    members = Membership.objects.visible_to(user).values("role").annotate(n=Count("id"))
+    labels = dict(Membership.Role.choices)
+    items = [(f"{labels[m['role']]}: {m['n']}", None) for m in members.order_by("role")]
+    items.append(
+        (f"Sites: {Site.objects.visible_to(user).count()}", reverse("consortium:site_list"))
+    )
+    items.append(
+        (
+            f"People you can see: {RoleAssignment.objects.visible_to(user).values('user').distinct().count()}",
+            reverse("consortium:people"),
+        )
+    )
+    return {"title": "The consortium at a glance", "items": items, "empty": "No members yet."}

@@ -1,0 +1,168 @@
+"""One base table, one base filter set and one generic list view for every list in Concord:
+scoped by the access policy, filterable, sortable, paginated and downloadable as XLSX."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import django_filters
+import django_tables2 as tables
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from django_filters.views import FilterView
+from django_scopes import scopes_disabled
+from django_tables2.views import SingleTableMixin
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell_value(value):
+    """A value fit for a spreadsheet cell: text that a spreadsheet would run as a formula is
+    prefixed with an apostrophe; numbers and dates stay numbers and dates."""
+    if value is None or isinstance(value, (bool, int, Decimal, datetime.date)):
+        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def xlsx_response(filename, headers, rows, title="Data"):
+    """Stream rows into a write-only workbook and answer it as a download."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=safe_cell_value(h))
+        c.font = bold
+        header_cells.append(c)
+    ws.append(header_cells)
+    for row in rows:
+        ws.append([safe_cell_value(v) for v in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
+
+
+class ConcordTable(tables.Table):
+    class Meta:
+        attrs = {"class": "govuk-table"}
+        template_name = "partials/_table.html"
+
+    def export_rows(self):
+        """Column headers and plain values of every row (not only this page)."""
+        columns = [c for c in self.columns if c.column.exclude_from_export is False]
+        headers = [str(c.header) for c in columns]
+        rows = []
+        for row in self.rows:
+            rows.append([_plain(row.get_cell_value(c.name)) for c in columns])
+        return headers, rows
+
+
+def _plain(value):
+    from django.utils.html import strip_tags
+
+    if isinstance(value, str):
+        return strip_tags(value).strip()
+    return value
+
+
+class ConcordFilterSet(django_filters.FilterSet):
+    """Base filter set. Every choice filter over a consortium-owned model lists only what the
+    requesting user may see, whether declared or generated from Meta.fields."""
+
+    @classmethod
+    def filter_for_field(cls, field, field_name, lookup_expr=None):
+        # Building a filter resolves lookups against the model: no rows are read, so the
+        # consortium fence is not needed here. Choice querysets are scoped in __init__.
+        with scopes_disabled():
+            return super().filter_for_field(field, field_name, lookup_expr)
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        for f in self.filters.values():
+            qs = getattr(f, "queryset", None)
+            model = getattr(qs, "model", None)
+            if model is not None and hasattr(model, "Access"):
+                f.queryset = scoped(model)
+        for name, field in self.form.fields.items():
+            kind = type(field.widget).__name__.lower()
+            field.widget.attrs.setdefault(
+                "class", "govuk-select" if "select" in kind else "govuk-input"
+            )
+
+
+def scoped(model):
+    """A filter's choice queryset, limited to what the requesting user may see."""
+
+    def queryset(request):
+        if request is None:
+            return model.objects.none()
+        return model.objects.visible_to(request.user)
+
+    return queryset
+
+
+class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
+    """A scoped, filtered, sortable, paginated list; `?export=xlsx` downloads all filtered
+    rows. Subclasses set model, table_class, filterset_class, title; may override
+    get_base_queryset for select_related."""
+
+    template_name = "partials/list_page.html"
+    title = ""
+    table_pagination = {"per_page": 25}
+    export_name = None
+
+    def get_base_queryset(self):
+        return self.model.objects.all()
+
+    def get_queryset(self):
+        return self.get_base_queryset().visible_to(self.request.user)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["request"] = self.request
+        return kwargs
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            filterset = self.get_filterset(self.get_filterset_class())
+            qs = (
+                filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+            )
+            table = self.table_class(qs)
+            headers, rows = table.export_rows()
+            name = self.export_name or slugify(self.title) or "export"
+            return xlsx_response(
+                f"{name}-{timezone.localdate():%Y-%m-%d}", headers, rows, self.title
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["title"] = self.title
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query["export"] = "xlsx"
+        ctx["export_query"] = query.urlencode()
+        ctx["actions"] = self.get_actions()
+        return ctx
+
+    def get_actions(self):
+        """Buttons above the list: [(label, url)]."""
+        return []

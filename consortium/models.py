@@ -1,0 +1,225 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from consortium.base import ConcordModel, scoped_manager
+
+
+class Consortium(ConcordModel):
+    class LeadWorkApprover(models.TextChoices):
+        ANOTHER_LEAD_PERSON = "another_lead_person", "Another person in the lead agency"
+        COMMISSIONER = "commissioner", "The commissioner"
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    open_book_allocations = models.BooleanField(
+        default=True,
+        help_text="Members see every member's allocation and its basis, not only their own.",
+    )
+    lead_work_approved_by = models.CharField(
+        max_length=30,
+        choices=LeadWorkApprover.choices,
+        default=LeadWorkApprover.ANOTHER_LEAD_PERSON,
+        help_text="Who approves returns and claims for work the lead agency delivers itself.",
+    )
+
+    objects = scoped_manager("pk")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "consortia"
+
+    class Access(ConcordModel.Access):
+        consortium = "pk"
+        shared = True
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("consortium:settings")
+
+
+class Organisation(ConcordModel):
+    class Kind(models.TextChoices):
+        LEAD_AGENCY = "lead_agency", "Lead agency"
+        CVO = "cvo", "Community and voluntary organisation"
+        NHS_TRUST = "nhs_trust", "NHS trust"
+        PROBATION = "probation", "Probation service"
+        POLICE = "police", "Police"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+        COMMISSIONER = "commissioner", "Commissioner"
+        INDEPENDENT_FUNDER = "independent_funder", "Independent funder"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    registered_number = models.CharField(
+        max_length=40, blank=True, help_text="Charity or company number, if it has one."
+    )
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+
+    objects = scoped_manager("memberships__consortium")
+
+    class Meta:
+        ordering = ["name"]
+
+    class Access(ConcordModel.Access):
+        consortium = "memberships__consortium"
+        shared = True
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("consortium:organisation_detail", args=[self.pk])
+
+
+class Membership(ConcordModel):
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead agency"
+        SUBCONTRACTOR = "subcontractor", "Subcontractor"
+        COMMISSIONER = "commissioner", "Commissioner"
+        FUNDER = "funder", "Funder"
+        PARTNER = "partner", "Partner"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    joined = models.DateField(null=True, blank=True)
+    left = models.DateField(null=True, blank=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "organisation"], name="one_membership_per_organisation"
+            ),
+            models.CheckConstraint(
+                condition=Q(left__isnull=True)
+                | Q(joined__isnull=True)
+                | Q(left__gte=models.F("joined")),
+                name="membership_left_after_joined",
+            ),
+        ]
+
+    class Access(ConcordModel.Access):
+        shared = True
+
+    def __str__(self):
+        return f"{self.organisation} ({self.get_role_display()})"
+
+
+class Site(ConcordModel):
+    class Kind(models.TextChoices):
+        MAGISTRATES_COURT = "magistrates_court", "Magistrates' court"
+        CROWN_COURT = "crown_court", "Crown court"
+        POLICE_CUSTODY = "police_custody", "Police custody suite"
+        PROBATION_OFFICE = "probation_office", "Probation office"
+        COMMUNITY_HUB = "community_hub", "Community hub"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    borough = models.CharField(max_length=100, blank=True)
+    address = models.TextField(blank=True)
+    operated_by = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sites",
+        help_text="The member whose practitioners work here.",
+    )
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "name"], name="unique_site_name"),
+        ]
+
+    class Access(ConcordModel.Access):
+        shared = True
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("consortium:site_detail", args=[self.pk])
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    LEAD = "lead", "Consortium lead"
+    CVO_MANAGER = "cvo_manager", "CVO manager"
+    SUPERVISOR = "supervisor", "Clinical supervisor"
+    COMMISSIONER = "commissioner", "Commissioner"
+
+
+class RoleAssignment(ConcordModel):
+    """A person holds a role within an organisation in a consortium."""
+
+    Role = Role
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "consortium", "organisation", "role"], name="unique_role_assignment"
+            ),
+        ]
+
+    class Access(ConcordModel.Access):
+        owner = "organisation"
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.username}: {self.get_role_display()}, {self.organisation}"
+
+
+class Event(models.Model):
+    """A business act in plain words ("allocation v3 approved"), with who, when and why.
+
+    Append-only: it is itself the record of history, so it keeps no history of its own.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    verb = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    object_model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_model", "object_id"])]
+
+    def __str__(self):
+        return f"{self.verb}: {self.object_repr}"

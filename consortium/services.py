@@ -1,0 +1,133 @@
+"""Writes for the consortium app. Views, commands and the admin call these; each records who
+did it (and, for changes of state, why) in history and as an Event."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from consortium import access
+from consortium.events import record_event
+from consortium.models import Membership, Organisation, RoleAssignment
+
+
+def _require_setup(by):
+    if not access.can_manage_setup(by):
+        raise PermissionDenied("Only an administrator or the consortium lead can change set-up.")
+
+
+@transaction.atomic
+def organisation_create(*, by, consortium, role, **fields):
+    """Create an organisation and make it a member of `consortium` with `role`."""
+    _require_setup(by)
+    org = Organisation(**fields)
+    org.full_clean()
+    org.save_as(by=by, reason="Organisation added")
+    membership = Membership(consortium=consortium, organisation=org, role=role)
+    membership.full_clean()
+    membership.save_as(by=by, reason="Joined the consortium")
+    record_event(consortium_id=consortium.pk, by=by, verb="Organisation added", obj=org)
+    return org
+
+
+@transaction.atomic
+def organisation_update(*, by, organisation, expected_version, reason="", role=None, **fields):
+    _require_setup(by)
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.full_clean()
+    organisation.save_as(by=by, reason=reason, expected_version=expected_version)
+    if role:
+        membership = Membership.objects.get(
+            organisation=organisation, consortium_id=access.actor(by).consortium_id
+        )
+        if membership.role != role:
+            membership.role = role
+            membership.save_as(by=by, reason=reason or "Role in the consortium changed")
+    return organisation
+
+
+@transaction.atomic
+def site_save(*, by, site, expected_version=None, reason=""):
+    _require_setup(by)
+    site.consortium_id = access.actor(by).consortium_id
+    site.full_clean()
+    created = site.pk is None
+    site.save_as(
+        by=by, reason=reason or ("Site added" if created else ""), expected_version=expected_version
+    )
+    if created:
+        record_event(consortium_id=site.consortium_id, by=by, verb="Site added", obj=site)
+    return site
+
+
+@transaction.atomic
+def person_create(*, by, username, first_name, last_name, email):
+    """Create a sign-in for a person. They set their password through the reset link."""
+    _require_setup(by)
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is taken. Choose another."})
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def role_assign(*, by, user, organisation, role):
+    _require_setup(by)
+    consortium_id = access.actor(by).consortium_id
+    if not Membership.objects.filter(
+        consortium_id=consortium_id, organisation=organisation
+    ).exists():
+        raise ValidationError("That organisation is not a member of this consortium.")
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user,
+        consortium_id=consortium_id,
+        organisation=organisation,
+        role=role,
+        defaults={"version": 1},
+    )
+    if not created:
+        raise ValidationError(
+            f"{user.get_full_name() or user.username} already holds that role there."
+        )
+    assignment.save_as(by=by, reason="Role given")
+    record_event(consortium_id=consortium_id, by=by, verb="Role given", obj=assignment)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, by, assignment, reason):
+    _require_setup(by)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the role is being removed."})
+    if assignment.user_id == by.pk and assignment.role in (
+        RoleAssignment.Role.ADMIN,
+        RoleAssignment.Role.LEAD,
+    ):
+        raise ValidationError("You cannot remove your own administrator or lead role.")
+    record_event(
+        consortium_id=assignment.consortium_id,
+        by=by,
+        verb="Role removed",
+        obj=assignment,
+        reason=reason,
+    )
+    assignment._history_user = by
+    assignment._change_reason = reason
+    assignment.delete()
+
+
+@transaction.atomic
+def consortium_update(*, by, consortium, expected_version, reason, **fields):
+    if not access.actor(by).has(RoleAssignment.Role.ADMIN, RoleAssignment.Role.LEAD):
+        raise PermissionDenied("Only an administrator or the consortium lead can change settings.")
+    for name, value in fields.items():
+        setattr(consortium, name, value)
+    consortium.full_clean()
+    consortium.save_as(by=by, reason=reason, expected_version=expected_version)
+    record_event(
+        consortium_id=consortium.pk, by=by, verb="Settings changed", obj=consortium, reason=reason
+    )
+    return consortium

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from consortium import views
+
+app_name = "consortium"
+urlpatterns = [
+    path("organisations/", views.OrganisationList.as_view(), name="organisation_list"),
+    path("organisations/add/", views.organisation_edit, name="organisation_create"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/change/", views.organisation_edit, name="organisation_edit"),
+    path("sites/", views.SiteList.as_view(), name="site_list"),
+    path("sites/add/", views.site_edit, name="site_create"),
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+    path("sites/<int:pk>/change/", views.site_edit, name="site_edit"),
+    path("people/", views.People.as_view(), name="people"),
+    path("people/add/", views.person_create, name="person_create"),
+    path("people/<int:user_id>/", views.person_detail, name="person_detail"),
+    path("roles/<int:pk>/remove/", views.role_revoke, name="role_revoke"),
+    path("settings/", views.consortium_settings, name="settings"),
+    path("switch/", views.switch_consortium, name="switch"),
+]

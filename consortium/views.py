@@ -1,0 +1,325 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.module_loading import autodiscover_modules
+
+from consortium import access, services
+from consortium.base import StaleEdit
+from consortium.dashboard import panels_for
+from consortium.filters import OrganisationFilter, PeopleFilter, SiteFilter
+from consortium.forms import (
+    ConsortiumSettingsForm,
+    OrganisationForm,
+    PersonForm,
+    ReasonForm,
+    RoleAssignmentForm,
+    SiteForm,
+)
+from consortium.lists import ConcordListView
+from consortium.middleware import SESSION_KEY
+from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
+from consortium.tables import OrganisationTable, PeopleTable, SiteTable
+
+STALE_MESSAGE = (
+    "Somebody else saved this record after you opened it, so your changes were not saved. "
+    "The page now shows their version: make your changes again."
+)
+
+
+def require_setup(user):
+    if not access.can_manage_setup(user):
+        raise Http404("Not found")
+
+
+def apply_errors(form, error):
+    """Put a service's ValidationError on the form, field by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errs in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def dashboard(request):
+    autodiscover_modules("dashboard")
+    return render(request, "consortium/dashboard.html", {"panels": panels_for(request)})
+
+
+@login_required
+def switch_consortium(request):
+    actor = request.actor
+    choices = list(Consortium._base_manager.filter(pk__in=actor.consortium_ids).order_by("name"))
+    if request.method == "POST":
+        try:
+            chosen = int(request.POST.get("consortium", ""))
+        except ValueError:
+            chosen = None
+        if chosen in actor.consortium_ids:
+            request.session[SESSION_KEY] = chosen
+            return redirect("dashboard")
+        messages.error(request, "Choose one of your consortia.")
+    return render(request, "consortium/switch.html", {"choices": choices})
+
+
+class OrganisationList(ConcordListView):
+    model = Organisation
+    table_class = OrganisationTable
+    filterset_class = OrganisationFilter
+    title = "Organisations"
+
+    def get_base_queryset(self):
+        return Organisation.objects.prefetch_related(
+            Prefetch(
+                "memberships", queryset=Membership.objects.all(), to_attr="consortium_memberships"
+            )
+        )
+
+    def get_actions(self):
+        if access.can_manage_setup(self.request.user):
+            return [("Add an organisation", reverse("consortium:organisation_create"))]
+        return []
+
+
+@login_required
+def organisation_detail(request, pk):
+    org = access.get_visible_or_404(Organisation, request.user, pk=pk)
+    membership = Membership.objects.filter(organisation=org).first()
+    people = (
+        RoleAssignment.objects.visible_to(request.user)
+        .filter(organisation=org)
+        .select_related("user")
+    )
+    sites = Site.objects.visible_to(request.user).filter(operated_by=org)
+    return render(
+        request,
+        "consortium/organisation_detail.html",
+        {
+            "org": org,
+            "membership": membership,
+            "people": people,
+            "sites": sites,
+            "can_manage": access.can_manage_setup(request.user),
+        },
+    )
+
+
+@login_required
+def organisation_edit(request, pk=None):
+    require_setup(request.user)
+    org = access.get_visible_or_404(Organisation, request.user, pk=pk) if pk else None
+    membership = Membership.objects.filter(organisation=org).first() if org else None
+    initial = {"role": membership.role} if membership else {}
+    form = OrganisationForm(request.POST or None, instance=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in OrganisationForm.Meta.fields}
+        try:
+            if org is None:
+                consortium = Consortium.objects.get(pk=request.actor.consortium_id)
+                org = services.organisation_create(
+                    by=request.user, consortium=consortium, role=form.cleaned_data["role"], **data
+                )
+                messages.success(request, f"{org.name} added to the consortium.")
+            else:
+                services.organisation_update(
+                    by=request.user,
+                    organisation=org,
+                    expected_version=form.cleaned_data["expected_version"],
+                    role=form.cleaned_data["role"],
+                    **data,
+                )
+                messages.success(request, f"{org.name} saved.")
+            return redirect("consortium:organisation_detail", pk=org.pk)
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("consortium:organisation_edit", pk=org.pk)
+        except ValidationError as e:
+            apply_errors(form, e)
+    title = f"Change {org.name}" if org else "Add an organisation"
+    return render(
+        request, "consortium/form_page.html", {"form": form, "title": title, "object": org}
+    )
+
+
+class SiteList(ConcordListView):
+    model = Site
+    table_class = SiteTable
+    filterset_class = SiteFilter
+    title = "Sites"
+
+    def get_base_queryset(self):
+        return Site.objects.select_related("operated_by")
+
+    def get_actions(self):
+        if access.can_manage_setup(self.request.user):
+            return [("Add a site", reverse("consortium:site_create"))]
+        return []
+
+
+@login_required
+def site_detail(request, pk):
+    site = access.get_visible_or_404(
+        Site.objects.select_related("operated_by"), request.user, pk=pk
+    )
+    return render(
+        request,
+        "consortium/site_detail.html",
+        {"site": site, "can_manage": access.can_manage_setup(request.user)},
+    )
+
+
+@login_required
+def site_edit(request, pk=None):
+    require_setup(request.user)
+    site = access.get_visible_or_404(Site, request.user, pk=pk) if pk else Site()
+    form = SiteForm(request.POST or None, instance=site, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.site_save(
+                by=request.user,
+                site=form.instance,
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(request, f"{site.name} saved.")
+            return redirect("consortium:site_detail", pk=site.pk)
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("consortium:site_edit", pk=site.pk)
+        except ValidationError as e:
+            apply_errors(form, e)
+    title = f"Change {site.name}" if pk else "Add a site"
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": title, "object": site if pk else None},
+    )
+
+
+class People(ConcordListView):
+    model = RoleAssignment
+    table_class = PeopleTable
+    filterset_class = PeopleFilter
+    title = "People and roles"
+    export_name = "people-and-roles"
+
+    def get_base_queryset(self):
+        return RoleAssignment.objects.select_related("user", "organisation")
+
+    def get_actions(self):
+        if access.can_manage_setup(self.request.user):
+            return [("Add a person", reverse("consortium:person_create"))]
+        return []
+
+
+@login_required
+def person_create(request):
+    require_setup(request.user)
+    form = PersonForm(request.POST or None, prefix="person")
+    role_form = RoleAssignmentForm(request.POST or None, user=request.user, prefix="role")
+    if request.method == "POST" and form.is_valid() and role_form.is_valid():
+        try:
+            user = services.person_create(by=request.user, **form.cleaned_data)
+            services.role_assign(
+                by=request.user,
+                user=user,
+                organisation=role_form.cleaned_data["organisation"],
+                role=role_form.cleaned_data["role"],
+            )
+            messages.success(
+                request,
+                f"{user.get_full_name()} added. Ask them to use 'Forgotten your password?' to set one.",
+            )
+            return redirect("consortium:person_detail", user_id=user.pk)
+        except ValidationError as e:
+            apply_errors(form, e)
+    return render(
+        request,
+        "consortium/person_form.html",
+        {"form": form, "role_form": role_form, "title": "Add a person"},
+    )
+
+
+def _visible_person(request, user_id):
+    assignments = (
+        RoleAssignment.objects.visible_to(request.user)
+        .filter(user_id=user_id)
+        .select_related("user", "organisation")
+    )
+    assignments = list(assignments)
+    if not assignments:
+        raise Http404("Not found")
+    return assignments[0].user, assignments
+
+
+@login_required
+def person_detail(request, user_id):
+    person, assignments = _visible_person(request, user_id)
+    can_manage = access.can_manage_setup(request.user)
+    form = RoleAssignmentForm(request.POST or None, user=request.user) if can_manage else None
+    if request.method == "POST":
+        require_setup(request.user)
+        if form.is_valid():
+            try:
+                services.role_assign(by=request.user, user=person, **form.cleaned_data)
+                messages.success(request, "Role given.")
+                return redirect("consortium:person_detail", user_id=person.pk)
+            except ValidationError as e:
+                apply_errors(form, e)
+    return render(
+        request,
+        "consortium/person_detail.html",
+        {"person": person, "assignments": assignments, "form": form, "can_manage": can_manage},
+    )
+
+
+@login_required
+def role_revoke(request, pk):
+    require_setup(request.user)
+    assignment = access.get_visible_or_404(
+        RoleAssignment.objects.select_related("user", "organisation"), request.user, pk=pk
+    )
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_revoke(
+                by=request.user, assignment=assignment, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, "Role removed.")
+            return redirect("consortium:people")
+        except ValidationError as e:
+            apply_errors(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": f"Remove role: {assignment}", "submit_label": "Remove role"},
+    )
+
+
+@login_required
+def consortium_settings(request):
+    consortium = access.get_visible_or_404(Consortium, request.user, pk=request.actor.consortium_id)
+    if not access.can_manage_setup(request.user):
+        return render(request, "consortium/settings.html", {"consortium": consortium})
+    form = ConsortiumSettingsForm(request.POST or None, instance=consortium)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in ConsortiumSettingsForm.Meta.fields}
+        try:
+            services.consortium_update(
+                by=request.user,
+                consortium=consortium,
+                expected_version=form.cleaned_data["expected_version"],
+                reason=form.cleaned_data["reason"],
+                **data,
+            )
+            messages.success(request, "Settings saved.")
+            return redirect("consortium:settings")
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("consortium:settings")
+        except (ValidationError, PermissionDenied) as e:
+            apply_errors(form, e if isinstance(e, ValidationError) else ValidationError(str(e)))
+    return render(request, "consortium/settings.html", {"consortium": consortium, "form": form})
