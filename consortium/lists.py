@@ -100,7 +100,7 @@ class ConcordFilterSet(django_filters.FilterSet):
             model = getattr(qs, "model", None)
             if model is not None and hasattr(model, "Access"):
                 f.queryset = scoped(model)
-        for name, field in self.form.fields.items():
+        for field in self.form.fields.values():
             kind = type(field.widget).__name__.lower()
             field.widget.attrs.setdefault(
                 "class", "govuk-select" if "select" in kind else "govuk-input"
