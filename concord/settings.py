@@ -213,6 +213,9 @@ DATETIME_FORMAT = "j M Y, H:i"
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    # Whitenoise warns at start-up when the collected-files folder is missing.
+    STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

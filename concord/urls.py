@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from consortium import admin as consortium_admin
 from consortium import forms, history, views
 
 urlpatterns = [
@@ -46,5 +47,11 @@ urlpatterns = [
     ),
     path("consortium/", include("consortium.urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
+    # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        consortium_admin.view_on_site,
+        name="admin_view_on_site",
+    ),
     path("admin/", admin.site.urls),
 ]

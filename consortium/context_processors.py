@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from consortium.models import Consortium, Role
+from consortium.models import Consortium, Role, RoleAssignment
 from consortium.navigation import nav_items
 
 
@@ -14,6 +14,16 @@ def concord(request):
         "active_consortium": SimpleLazyObject(
             lambda: Consortium.objects.filter(pk=actor.consortium_id).first()
         ),
-        "role_names": [labels[r] for r in Role.values if actor.has(r)],
+        "role_names": SimpleLazyObject(lambda: _role_names(actor, labels)),
         "nav_items": nav_items(actor),
     }
+
+
+def _role_names(actor, labels):
+    """ "CVO manager, Larkspur Women's Centre" for each role the person holds here."""
+    rows = (
+        RoleAssignment.objects.filter(user=actor.user, consortium_id=actor.consortium_id)
+        .select_related("organisation")
+        .order_by("role", "organisation__name")
+    )
+    return [f"{labels[r.role]}, {r.organisation.name}" for r in rows]

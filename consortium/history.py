@@ -23,15 +23,28 @@ def history_model(label):
     return model
 
 
-def _display(record, field, value):
+def _display(names, field, value):
     if value is None or value == "":
         return "—"
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
-        related = getattr(record, field.name, None)
-        return str(related) if related is not None else f"#{value}"
+        return names.get(field.attname, {}).get(value, f"#{value}")
     return str(value)
+
+
+def _related_names(records, fields):
+    """{attname: {id: str(related)}} for every relation mentioned in `records`, one query per
+    relation rather than one per version."""
+    names = {}
+    for attname, field in fields.items():
+        if not field.is_relation:
+            continue
+        ids = {getattr(r, attname, None) for r in records} - {None}
+        if ids:
+            found = field.related_model._default_manager.in_bulk(ids)
+            names[attname] = {pk: str(obj) for pk, obj in found.items()}
+    return names
 
 
 def history_entries(obj, user):
@@ -42,6 +55,7 @@ def history_entries(obj, user):
         obj.history.select_related("history_user").order_by("-history_date", "-history_id")
     )
     fields = {f.attname: f for f in type(obj)._meta.concrete_fields}
+    names = _related_names(records, fields)
     entries = []
     for i, record in enumerate(records):
         older = records[i + 1] if i + 1 < len(records) else None
@@ -53,10 +67,10 @@ def history_entries(obj, user):
                     continue
                 value = getattr(record, attname, None)
                 if value not in (None, ""):
-                    changes.append((field.verbose_name, None, _display(record, field, value)))
+                    changes.append((field.verbose_name, None, _display(names, field, value)))
         else:
             kind = "Deleted" if record.history_type == "-" else "Changed"
-            delta = record.diff_against(older)
+            delta = record.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
                 field = type(obj)._meta.get_field(change.field)
                 if change.field in hidden or field.attname in hidden:
@@ -64,8 +78,8 @@ def history_entries(obj, user):
                 changes.append(
                     (
                         field.verbose_name,
-                        _display(older, field, change.old),
-                        _display(record, field, change.new),
+                        _display(names, field, change.old),
+                        _display(names, field, change.new),
                     )
                 )
             if not changes and not record.history_change_reason:

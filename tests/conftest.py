@@ -19,6 +19,11 @@ def _scopes_off_for_setup():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db):
     return ConsortiumWorld.build()

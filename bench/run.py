@@ -1,0 +1,476 @@
+"""Page speed and SQL query counts at a small and a large scale.
+
+    .venv/bin/python bench/run.py [--scale small|large|both] [--repeat N]
+
+Builds its own database (SQLite under var/bench/, or a PostgreSQL database named
+concord_bench when DATABASE_URL is set), fills it with a generated consortium at each scale,
+requests every page in PAGES through the Django test client and prints, per page and role,
+the query count and the p50/p95 wall time at each scale. A page whose query count grows with
+the data is flagged: it runs a query per row somewhere (N+1). Results also go to
+var/bench/results.json. See bench/README.md.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+BENCH_DB = "concord_bench"
+
+
+# --- the database, chosen before Django starts --------------------------------------------
+
+
+def prepare_environment():
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "concord.settings"
+    # The bench is never a deployment: development settings, no debug page, quiet logs.
+    os.environ["CONCORD_ENV"] = "development"
+    os.environ["CONCORD_DEBUG"] = "false"
+    os.environ.setdefault("CONCORD_LOG_LEVEL", "ERROR")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["CONCORD_DATA_DIR"] = str(BENCH_DIR)
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        os.environ["DATABASE_URL"] = create_postgres_database(url)
+
+
+def create_postgres_database(url):
+    """Point `url` at the concord_bench database on the same server, creating it if needed."""
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+# --- scales and data generators -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    organisations: int
+    people: int
+    sites: int
+    history_edits: int  # saved versions of the organisation and site whose history is shown
+
+    def part(self, fraction, name):
+        """A smaller consortium of the same shape (the other consortium in the database)."""
+        return Scale(
+            name=name,
+            organisations=max(4, int(self.organisations * fraction)),
+            people=max(8, int(self.people * fraction)),
+            sites=max(4, int(self.sites * fraction)),
+            history_edits=1,
+        )
+
+
+SCALES = {
+    # Small stays under one list page (25 rows), so a query per row shows as growth.
+    "small": Scale("small", organisations=10, people=20, sites=20, history_edits=3),
+    "large": Scale("large", organisations=400, people=4000, sites=2000, history_edits=30),
+}
+
+BOROUGHS = [
+    "Barking",
+    "Barnet",
+    "Bexley",
+    "Brent",
+    "Camden",
+    "Croydon",
+    "Ealing",
+    "Enfield",
+    "Hackney",
+    "Haringey",
+    "Harrow",
+    "Hounslow",
+    "Islington",
+    "Lambeth",
+    "Lewisham",
+    "Merton",
+    "Newham",
+    "Southwark",
+    "Sutton",
+    "Wandsworth",
+]
+FIRST_NAMES = ["Ada", "Ben", "Cara", "Dev", "Ella", "Femi", "Grace", "Hari", "Iris", "Jon"]
+LAST_NAMES = ["Okafor", "Marsh", "Bennett", "Raman", "Shah", "Whitfield", "Nowak", "Hughes"]
+
+
+def generate_organisations(scale, consortium, named):
+    """Organisations and their memberships: one lead agency, one CVO the bench's CVO manager
+    works for, a few commissioners and funders, the rest CVO subcontractors and partners."""
+    from consortium.models import Membership, Organisation
+
+    K, M = Organisation.Kind, Membership.Role
+    prefix = named["prefix"]
+    rng = named["rng"]
+    shapes = [(K.LEAD_AGENCY, M.LEAD), (K.CVO, M.SUBCONTRACTOR)]
+    others = [
+        (K.CVO, M.SUBCONTRACTOR),
+        (K.CVO, M.SUBCONTRACTOR),
+        (K.CVO, M.SUBCONTRACTOR),
+        (K.CVO, M.PARTNER),
+        (K.COMMISSIONER, M.COMMISSIONER),
+        (K.PROBATION, M.COMMISSIONER),
+        (K.LOCAL_AUTHORITY, M.FUNDER),
+        (K.INDEPENDENT_FUNDER, M.FUNDER),
+        (K.POLICE, M.PARTNER),
+        (K.NHS_TRUST, M.PARTNER),
+    ]
+    while len(shapes) < scale.organisations:
+        shapes.append(rng.choice(others))
+    orgs = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"{prefix}Organisation {i:04d}",
+            kind=kind,
+            registered_number=f"{1000000 + i}",
+            email=f"office{i}@{prefix}org.example",
+            address=f"{i} High Street\n{rng.choice(BOROUGHS)}",
+        )
+        for i, (kind, _) in enumerate(shapes)
+    )
+    Membership.objects.bulk_create(
+        Membership(consortium=consortium, organisation=org, role=role)
+        for org, (_, role) in zip(orgs, shapes, strict=True)
+    )
+    return {"orgs": orgs, "lead_org": orgs[0], "cvo_org": orgs[1]}
+
+
+def generate_people(scale, consortium, named):
+    """People with role assignments. Named users: admin (also a Django superuser), lead,
+    cvo (a CVO manager of cvo_org) and colleague (in cvo_org, with two roles)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from consortium.models import Organisation, Role, RoleAssignment
+
+    User = get_user_model()
+    prefix, rng = named["prefix"], named["rng"]
+    orgs, lead_org, cvo_org = named["orgs"], named["lead_org"], named["cvo_org"]
+    password = make_password(None)  # unusable; the bench signs in with force_login
+    fixed = [
+        ("admin", Role.ADMIN, lead_org),
+        ("lead", Role.LEAD, lead_org),
+        ("cvo", Role.CVO_MANAGER, cvo_org),
+        ("colleague", Role.SUPERVISOR, cvo_org),
+    ]
+    role_for_kind = {
+        Organisation.Kind.LEAD_AGENCY: [Role.LEAD, Role.SUPERVISOR, Role.SUPERVISOR],
+        Organisation.Kind.CVO: [Role.CVO_MANAGER, Role.SUPERVISOR, Role.SUPERVISOR],
+        Organisation.Kind.COMMISSIONER: [Role.COMMISSIONER],
+        Organisation.Kind.PROBATION: [Role.COMMISSIONER],
+    }
+    plan = list(fixed)
+    for i in range(len(fixed), scale.people):
+        org = rng.choice(orgs)
+        roles = role_for_kind.get(org.kind, [Role.SUPERVISOR])
+        plan.append((f"person{i:05d}", rng.choice(roles), org))
+    users = User.objects.bulk_create(
+        User(
+            username=f"{prefix}{username}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            email=f"{prefix}{username}@people.example",
+            password=password,
+            is_staff=username == "admin" and not prefix,
+            is_superuser=username == "admin" and not prefix,
+        )
+        for username, _, _ in plan
+    )
+    assignments = [
+        RoleAssignment(user=user, consortium=consortium, organisation=org, role=role)
+        for user, (_, role, org) in zip(users, plan, strict=True)
+    ]
+    # Some people hold a second role; the colleague always does.
+    assignments.append(
+        RoleAssignment(
+            user=users[3], consortium=consortium, organisation=cvo_org, role=Role.CVO_MANAGER
+        )
+    )
+    for user, (_, role, org) in zip(users[len(fixed) :], plan[len(fixed) :], strict=True):
+        if rng.random() < 0.1 and role != Role.SUPERVISOR:
+            assignments.append(
+                RoleAssignment(
+                    user=user, consortium=consortium, organisation=org, role=Role.SUPERVISOR
+                )
+            )
+    RoleAssignment.objects.bulk_create(assignments)
+    return {"users": dict(zip([p[0] for p in plan[: len(fixed)]], users, strict=False))}
+
+
+def generate_sites(scale, consortium, named):
+    from consortium.models import Site
+
+    prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
+    operators = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
+    sites = Site.objects.bulk_create(
+        Site(
+            consortium=consortium,
+            name=f"{prefix}Site {i:04d}",
+            kind=rng.choice(Site.Kind.values),
+            borough=rng.choice(BOROUGHS),
+            address=f"{i} Court Road",
+            operated_by=named["cvo_org"] if i < 3 else rng.choice(operators),
+        )
+        for i in range(scale.sites)
+    )
+    return {"site": sites[0]}
+
+
+def generate_history(scale, consortium, named):
+    """Saved versions, with who and why, for the organisation and site whose history pages
+    are measured (bulk-created rows have none)."""
+    org, site, admin = named["cvo_org"], named["site"], named["users"]["admin"]
+    orgs = named["orgs"]
+    org.save_as(by=admin, reason="Recorded in the bench")
+    site.save_as(by=admin, reason="Recorded in the bench")
+    for i in range(scale.history_edits):
+        org.notes = f"Edit {i}"
+        org.email = f"edit{i}@example.org"
+        org.save_as(by=admin, reason=f"Bench edit {i}")
+        site.borough = BOROUGHS[i % len(BOROUGHS)]
+        site.operated_by = orgs[i % 2]
+        site.save_as(by=admin, reason=f"Bench edit {i}")
+    return {}
+
+
+# Each generator takes (scale, consortium, named) and returns a dict of things later
+# generators and page URLs may use. Add a line here for each new app's data.
+GENERATORS = [
+    generate_organisations,
+    generate_people,
+    generate_sites,
+    generate_history,
+]
+
+
+def build(scale):
+    """The consortium measured at `scale`, and a smaller other consortium beside it."""
+    from django_scopes import scopes_disabled
+
+    from consortium.models import Consortium
+
+    with scopes_disabled():
+        home = Consortium.objects.create(name="Bench Consortium")
+        away = Consortium.objects.create(name="Other Consortium")
+        named = {"prefix": "", "rng": random.Random(1), "consortium": home}
+        for generate in GENERATORS:
+            named.update(generate(scale, home, named) or {})
+        other = {"prefix": "other-", "rng": random.Random(2), "consortium": away}
+        for generate in GENERATORS:
+            other.update(generate(scale.part(0.25, "other"), away, other) or {})
+    return named
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: object  # fn(named) -> path
+    roles: tuple = ("lead", "cvo")
+
+
+# One line per page; `named` is what the generators returned for the measured consortium.
+PAGES = [
+    Page("dashboard", lambda n: "/"),
+    Page("organisations", lambda n: "/consortium/organisations/"),
+    Page("sites", lambda n: "/consortium/sites/"),
+    Page("people", lambda n: "/consortium/people/"),
+    Page("organisations xlsx", lambda n: "/consortium/organisations/?export=xlsx"),
+    Page("organisation detail", lambda n: f"/consortium/organisations/{n['cvo_org'].pk}/"),
+    Page("person detail", lambda n: f"/consortium/people/{n['users']['colleague'].pk}/"),
+    Page("organisation history", lambda n: f"/history/consortium.Organisation/{n['cvo_org'].pk}/"),
+    Page("site history", lambda n: f"/history/consortium.Site/{n['site'].pk}/"),
+    Page("admin organisations", lambda n: "/admin/consortium/organisation/", ("admin",)),
+    Page("admin sites", lambda n: "/admin/consortium/site/", ("admin",)),
+    Page("admin role assignments", lambda n: "/admin/consortium/roleassignment/", ("admin",)),
+]
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def shape(sql):
+    """A query with its literal values blanked, so repeats of one query count together."""
+    return re.sub(r"\b\d+\b|'[^']*'", "?", sql)
+
+
+def measure(client, url, repeat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)  # warm caches (templates, URL resolvers, dashboard panels)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    # Read now: every request start clears the connection's query log.
+    queries = [q["sql"] for q in captured.captured_queries]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+    repeated = Counter(shape(sql) for sql in queries).most_common(1)
+    return {
+        "queries": len(queries),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "bytes": len(response.content),
+        "most_repeated": {"count": repeated[0][1], "sql": repeated[0][0][:400]}
+        if repeated
+        else None,
+    }
+
+
+def reset_database():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+
+
+def run_scale(scale, repeat):
+    from django.test import Client
+
+    reset_database()
+    started = time.perf_counter()
+    named = build(scale)
+    print(f"{scale.name}: data built in {time.perf_counter() - started:.2f} s", flush=True)
+    clients = {}
+    for role, user in named["users"].items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    results = []
+    for page in PAGES:
+        url = page.url(named)
+        for role in page.roles:
+            figures = measure(clients[role], url, repeat)
+            results.append(
+                {"page": page.name, "role": role, "scale": scale.name, "url": url, **figures}
+            )
+    return results
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def report(results, scales):
+    rows = {}
+    for r in results:
+        rows.setdefault((r["page"], r["role"]), {})[r["scale"]] = r
+    headers = ["page", "role"]
+    headers += [f"queries({s})" for s in scales]
+    for s in scales:
+        headers += [f"p50 ms({s})", f"p95 ms({s})"]
+    headers.append("")
+    lines, growing = [], []
+    for (page, role), by_scale in rows.items():
+        counts = [by_scale[s]["queries"] for s in scales]
+        grows = len(set(counts)) > 1
+        line = [page, role, *[str(c) for c in counts]]
+        for s in scales:
+            line += [f"{by_scale[s]['p50_ms']:.1f}", f"{by_scale[s]['p95_ms']:.1f}"]
+        line.append("N+1?" if grows else "")
+        lines.append(line)
+        if grows:
+            growing.append(
+                {
+                    "page": page,
+                    "role": role,
+                    "queries": dict(zip(scales, counts, strict=True)),
+                    "most_repeated": by_scale[scales[-1]]["most_repeated"],
+                }
+            )
+    widths = [max(len(h), *(len(x[i]) for x in lines)) for i, h in enumerate(headers)]
+    numeric = range(2, len(headers) - 1)
+    for line in [headers, ["-" * w for w in widths], *lines]:
+        cells = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    if len(scales) > 1:
+        print()
+        if growing:
+            print("Query counts that grow with the data (N+1):")
+            for g in growing:
+                counts = ", ".join(f"{s} {c}" for s, c in g["queries"].items())
+                print(f"- {g['page']} as {g['role']}: {counts}")
+                if g["most_repeated"]:
+                    print(
+                        f"  most repeated query ({g['most_repeated']['count']}x): {g['most_repeated']['sql'][:200]}"
+                    )
+        else:
+            print("No page's query count grows with the data.")
+    return growing
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=["small", "large", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    scales = ["small", "large"] if args.scale == "both" else [args.scale]
+
+    prepare_environment()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.DEBUG = False
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
+
+    results = []
+    for name in scales:
+        results += run_scale(SCALES[name], args.repeat)
+    print()
+    growing = report(results, scales)
+    out = BENCH_DIR / "results.json"
+    out.write_text(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "repeat": args.repeat,
+                "scales": {s: asdict(SCALES[s]) for s in scales},
+                "results": results,
+                "growing": growing,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nresults written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""The access matrix: every URL pattern × every role (and anonymous) × objects outside scope.
+
+For every URL pattern in the project there must be an entry in MATRIX (or, for the admin, an
+out-of-scope object of its model in OUTSIDE). Each role requests the URL with objects it must
+not reach and gets 404 (anonymous: a redirect to sign in), and no page a role may open shows
+text planted in data that role must not see. A URL pattern without an entry fails the test.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import ConsortiumWorld
+
+AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
+PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
+ROLES = ["admin", "lead", "cvo_a", "cvo_b", "supervisor", "commissioner"]
+# What each role must never read: the other consortium always; CVO B's private data unless
+# the role oversees the consortium or is CVO B.
+FORBIDDEN = {
+    "admin": [AWAY],
+    "lead": [AWAY],
+    "cvo_a": [AWAY, PRIVATE_B],
+    "cvo_b": [AWAY],
+    "supervisor": [AWAY, PRIVATE_B],
+    "commissioner": [AWAY, PRIVATE_B],
+    "anonymous": [AWAY, PRIVATE_B],
+}
+
+
+@dataclass
+class Entry:
+    """How to exercise one URL pattern.
+
+    `public`: reachable signed out (sign-in pages). `reachable`: kwargs of an object the roles
+    may open (or {} for pages without arguments) — requested and checked for leaks.
+    `outside`: kwargs of objects out of everyone's scope (another consortium) → 404.
+    `denied`: role → kwargs of objects that role may not open even at home → 404.
+    """
+
+    public: bool = False
+    url: object = ""  # for patterns without a name: the URL to request (or fn(world) -> URL)
+    reachable: object = None
+    outside: object = None
+    denied: dict = field(default_factory=dict)
+
+
+def pk(key, group="orgs"):
+    return lambda w: {"pk": getattr(w, group)[key].pk}
+
+
+def user_id(key):
+    return lambda w: {"user_id": w.users[key].pk}
+
+
+def history(label, getter):
+    return lambda w: {"label": label, "pk": getter(w).pk}
+
+
+def ct(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(obj).pk
+
+
+def role_assignment(key):
+    return lambda w: {"pk": w.users[key].role_assignments.get().pk}
+
+
+NOT_SETUP = ("cvo_a", "cvo_b", "supervisor", "commissioner")
+
+MATRIX = {
+    # Unnamed patterns are keyed by their pattern string.
+    "admin/(?P<url>.*)$": Entry(url="/admin/no-such-page/", reachable=lambda w: {}),
+    "login": Entry(public=True, reachable=lambda w: {}),
+    "logout": Entry(reachable=lambda w: {}),
+    "password_change": Entry(reachable=lambda w: {}),
+    "password_change_done": Entry(reachable=lambda w: {}),
+    "password_reset": Entry(public=True, reachable=lambda w: {}),
+    "password_reset_done": Entry(public=True, reachable=lambda w: {}),
+    "password_reset_confirm": Entry(
+        public=True, reachable=lambda w: {"uidb64": "MQ", "token": "set-password"}
+    ),
+    "password_reset_complete": Entry(public=True, reachable=lambda w: {}),
+    "dashboard": Entry(reachable=lambda w: {}),
+    "consortium:organisation_list": Entry(reachable=lambda w: {}),
+    "consortium:organisation_create": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in NOT_SETUP}
+    ),
+    "consortium:organisation_detail": Entry(reachable=pk("cvo_b"), outside=pk("away_cvo")),
+    "consortium:organisation_edit": Entry(
+        reachable=pk("cvo_a"),
+        outside=pk("away_cvo"),
+        denied={r: pk("cvo_a") for r in NOT_SETUP},
+    ),
+    "consortium:site_list": Entry(reachable=lambda w: {}),
+    "consortium:site_create": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in NOT_SETUP}
+    ),
+    "consortium:site_detail": Entry(reachable=pk("home", "sites"), outside=pk("away", "sites")),
+    "consortium:site_edit": Entry(
+        reachable=pk("home", "sites"),
+        outside=pk("away", "sites"),
+        denied={r: pk("home", "sites") for r in NOT_SETUP},
+    ),
+    "consortium:people": Entry(reachable=lambda w: {}),
+    "consortium:person_create": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in NOT_SETUP}
+    ),
+    "consortium:person_detail": Entry(
+        reachable=user_id("cvo_a"),
+        outside=user_id("outsider"),
+        denied={
+            "cvo_a": user_id("cvo_b"),
+            "supervisor": user_id("cvo_b"),
+            "commissioner": user_id("cvo_b"),
+        },
+    ),
+    "consortium:role_revoke": Entry(
+        reachable=role_assignment("cvo_a"),
+        outside=role_assignment("outsider"),
+        denied={r: role_assignment("cvo_a") for r in NOT_SETUP},
+    ),
+    "consortium:settings": Entry(reachable=lambda w: {}),
+    "consortium:switch": Entry(reachable=lambda w: {}),
+    "admin_view_on_site": Entry(
+        reachable=lambda w: {
+            "content_type_id": ct(w.orgs["cvo_a"]),
+            "object_id": w.orgs["cvo_a"].pk,
+        },
+        outside=lambda w: {
+            "content_type_id": ct(w.orgs["away_cvo"]),
+            "object_id": w.orgs["away_cvo"].pk,
+        },
+    ),
+    "history": Entry(
+        reachable=history("consortium.Organisation", lambda w: w.orgs["cvo_a"]),
+        outside=history("consortium.Organisation", lambda w: w.orgs["away_cvo"]),
+        denied={
+            "cvo_a": history(
+                "consortium.RoleAssignment", lambda w: w.users["cvo_b"].role_assignments.get()
+            ),
+            "supervisor": history(
+                "consortium.RoleAssignment", lambda w: w.users["cvo_b"].role_assignments.get()
+            ),
+            "commissioner": history(
+                "consortium.RoleAssignment", lambda w: w.users["cvo_b"].role_assignments.get()
+            ),
+        },
+    ),
+}
+
+# Admin pages: for each registered model, an object of it in the other consortium.
+OUTSIDE = {
+    "consortium.Consortium": lambda w: w.away,
+    "consortium.Organisation": lambda w: w.orgs["away_cvo"],
+    "consortium.Membership": lambda w: w.orgs["away_cvo"].memberships.get(),
+    "consortium.Site": lambda w: w.sites["away"],
+    "consortium.RoleAssignment": lambda w: w.users["outsider"].role_assignments.get(),
+    "consortium.Event": lambda w: w.extra["away_event"],
+    "auth.User": lambda w: w.users["outsider"],
+}
+ADMIN_VIEWS_WITH_OBJECT = ("change", "delete", "history")
+
+
+def walk(resolver=None, prefix="", namespace=""):
+    """(name, pattern string) for every URL pattern in the project."""
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}{p.name}" if p.name else None), prefix + str(p.pattern)
+
+
+def admin_entry(name):
+    """Admin URL names look like admin:<app>_<model>_<view>."""
+    for model in admin.site._registry:
+        base = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if name.startswith(base):
+            view = name[len(base) :]
+            label = model._meta.label
+            if label not in OUTSIDE:
+                return None
+            if view in ADMIN_VIEWS_WITH_OBJECT:
+                return Entry(outside=lambda w, label=label: {"object_id": OUTSIDE[label](w).pk})
+            if view == "password_change":
+                return Entry(outside=lambda w, label=label: {"id": OUTSIDE[label](w).pk})
+            return Entry(reachable=lambda w: {})
+    if name in (
+        "admin:index",
+        "admin:login",
+        "admin:logout",
+        "admin:password_change",
+        "admin:password_change_done",
+        "admin:jsi18n",
+        "admin:autocomplete",
+    ):
+        public = name in ("admin:login", "admin:jsi18n", "admin:logout")
+        return Entry(reachable=lambda w: {}, public=public)
+    if name == "admin:app_list":
+        return Entry(reachable=lambda w: {"app_label": "consortium"})
+    if name == "admin:view_on_site":
+        return MATRIX["admin_view_on_site"]
+    return None
+
+
+def admin_redirect_entry(pattern):
+    """The admin's bare object URLs redirect to the change page: request them with an
+    out-of-scope object and check nothing leaks."""
+    for model in admin.site._registry:
+        opts = model._meta
+        if pattern == f"admin/{opts.app_label}/{opts.model_name}/<path:object_id>/":
+            label = opts.label
+            if label not in OUTSIDE:
+                return None
+            return Entry(
+                url=lambda w, p=pattern, label=label: (
+                    "/" + p.replace("<path:object_id>", str(OUTSIDE[label](w).pk))
+                ),
+                reachable=lambda w: {},
+            )
+    return None
+
+
+def all_entries():
+    entries = {}
+    for name, pattern in walk():
+        if name is None:
+            entries[pattern] = MATRIX.get(pattern) or admin_redirect_entry(pattern)
+            continue
+        entries[name] = MATRIX.get(name) or (
+            admin_entry(name) if name.startswith("admin:") else None
+        )
+    return entries
+
+
+def test_every_url_pattern_has_a_matrix_entry():
+    missing = sorted(name for name, entry in all_entries().items() if entry is None)
+    assert not missing, f"URL patterns missing from the access matrix: {missing}"
+
+
+def reverse_entry(name, kwargs):
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs)
+
+
+def body_text(response):
+    if response.get("Content-Type", "").startswith("text/html"):
+        return response.content.decode()
+    if hasattr(response, "streaming_content"):
+        return b"".join(response.streaming_content).decode(errors="ignore")
+    return response.content.decode(errors="ignore")
+
+
+def leaks(role, url, response):
+    text = body_text(response)
+    return [f"{role} saw {sentinel} at {url}" for sentinel in FORBIDDEN[role] if sentinel in text]
+
+
+def _request(client, method, url):
+    if method == "post":
+        return client.post(url, {})
+    return client.get(url)
+
+
+@pytest.fixture
+def matrix_world(world):
+    from consortium.models import Event
+
+    world.extra = {
+        "away_event": Event.objects.create(
+            consortium=world.away,
+            verb=f"Something {AWAY}",
+            object_model="x",
+            object_id="1",
+            object_repr=AWAY,
+        )
+    }
+    # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see.
+    return world
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES + ["anonymous"])
+def test_access_matrix(client, matrix_world, role):
+    w = matrix_world
+    failures = []
+    for name, entry in sorted(all_entries().items()):
+        assert entry is not None, f"{name} has no matrix entry"
+        for kind, make in [("reachable", entry.reachable), ("outside", entry.outside)] + [
+            ("denied", entry.denied.get(role))
+        ]:
+            if make is None:
+                continue
+            url = entry.url(w) if callable(entry.url) else entry.url
+            url = url or reverse_entry(name, make(w))
+            for method in ("get", "post"):
+                client.logout()
+                if role != "anonymous":
+                    client.force_login(w.users[role])
+                response = _request(client, method, url)
+                status = response.status_code
+                if role == "anonymous":
+                    if entry.public:
+                        if kind != "reachable" and status != 404:
+                            failures.append(f"{method} {url}: anonymous got {status} for {kind}")
+                    elif status not in (302, 404, 405) or (
+                        status == 302 and "login" not in response["Location"]
+                    ):
+                        failures.append(f"{method} {url}: anonymous got {status}, not sign-in")
+                    failures.extend(leaks(role, url, response))
+                    continue
+                if kind in ("outside", "denied"):
+                    is_admin_denial = (
+                        name.startswith("admin:")
+                        and status == 302
+                        and ("login" in response["Location"])
+                    )
+                    if status not in (404, 405) and not is_admin_denial:
+                        failures.append(f"{method} {url}: {role} got {status} for {kind} object")
+                if status == 500:
+                    failures.append(f"{method} {url}: {role} got a server error")
+                failures.extend(leaks(role, url, response))
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,297 @@
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django_scopes import scope
+from django_scopes.exceptions import ScopeError
+from openpyxl import load_workbook
+
+from consortium.lists import safe_cell_value
+from consortium.models import Consortium, Event, Organisation, RoleAssignment, Site
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_APPS = ("consortium", "funding", "contracts", "supervision", "risks")
+# Append-only records of history itself.
+WITHOUT_HISTORY = {"consortium.Event"}
+
+
+def test_it_gives_every_model_history():
+    missing = []
+    for model in apps.get_models():
+        if model._meta.app_label not in PROJECT_APPS or model.__name__.startswith("Historical"):
+            continue
+        if model._meta.label not in WITHOUT_HISTORY and not hasattr(model, "history"):
+            missing.append(model._meta.label)
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_unscoped_query_outside_a_request():
+    with scope(consortium=[]):
+        pass
+    from django_scopes.state import state
+
+    token = state.set({"_enabled": True})
+    try:
+        with pytest.raises(ScopeError):
+            list(Organisation.objects.all())
+    finally:
+        state.reset(token)
+
+
+@pytest.mark.django_db
+def test_it_fences_queries_to_the_active_consortium(world):
+    with scope(consortium=[world.home.pk]):
+        names = set(Organisation.objects.values_list("name", flat=True))
+    assert "CVO Alpha" in names
+    assert not any(world.SENTINEL in n for n in names)
+
+
+@pytest.mark.django_db
+def test_it_records_who_changed_what_in_history(client, world, lead):
+    client.force_login(lead)
+    org = world.orgs["cvo_a"]
+    response = client.post(
+        reverse("consortium:organisation_edit", args=[org.pk]),
+        {
+            "name": "CVO Alpha Renamed",
+            "kind": "cvo",
+            "role": "subcontractor",
+            "expected_version": org.version,
+        },
+    )
+    assert response.status_code == 302
+    org.refresh_from_db()
+    record = org.history.first()
+    assert record.history_user == lead
+    page = client.get(reverse("history", args=["consortium.Organisation", org.pk]))
+    text = page.content.decode()
+    assert "CVO Alpha Renamed" in text and "CVO Alpha" in text
+    assert lead.get_full_name() in text
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_stale_edit_and_keeps_the_newer_one(client, world, lead, admin_user):
+    org = world.orgs["cvo_a"]
+    url = reverse("consortium:organisation_edit", args=[org.pk])
+    start = org.version
+    client.force_login(admin_user)
+    first = client.post(
+        url,
+        {"name": "First edit", "kind": "cvo", "role": "subcontractor", "expected_version": start},
+    )
+    assert first.status_code == 302
+    client.force_login(lead)
+    second = client.post(
+        url,
+        {"name": "Second edit", "kind": "cvo", "role": "subcontractor", "expected_version": start},
+        follow=True,
+    )
+    org.refresh_from_db()
+    assert org.name == "First edit"
+    assert "Somebody else saved this record" in second.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_lets_only_leads_and_administrators_change_setup(client, world, cvo_a):
+    client.force_login(cvo_a)
+    response = client.post(
+        reverse("consortium:organisation_create"),
+        {"name": "Sneaky", "kind": "cvo", "role": "subcontractor"},
+    )
+    assert response.status_code == 404
+    assert not Organisation.objects.filter(name="Sneaky").exists()
+
+
+@pytest.mark.django_db
+def test_it_adds_an_organisation_with_a_membership_and_an_event(client, world, lead):
+    client.force_login(lead)
+    response = client.post(
+        reverse("consortium:organisation_create"),
+        {"name": "New Housing CVO", "kind": "cvo", "role": "subcontractor"},
+    )
+    assert response.status_code == 302
+    org = Organisation.objects.get(name="New Housing CVO")
+    assert org.memberships.get().consortium == world.home
+    assert Event.objects.filter(
+        object_model="consortium.Organisation",
+        object_id=str(org.pk),
+        verb="Organisation added",
+        by=lead,
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_it_shows_plain_errors_and_writes_nothing_on_bad_input(client, world, lead):
+    client.force_login(lead)
+    before = Site.objects.count()
+    response = client.post(reverse("consortium:site_create"), {"name": "", "kind": "nonsense"})
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in text and "govuk-error-summary" in text
+    assert Site.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_it_limits_filter_choices_to_the_consortium(client, world, cvo_a):
+    client.force_login(cvo_a)
+    text = client.get(reverse("consortium:site_list")).content.decode()
+    assert "CVO Alpha" in text
+    assert world.SENTINEL not in text
+
+
+@pytest.mark.django_db
+def test_it_exports_the_filtered_list_as_xlsx_with_formulas_neutralised(client, world, lead):
+    Organisation.objects.filter(pk=world.orgs["cvo_a"].pk).update(name="=HYPERLINK(1)")
+    client.force_login(lead)
+    response = client.get(reverse("consortium:organisation_list") + "?export=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = load_workbook(io.BytesIO(response.content))
+    names = [row[0] for row in wb.active.iter_rows(min_row=2, values_only=True)]
+    assert "'=HYPERLINK(1)" in names
+    assert not any(world.SENTINEL in n for n in names)
+    assert len(names) == 4
+
+
+def test_it_neutralises_every_formula_prefix():
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell_value(f"{prefix}cmd").startswith("'")
+    assert safe_cell_value("plain") == "plain"
+
+
+@pytest.mark.django_db
+def test_it_answers_404_for_another_consortiums_object_in_the_admin(client, world, admin_user):
+    client.force_login(admin_user)
+    away = world.orgs["away_cvo"]
+    assert client.get(f"/admin/consortium/organisation/{away.pk}/change/").status_code == 404
+    listing = client.get("/admin/consortium/organisation/").content.decode()
+    assert "CVO Alpha" in listing and world.SENTINEL not in listing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url_name",
+    ["dashboard", "consortium:organisation_list", "consortium:site_list", "consortium:people"],
+)
+def test_it_keeps_query_counts_flat_as_data_grows(
+    client, world, lead, url_name, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(lead)
+    url = reverse(url_name)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    for i in range(30):
+        org = Organisation.objects.create(name=f"Extra {i}", kind="cvo")
+        world.home.memberships.create(organisation=org, role="subcontractor")
+        Site.objects.create(
+            consortium=world.home, name=f"Site {i}", kind="community_hub", operated_by=org
+        )
+        from tests.factories import person
+
+        person(f"extra{i}", world.home, org, "cvo_manager")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_locks_an_account_after_five_wrong_passwords(client, world):
+    url = reverse("login")
+    for _ in range(5):
+        client.post(url, {"username": "lead", "password": "wrong-password-1"})
+    from tests.factories import PASSWORD
+
+    response = client.post(url, {"username": "lead", "password": PASSWORD})
+    assert "This account is locked" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_signs_in_with_the_right_password(client, world):
+    from tests.factories import PASSWORD
+
+    response = client.post(reverse("login"), {"username": "cvo_a", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "CVO Alpha" in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_refuses_weak_passwords(client, world, lead):
+    from tests.factories import PASSWORD
+
+    client.force_login(lead)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "password", "new_password2": "password"},
+    )
+    assert "too common" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_seeds_the_demo_idempotently():
+    call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
+    counts = [m.objects.count() for m in (Consortium, Organisation, Site, RoleAssignment)]
+    out = io.StringIO()
+    call_command("seed_demo", password="demo-password-for-tests", stdout=out)
+    assert [m.objects.count() for m in (Consortium, Organisation, Site, RoleAssignment)] == counts
+    for username in ("admin", "lead", "cvo1", "cvo2", "supervisor", "commissioner"):
+        assert username in out.getvalue()
+    cvo_orgs = RoleAssignment.objects.filter(user__username__in=["cvo1", "cvo2"]).values_list(
+        "organisation", flat=True
+    )
+    assert len(set(cvo_orgs)) == 2
+
+
+def test_it_passes_the_deploy_check_with_production_settings():
+    env = dict(os.environ)
+    env.update(
+        CONCORD_ENV="production",
+        CONCORD_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        CONCORD_ALLOWED_HOSTS="concord.example.org",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key():
+    env = dict(os.environ, CONCORD_ENV="production", CONCORD_ALLOWED_HOSTS="x.org")
+    env.pop("CONCORD_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "CONCORD_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_history_page_query_count_flat(
+    client, world, lead, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    site = world.sites["home"]
+    url = reverse("history", args=["consortium.Site", site.pk])
+    client.force_login(lead)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(10):
+        site.operated_by = world.orgs["cvo_b" if i % 2 else "cvo_a"]
+        site.save_as(by=lead, reason=f"Handover {i}")
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):
+        text = client.get(url).content.decode()
+    assert "Handover 9" in text and "CVO Beta" in text
