@@ -52,6 +52,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("consortium/", include("consortium.urls")),
+    path("funding/", include("funding.urls")),
+    path("contracts/", include("contracts.urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
     path(
