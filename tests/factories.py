@@ -276,3 +276,154 @@ def build_money(w):
     )
     w.money = m
     return m
+
+
+# --- performance returns ---------------------------------------------------------------------
+
+STARTER_INDICATORS = [
+    # code, name, unit, required, not_more_than, breakdown_of, group, pathway stage
+    ("REF", "Referrals received", "count", True, None, None, "", "identified"),
+    ("REF_POLICE", "Referrals from police custody", "count", False, None, "REF", "setting", ""),
+    ("REF_COURT", "Referrals from courts", "count", False, None, "REF", "setting", ""),
+    ("SCR", "Screened", "count", True, "REF", None, "", "screened"),
+    ("ASS", "Assessed", "count", False, "SCR", None, "", "assessed"),
+    ("DIV", "Diverted", "count", False, "ASS", None, "", "diverted"),
+    ("WOMEN", "Women referred", "count", False, None, "REF", "", ""),
+    ("WAIT", "Waiting days from referral to assessment", "days", False, None, None, "", ""),
+]
+
+
+def make_indicators(consortium, spec=STARTER_INDICATORS):
+    from contracts.models import Indicator
+
+    made = {}
+    for pos, (code, name, unit, required, nmt, bd, group, stage) in enumerate(spec):
+        made[code] = Indicator.objects.create(
+            consortium=consortium,
+            code=code,
+            name=name,
+            definition=f"Definition of {name.lower()}: what counts and what does not.",
+            unit=unit,
+            aggregation="mean" if unit == "days" else "sum",
+            direction="lower" if unit == "days" else "higher",
+            logic_stage="output",
+            pathway_stage=stage,
+            required=required,
+            not_more_than=made.get(nmt),
+            breakdown_of=made.get(bd),
+            breakdown_group=group,
+            position=pos,
+        )
+    return made
+
+
+def make_period(sub, start, end=None, working_days=10):
+    from consortium.dates import month_end
+    from contracts.models import ReportingPeriod
+
+    return ReportingPeriod.objects.create(
+        consortium=sub.consortium,
+        subcontract=sub,
+        start=start,
+        end=end or month_end(start),
+        due_working_days=working_days,
+    )
+
+
+def make_return(sub, period, values=None, status="draft", narrative="", notes=None, **kw):
+    from decimal import Decimal
+
+    from contracts.models import Indicator, PerformanceReturn, ReturnValue
+
+    ret = PerformanceReturn.objects.create(
+        consortium=sub.consortium,
+        subcontract=sub,
+        period=period,
+        status=status,
+        narrative=narrative,
+        **kw,
+    )
+    inds = {i.code: i for i in Indicator.objects.filter(consortium=sub.consortium)}
+    ReturnValue.objects.bulk_create(
+        ReturnValue(
+            consortium=sub.consortium,
+            ret=ret,
+            indicator=inds[code],
+            value=None if v is None else Decimal(str(v)),
+            note=(notes or {}).get(code, ""),
+        )
+        for code, v in (values or {}).items()
+    )
+    return ret
+
+
+GOOD_VALUES = {
+    "REF": 40,
+    "REF_POLICE": 25,
+    "REF_COURT": 15,
+    "SCR": 38,
+    "ASS": 30,
+    "DIV": 12,
+    "WOMEN": 10,
+    "WAIT": "3.5",
+}
+
+
+def build_returns(w):
+    """Returns for the standard world (needs build_money): indicators at home and away; for
+    CVO A an approved, a submitted and a draft return; for CVO B a submitted and an approved
+    return whose narrative and notes carry PRIVATE_B; a commissioner template at home and
+    away."""
+    import datetime
+
+    from contracts.models import CommissionerTemplate, TemplateField
+
+    m = w.money
+    r = {}
+    r["ind"] = make_indicators(w.home)
+    r["away_ind"] = make_indicators(w.away)
+    months = [datetime.date(2026, 4, 1), datetime.date(2026, 5, 1), datetime.date(2026, 6, 1)]
+    r["periods_a"] = [make_period(m["sub_a"], d) for d in months]
+    r["periods_b"] = [make_period(m["sub_b"], d) for d in months]
+    r["approved_a"] = make_return(m["sub_a"], r["periods_a"][0], GOOD_VALUES, status="approved")
+    r["submitted_a"] = make_return(m["sub_a"], r["periods_a"][1], GOOD_VALUES, status="submitted")
+    r["draft_a"] = make_return(m["sub_a"], r["periods_a"][2], {"REF": 5})
+    r["submitted_b"] = make_return(
+        m["sub_b"], r["periods_b"][0], GOOD_VALUES, status="submitted", narrative=PRIVATE_B
+    )
+    r["approved_b"] = make_return(
+        m["sub_b"],
+        r["periods_b"][1],
+        GOOD_VALUES,
+        status="approved",
+        narrative=PRIVATE_B,
+        notes={"REF": PRIVATE_B},
+    )
+    away_period = make_period(m["away_sub"], months[0])
+    r["away_return"] = make_return(
+        m["away_sub"], away_period, {"REF": 1}, status="approved", narrative=w.SENTINEL
+    )
+    r["template"] = CommissionerTemplate.objects.create(
+        consortium=w.home, commissioner=w.orgs["commissioner"], name="Home NHS monthly report"
+    )
+    TemplateField.objects.create(
+        consortium=w.home,
+        template=r["template"],
+        group="Activity",
+        label="Total referrals",
+        indicator=r["ind"]["REF"],
+        position=1,
+    )
+    TemplateField.objects.create(
+        consortium=w.home,
+        template=r["template"],
+        group="Outcomes",
+        label="Diversions",
+        indicator=r["ind"]["DIV"],
+        position=2,
+    )
+    r["away_template"] = CommissionerTemplate.objects.create(
+        consortium=w.away, commissioner=w.orgs["away_lead"], name=f"Away report {w.SENTINEL}"
+    )
+    w.returns = r
+    return r

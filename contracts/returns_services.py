@@ -1,0 +1,458 @@
+"""Writes for performance returns: periods, targets, drafts, uploads and the workflow
+
+    draft → submitted → returned (with comments) → submitted → approved → locked
+
+with reopen (lead, with a reason) taking an approved or locked return back to draft. Every
+transition re-reads the return under select_for_update and checks its state on that fresh
+row, so of two racing transitions exactly one wins; edits carry the version the user started
+from, so a stale edit is refused (StaleEdit) rather than overwriting.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from consortium import access, dates
+from consortium.base import StaleEdit
+from consortium.events import record_event
+from contracts import returns_xlsx
+from contracts.models import (
+    Indicator,
+    PerformanceReturn,
+    ReportingPeriod,
+    Restatement,
+    ReturnLocked,
+    ReturnValue,
+    Target,
+    locked_message,
+)
+from contracts.validation import validate
+
+S = PerformanceReturn.Status
+HISTORY_RETURNS = 12
+
+
+class UploadInvalid(ValidationError):
+    """The uploaded file was read, but its figures are wrong; nothing was written."""
+
+    def __init__(self, problems, rows_checked=0):
+        self.problems = problems
+        self.rows_checked = rows_checked
+        super().__init__([str(p) for p in problems])
+
+
+def _require_setup(by):
+    if not access.can_manage_returns_setup(by):
+        raise PermissionDenied("Only the consortium lead sets up indicators, periods and targets.")
+
+
+def _fresh(ret):
+    """The return re-read under a row lock, for a transition."""
+    return (
+        PerformanceReturn._base_manager.select_for_update()
+        .select_related("subcontract", "subcontract__contract", "period", "consortium")
+        .get(pk=ret.pk)
+    )
+
+
+def _copy_state(target, source):
+    for f in ("status", "version", "submitted_by_id", "submitted_at", "approved_by_id"):
+        setattr(target, f, getattr(source, f))
+    target.approved_at = source.approved_at
+    target.lead_comments = source.lead_comments
+    target.times_reopened = source.times_reopened
+    target.narrative = source.narrative
+
+
+def _transition_save(ret, *, by, reason):
+    ret._transition = True
+    ret.save_as(by=by, reason=reason)
+
+
+def indicators_for(consortium_id):
+    return list(
+        Indicator.objects.filter(consortium_id=consortium_id, active=True).select_related(
+            "not_more_than", "breakdown_of"
+        )
+    )
+
+
+# --- set-up --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def periods_create(*, subcontract, by, frequency="monthly", first=None, last=None, working_days=10):
+    """Reporting periods for a subcontract (monthly or quarterly) from first to last, each
+    due `working_days` working days after it ends. Existing periods are kept."""
+    _require_setup(by)
+    first = first or subcontract.start
+    last = last or subcontract.end
+    spans = (
+        dates.month_periods(first, last)
+        if frequency == ReportingPeriod.Frequency.MONTHLY
+        else dates.quarter_periods(first, last)
+    )
+    existing = set(
+        ReportingPeriod.objects.filter(subcontract=subcontract).values_list("start", flat=True)
+    )
+    made = []
+    for start, end in spans:
+        if start in existing:
+            continue
+        p = ReportingPeriod(
+            consortium_id=subcontract.consortium_id,
+            subcontract=subcontract,
+            frequency=frequency,
+            start=start,
+            end=end,
+            due_working_days=working_days,
+        )
+        p.save_as(by=by, reason="Reporting period added")
+        made.append(p)
+    if made:
+        record_event(
+            consortium_id=subcontract.consortium_id,
+            by=by,
+            verb=f"{len(made)} reporting periods added",
+            obj=subcontract,
+        )
+    return made
+
+
+@transaction.atomic
+def target_set(*, period, indicator, value, by, reason=""):
+    _require_setup(by)
+    value = Decimal(str(value))
+    if value < 0:
+        raise ValidationError({"value": "A target cannot be negative."})
+    target, created = Target.objects.get_or_create(
+        period=period,
+        indicator=indicator,
+        defaults={"consortium_id": period.consortium_id, "value": value},
+    )
+    if not created:
+        target.value = value
+    target.save_as(by=by, reason=reason or "Target set")
+    return target
+
+
+# --- drafts --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def return_start(*, period, by):
+    """The return for a period, created as a draft if there is none yet."""
+    sub = period.subcontract
+    probe = PerformanceReturn(subcontract=sub, consortium_id=period.consortium_id)
+    if not (access.can_edit_return(by, probe) or access.can_manage_returns_setup(by)):
+        raise PermissionDenied("Only the subcontractor's people start a return.")
+    ret = PerformanceReturn.objects.filter(period=period).first()
+    if ret is None:
+        ret = PerformanceReturn(consortium_id=period.consortium_id, subcontract=sub, period=period)
+        ret.save_as(by=by, reason="Return started")
+    return ret
+
+
+def _require_editable(ret, by):
+    if not access.can_edit_return(by, ret):
+        raise PermissionDenied("Only the subcontractor's people fill in this return.")
+    if ret.is_frozen:
+        raise ReturnLocked(locked_message(ret))
+    if not ret.is_editable:
+        raise ValidationError(
+            "This return has been submitted, so it cannot be changed now. If it needs a "
+            "correction, ask the consortium lead to return it to you."
+        )
+
+
+@transaction.atomic
+def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_version=None):
+    """Save figures (code → Decimal or None), notes (code → text) and the narrative."""
+    current = _fresh(ret)
+    if expected_version is not None and current.version != int(expected_version):
+        raise StaleEdit(ret)
+    _require_editable(current, by)
+    notes = notes or {}
+    indicators = {i.code: i for i in indicators_for(current.consortium_id)}
+    unknown = sorted(set(values) - set(indicators))
+    if unknown:
+        raise ValidationError(f"Unknown indicator codes: {', '.join(unknown)}.")
+    existing = {v.indicator_id: v for v in ReturnValue.objects.filter(ret=current)}
+    for code, ind in indicators.items():
+        if code not in values and code not in notes:
+            continue
+        rv = existing.get(ind.pk) or ReturnValue(
+            consortium_id=current.consortium_id, ret=current, indicator=ind
+        )
+        new_value = values.get(code, rv.value)
+        new_note = notes.get(code, rv.note) or ""
+        if rv.pk and rv.value == new_value and rv.note == new_note:
+            continue
+        rv.value, rv.note = new_value, new_note
+        rv.save_as(by=by)
+    if narrative is not None:
+        current.narrative = narrative
+    current.warnings_confirmed = False
+    current.save_as(by=by, reason="Draft saved")
+    _copy_state(ret, current)
+    return ret
+
+
+def values_of(ret):
+    return {
+        code: value
+        for code, value in ReturnValue._base_manager.filter(ret=ret).values_list(
+            "indicator__code", "value"
+        )
+    }
+
+
+def history_of(ret):
+    """Earlier approved figures of the same subcontract, code → [figures], newest first."""
+    earlier = list(
+        PerformanceReturn._base_manager.filter(
+            subcontract_id=ret.subcontract_id,
+            status__in=(S.APPROVED, S.LOCKED),
+            period__start__lt=ret.period.start,
+        )
+        .order_by("-period__start")
+        .values_list("pk", flat=True)[:HISTORY_RETURNS]
+    )
+    out = {}
+    for code, value in ReturnValue._base_manager.filter(ret_id__in=earlier).values_list(
+        "indicator__code", "value"
+    ):
+        if value is not None:
+            out.setdefault(code, []).append(value)
+    return out
+
+
+def check(ret):
+    """The validation outcome for the return as saved."""
+    rules = [i.rule() for i in indicators_for(ret.consortium_id)]
+    return validate(values_of(ret), rules, history_of(ret))
+
+
+@transaction.atomic
+def return_upload(*, ret, by, data, filename, expected_version=None):
+    """Take a filled-in template. All or nothing: a file that cannot be opened raises
+    UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
+    current = _fresh(ret)
+    _require_editable(current, by)
+    codes = [i.code for i in indicators_for(current.consortium_id)]
+    parsed = returns_xlsx.read_return(
+        data, filename=filename, key=template_key(current), codes=codes
+    )
+    if not parsed.ok:
+        raise UploadInvalid(parsed.problems, parsed.rows_checked)
+    # Figures that cannot be stored (too many digits or places) are refused here, by row.
+    problems = []
+    for code, v in parsed.values.items():
+        if v is not None and (v.as_tuple().exponent < -2 or abs(v) >= Decimal("1e12")):
+            problems.append(
+                returns_xlsx.UploadProblem(
+                    None, None, f"{code}: {v} has more than two decimal places or is too large."
+                )
+            )
+    if problems:
+        raise UploadInvalid(problems, parsed.rows_checked)
+    return_save_draft(
+        ret=ret,
+        by=by,
+        values=parsed.values,
+        notes=parsed.notes,
+        narrative=parsed.narrative,
+        expected_version=expected_version,
+    )
+    record_event(
+        consortium_id=ret.consortium_id,
+        by=by,
+        verb="Return uploaded",
+        obj=ret,
+        details={"rows": parsed.rows_checked},
+    )
+    return parsed
+
+
+def template_key(ret):
+    return f"CONCORD-RETURN-{ret.subcontract_id}-{ret.period_id}"
+
+
+def template_bytes(ret):
+    """The XLSX template for this return, carrying its current figures."""
+    values = {v.indicator_id: v for v in ReturnValue._base_manager.filter(ret=ret).select_related()}
+    rows = []
+    for ind in indicators_for(ret.consortium_id):
+        rv = values.get(ind.pk)
+        rows.append(
+            returns_xlsx.TemplateRow(
+                code=ind.code,
+                name=ind.name,
+                unit=ind.get_unit_display(),
+                definition=ind.definition,
+                value=rv.value if rv else None,
+                note=rv.note if rv else "",
+            )
+        )
+    return returns_xlsx.write_template(
+        key=template_key(ret),
+        heading="Concord performance return",
+        details=[
+            ("Subcontract", f"{ret.subcontract.reference} {ret.subcontract.title}"),
+            ("Period", f"{ret.period.start:%d %b %Y} to {ret.period.end:%d %b %Y}"),
+            ("Due", f"{ret.period.due_date:%d %b %Y}"),
+        ],
+        rows=rows,
+        narrative=ret.narrative,
+    )
+
+
+# --- the workflow --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def return_submit(*, ret, by, confirm_warnings=False):
+    """Run the rules and submit. Errors refuse; warnings refuse until confirmed."""
+    current = _fresh(ret)
+    if not access.can_edit_return(by, current):
+        raise PermissionDenied("Only the subcontractor's people submit this return.")
+    if current.is_frozen:
+        raise ReturnLocked(locked_message(current))
+    if current.status not in (S.DRAFT, S.RETURNED):
+        raise ValidationError("This return has already been submitted.")
+    outcome = check(current)
+    if outcome.errors:
+        raise ValidationError([ValidationError(m.text, code="invalid") for m in outcome.errors])
+    if outcome.warnings and not confirm_warnings:
+        raise ValidationError([ValidationError(m.text, code="warnings") for m in outcome.warnings])
+    was = current.status
+    current.status = S.SUBMITTED
+    current.submitted_by = by
+    current.submitted_at = timezone.now()
+    current.warnings_confirmed = bool(outcome.warnings)
+    _transition_save(current, by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
+    record_event(
+        consortium_id=current.consortium_id,
+        by=by,
+        verb="Return resubmitted" if was == S.RETURNED else "Return submitted",
+        obj=current,
+        details={"warnings_confirmed": [m.text for m in outcome.warnings]},
+    )
+    _copy_state(ret, current)
+    return ret
+
+
+def _require_review(current, by):
+    if not access.can_review_return(by, current):
+        if current.submitted_by_id == by.pk:
+            raise PermissionDenied("You submitted this return, so somebody else must review it.")
+        raise PermissionDenied("Only the consortium lead approves or returns a return.")
+    if current.status != S.SUBMITTED:
+        raise ValidationError(
+            f"This return is {current.get_status_display().lower()}, not submitted, so it "
+            "cannot be approved or returned now."
+        )
+
+
+@transaction.atomic
+def return_return(*, ret, by, comments):
+    """Send a submitted return back to the subcontractor with comments."""
+    comments = (comments or "").strip()
+    if not comments:
+        raise ValidationError({"comments": "Say what needs to change."})
+    current = _fresh(ret)
+    _require_review(current, by)
+    current.status = S.RETURNED
+    current.lead_comments = comments
+    _transition_save(current, by=by, reason=comments)
+    record_event(
+        consortium_id=current.consortium_id,
+        by=by,
+        verb="Return returned",
+        obj=current,
+        reason=comments,
+    )
+    _copy_state(ret, current)
+    return ret
+
+
+@transaction.atomic
+def return_approve(*, ret, by, reason=""):
+    current = _fresh(ret)
+    _require_review(current, by)
+    current.status = S.APPROVED
+    current.approved_by = by
+    current.approved_at = timezone.now()
+    _transition_save(current, by=by, reason=reason or "Approved")
+    open_restatement = (
+        Restatement.objects.filter(ret=current, after__isnull=True).order_by("-reopened_at").first()
+    )
+    if open_restatement:
+        open_restatement.after = _snapshot(current)
+        open_restatement.reapproved_at = current.approved_at
+        open_restatement.save_as(by=by, reason="Restated figures approved")
+    record_event(consortium_id=current.consortium_id, by=by, verb="Return approved", obj=current)
+    _copy_state(ret, current)
+    return ret
+
+
+@transaction.atomic
+def return_lock(*, ret, by):
+    """Close an approved return (for example once reported)."""
+    current = _fresh(ret)
+    if not access.can_reopen_return(by, current):
+        raise PermissionDenied("Only the consortium lead locks a return.")
+    if current.status != S.APPROVED:
+        raise ValidationError("Only an approved return can be locked.")
+    current.status = S.LOCKED
+    _transition_save(current, by=by, reason="Locked")
+    record_event(consortium_id=current.consortium_id, by=by, verb="Return locked", obj=current)
+    _copy_state(ret, current)
+    return ret
+
+
+def _snapshot(ret):
+    return {
+        code: (None if v is None else f"{v:f}")
+        for code, v in ReturnValue._base_manager.filter(ret=ret).values_list(
+            "indicator__code", "value"
+        )
+    }
+
+
+@transaction.atomic
+def return_reopen(*, ret, by, reason):
+    """Take an approved or locked return back to draft so its subcontractor can restate it.
+    The only way an approved figure changes; the restatement log keeps before and after."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for reopening; history keeps it."})
+    current = _fresh(ret)
+    if not access.can_reopen_return(by, current):
+        raise PermissionDenied("Only the consortium lead reopens a return.")
+    if current.status not in (S.APPROVED, S.LOCKED):
+        raise ValidationError("Only an approved or locked return can be reopened.")
+    Restatement(
+        consortium_id=current.consortium_id,
+        ret=current,
+        reason=reason,
+        reopened_by=by,
+        reopened_at=timezone.now(),
+        before=_snapshot(current),
+    ).save_as(by=by, reason=reason)
+    current.status = S.DRAFT
+    current.approved_by = None
+    current.approved_at = None
+    current.times_reopened += 1
+    _transition_save(current, by=by, reason=f"Reopened: {reason}")
+    record_event(
+        consortium_id=current.consortium_id,
+        by=by,
+        verb="Return reopened",
+        obj=current,
+        reason=reason,
+    )
+    _copy_state(ret, current)
+    return ret

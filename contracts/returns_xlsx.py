@@ -1,0 +1,418 @@
+"""The performance return spreadsheet: the template Concord writes, and the guarded reader
+that takes it back.
+
+The reader trusts nothing. Before openpyxl sees a byte it checks the size, that the file is a
+ZIP holding a plain (macro-free) workbook, and the entry count and total uncompressed size
+(openpyxl has no decompression cap). defusedxml is installed, which openpyxl uses against XML
+entity attacks. The workbook is read in read-only mode; a formula is accepted only if the file
+carries its calculated value; numbers become Decimal(str(value)). Problems are reported per
+row and cell, and the caller writes nothing unless there are none.
+"""
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+SHEET = "Return"
+KEY_LABEL = "Template key"
+HEADERS = ["Code", "Indicator", "Unit", "Value", "Note"]
+HEADER_ROW = 6
+FIRST_ROW = HEADER_ROW + 1
+NARRATIVE_LABEL = "Narrative"
+VALUE_COL, NOTE_COL = 4, 5
+
+MAX_BYTES = getattr(settings, "RETURN_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+MAX_UNCOMPRESSED = getattr(settings, "RETURN_UPLOAD_MAX_UNCOMPRESSED", 20 * 1024 * 1024)
+MAX_ENTRIES = 100
+MAX_ROWS = 1000
+MAX_COLS = 30
+MACRO_MARKERS = (b"vbaproject", b"macroenabled", b"vbadata", b"activex")
+
+
+@dataclass
+class TemplateRow:
+    code: str
+    name: str
+    unit: str
+    definition: str
+    value: Decimal | None = None
+    note: str = ""
+
+
+@dataclass
+class UploadProblem:
+    row: int | None
+    column: str | None
+    text: str
+
+    def __str__(self):
+        where = []
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return (", ".join(where).capitalize() + ": " if where else "") + self.text
+
+
+@dataclass
+class ParsedReturn:
+    values: dict = field(default_factory=dict)  # code -> Decimal | None
+    notes: dict = field(default_factory=dict)  # code -> str
+    narrative: str = ""
+    rows_checked: int = 0
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+class UploadRefused(Exception):
+    """The file is not one Concord will open. Nothing was read from it."""
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_template(*, key, heading, details, rows, narrative=""):
+    """The return template as bytes. `details` is [(label, text)] shown above the table.
+
+    Everything but the value, note and narrative cells is locked (sheet protection, no
+    password: it stops accidents, it is not a security control — the reader checks codes and
+    the key anyway)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    unlocked = Protection(locked=False)
+    editable = PatternFill("solid", fgColor="FFF7D6")
+    bold = Font(bold=True)
+    ws["A1"] = heading
+    ws["A1"].font = Font(bold=True, size=14)
+    r = 2
+    for lab, text in details[:3]:
+        ws.cell(row=r, column=1, value=lab).font = bold
+        ws.cell(row=r, column=2, value=text)
+        r += 1
+    ws.cell(row=5, column=1, value=KEY_LABEL).font = bold
+    ws.cell(row=5, column=2, value=key)
+    for c, h in enumerate(HEADERS, start=1):
+        ws.cell(row=HEADER_ROW, column=c, value=h).font = bold
+    row = FIRST_ROW
+    for t in rows:
+        ws.cell(row=row, column=1, value=t.code)
+        name = ws.cell(row=row, column=2, value=t.name)
+        if t.definition:
+            name.comment = Comment(t.definition, "Concord", width=320, height=160)
+        ws.cell(row=row, column=3, value=t.unit)
+        v = ws.cell(row=row, column=VALUE_COL, value=t.value)
+        n = ws.cell(row=row, column=NOTE_COL, value=t.note or None)
+        for cell in (v, n):
+            cell.protection = unlocked
+            cell.fill = editable
+        row += 1
+    last = row - 1
+    if rows:
+        dv = DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Not a figure",
+            error="Enter a number, 0 or more.",
+        )
+        dv.add(f"D{FIRST_ROW}:D{last}")
+        ws.add_data_validation(dv)
+    row += 1
+    ws.cell(row=row, column=1, value=NARRATIVE_LABEL).font = bold
+    nar = ws.cell(row=row, column=2, value=narrative or None)
+    nar.protection = unlocked
+    nar.fill = editable
+    nar.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
+    ws.row_dimensions[row].height = 90
+    for col, width in zip("ABCDE", (22, 60, 12, 12, 40), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def check_container(data, filename=""):
+    """Refuse anything that is not a plain, modest .xlsx before any XML parser sees it."""
+    name = (filename or "").lower()
+    if name and not name.endswith(".xlsx"):
+        if name.endswith((".xlsm", ".xltm", ".xlam")):
+            raise UploadRefused(
+                "This file can contain macros (.xlsm). Save it as an Excel Workbook (.xlsx) "
+                "and upload that."
+            )
+        raise UploadRefused(
+            "Upload the return as an Excel Workbook (.xlsx): the template you downloaded."
+        )
+    if not data:
+        raise UploadRefused("The file is empty. Upload the filled-in template.")
+    if len(data) > MAX_BYTES:
+        raise UploadRefused(
+            f"The file is {len(data) // 1024:,} KB; the limit is {MAX_BYTES // 1024:,} KB. "
+            "Upload the template without extra sheets or pictures."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UploadRefused(
+            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
+            "upload it without converting it."
+        )
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UploadRefused(
+            "The file is damaged and cannot be opened. Download a new template."
+        ) from e
+    if len(infos) > MAX_ENTRIES:
+        raise UploadRefused(
+            f"The file holds {len(infos)} parts; a return template has far fewer. "
+            "Download a new template."
+        )
+    total = 0
+    names = set()
+    for info in infos:
+        lower = info.filename.lower()
+        if info.flag_bits & 0x1:
+            raise UploadRefused("The file is encrypted or password-protected. Remove the password.")
+        if lower.startswith("/") or ".." in lower.split("/"):
+            raise UploadRefused(
+                "The file is damaged and cannot be opened. Download a new template."
+            )
+        if any(m in lower.encode() for m in MACRO_MARKERS):
+            raise UploadRefused(
+                "The file contains macros or embedded code. Save it as an Excel Workbook "
+                "(.xlsx) without macros and upload that."
+            )
+        total += info.file_size
+        if total > MAX_UNCOMPRESSED:
+            raise UploadRefused(
+                "The file expands to far more data than a return template holds, so it was "
+                "not opened. Download a new template."
+            )
+        names.add(lower)
+    if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
+        raise UploadRefused(
+            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
+            "upload it without converting it."
+        )
+    try:
+        content_types = zf.read("[Content_Types].xml").lower()
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UploadRefused(
+            "The file is damaged and cannot be opened. Download a new template."
+        ) from e
+    if any(m in content_types for m in MACRO_MARKERS):
+        raise UploadRefused(
+            "The file is a macro-enabled workbook. Save it as an Excel Workbook (.xlsx) "
+            "without macros and upload that."
+        )
+    return len(infos), total
+
+
+def _open(data, data_only):
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except Exception as e:  # openpyxl raises many kinds for a broken file
+        raise UploadRefused(
+            "The file could not be read as a workbook. Download a new template and fill it in."
+        ) from e
+
+
+def _rows(ws):
+    """Rows of (formula-or-value) cells, capped so a sheet of a million rows is refused."""
+    for i, row in enumerate(ws.iter_rows(max_col=MAX_COLS), start=1):
+        if i > MAX_ROWS:
+            raise UploadRefused(
+                f"The sheet has more than {MAX_ROWS} rows; a return template has one row per "
+                "indicator. Download a new template."
+            )
+        yield i, row
+
+
+def _text(v):
+    if v is None:
+        return ""
+    return str(v).strip()
+
+
+def _number(raw, cached, row, problems, col="D"):
+    """The figure in a value cell, or None if blank; a problem is recorded if it is not one."""
+    value = raw
+    if isinstance(raw, str) and raw.startswith("="):
+        if cached is None:
+            problems.append(
+                UploadProblem(
+                    row,
+                    col,
+                    "this cell holds a formula with no calculated value. Type the figure "
+                    "instead of a formula (or open and save the file in Excel first).",
+                )
+            )
+            return None
+        value = cached
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        problems.append(UploadProblem(row, col, f"'{value}' is not a number. Enter a figure."))
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        d = Decimal(str(value))
+        if not d.is_finite():
+            problems.append(UploadProblem(row, col, "this is not a finite number. Enter a figure."))
+            return None
+        return d
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            shown = value.strip()[:40]
+            problems.append(
+                UploadProblem(row, col, f"'{shown}' is not a number. Enter a figure such as 12.")
+            )
+            return None
+        if not d.is_finite():
+            problems.append(UploadProblem(row, col, "this is not a finite number. Enter a figure."))
+            return None
+        return d
+    problems.append(
+        UploadProblem(row, col, "this cell holds a date or another kind of value. Enter a figure.")
+    )
+    return None
+
+
+def read_return(data, *, filename="", key, codes):
+    """Read an uploaded return. `key` is the template key this return's template carries;
+    `codes` the indicator codes expected, in order. Raises UploadRefused for a file that must
+    not be opened; returns ParsedReturn with `problems` for one that can be read but is
+    wrong."""
+    check_container(data, filename)
+    wb = _open(data, data_only=False)
+    cached_wb = _open(data, data_only=True)
+    try:
+        if SHEET not in wb.sheetnames:
+            raise UploadRefused(
+                f"The workbook has no sheet called '{SHEET}'. Upload the template Concord "
+                "generated, with its sheet name unchanged."
+            )
+        ws, cached_ws = wb[SHEET], cached_wb[SHEET]
+        cached = {i: [c.value for c in row] for i, row in _rows(cached_ws)}
+        return _parse(ws, cached, key, codes)
+    finally:
+        wb.close()
+        cached_wb.close()
+
+
+def _parse(ws, cached, key, codes):
+    out = ParsedReturn()
+    problems = out.problems
+    expected = list(codes)
+    seen = {}
+    found_key = None
+    in_table = False
+    narrative_row = None
+    for i, row in _rows(ws):
+        cells = [c.value for c in row]
+        cells += [None] * (NOTE_COL - len(cells))
+        first = _text(cells[0])
+        if i == 5 and first == KEY_LABEL:
+            found_key = _text(cells[1])
+            continue
+        if i == HEADER_ROW:
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        if first == NARRATIVE_LABEL:
+            narrative_row = i
+            out.narrative = _text(cells[1])
+            if out.narrative.startswith("="):
+                problems.append(
+                    UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
+                )
+            in_table = False
+            continue
+        if not first and all(v is None or _text(v) == "" for v in cells):
+            continue
+        out.rows_checked += 1
+        if first not in expected:
+            problems.append(
+                UploadProblem(
+                    i,
+                    "A",
+                    f"'{first[:40]}' is not an indicator code in this return. Do not add or "
+                    "rename rows: download a new template.",
+                )
+            )
+            continue
+        if first in seen:
+            problems.append(
+                UploadProblem(
+                    i, "A", f"{first} appears twice (also row {seen[first]}). Delete the copy."
+                )
+            )
+            continue
+        seen[first] = i
+        row_cached = cached.get(i, [])
+        cached_value = row_cached[VALUE_COL - 1] if len(row_cached) >= VALUE_COL else None
+        out.values[first] = _number(cells[VALUE_COL - 1], cached_value, i, problems)
+        note = cells[NOTE_COL - 1]
+        note_text = _text(note)
+        if note_text.startswith("="):
+            problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
+        elif len(note_text) > 2000:
+            problems.append(UploadProblem(i, "E", "the note is longer than 2,000 characters."))
+        else:
+            out.notes[first] = note_text
+    if found_key is None:
+        problems.insert(
+            0,
+            UploadProblem(
+                5,
+                "B",
+                "the template key is missing. Upload the template Concord generated for this "
+                "return, without moving its rows.",
+            ),
+        )
+    elif found_key != key:
+        problems.insert(
+            0,
+            UploadProblem(
+                5,
+                "B",
+                "this template belongs to a different subcontract or period. Download the "
+                "template from this return's page.",
+            ),
+        )
+    for code in expected:
+        if code not in seen:
+            problems.append(
+                UploadProblem(
+                    None,
+                    None,
+                    f"The row for {code} is missing. Download a new template; do not delete rows.",
+                )
+            )
+    if narrative_row is None:
+        out.narrative = ""
+    return out
