@@ -58,7 +58,10 @@ class UploadProblem:
             where.append(f"row {self.row}")
         if self.column:
             where.append(f"column {self.column}")
-        return (", ".join(where).capitalize() + ": " if where else "") + self.text
+        if not where:
+            return self.text
+        prefix = ", ".join(where)
+        return f"{prefix[0].upper()}{prefix[1:]}: {self.text}"
 
 
 @dataclass
