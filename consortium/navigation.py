@@ -29,6 +29,25 @@ NAV = [
         "subcontract_list",
         (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER),
     ),
+    (
+        "Returns",
+        "returns:return_list",
+        "return_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
+    ),
+    (
+        "Performance",
+        "returns:performance",
+        "performance",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
+    ),
+    ("Indicators", "returns:indicator_list", "indicator_list", ALL),
+    (
+        "Commissioner reports",
+        "returns:template_list",
+        "template_list",
+        (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
+    ),
     ("Settings", "consortium:settings", "settings", (Role.ADMIN, Role.LEAD)),
 ]
 

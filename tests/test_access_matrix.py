@@ -274,6 +274,78 @@ MATRIX.update(
     }
 )
 
+# --- performance returns ---
+
+
+def ret(key):
+    return lambda w: {"pk": w.returns[key].pk}
+
+
+NOT_LEAD = ("cvo_a", "cvo_b", "supervisor", "commissioner")
+NOT_B = ("cvo_a", "supervisor", "commissioner")
+
+MATRIX.update(
+    {
+        "returns:return_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "returns:return_detail": Entry(
+            reachable=ret("approved_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("approved_b")),
+        ),
+        "returns:return_edit": Entry(
+            reachable=ret("submitted_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B + ("lead",), ret("submitted_b")),
+        ),
+        "returns:return_template": Entry(
+            reachable=ret("submitted_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("submitted_b")),
+        ),
+        "returns:return_upload": Entry(
+            reachable=ret("submitted_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B + ("lead",), ret("submitted_b")),
+        ),
+        "returns:return_action": Entry(
+            reachable=lambda w: {"pk": w.returns["approved_b"].pk, "action": "lock"},
+            outside=lambda w: {"pk": w.returns["away_return"].pk, "action": "lock"},
+            denied=each(NOT_B, lambda w: {"pk": w.returns["approved_b"].pk, "action": "approve"}),
+        ),
+        "returns:return_start": Entry(
+            reachable=lambda w: {"period_pk": w.returns["periods_b"][2].pk},
+            outside=lambda w: {"period_pk": w.returns["away_return"].period_id},
+            denied=each(NOT_B, lambda w: {"period_pk": w.returns["periods_b"][2].pk}),
+        ),
+        "returns:indicator_list": Entry(reachable=NOTHING),
+        "returns:indicator_create": Entry(reachable=NOTHING, denied=each(NOT_LEAD, NOTHING)),
+        "returns:indicator_detail": Entry(
+            reachable=lambda w: {"pk": w.returns["ind"]["REF"].pk},
+            outside=lambda w: {"pk": w.returns["away_ind"]["REF"].pk},
+        ),
+        "returns:indicator_edit": Entry(
+            reachable=lambda w: {"pk": w.returns["ind"]["REF"].pk},
+            outside=lambda w: {"pk": w.returns["away_ind"]["REF"].pk},
+            denied=each(NOT_LEAD, lambda w: {"pk": w.returns["ind"]["REF"].pk}),
+        ),
+        "returns:template_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "returns:template_detail": Entry(
+            reachable=ret("template"),
+            outside=ret("away_template"),
+            denied=each(("cvo_a", "cvo_b", "supervisor"), ret("template")),
+        ),
+        "returns:template_report": Entry(
+            reachable=ret("template"),
+            outside=ret("away_template"),
+            denied=each(("cvo_a", "cvo_b", "supervisor"), ret("template")),
+        ),
+        "returns:performance": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "returns:subcontract_performance": Entry(
+            reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_B, obj("sub_b"))
+        ),
+    }
+)
+
 # Admin pages: for each registered model, an object of it in the other consortium.
 OUTSIDE = {
     "consortium.Consortium": lambda w: w.away,
@@ -283,6 +355,10 @@ OUTSIDE = {
     "consortium.RoleAssignment": lambda w: w.users["outsider"].role_assignments.get(),
     "consortium.Event": lambda w: w.extra["away_event"],
     "auth.User": lambda w: w.users["outsider"],
+    "contracts.Indicator": lambda w: w.returns["away_ind"]["REF"],
+    "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
+    "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
+    "contracts.CommissionerTemplate": lambda w: w.returns["away_template"],
 }
 ADMIN_VIEWS_WITH_OBJECT = ("change", "delete", "history")
 
@@ -404,9 +480,11 @@ def matrix_world(world):
         )
     }
     # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see.
-    from tests.factories import build_money
+    from tests.factories import build_money, build_returns
 
     build_money(world)
+    # CVO B's returns carry PRIVATE_B in their narrative and notes.
+    build_returns(world)
     return world
 
 

@@ -76,7 +76,9 @@ def test_round_trip_gives_identical_values(rw, cvo_a):
     assert parsed.rows_checked == 8
     stored = {
         code: value
-        for code, value in ReturnValue.objects.filter(ret=ret).values_list("indicator__code", "value")
+        for code, value in ReturnValue.objects.filter(ret=ret).values_list(
+            "indicator__code", "value"
+        )
     }
     assert stored == {k: D(str(v)) for k, v in GOOD_VALUES.items()}
     assert ReturnValue.objects.get(ret=ret, indicator__code="DIV").note == notes["DIV"]
@@ -167,7 +169,7 @@ def bool_in_value(wb, ws):
 
 
 def formula_note(wb, ws):
-    ws.cell(row=rx.FIRST_ROW, column=rx.NOTE_COL, value="=HYPERLINK(\"http://x\")")
+    ws.cell(row=rx.FIRST_ROW, column=rx.NOTE_COL, value='=HYPERLINK("http://x")')
 
 
 def many_rows(wb, ws):
@@ -180,7 +182,10 @@ HOSTILE = {
     "macro-enabled name": (lambda r: (filled(r), "return.xlsm"), "macros (.xlsm)"),
     "csv name": (lambda r: (b"REF,40\n", "return.csv"), "Excel Workbook (.xlsx)"),
     "empty file": (lambda r: (b"", "return.xlsx"), "The file is empty"),
-    "not a zip": (lambda r: (b"<html>not a workbook</html>", "return.xlsx"), "not an Excel Workbook"),
+    "not a zip": (
+        lambda r: (b"<html>not a workbook</html>", "return.xlsx"),
+        "not an Excel Workbook",
+    ),
     "too big": (lambda r: (b"PK" + b"0" * (rx.MAX_BYTES + 1), "return.xlsx"), "the limit is"),
     "vba project inside": (
         lambda r: (with_entries(filled(r), {"xl/vbaProject.bin": b"\x00" * 64}), "return.xlsx"),
@@ -191,11 +196,11 @@ HOSTILE = {
             zip_bytes(
                 rewrite_zip(
                     filled(r),
-                    lambda n, c: c.replace(
-                        b"sheet.main+xml", b"sheet.macroEnabled.main+xml"
-                    )
-                    if n == "[Content_Types].xml"
-                    else c,
+                    lambda n, c: (
+                        c.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml")
+                        if n == "[Content_Types].xml"
+                        else c
+                    ),
                 )
             ),
             "return.xlsx",
@@ -239,12 +244,14 @@ HOSTILE = {
                 rewrite_zip(
                     filled(r),
                     lambda n, c: (
-                        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-                        + c.split(b"?>", 1)[-1].replace(b"<sheetData>", b"<sheetData>&lol2;", 1)
-                    )
-                    if n == "xl/worksheets/sheet1.xml"
-                    else c,
+                        (
+                            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                            + c.split(b"?>", 1)[-1].replace(b"<sheetData>", b"<sheetData>&lol2;", 1)
+                        )
+                        if n == "xl/worksheets/sheet1.xml"
+                        else c
+                    ),
                 )
             ),
             "return.xlsx",

@@ -1,0 +1,52 @@
+"""Dashboard panels for returns (registered from ContractsConfig.ready)."""
+
+from django.urls import reverse
+
+from consortium.dashboard import panel
+from consortium.models import Role
+from contracts import returns_selectors as sel
+from contracts.models import PerformanceReturn
+
+
+@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20)
+def late_returns(request):
+    open_returns, missing = sel.late_returns(request.user)
+    rets = list(
+        open_returns.select_related("subcontract", "period").order_by("period__due_date")[:10]
+    )
+    periods = list(missing.select_related("subcontract").order_by("due_date")[:10])
+    items = [
+        (
+            f"{r.subcontract.reference} {r.period}: due {r.period.due_date:%d %b %Y}, {r.get_status_display().lower()}",
+            r.get_absolute_url(),
+        )
+        for r in rets
+    ] + [
+        (
+            f"{p.subcontract.reference} {p}: due {p.due_date:%d %b %Y}, not started",
+            reverse("returns:subcontract_performance", args=[p.subcontract_id]),
+        )
+        for p in periods
+    ]
+    return {
+        "title": "Late returns",
+        "items": items[:10],
+        "count": open_returns.count() + missing.count(),
+        "tone": "danger" if items else None,
+        "empty": "No returns are late.",
+        "link": (reverse("returns:return_list"), "All returns"),
+    }
+
+
+@panel(roles=[Role.LEAD], order=21)
+def returns_to_review(request):
+    qs = PerformanceReturn.objects.visible_to(request.user).filter(status="submitted")
+    rets = list(qs.select_related("subcontract", "period").order_by("submitted_at")[:10])
+    return {
+        "title": "Returns to review",
+        "items": [(f"{r.subcontract.reference} {r.period}", r.get_absolute_url()) for r in rets],
+        "count": qs.count(),
+        "tone": "warning" if rets else None,
+        "empty": "No returns are waiting for review.",
+        "link": (reverse("returns:return_list") + "?status=submitted", "All submitted returns"),
+    }

@@ -1,0 +1,117 @@
+from django import forms
+
+from consortium.forms import ConcordForm, ConcordModelForm
+from contracts.models import Indicator, TemplateField
+
+
+class ReturnForm(ConcordForm):
+    """A figure and a note per indicator, the narrative, and the version the user started
+    from."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    narrative = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened this period: context a commissioner needs to read the figures.",
+    )
+    confirm_warnings = forms.BooleanField(
+        required=False, label="I have checked the figures flagged as unusual and they are right"
+    )
+
+    def __init__(self, *args, indicators, values, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = indicators
+        self.rows = []
+        for ind in indicators:
+            rv = values.get(ind.pk)
+            v = forms.DecimalField(
+                label=f"{ind.name} ({ind.code})",
+                required=False,
+                max_digits=14,
+                decimal_places=2,
+                help_text=f"{ind.get_unit_display()}. {ind.definition}",
+                initial=rv.value if rv else None,
+            )
+            n = forms.CharField(
+                label=f"Note on {ind.code}",
+                required=False,
+                max_length=2000,
+                initial=rv.note if rv else "",
+            )
+            self.fields[f"v_{ind.code}"] = v
+            self.fields[f"n_{ind.code}"] = n
+            self.rows.append((ind, f"v_{ind.code}", f"n_{ind.code}"))
+        # Re-apply GOV.UK classes to the fields added after the mixin ran.
+        for name, field in self.fields.items():
+            if name.startswith("v_"):
+                field.widget.attrs["class"] = "govuk-input govuk-input--width-5"
+                field.widget.attrs["aria-describedby"] = f"id_{name}-hint"
+            elif name.startswith("n_"):
+                field.widget.attrs["class"] = "govuk-input"
+        # The bound fields the template walks, in order.
+        self.field_order = ["expected_version", *[n for r in self.rows for n in r[1:]], "narrative"]
+
+    @property
+    def bound_rows(self):
+        return [(ind, self[v], self[n]) for ind, v, n in self.rows]
+
+    def figures(self):
+        d = self.cleaned_data
+        return (
+            {ind.code: d.get(v) for ind, v, _ in self.rows},
+            {ind.code: d.get(n) or "" for ind, _, n in self.rows},
+        )
+
+
+class UploadForm(ConcordForm):
+    file = forms.FileField(
+        label="Filled-in template (.xlsx)",
+        help_text="The spreadsheet you downloaded from this page, up to 2 MB.",
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CommentsForm(ConcordForm):
+    comments = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What needs to change. The subcontractor sees this.",
+    )
+
+
+class ReasonForm(ConcordForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it is reopened. History keeps this.",
+    )
+
+
+class IndicatorForm(ConcordModelForm):
+    class Meta(ConcordModelForm.Meta):
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "definition",
+            "unit",
+            "aggregation",
+            "direction",
+            "logic_stage",
+            "pathway_stage",
+            "required",
+            "not_more_than",
+            "breakdown_of",
+            "breakdown_group",
+            "position",
+            "active",
+        ]
+
+
+class TemplateFieldForm(ConcordModelForm):
+    class Meta(ConcordModelForm.Meta):
+        model = TemplateField
+        fields = ["group", "label", "indicator", "position"]
+
+
+class PeriodRangeForm(ConcordForm):
+    first = forms.DateField(label="From (period starting)", required=False)
+    last = forms.DateField(label="To (period starting)", required=False)

@@ -1,0 +1,520 @@
+import datetime
+
+import django_filters
+import django_tables2 as tables
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from consortium import access
+from consortium.base import StaleEdit
+from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
+from consortium.views import STALE_MESSAGE, apply_errors
+from contracts import returns_selectors as sel
+from contracts import returns_services as svc
+from contracts.models import (
+    CommissionerTemplate,
+    Indicator,
+    PerformanceReturn,
+    ReportingPeriod,
+    ReportSeen,
+    Restatement,
+    ReturnLocked,
+    ReturnValue,
+    Subcontract,
+    TemplateField,
+)
+from contracts.returns_forms import (
+    CommentsForm,
+    IndicatorForm,
+    PeriodRangeForm,
+    ReasonForm,
+    ReturnForm,
+    TemplateFieldForm,
+    UploadForm,
+)
+from contracts.returns_xlsx import UploadRefused
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require(flag):
+    if not flag:
+        raise Http404("Not found")
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+class ReturnTable(ConcordTable):
+    subcontract = tables.Column(linkify=lambda record: record.get_absolute_url())
+    organisation = tables.Column(accessor="subcontract__cvo__name", verbose_name="Subcontractor")
+    period = tables.Column(order_by=("period__start",))
+    due = tables.Column(accessor="period__due_date", verbose_name="Due")
+    status = tables.Column()
+    late = tables.Column(empty_values=(), orderable=False, verbose_name="Late")
+
+    class Meta(ConcordTable.Meta):
+        model = PerformanceReturn
+        fields = ["subcontract", "organisation", "period", "due", "status", "late"]
+
+    def render_late(self, record):
+        if record.is_late():
+            return format_html('<strong class="govuk-tag govuk-tag--red">Late</strong>')
+        return "—"
+
+    def value_late(self, record):
+        return "Late" if record.is_late() else ""
+
+
+class ReturnFilter(ConcordFilterSet):
+    status = django_filters.ChoiceFilter(choices=PerformanceReturn.Status.choices)
+    subcontract = django_filters.ModelChoiceFilter(queryset=Subcontract.objects.none())
+
+    class Meta:
+        model = PerformanceReturn
+        fields = ["status", "subcontract"]
+
+
+class ReturnList(ConcordListView):
+    model = PerformanceReturn
+    table_class = ReturnTable
+    filterset_class = ReturnFilter
+    title = "Performance returns"
+    export_name = "performance-returns"
+
+    def get(self, request, *args, **kwargs):
+        _require(access.can_see_performance(request.user))
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return PerformanceReturn.objects.select_related("subcontract", "subcontract__cvo", "period")
+
+
+# --- one return ----------------------------------------------------------------------------
+
+
+def _return(request, pk):
+    return access.get_visible_or_404(
+        PerformanceReturn.objects.select_related(
+            "subcontract", "subcontract__cvo", "subcontract__contract", "period", "consortium"
+        ),
+        request.user,
+        pk=pk,
+    )
+
+
+@login_required
+def return_detail(request, pk):
+    ret = _return(request, pk)
+    user = request.user
+    values = {
+        v.indicator_id: v
+        for v in ReturnValue.objects.visible_to(user).filter(ret=ret).select_related("indicator")
+    }
+    indicators = svc.indicators_for(ret.consortium_id)
+    rows = [(i, values.get(i.pk)) for i in indicators]
+    can_edit = access.can_edit_return(user, ret) and ret.is_editable
+    outcome = svc.check(ret) if can_edit or ret.status == "submitted" else None
+    restatements = (
+        Restatement.objects.visible_to(user).filter(ret=ret).select_related("reopened_by")
+    )
+    return render(
+        request,
+        "contracts/return_detail.html",
+        {
+            "ret": ret,
+            "rows": rows,
+            "outcome": outcome,
+            "can_edit": can_edit,
+            "can_review": ret.status == "submitted" and access.can_review_return(user, ret),
+            "can_reopen": ret.is_frozen and access.can_reopen_return(user, ret),
+            "can_lock": ret.status == "approved" and access.can_reopen_return(user, ret),
+            "upload_form": UploadForm(initial={"expected_version": ret.version})
+            if can_edit
+            else None,
+            "comments_form": CommentsForm(),
+            "reason_form": ReasonForm(),
+            "restatements": restatements,
+        },
+    )
+
+
+@login_required
+def return_edit(request, pk):
+    ret = _return(request, pk)
+    _require(access.can_edit_return(request.user, ret))
+    if not ret.is_editable:
+        messages.error(
+            request,
+            svc.locked_message(ret)
+            if ret.is_frozen
+            else "This return has been submitted. Ask the consortium lead to return it if it "
+            "needs a change.",
+        )
+        return redirect(ret)
+    indicators = svc.indicators_for(ret.consortium_id)
+    values = {v.indicator_id: v for v in ReturnValue.objects.filter(ret=ret)}
+    form = ReturnForm(
+        request.POST or None,
+        indicators=indicators,
+        values=values,
+        initial={"expected_version": ret.version, "narrative": ret.narrative},
+    )
+    if request.method == "POST" and form.is_valid():
+        figures, notes = form.figures()
+        try:
+            svc.return_save_draft(
+                ret=ret,
+                by=request.user,
+                values=figures,
+                notes=notes,
+                narrative=form.cleaned_data["narrative"],
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            if "submit" in request.POST:
+                svc.return_submit(
+                    ret=ret, by=request.user, confirm_warnings=form.cleaned_data["confirm_warnings"]
+                )
+                messages.success(request, "Return submitted. The consortium lead will review it.")
+            else:
+                messages.success(request, "Draft saved.")
+            return redirect(ret)
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("returns:return_edit", pk=ret.pk)
+        except ValidationError as e:
+            if any(err.code == "warnings" for err in getattr(e, "error_list", [])):
+                form.add_error(None, "Some figures are unusual for this subcontract:")
+                form.add_error("confirm_warnings", e.messages)
+            else:
+                apply_errors(form, e)
+            form.data = form.data.copy()
+            form.data["expected_version"] = ret.version
+    return render(request, "contracts/return_form.html", {"ret": ret, "form": form})
+
+
+@login_required
+def return_template(request, pk):
+    ret = _return(request, pk)
+    _require(
+        access.can_edit_return(request.user, ret) or access.can_manage_returns_setup(request.user)
+    )
+    response = HttpResponse(svc.template_bytes(ret), content_type=XLSX)
+    name = f"return-{ret.subcontract.reference}-{ret.period.start:%Y-%m}".lower()
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@login_required
+def return_upload(request, pk):
+    ret = _return(request, pk)
+    _require(access.can_edit_return(request.user, ret))
+    form = UploadForm(request.POST or None, request.FILES or None)
+    problems, checked = None, None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(svc.returns_xlsx.MAX_BYTES + 1)
+        try:
+            parsed = svc.return_upload(
+                ret=ret,
+                by=request.user,
+                data=data,
+                filename=upload.name,
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(
+                request,
+                f"Checked {parsed.rows_checked} rows: every figure read. The draft now holds "
+                "them; check the results below and submit.",
+            )
+            return redirect(ret)
+        except UploadRefused as e:
+            form.add_error("file", str(e))
+        except svc.UploadInvalid as e:
+            problems, checked = e.problems, e.rows_checked
+            form.add_error(
+                "file",
+                f"Checked {checked} rows: {len(problems)} problem(s) found, so nothing was "
+                "saved. Correct them in the spreadsheet and upload it again.",
+            )
+        except StaleEdit:
+            form.add_error("file", STALE_MESSAGE)
+        except (ValidationError, ReturnLocked) as e:
+            form.add_error("file", " ".join(getattr(e, "messages", [str(e)])))
+    return render(
+        request,
+        "contracts/return_upload.html",
+        {"ret": ret, "form": form, "problems": problems, "checked": checked},
+    )
+
+
+ACTIONS = {"submit", "approve", "return", "reopen", "lock"}
+
+
+@login_required
+@require_POST
+def return_action(request, pk, action):
+    ret = _return(request, pk)
+    if action not in ACTIONS:
+        raise Http404("Not found")
+    user = request.user
+    try:
+        if action == "submit":
+            _require(access.can_edit_return(user, ret))
+            svc.return_submit(
+                ret=ret, by=user, confirm_warnings=request.POST.get("confirm_warnings") == "on"
+            )
+            messages.success(request, "Return submitted. The consortium lead will review it.")
+        elif action == "approve":
+            _require(access.can_review_return(user, ret) or access.can_reopen_return(user, ret))
+            svc.return_approve(ret=ret, by=user)
+            messages.success(request, "Return approved.")
+        elif action == "return":
+            _require(access.can_review_return(user, ret) or access.can_reopen_return(user, ret))
+            form = CommentsForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Say what needs to change before returning it.")
+            svc.return_return(ret=ret, by=user, comments=form.cleaned_data["comments"])
+            messages.success(request, "Return sent back with your comments.")
+        elif action == "reopen":
+            _require(access.can_reopen_return(user, ret))
+            form = ReasonForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Give the reason for reopening; history keeps it.")
+            svc.return_reopen(ret=ret, by=user, reason=form.cleaned_data["reason"])
+            messages.success(request, "Return reopened. Its subcontractor can now restate it.")
+        elif action == "lock":
+            _require(access.can_reopen_return(user, ret))
+            svc.return_lock(ret=ret, by=user)
+            messages.success(request, "Return locked.")
+    except (ValidationError, PermissionDenied, ReturnLocked) as e:
+        for m in getattr(e, "messages", None) or [str(e)]:
+            messages.error(request, m)
+    return redirect(ret)
+
+
+@login_required
+@require_POST
+def return_start(request, period_pk):
+    period = access.get_visible_or_404(
+        ReportingPeriod.objects.select_related("subcontract"), request.user, pk=period_pk
+    )
+    try:
+        ret = svc.return_start(period=period, by=request.user)
+    except PermissionDenied:
+        raise Http404("Not found") from None
+    return redirect(ret)
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+
+@login_required
+def indicator_list(request):
+    indicators = Indicator.objects.visible_to(request.user).select_related(
+        "not_more_than", "breakdown_of"
+    )
+    return render(
+        request,
+        "contracts/indicator_list.html",
+        {"indicators": indicators, "can_manage": access.can_manage_returns_setup(request.user)},
+    )
+
+
+@login_required
+def indicator_detail(request, pk):
+    ind = access.get_visible_or_404(Indicator, request.user, pk=pk)
+    return render(
+        request,
+        "contracts/indicator_detail.html",
+        {"ind": ind, "can_manage": access.can_manage_returns_setup(request.user)},
+    )
+
+
+@login_required
+def indicator_edit(request, pk=None):
+    _require(access.can_manage_returns_setup(request.user))
+    ind = access.get_visible_or_404(Indicator, request.user, pk=pk) if pk else Indicator()
+    form = IndicatorForm(request.POST or None, instance=ind, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        ind = form.save(commit=False)
+        ind.consortium_id = request.actor.consortium_id
+        ind.save_as(by=request.user, reason="Indicator saved")
+        messages.success(request, f"{ind.code} saved.")
+        return redirect(ind)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Change {ind.code}" if pk else "Add an indicator",
+            "object": ind if pk else None,
+        },
+    )
+
+
+# --- commissioner templates and reports ----------------------------------------------------
+
+
+@login_required
+def template_list(request):
+    templates = CommissionerTemplate.objects.visible_to(request.user).select_related("commissioner")
+    _require(access.can_see_performance(request.user))
+    return render(request, "contracts/template_list.html", {"templates": templates})
+
+
+@login_required
+def template_detail(request, pk):
+    template = access.get_visible_or_404(
+        CommissionerTemplate.objects.select_related("commissioner"), request.user, pk=pk
+    )
+    can_manage = access.can_manage_returns_setup(request.user)
+    form = TemplateFieldForm(request.POST or None, user=request.user) if can_manage else None
+    if request.method == "POST":
+        _require(can_manage)
+        if form.is_valid():
+            field = form.save(commit=False)
+            field.template = template
+            field.consortium_id = template.consortium_id
+            field.save_as(by=request.user, reason="Field mapped")
+            messages.success(request, f"{field.label} mapped to {field.indicator.code}.")
+            return redirect(template)
+    fields = (
+        TemplateField.objects.visible_to(request.user)
+        .filter(template=template)
+        .select_related("indicator")
+    )
+    return render(
+        request,
+        "contracts/template_detail.html",
+        {"template": template, "fields": fields, "form": form, "can_manage": can_manage},
+    )
+
+
+def _range(request):
+    today = timezone.localdate()
+    form = PeriodRangeForm(request.GET or None)
+    first = today.replace(day=1) - datetime.timedelta(days=365)
+    first = first.replace(day=1)
+    last = today
+    if form.is_valid():
+        first = form.cleaned_data["first"] or first
+        last = form.cleaned_data["last"] or last
+    return form, first, last
+
+
+@login_required
+def template_report(request, pk):
+    template = access.get_visible_or_404(
+        CommissionerTemplate.objects.select_related("commissioner"), request.user, pk=pk
+    )
+    form, first, last = _range(request)
+    lines, rets = sel.commissioner_report(template, request.user, first, last)
+    if request.GET.get("export") == "xlsx":
+        rows = [
+            [
+                line.group,
+                line.label,
+                line.value,
+                line.indicator.code,
+                "; ".join(label for _, label in line.returns),
+            ]
+            for line in lines
+        ]
+        return xlsx_response(
+            f"report-{template.commissioner.name[:30]}-{first:%Y-%m}-to-{last:%Y-%m}".replace(
+                " ", "-"
+            ).lower(),
+            [
+                template.commissioner.name + " field group",
+                "Field",
+                "Figure",
+                "Concord indicator",
+                "Returns behind it",
+            ],
+            rows,
+            title=template.name,
+        )
+    seen = ReportSeen.objects.filter(template=template, user=request.user).first()
+    restated = Restatement.objects.visible_to(request.user).filter(
+        ret__in=[r.pk for r in rets], reapproved_at__isnull=False
+    )
+    if seen:
+        restated = restated.filter(reapproved_at__gt=seen.seen_at)
+    restated = list(restated.select_related("ret", "ret__subcontract", "ret__period"))
+    ReportSeen.objects.update_or_create(
+        template=template,
+        user=request.user,
+        defaults={"consortium_id": template.consortium_id, "seen_at": timezone.now()},
+    )
+    export_query = request.GET.copy()
+    export_query["export"] = "xlsx"
+    return render(
+        request,
+        "contracts/template_report.html",
+        {
+            "template": template,
+            "lines": lines,
+            "form": form,
+            "first": first,
+            "last": last,
+            "returns_count": len(rets),
+            "restated": restated,
+            "last_seen": seen.seen_at if seen else None,
+            "export_query": export_query.urlencode(),
+        },
+    )
+
+
+# --- performance ---------------------------------------------------------------------------
+
+
+@login_required
+def performance(request, pk=None):
+    _require(access.can_see_performance(request.user))
+    sub = (
+        access.get_visible_or_404(Subcontract.objects.select_related("cvo"), request.user, pk=pk)
+        if pk
+        else None
+    )
+    form, first, last = _range(request)
+    indicators = list(Indicator.objects.visible_to(request.user).filter(breakdown_of=None))
+    chosen = request.GET.get("indicator")
+    indicator = next(
+        (i for i in indicators if i.code == chosen), indicators[0] if indicators else None
+    )
+    rows = sel.performance(request.user, indicator, sub, first, last) if indicator else []
+    chart = mark_safe(sel.trend_svg(f"{indicator.name}: actual and target", rows)) if rows else None
+    funnel = sel.funnel(request.user, first, last, sub)
+    complete = sel.completeness(request.user, first, last)
+    if sub is not None:
+        complete = [c for c in complete if c[0].subcontract_id == sub.pk]
+    return render(
+        request,
+        "contracts/performance.html",
+        {
+            "sub": sub,
+            "form": form,
+            "first": first,
+            "last": last,
+            "indicators": indicators,
+            "indicator": indicator,
+            "rows": rows,
+            "chart": chart,
+            "funnel": funnel,
+            "completeness": complete,
+            "can_start": access.actor(request.user).has("cvo_manager"),
+        },
+    )
+
+
+def reverse_return(ret):
+    return reverse("returns:return_detail", args=[ret.pk])
