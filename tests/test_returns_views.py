@@ -1,0 +1,194 @@
+import datetime
+import io
+from decimal import Decimal as D
+
+import pytest
+from openpyxl import load_workbook
+
+from contracts import returns_selectors as sel
+from contracts.models import PerformanceReturn, ReturnValue
+from tests.factories import GOOD_VALUES, build_money, build_returns, make_period, make_return
+
+PRIVATE_B = "SENTINEL-B-PRIVATE"
+
+
+@pytest.fixture
+def rw(world):
+    build_money(world)
+    build_returns(world)
+    return world
+
+
+def test_cvo_a_never_sees_cvo_b_returns(rw, client, cvo_a):
+    client.force_login(cvo_a)
+    page = client.get("/returns/").content.decode()
+    assert "S-A" in page and "S-B" not in page
+    export = client.get("/returns/?export=xlsx")
+    ws = load_workbook(io.BytesIO(export.content)).active
+    refs = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert refs == {"S-A Subcontract A"}
+    assert client.get(f"/returns/{rw.returns['approved_b'].pk}/").status_code == 404
+    assert (
+        client.get(
+            f"/history/contracts.PerformanceReturn/{rw.returns['approved_b'].pk}/"
+        ).status_code
+        == 404
+    )
+    perf = client.get("/returns/performance/").content.decode()
+    assert "S-B" not in perf
+
+
+def test_commissioner_reads_only_approved_returns_of_their_contracts(rw, client, commissioner):
+    client.force_login(commissioner)
+    assert client.get(f"/returns/{rw.returns['approved_a'].pk}/").status_code == 200
+    for key in ("submitted_a", "draft_a", "approved_b"):
+        assert client.get(f"/returns/{rw.returns[key].pk}/").status_code == 404
+    visible = set(PerformanceReturn.objects.visible_to(commissioner).values_list("pk", flat=True))
+    assert visible == {rw.returns["approved_a"].pk}
+
+
+def test_commissioner_report_totals_match_the_returns(rw, client, commissioner):
+    sub = rw.money["sub_a"]
+    extra = make_return(
+        sub,
+        make_period(sub, datetime.date(2026, 7, 1)),
+        {**GOOD_VALUES, "REF": 50, "DIV": 7},
+        status="locked",
+    )
+    template = rw.returns["template"]
+    lines, rets = sel.commissioner_report(
+        template, commissioner, datetime.date(2026, 1, 1), datetime.date(2026, 12, 1)
+    )
+    assert {r.pk for r in rets} == {rw.returns["approved_a"].pk, extra.pk}
+    figures = {line.label: line.value for line in lines}
+    expected_ref = sum(
+        ReturnValue.objects.filter(ret__in=rets, indicator__code="REF").values_list(
+            "value", flat=True
+        )
+    )
+    assert figures == {"Total referrals": D("90"), "Diversions": D("19")}
+    assert figures["Total referrals"] == expected_ref
+    assert lines[0].returns == sorted(
+        [(rw.returns["approved_a"].pk, "S-A April 2026"), (extra.pk, "S-A July 2026")]
+    )
+    client.force_login(commissioner)
+    page = client.get(f"/returns/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Total referrals" in html and ">90<" in html and PRIVATE_B not in html
+    xlsx = client.get(
+        f"/returns/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01&export=xlsx"
+    )
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[1][:4] == ("Activity", "Total referrals", 90, "REF")
+    assert rows[2][:4] == ("Outcomes", "Diversions", 19, "DIV")
+    assert "S-A April 2026" in rows[1][4]
+
+
+def test_the_lead_maps_commissioner_fields(rw, client, lead, commissioner):
+    template = rw.returns["template"]
+    client.force_login(lead)
+    r = client.post(
+        f"/returns/reports/{template.pk}/",
+        {
+            "group": "Outcomes",
+            "label": "Engaged",
+            "indicator": rw.returns["ind"]["ASS"].pk,
+            "position": 3,
+        },
+    )
+    assert r.status_code == 302
+    assert template.fields.filter(label="Engaged").exists()
+    client.force_login(commissioner)
+    assert client.post(f"/returns/reports/{template.pk}/", {"label": "x"}).status_code == 404
+
+
+def test_cvo_fills_in_and_submits_through_the_form(rw, client, cvo_a):
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    data = {"expected_version": ret.version, "narrative": "Quiet", "submit": "1"}
+    for code, v in GOOD_VALUES.items():
+        data[f"v_{code}"] = v
+    data["v_SCR"] = 99  # more than referred
+    r = client.post(f"/returns/{ret.pk}/edit/", data)
+    assert r.status_code == 200
+    assert "Screened (SCR) is 99, more than Referrals received (REF) (40)" in r.content.decode()
+    data["v_SCR"] = 38
+    data["expected_version"] = PerformanceReturn.objects.get(pk=ret.pk).version
+    r = client.post(f"/returns/{ret.pk}/edit/", data)
+    assert r.status_code == 302
+    assert PerformanceReturn.objects.get(pk=ret.pk).status == "submitted"
+
+
+def test_a_stale_form_is_refused(rw, client, cvo_a):
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    r = client.post(
+        f"/returns/{ret.pk}/edit/", {"expected_version": ret.version - 1 or 99, "v_REF": 3}
+    )
+    assert r.status_code == 302 and r["Location"].endswith("/edit/")
+    assert ReturnValue.objects.get(ret=ret, indicator__code="REF").value == D(5)
+
+
+def test_upload_page_reports_problems_row_by_row(rw, client, cvo_a):
+    from tests.test_returns_xlsx import filled, text_in_value
+
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    f = io.BytesIO(filled(ret, mutate=text_in_value))
+    f.name = "return.xlsx"
+    r = client.post(f"/returns/{ret.pk}/upload/", {"file": f})
+    html = r.content.decode()
+    assert "Checked 8 rows: 1 problem(s) found, so nothing was saved" in html
+    assert "&#x27;about forty&#x27; is not a number" in html
+
+
+def test_lead_approves_and_cannot_edit(rw, client, lead):
+    ret = rw.returns["submitted_a"]
+    client.force_login(lead)
+    assert client.get(f"/returns/{ret.pk}/edit/").status_code == 404
+    client.post(f"/returns/{ret.pk}/approve/")
+    assert PerformanceReturn.objects.get(pk=ret.pk).status == "approved"
+    r = client.post(f"/returns/{ret.pk}/reopen/", {"reason": ""}, follow=True)
+    assert "Give the reason for reopening" in r.content.decode()
+
+
+def test_activity_by_member_feeds_the_allocation_formula(rw):
+    got = sel.activity_by_member(
+        rw.home, datetime.date(2026, 1, 1), datetime.date(2026, 12, 1), "REF"
+    )
+    assert got == {rw.orgs["cvo_a"].pk: D("40"), rw.orgs["cvo_b"].pk: D("40")}
+
+
+def test_list_and_dashboard_query_counts_are_flat(rw, client, lead, django_assert_max_num_queries):
+    client.force_login(lead)
+    client.get("/returns/")
+    client.get("/")
+    sub = rw.money["sub_a"]
+    for month in range(1, 13):
+        make_return(
+            sub, make_period(sub, datetime.date(2025, month, 1)), GOOD_VALUES, status="submitted"
+        )
+    with django_assert_max_num_queries(16):
+        assert client.get("/returns/").status_code == 200
+    with django_assert_max_num_queries(60):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(20):
+        assert (
+            client.get(f"/returns/reports/{rw.returns['template'].pk}/report/").status_code == 200
+        )
+
+
+def test_performance_page_shows_chart_and_table(rw, client, lead):
+    from contracts import returns_services as svc
+
+    svc.target_set(
+        period=rw.returns["periods_a"][0], indicator=rw.returns["ind"]["REF"], value=50, by=lead
+    )
+    client.force_login(lead)
+    r = client.get("/returns/performance/?indicator=REF&first=2026-01-01&last=2026-12-01")
+    html = r.content.decode()
+    assert "<svg" in html and "Below target" in html
+    assert sel.rag(D(40), D(50), "higher") == "red"
+    assert sel.rag(D(46), D(50), "higher") == "amber"
+    assert sel.rag(D(3), D(4), "lower") == "green"
