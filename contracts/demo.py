@@ -87,3 +87,8 @@ def seed(ctx):
         if created:
             sub.funding_streams.set([nhs_stream])
             sub.sites.set([s for s in ctx.sites if s.operated_by_id == ctx.orgs[key].pk])
+
+    # Performance returns (their own module, so the two halves of contracts merge cleanly).
+    from contracts import demo_returns
+
+    demo_returns.seed(ctx)
