@@ -68,6 +68,10 @@ class Scale:
     people: int
     sites: int
     history_edits: int  # saved versions of the organisation and site whose history is shown
+    # Performance returns: subcontracts × monthly returns × indicators.
+    return_subcontracts: int = 3
+    return_months: int = 6
+    return_indicators: int = 10
 
     def part(self, fraction, name):
         """A smaller consortium of the same shape (the other consortium in the database)."""
@@ -83,7 +87,18 @@ class Scale:
 SCALES = {
     # Small stays under one list page (25 rows), so a query per row shows as growth.
     "small": Scale("small", organisations=10, people=20, sites=20, history_edits=3),
-    "large": Scale("large", organisations=400, people=4000, sites=2000, history_edits=30),
+    # Returns at large: 500 subcontracts × 60 months × 30 indicators = 900,000 values (a tenth
+    # of the issue's 5,000 subcontracts; see bench/README.md for the extrapolation).
+    "large": Scale(
+        "large",
+        organisations=400,
+        people=4000,
+        sites=2000,
+        history_edits=30,
+        return_subcontracts=int(os.environ.get("BENCH_RETURN_SUBCONTRACTS", "500")),
+        return_months=60,
+        return_indicators=30,
+    ),
 }
 
 BOROUGHS = [
@@ -250,6 +265,114 @@ def generate_history(scale, consortium, named):
     return {}
 
 
+def generate_returns(scale, consortium, named):
+    """A contract, subcontracts (the first for the bench CVO), an indicator library and
+    approved monthly returns with every value, bulk-created; the newest month submitted."""
+    import datetime
+    from decimal import Decimal
+
+    from consortium import dates
+    from consortium.models import Organisation
+    from contracts.models import (
+        CommissionerTemplate,
+        Contract,
+        Indicator,
+        PerformanceReturn,
+        ReportingPeriod,
+        ReturnValue,
+        Subcontract,
+        TemplateField,
+    )
+
+    prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
+    lead = named["lead_org"]
+    commissioner = next((o for o in orgs if o.kind == Organisation.Kind.COMMISSIONER), lead)
+    cvos = [named["cvo_org"]] + [o for o in orgs if o.kind == Organisation.Kind.CVO]
+    first = datetime.date(2021, 1, 1)
+    last = dates.add_months(first, scale.return_months - 1)
+    contract = Contract.objects.create(
+        consortium=consortium,
+        reference=f"{prefix}C-1",
+        title="Bench contract",
+        commissioner=commissioner,
+        lead=lead,
+        value=Decimal("1000000.00"),
+        start=first,
+        end=dates.month_end(last),
+    )
+    subs = Subcontract.objects.bulk_create(
+        Subcontract(
+            consortium=consortium,
+            contract=contract,
+            reference=f"{prefix}S-{i:05d}",
+            title=f"Bench subcontract {i}",
+            lead=lead,
+            cvo=cvos[i % len(cvos)],
+            value=Decimal("10000.00"),
+            start=first,
+            end=dates.month_end(last),
+        )
+        for i in range(scale.return_subcontracts)
+    )
+    inds = Indicator.objects.bulk_create(
+        Indicator(
+            consortium=consortium,
+            code=f"IND_{i:02d}",
+            name=f"Indicator {i}",
+            definition="What counts and what does not.",
+            position=i,
+            required=i == 0,
+        )
+        for i in range(scale.return_indicators)
+    )
+    spans = dates.month_periods(first, last)
+    due = {end: dates.due_date(end, 10) for _, end in spans}
+    periods = ReportingPeriod.objects.bulk_create(
+        (
+            ReportingPeriod(consortium=consortium, subcontract=s, start=a, end=b, due_date=due[b])
+            for s in subs
+            for a, b in spans
+        ),
+        batch_size=5000,
+    )
+    lead_user = named["users"]["lead"]
+    rets = PerformanceReturn.objects.bulk_create(
+        (
+            PerformanceReturn(
+                consortium=consortium,
+                subcontract_id=p.subcontract_id,
+                period=p,
+                status="submitted" if p.start == last else "approved",
+                approved_by=lead_user if p.start != last else None,
+            )
+            for p in periods
+        ),
+        batch_size=5000,
+    )
+    values = (
+        ReturnValue(consortium=consortium, ret=r, indicator=i, value=Decimal(rng.randint(0, 60)))
+        for r in rets
+        for i in inds
+    )
+    ReturnValue.objects.bulk_create(values, batch_size=10000)
+    template = CommissionerTemplate.objects.create(
+        consortium=consortium, commissioner=commissioner, name=f"{prefix}Bench report"
+    )
+    TemplateField.objects.bulk_create(
+        TemplateField(
+            consortium=consortium,
+            template=template,
+            label=f"Field {i.code}",
+            group="Activity",
+            indicator=i,
+            position=n,
+        )
+        for n, i in enumerate(inds)
+    )
+    own = next(r for r in rets if r.subcontract_id == subs[0].pk and r.status == "submitted")
+    return {"return": own, "report_template": template, "sub": subs[0], "returns_last": last}
+
+
 # Each generator takes (scale, consortium, named) and returns a dict of things later
 # generators and page URLs may use. Add a line here for each new app's data.
 GENERATORS = [
@@ -257,6 +380,7 @@ GENERATORS = [
     generate_people,
     generate_sites,
     generate_history,
+    generate_returns,
 ]
 
 
@@ -302,6 +426,23 @@ PAGES = [
     Page("admin organisations", lambda n: "/admin/consortium/organisation/", ("admin",)),
     Page("admin sites", lambda n: "/admin/consortium/site/", ("admin",)),
     Page("admin role assignments", lambda n: "/admin/consortium/roleassignment/", ("admin",)),
+    Page("returns", lambda n: "/returns/"),
+    Page("return detail", lambda n: f"/returns/{n['return'].pk}/"),
+    Page("return template xlsx", lambda n: f"/returns/{n['return'].pk}/template.xlsx", ("cvo",)),
+    Page(
+        "commissioner report",
+        lambda n: (
+            f"/reports/{n['report_template'].pk}/report/"
+            f"?first={n['returns_last']:%Y-%m-01}&last={n['returns_last']:%Y-%m-01}"
+        ),
+        ("lead",),
+    ),
+    Page(
+        "performance",
+        lambda n: (
+            f"/performance/?first={n['returns_last']:%Y-%m-01}&last={n['returns_last']:%Y-%m-01}"
+        ),
+    ),
 ]
 
 

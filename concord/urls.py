@@ -54,7 +54,7 @@ urlpatterns = [
     path("consortium/", include("consortium.urls")),
     path("funding/", include("funding.urls")),
     path("contracts/", include("contracts.urls")),
-    path("returns/", include("contracts.returns_urls")),
+    path("", include("contracts.returns_urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
     path(

@@ -4,13 +4,13 @@ from contracts import returns_views as views
 
 app_name = "returns"
 urlpatterns = [
-    path("", views.ReturnList.as_view(), name="return_list"),
-    path("<int:pk>/", views.return_detail, name="return_detail"),
-    path("<int:pk>/edit/", views.return_edit, name="return_edit"),
-    path("<int:pk>/template.xlsx", views.return_template, name="return_template"),
-    path("<int:pk>/upload/", views.return_upload, name="return_upload"),
-    path("<int:pk>/<slug:action>/", views.return_action, name="return_action"),
-    path("periods/<int:period_pk>/start/", views.return_start, name="return_start"),
+    path("returns/", views.ReturnList.as_view(), name="return_list"),
+    path("returns/<int:pk>/", views.return_detail, name="return_detail"),
+    path("returns/<int:pk>/edit/", views.return_edit, name="return_edit"),
+    path("returns/<int:pk>/template.xlsx", views.return_template, name="return_template"),
+    path("returns/<int:pk>/upload/", views.return_upload, name="return_upload"),
+    path("returns/<int:pk>/<slug:action>/", views.return_action, name="return_action"),
+    path("returns/periods/<int:period_pk>/start/", views.return_start, name="return_start"),
     path("indicators/", views.indicator_list, name="indicator_list"),
     path("indicators/add/", views.indicator_edit, name="indicator_create"),
     path("indicators/<int:pk>/", views.indicator_detail, name="indicator_detail"),

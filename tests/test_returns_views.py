@@ -34,7 +34,7 @@ def test_cvo_a_never_sees_cvo_b_returns(rw, client, cvo_a):
         ).status_code
         == 404
     )
-    perf = client.get("/returns/performance/").content.decode()
+    perf = client.get("/performance/").content.decode()
     assert "S-B" not in perf
 
 
@@ -72,12 +72,12 @@ def test_commissioner_report_totals_match_the_returns(rw, client, commissioner):
         [(rw.returns["approved_a"].pk, "S-A April 2026"), (extra.pk, "S-A July 2026")]
     )
     client.force_login(commissioner)
-    page = client.get(f"/returns/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01")
+    page = client.get(f"/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Total referrals" in html and ">90<" in html and PRIVATE_B not in html
     xlsx = client.get(
-        f"/returns/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01&export=xlsx"
+        f"/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01&export=xlsx"
     )
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
     assert rows[1][:4] == ("Activity", "Total referrals", 90, "REF")
@@ -89,7 +89,7 @@ def test_the_lead_maps_commissioner_fields(rw, client, lead, commissioner):
     template = rw.returns["template"]
     client.force_login(lead)
     r = client.post(
-        f"/returns/reports/{template.pk}/",
+        f"/reports/{template.pk}/",
         {
             "group": "Outcomes",
             "label": "Engaged",
@@ -100,7 +100,7 @@ def test_the_lead_maps_commissioner_fields(rw, client, lead, commissioner):
     assert r.status_code == 302
     assert template.fields.filter(label="Engaged").exists()
     client.force_login(commissioner)
-    assert client.post(f"/returns/reports/{template.pk}/", {"label": "x"}).status_code == 404
+    assert client.post(f"/reports/{template.pk}/", {"label": "x"}).status_code == 404
 
 
 def test_cvo_fills_in_and_submits_through_the_form(rw, client, cvo_a):
@@ -174,9 +174,7 @@ def test_list_and_dashboard_query_counts_are_flat(rw, client, lead, django_asser
     with django_assert_max_num_queries(60):
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(20):
-        assert (
-            client.get(f"/returns/reports/{rw.returns['template'].pk}/report/").status_code == 200
-        )
+        assert client.get(f"/reports/{rw.returns['template'].pk}/report/").status_code == 200
 
 
 def test_performance_page_shows_chart_and_table(rw, client, lead):
@@ -186,7 +184,7 @@ def test_performance_page_shows_chart_and_table(rw, client, lead):
         period=rw.returns["periods_a"][0], indicator=rw.returns["ind"]["REF"], value=50, by=lead
     )
     client.force_login(lead)
-    r = client.get("/returns/performance/?indicator=REF&first=2026-01-01&last=2026-12-01")
+    r = client.get("/performance/?indicator=REF&first=2026-01-01&last=2026-12-01")
     html = r.content.decode()
     assert "<svg" in html and "Below target" in html
     assert sel.rag(D(40), D(50), "higher") == "red"

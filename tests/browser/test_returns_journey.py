@@ -29,15 +29,15 @@ def go(page, url):
 
 def test_return_round_trip_journey(live_server, page, tmp_path):
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
-    ret = PerformanceReturn.objects.get(status="draft", subcontract__cvo__name__startswith="Larkspur")
+    ret = PerformanceReturn.objects.get(
+        status="draft", subcontract__cvo__name__startswith="Larkspur"
+    )
     previous = (
         PerformanceReturn.objects.filter(subcontract=ret.subcontract, status="approved")
         .order_by("-period__start")
         .first()
     )
-    usual = dict(
-        ReturnValue.objects.filter(ret=previous).values_list("indicator__code", "value")
-    )
+    usual = dict(ReturnValue.objects.filter(ret=previous).values_list("indicator__code", "value"))
     url = f"{live_server.url}/returns/{ret.pk}/"
 
     sign_in_as(page, live_server, "cvo1")
@@ -101,12 +101,12 @@ def test_return_round_trip_journey(live_server, page, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#return-status").inner_text() == "Approved"
     assert_accessible(page)
-    go(page, f"{live_server.url}/returns/performance/")
+    go(page, f"{live_server.url}/performance/")
 
     sign_in_as(page, live_server, "commissioner")
     template = CommissionerTemplate.objects.get(commissioner__name__startswith="NHS")
     start = ret.period.start.isoformat()
-    go(page, f"{live_server.url}/returns/reports/{template.pk}/report/?first={start}&last={start}")
+    go(page, f"{live_server.url}/reports/{template.pk}/report/?first={start}&last={start}")
     report = page.locator("#commissioner-report").inner_text()
     assert f"{ret.subcontract.reference} {ret.period}" in report
     assert str(int(usual["REF_TOTAL"])) in report
