@@ -51,7 +51,7 @@ def _require_setup(by):
 def _fresh(ret):
     """The return re-read under a row lock, for a transition."""
     return (
-        PerformanceReturn._base_manager.select_for_update()
+        PerformanceReturn._base_manager.select_for_update(of=("self",))
         .select_related("subcontract", "subcontract__contract", "period", "consortium")
         .get(pk=ret.pk)
     )
