@@ -316,3 +316,13 @@ def can_manage_returns_setup(user):
 def can_see_performance(user):
     a = actor(user)
     return a.has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)
+
+
+def _return_private_fields(a, obj):
+    """The lead's comments on a returned draft are between the lead and the subcontractor."""
+    if a.oversees_consortium or _return_people(a, obj):
+        return set()
+    return {"lead_comments", "warnings_confirmed"}
+
+
+PRIVATE_FIELDS["contracts.PerformanceReturn"] = _return_private_fields

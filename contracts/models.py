@@ -684,8 +684,9 @@ class TemplateField(ConcordModel):
         return f"{self.label} ← {self.indicator.code}"
 
 
-class ReportSeen(models.Model):
-    """When a person last opened a commissioner report (for "changed since you last saw it")."""
+class ReportSeen(ConcordModel):
+    """When a person last opened a commissioner report (for "changed since you last saw it");
+    its history is the record of who read the report when."""
 
     consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
     template = models.ForeignKey(CommissionerTemplate, on_delete=models.CASCADE, related_name="+")
@@ -698,6 +699,9 @@ class ReportSeen(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["template", "user"], name="one_seen_per_user"),
         ]
+
+    class Access(ConcordModel.Access):
+        commissioner = "template__commissioner"
 
     def __str__(self):
         return f"{self.template} seen {self.seen_at:%d %b %Y %H:%M}"

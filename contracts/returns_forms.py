@@ -105,6 +105,17 @@ class IndicatorForm(ConcordModelForm):
             "active",
         ]
 
+    def clean_code(self):
+        code = self.cleaned_data["code"].upper()
+        taken = (
+            Indicator._base_manager.filter(consortium_id=self.instance.consortium_id, code=code)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if taken:
+            raise forms.ValidationError(f"An indicator with the code {code} already exists.")
+        return code
+
 
 class TemplateFieldForm(ConcordModelForm):
     class Meta(ConcordModelForm.Meta):

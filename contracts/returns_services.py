@@ -366,13 +366,14 @@ def return_return(*, ret, by, comments):
     _require_review(current, by)
     current.status = S.RETURNED
     current.lead_comments = comments
-    _transition_save(current, by=by, reason=comments)
+    # The comments live in lead_comments, which only the lead and the subcontractor read
+    # (PRIVATE_FIELDS); the history reason and the event say only what happened.
+    _transition_save(current, by=by, reason="Returned with comments")
     record_event(
         consortium_id=current.consortium_id,
         by=by,
-        verb="Return returned",
+        verb="Return returned with comments",
         obj=current,
-        reason=comments,
     )
     _copy_state(ret, current)
     return ret

@@ -342,7 +342,11 @@ def indicator_detail(request, pk):
 @login_required
 def indicator_edit(request, pk=None):
     _require(access.can_manage_returns_setup(request.user))
-    ind = access.get_visible_or_404(Indicator, request.user, pk=pk) if pk else Indicator()
+    ind = (
+        access.get_visible_or_404(Indicator, request.user, pk=pk)
+        if pk
+        else Indicator(consortium_id=request.actor.consortium_id)
+    )
     form = IndicatorForm(request.POST or None, instance=ind, user=request.user)
     if request.method == "POST" and form.is_valid():
         ind = form.save(commit=False)
