@@ -274,7 +274,7 @@ def allocation_edit(request, pk=None):
             "own_orgs": set(),
             "object": allocation if pk else None,
             "preview": preview,
-            "preview_total": sum((line.amount for line in preview), services.ZERO)
+            "preview_total": sum((line["amount"] for line in preview), services.ZERO)
             if preview
             else None,
         },
