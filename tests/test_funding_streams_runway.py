@@ -19,6 +19,9 @@ TODAY = datetime.date(2026, 1, 15)
 
 @pytest.fixture(autouse=True)
 def _today():
+    from django.core.cache import cache
+
+    cache.clear()  # the runway is cached by its figures; each test starts afresh
     with time_machine.travel(datetime.datetime(2026, 1, 15, 12, 0), tick=False):
         yield
 
