@@ -168,12 +168,3 @@ def hidden_fields(user, obj):
 def can_manage_setup(user):
     """Set up organisations, memberships, sites, people and roles."""
     return actor(user).oversees_consortium
-
-
-def can_view_people(user):
-    return actor(user).consortium_id is not None
-
-
-def can_view_history(user, obj):
-    """History follows visibility: whoever may see the object may see how it changed."""
-    return visible(type(obj).objects.all(), user).filter(pk=obj.pk).exists()
