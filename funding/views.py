@@ -214,6 +214,9 @@ def allocation_detail(request, pk):
             "total": sum((line.amount for line in lines), services.ZERO),
             "can_manage": manager,
             "versions": versions,
+            "reconciliation": services.reconciliation(allocation)
+            if manager and allocation.is_approved
+            else [],
             "own_orgs": own,
             "open_book": allocation.consortium.open_book_allocations,
         },

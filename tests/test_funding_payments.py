@@ -276,3 +276,31 @@ def test_the_payment_list_and_dashboard_use_a_flat_number_of_queries(
         assert client.get(reverse("funding:payment_list")).status_code == 200
     with django_assert_max_num_queries(30):
         assert client.get("/").status_code == 200
+
+
+def test_the_allocation_page_reconciles_payments_with_the_allocation(
+    client, world, lead, admin_user, allocation
+):
+    a, b = world.orgs["cvo_a"], world.orgs["cvo_b"]
+    paid = schedule(lead, allocation, a, "20000.00")
+    services.payment_approve(by=lead, payment=paid)
+    services.payment_mark_paid(by=lead, payment=paid, paid_on=TODAY, reference="R1")
+    schedule(lead, allocation, a, "15000.00")
+    withheld = schedule(lead, allocation, b, "1000.00")
+    services.payment_withhold(by=lead, payment=withheld, reason="No return")
+    schedule(lead, allocation, b, "50.00", is_adjustment=True, adjustment_reason="Mileage")
+    rows = {r["name"]: r for r in services.reconciliation(allocation)}
+    assert rows["CVO Alpha"] == {
+        "name": "CVO Alpha",
+        "allocated": D("60000.00"),
+        "scheduled": D("15000.00"),
+        "paid": D("20000.00"),
+        "adjustments": D("0.00"),
+        "left": D("25000.00"),
+    }
+    assert rows["CVO Beta"]["left"] == D("48000.00") and rows["CVO Beta"]["adjustments"] == D(
+        "50.00"
+    )
+    client.force_login(lead)
+    page = client.get(reverse("funding:allocation_detail", args=[allocation.pk])).content.decode()
+    assert "£25,000.00" in page and "Left to schedule" in page
