@@ -18,7 +18,10 @@ class StreamFilter(ConcordFilterSet):
 
 
 class AllocationFilter(ConcordFilterSet):
-    stream = django_filters.ModelChoiceFilter(queryset=scoped(FundingStream))
+    # A name search rather than a list of every stream: consortia can have thousands.
+    stream = django_filters.CharFilter(
+        field_name="stream__name", lookup_expr="icontains", label="Stream name contains"
+    )
 
     class Meta:
         model = Allocation

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from funding import money
@@ -20,6 +21,8 @@ from funding.models import Allocation, AllocationLine, FundingStream
 
 HORIZON_MONTHS = 24
 SHORT_MONTHS = 12
+# Funders beyond the largest few are shown together, so the chart and table stay readable.
+NAMED_FUNDERS = 8
 ZERO = Decimal("0.00")
 
 
@@ -89,6 +92,13 @@ def _build(pieces, today, title):
         ((name, row, sum(row, ZERO)) for name, row in by_funder.items()),
         key=lambda f: (-f[2], f[0]),
     )
+    if len(funders) > NAMED_FUNDERS:
+        rest = funders[NAMED_FUNDERS - 1 :]
+        row = [sum((f[1][i] for f in rest), ZERO) for i in range(HORIZON_MONTHS)]
+        funders = [
+            *funders[: NAMED_FUNDERS - 1],
+            (f"{len(rest)} other funders", row, sum(row, ZERO)),
+        ]
     totals = [sum((f[1][i] for f in funders), ZERO) for i in range(HORIZON_MONTHS)]
     secured = 0
     if runs_out:
@@ -107,15 +117,31 @@ def _build(pieces, today, title):
 
 
 def consortium_runway(user, today=None):
-    """Secured streams the user may see, by funder."""
+    """Secured streams the user may see, by funder. The figures are cached against a summary
+    of the streams (count, total, last change), so an unchanged set is not spread again."""
+    from consortium import access
+
     today = today or timezone.localdate()
-    streams = (
-        FundingStream.objects.visible_to(user)
-        .filter(status=FundingStream.Status.SECURED, end__gte=today)
-        .select_related("funder")
+    streams = FundingStream.objects.visible_to(user).filter(
+        status=FundingStream.Status.SECURED, end__gte=today
     )
-    pieces = [(s.funder.name, s.amount, s.start, s.end) for s in streams]
-    return _build(pieces, today, "Secured funding for the consortium")
+    summary = streams.aggregate(n=Count("id"), total=Sum("amount"), last=Max("updated_at"))
+    a = access.actor(user)
+    scope = sorted((role, sorted(orgs)) for role, orgs in a.roles.items())
+    key = (
+        "runway:"
+        + hashlib.sha256(
+            json.dumps([a.consortium_id, scope, today, summary], default=str).encode()
+        ).hexdigest()
+    )
+    data = cache.get(key)
+    if data is None:
+        pieces = [
+            (s.funder.name, s.amount, s.start, s.end) for s in streams.select_related("funder")
+        ]
+        data = _build(pieces, today, "Secured funding for the consortium")
+        cache.set(key, data, 60 * 60)
+    return data
 
 
 def member_runway(user, organisation, today=None):

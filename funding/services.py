@@ -262,6 +262,54 @@ def committed_amount(*, organisation_id, allocation, exclude_pk=None):
     return qs.aggregate(t=Sum("amount"))["t"] or ZERO
 
 
+def reconciliation(allocation):
+    """Per member of the pot: what the latest approved version gives it, what is scheduled or
+    approved, what is paid, adjustments, and what is left to schedule."""
+    current = current_approved(allocation)
+    if current is None:
+        return []
+    given = {}
+    names = {}
+    for line in current.lines.select_related("organisation"):
+        if line.kind == AllocationLine.Kind.FEE:
+            continue
+        given[line.organisation_id] = given.get(line.organisation_id, ZERO) + line.amount
+        names[line.organisation_id] = line.organisation.name
+    rows = (
+        Payment.objects.filter(
+            allocation_line__allocation__stream_id=allocation.stream_id,
+            allocation_line__allocation__period_start=allocation.period_start,
+            allocation_line__allocation__period_end=allocation.period_end,
+        )
+        .exclude(status=Payment.Status.WITHHELD)
+        .values("recipient_id", "status", "is_adjustment")
+        .annotate(total=Sum("amount"))
+    )
+    figures = {org: {"open": ZERO, "paid": ZERO, "adjustments": ZERO} for org in given}
+    for r in rows:
+        f = figures.setdefault(r["recipient_id"], {"open": ZERO, "paid": ZERO, "adjustments": ZERO})
+        if r["is_adjustment"]:
+            f["adjustments"] += r["total"]
+        elif r["status"] == Payment.Status.PAID:
+            f["paid"] += r["total"]
+        else:
+            f["open"] += r["total"]
+    out = []
+    for org, f in sorted(figures.items(), key=lambda kv: names.get(kv[0], "")):
+        allocated = given.get(org, ZERO)
+        out.append(
+            {
+                "name": names.get(org, f"#{org}"),
+                "allocated": allocated,
+                "scheduled": f["open"],
+                "paid": f["paid"],
+                "adjustments": f["adjustments"],
+                "left": allocated - f["open"] - f["paid"],
+            }
+        )
+    return out
+
+
 def _check_within_allocation(payment):
     """Refuse a payment that the approved allocation does not support (adjustments aside)."""
     if payment.amount is None:

@@ -214,6 +214,9 @@ def allocation_detail(request, pk):
             "total": sum((line.amount for line in lines), services.ZERO),
             "can_manage": manager,
             "versions": versions,
+            "reconciliation": services.reconciliation(allocation)
+            if manager and allocation.is_approved
+            else [],
             "own_orgs": own,
             "open_book": allocation.consortium.open_book_allocations,
         },
@@ -274,7 +277,7 @@ def allocation_edit(request, pk=None):
             "own_orgs": set(),
             "object": allocation if pk else None,
             "preview": preview,
-            "preview_total": sum((line.amount for line in preview), services.ZERO)
+            "preview_total": sum((line["amount"] for line in preview), services.ZERO)
             if preview
             else None,
         },
