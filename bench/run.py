@@ -68,13 +68,13 @@ class Scale:
     people: int
     sites: int
     history_edits: int  # saved versions of the organisation and site whose history is shown
+    streams: int = 10
+    subcontracts: int = 10
+    payments: int = 20
     # Performance returns: subcontracts × monthly returns × indicators.
     return_subcontracts: int = 3
     return_months: int = 6
     return_indicators: int = 10
-    streams: int = 10
-    subcontracts: int = 10
-    payments: int = 20
 
     def part(self, fraction, name):
         """A smaller consortium of the same shape (the other consortium in the database)."""
@@ -93,20 +93,20 @@ class Scale:
 SCALES = {
     # Small stays under one list page (25 rows), so a query per row shows as growth.
     "small": Scale("small", organisations=10, people=20, sites=20, history_edits=3),
-    # Returns at large: 500 subcontracts × 60 months × 30 indicators = 900,000 values (a tenth
-    # of the issue's 5,000 subcontracts; see bench/README.md for the extrapolation).
     "large": Scale(
         "large",
         organisations=400,
         people=4000,
         sites=2000,
         history_edits=30,
-        return_subcontracts=int(os.environ.get("BENCH_RETURN_SUBCONTRACTS", "500")),
-        return_months=60,
-        return_indicators=30,
         streams=2000,
         subcontracts=5000,
         payments=60000,
+        # Returns: 500 subcontracts × 60 months × 30 indicators = 900,000 values by default (a
+        # tenth of the issue's 5,000 subcontracts; see bench/README.md).
+        return_subcontracts=int(os.environ.get("BENCH_RETURN_SUBCONTRACTS", "500")),
+        return_months=60,
+        return_indicators=30,
     ),
 }
 
@@ -274,40 +274,6 @@ def generate_history(scale, consortium, named):
     return {}
 
 
-def generate_returns(scale, consortium, named):
-    """A contract, subcontracts (the first for the bench CVO), an indicator library and
-    approved monthly returns with every value, bulk-created; the newest month submitted."""
-    import datetime
-    from decimal import Decimal
-
-    from consortium import dates
-    from consortium.models import Organisation
-    from contracts.models import (
-        CommissionerTemplate,
-        Contract,
-        Indicator,
-        PerformanceReturn,
-        ReportingPeriod,
-        ReturnValue,
-        Subcontract,
-        TemplateField,
-    )
-
-    prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
-    lead = named["lead_org"]
-    commissioner = next((o for o in orgs if o.kind == Organisation.Kind.COMMISSIONER), lead)
-    cvos = [named["cvo_org"]] + [o for o in orgs if o.kind == Organisation.Kind.CVO]
-    first = datetime.date(2021, 1, 1)
-    last = dates.add_months(first, scale.return_months - 1)
-    contract = Contract.objects.create(
-        consortium=consortium,
-        reference=f"{prefix}RC-1",
-        title="Bench contract",
-        commissioner=commissioner,
-        lead=lead,
-        value=Decimal("1000000.00"),
-        start=first,
-        end=dates.month_end(last),
 def generate_money(scale, consortium, named):
     """Funding streams, approved allocations with lines, contracts, subcontracts and payments.
     The bench's CVO has a line in every allocation, a few subcontracts and some payments."""
@@ -370,6 +336,84 @@ def generate_money(scale, consortium, named):
             end=today + datetime.timedelta(days=265),
         )
         for i in range(max(2, scale.subcontracts // 10))
+    )
+    subs = Subcontract.objects.bulk_create(
+        Subcontract(
+            consortium=consortium,
+            contract=rng.choice(contracts),
+            reference=f"{prefix}S-{i:05d}",
+            title=f"Subcontract {i}",
+            lead=lead_org,
+            cvo=cvo_org if i < 3 else rng.choice(cvos),
+            value=Decimal(rng.randrange(10_000, 300_000)),
+            start=today - datetime.timedelta(days=100),
+            end=today + datetime.timedelta(days=265),
+        )
+        for i in range(scale.subcontracts)
+    )
+    cvo_lines = [line for line in lines if line.organisation_id == cvo_org.pk]
+    payments = []
+    for i in range(scale.payments):
+        line = cvo_lines[i % len(cvo_lines)] if i % 10 == 0 else rng.choice(lines)
+        due = today + datetime.timedelta(days=rng.randrange(-200, 200))
+        status = rng.choice(["scheduled", "approved", "paid", "paid"])
+        paid = status == "paid"
+        payments.append(
+            Payment(
+                consortium=consortium,
+                recipient_id=line.organisation_id,
+                allocation_line=line,
+                description=f"Instalment {i}",
+                due_date=due,
+                amount=Decimal(rng.randrange(100_00, 20_000_00)) / 100,
+                status=status,
+                paid_on=due if paid else None,
+                reference=f"BACS-{i}" if paid else "",
+            )
+        )
+    payments = Payment.objects.bulk_create(payments, batch_size=5000)
+    return {
+        "stream": streams[0],
+        "allocation": allocations[0],
+        "subcontract": subs[0],
+        "payment": next(p for p in payments if p.recipient_id == cvo_org.pk),
+    }
+
+
+def generate_returns(scale, consortium, named):
+    """A contract, subcontracts (the first for the bench CVO), an indicator library and
+    approved monthly returns with every value, bulk-created; the newest month submitted."""
+    import datetime
+    from decimal import Decimal
+
+    from consortium import dates
+    from consortium.models import Organisation
+    from contracts.models import (
+        CommissionerTemplate,
+        Contract,
+        Indicator,
+        PerformanceReturn,
+        ReportingPeriod,
+        ReturnValue,
+        Subcontract,
+        TemplateField,
+    )
+
+    prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
+    lead = named["lead_org"]
+    commissioner = next((o for o in orgs if o.kind == Organisation.Kind.COMMISSIONER), lead)
+    cvos = [named["cvo_org"]] + [o for o in orgs if o.kind == Organisation.Kind.CVO]
+    first = datetime.date(2021, 1, 1)
+    last = dates.add_months(first, scale.return_months - 1)
+    contract = Contract.objects.create(
+        consortium=consortium,
+        reference=f"{prefix}RC-1",
+        title="Bench contract",
+        commissioner=commissioner,
+        lead=lead,
+        value=Decimal("1000000.00"),
+        start=first,
+        end=dates.month_end(last),
     )
     subs = Subcontract.objects.bulk_create(
         Subcontract(
@@ -442,44 +486,6 @@ def generate_money(scale, consortium, named):
     )
     own = next(r for r in rets if r.subcontract_id == subs[0].pk and r.status == "submitted")
     return {"return": own, "report_template": template, "sub": subs[0], "returns_last": last}
-            contract=rng.choice(contracts),
-            reference=f"{prefix}S-{i:05d}",
-            title=f"Subcontract {i}",
-            lead=lead_org,
-            cvo=cvo_org if i < 3 else rng.choice(cvos),
-            value=Decimal(rng.randrange(10_000, 300_000)),
-            start=today - datetime.timedelta(days=100),
-            end=today + datetime.timedelta(days=265),
-        )
-        for i in range(scale.subcontracts)
-    )
-    cvo_lines = [line for line in lines if line.organisation_id == cvo_org.pk]
-    payments = []
-    for i in range(scale.payments):
-        line = cvo_lines[i % len(cvo_lines)] if i % 10 == 0 else rng.choice(lines)
-        due = today + datetime.timedelta(days=rng.randrange(-200, 200))
-        status = rng.choice(["scheduled", "approved", "paid", "paid"])
-        paid = status == "paid"
-        payments.append(
-            Payment(
-                consortium=consortium,
-                recipient_id=line.organisation_id,
-                allocation_line=line,
-                description=f"Instalment {i}",
-                due_date=due,
-                amount=Decimal(rng.randrange(100_00, 20_000_00)) / 100,
-                status=status,
-                paid_on=due if paid else None,
-                reference=f"BACS-{i}" if paid else "",
-            )
-        )
-    payments = Payment.objects.bulk_create(payments, batch_size=5000)
-    return {
-        "stream": streams[0],
-        "allocation": allocations[0],
-        "subcontract": subs[0],
-        "payment": next(p for p in payments if p.recipient_id == cvo_org.pk),
-    }
 
 
 # Each generator takes (scale, consortium, named) and returns a dict of things later
@@ -489,8 +495,8 @@ GENERATORS = [
     generate_people,
     generate_sites,
     generate_history,
-    generate_returns,
     generate_money,
+    generate_returns,
 ]
 
 
