@@ -126,3 +126,33 @@ class TemplateFieldForm(ConcordModelForm):
 class PeriodRangeForm(ConcordForm):
     first = forms.DateField(label="From (period starting)", required=False)
     last = forms.DateField(label="To (period starting)", required=False)
+
+
+class PeriodsForm(ConcordForm):
+    frequency = forms.ChoiceField(choices=[("monthly", "Monthly"), ("quarterly", "Quarterly")])
+    first = forms.DateField(label="From", help_text="Periods start at the month or quarter.")
+    last = forms.DateField(label="To")
+    working_days = forms.IntegerField(
+        min_value=0,
+        max_value=60,
+        initial=10,
+        label="Due after (working days)",
+        help_text="Working days after each period ends, skipping weekends and bank holidays.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first") and data.get("last") and data["last"] < data["first"]:
+            raise forms.ValidationError("The end must be on or after the start.")
+        return data
+
+
+class TargetForm(ConcordForm):
+    period = forms.ModelChoiceField(queryset=None)
+    indicator = forms.ModelChoiceField(queryset=None)
+    value = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Target")
+
+    def __init__(self, *args, periods, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = periods
+        self.fields["indicator"].queryset = indicators

@@ -35,8 +35,10 @@ from contracts.returns_forms import (
     CommentsForm,
     IndicatorForm,
     PeriodRangeForm,
+    PeriodsForm,
     ReasonForm,
     ReturnForm,
+    TargetForm,
     TemplateFieldForm,
     UploadForm,
 )
@@ -516,9 +518,64 @@ def performance(request, pk=None):
             "funnel": funnel,
             "completeness": complete,
             "can_start": access.actor(request.user).has("cvo_manager"),
+            "can_setup": access.can_manage_returns_setup(request.user),
         },
     )
 
 
 def reverse_return(ret):
     return reverse("returns:return_detail", args=[ret.pk])
+
+
+@login_required
+def period_setup(request, pk):
+    """Reporting periods (with due dates) and targets for one subcontract: the lead's page."""
+    _require(access.can_manage_returns_setup(request.user))
+    sub = access.get_visible_or_404(Subcontract.objects.select_related("cvo"), request.user, pk=pk)
+    periods = ReportingPeriod.objects.visible_to(request.user).filter(subcontract=sub)
+    indicators = Indicator.objects.visible_to(request.user).filter(active=True)
+    is_target = request.method == "POST" and "t-value" in request.POST
+    periods_form = PeriodsForm(
+        request.POST if request.method == "POST" and not is_target else None,
+        initial={"first": sub.start, "last": sub.end},
+        prefix="p",
+    )
+    target_form = TargetForm(
+        request.POST if is_target else None, periods=periods, indicators=indicators, prefix="t"
+    )
+    if request.method == "POST":
+        form = target_form if is_target else periods_form
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if is_target:
+                    svc.target_set(
+                        period=d["period"],
+                        indicator=d["indicator"],
+                        value=d["value"],
+                        by=request.user,
+                    )
+                    messages.success(request, "Target set.")
+                else:
+                    made = svc.periods_create(
+                        subcontract=sub,
+                        by=request.user,
+                        frequency=d["frequency"],
+                        first=d["first"],
+                        last=d["last"],
+                        working_days=d["working_days"],
+                    )
+                    messages.success(request, f"{len(made)} reporting periods added.")
+                return redirect("returns:period_setup", pk=sub.pk)
+            except ValidationError as e:
+                apply_errors(form, e)
+    return render(
+        request,
+        "contracts/period_setup.html",
+        {
+            "sub": sub,
+            "periods": periods.prefetch_related("targets__indicator"),
+            "periods_form": periods_form,
+            "target_form": target_form,
+        },
+    )

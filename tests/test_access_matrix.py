@@ -340,6 +340,9 @@ MATRIX.update(
             denied=each(("cvo_a", "cvo_b", "supervisor"), ret("template")),
         ),
         "returns:performance": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "returns:period_setup": Entry(
+            reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_LEAD, obj("sub_b"))
+        ),
         "returns:subcontract_performance": Entry(
             reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_B, obj("sub_b"))
         ),

@@ -136,3 +136,32 @@ def test_two_racing_transitions_in_threads_exactly_one_wins(world):
 def test_values_are_untouched_by_unrelated_returns(rw):
     assert ReturnValue.objects.filter(ret=rw.returns["draft_a"]).count() == 1
     assert rw.returns["draft_a"].period.start == datetime.date(2026, 6, 1)
+
+
+def test_the_lead_adds_periods_and_targets(rw, client, lead, cvo_a):
+    sub = rw.money["sub_a"]
+    url = f"/performance/{sub.pk}/periods/"
+    client.force_login(cvo_a)
+    assert client.get(url).status_code == 404
+    client.force_login(lead)
+    assert client.get(url).status_code == 200
+    r = client.post(
+        url,
+        {
+            "p-frequency": "quarterly",
+            "p-first": "2026-10-01",
+            "p-last": "2027-03-31",
+            "p-working_days": 5,
+        },
+    )
+    assert r.status_code == 302
+    from contracts.models import ReportingPeriod, Target
+
+    q = ReportingPeriod.objects.get(subcontract=sub, start=datetime.date(2026, 10, 1))
+    assert q.end == datetime.date(2026, 12, 31)
+    assert q.due_date == datetime.date(2027, 1, 8)  # 5 working days, skipping 1 January
+    r = client.post(
+        url, {"t-period": q.pk, "t-indicator": rw.returns["ind"]["REF"].pk, "t-value": "120"}
+    )
+    assert r.status_code == 302
+    assert Target.objects.get(period=q).value == D("120")

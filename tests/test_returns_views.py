@@ -175,6 +175,10 @@ def test_list_and_dashboard_query_counts_are_flat(rw, client, lead, django_asser
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get(f"/reports/{rw.returns['template'].pk}/report/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get("/performance/?first=2025-01-01&last=2026-12-01").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/returns/{rw.returns['approved_a'].pk}/").status_code == 200
 
 
 def test_performance_page_shows_chart_and_table(rw, client, lead):
