@@ -542,7 +542,11 @@ def locked_message(ret):
 
 
 class ReturnValue(ConcordModel):
-    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: values are always read by return, and an index here leads SQLite's
+    # planner to scan every value of the consortium instead of the return's few.
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     ret = models.ForeignKey(
         PerformanceReturn, on_delete=models.CASCADE, related_name="values", verbose_name="return"
     )

@@ -44,6 +44,7 @@ from contracts.returns_forms import (
 )
 from contracts.returns_xlsx import UploadRefused
 
+COMPLETENESS_ROWS = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -78,7 +79,10 @@ class ReturnTable(ConcordTable):
 
 class ReturnFilter(ConcordFilterSet):
     status = django_filters.ChoiceFilter(choices=PerformanceReturn.Status.choices)
-    subcontract = django_filters.ModelChoiceFilter(queryset=Subcontract.objects.none())
+    # A text search, not a dropdown: a lead of a large consortium has thousands.
+    subcontract = django_filters.CharFilter(
+        field_name="subcontract__reference", lookup_expr="icontains", label="Subcontract reference"
+    )
 
     class Meta:
         model = PerformanceReturn
@@ -503,6 +507,11 @@ def performance(request, pk=None):
     complete = sel.completeness(request.user, first, last)
     if sub is not None:
         complete = [c for c in complete if c[0].subcontract_id == sub.pk]
+    # Counts of every state; rows only for what needs chasing (approved ones are the norm).
+    states = {}
+    for _, _, state in complete:
+        states[state] = states.get(state, 0) + 1
+    outstanding = [c for c in complete if c[2] != "approved"]
     return render(
         request,
         "contracts/performance.html",
@@ -516,7 +525,9 @@ def performance(request, pk=None):
             "rows": rows,
             "chart": chart,
             "funnel": funnel,
-            "completeness": complete,
+            "completeness": outstanding[:COMPLETENESS_ROWS],
+            "completeness_more": max(0, len(outstanding) - COMPLETENESS_ROWS),
+            "states": sorted(states.items()),
             "can_start": access.actor(request.user).has("cvo_manager"),
             "can_setup": access.can_manage_returns_setup(request.user),
         },
