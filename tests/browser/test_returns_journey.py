@@ -42,6 +42,9 @@ def test_return_round_trip_journey(live_server, page, tmp_path):
 
     sign_in_as(page, live_server, "cvo1")
     go(page, f"{live_server.url}/returns/")
+    go(page, f"{url}edit/")
+    go(page, f"{live_server.url}/performance/{ret.subcontract_id}/")
+    go(page, f"{live_server.url}/indicators/")
     go(page, url)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the spreadsheet template (XLSX)").click()
@@ -102,6 +105,13 @@ def test_return_round_trip_journey(live_server, page, tmp_path):
     assert page.locator("#return-status").inner_text() == "Approved"
     assert_accessible(page)
     go(page, f"{live_server.url}/performance/")
+    go(page, f"{live_server.url}/performance/{ret.subcontract_id}/periods/")
+    first_indicator = ReturnValue.objects.filter(ret=ret).first().indicator_id
+    go(page, f"{live_server.url}/indicators/{first_indicator}/")
+    go(page, f"{live_server.url}/indicators/{first_indicator}/change/")
+    go(page, f"{live_server.url}/reports/")
+    go(page, f"{live_server.url}/reports/{CommissionerTemplate.objects.first().pk}/")
+    go(page, f"{live_server.url}/history/contracts.PerformanceReturn/{ret.pk}/")
 
     sign_in_as(page, live_server, "commissioner")
     template = CommissionerTemplate.objects.get(commissioner__name__startswith="NHS")
