@@ -117,10 +117,52 @@ def _return(request, pk):
     )
 
 
+def _as_at(request, ret):
+    """The return and its values as they stood at the end of ?as_at=YYYY-MM-DD, or None.
+    A commissioner sees a past state only if the return was approved or locked then."""
+    from contracts.models import end_of_day
+
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("as_at", ""))
+    except ValueError:
+        return None, None, None
+    moment = end_of_day(day)
+    try:
+        snap = ret.history.as_of(moment)
+    except PerformanceReturn.DoesNotExist:
+        return day, None, {}
+    a = access.actor(request.user)
+    if not (a.oversees_consortium or access.can_edit_return(request.user, ret)):
+        if snap.status not in ("approved", "locked"):
+            return day, None, {}
+    # As the history manager's as_of does, but narrowed to this return before picking each
+    # value's latest version (not after, across every value in the consortium).
+    versions = (
+        ReturnValue.history.filter(ret_id=ret.pk, history_date__lte=moment)
+        .latest_of_each()
+        .as_instances()
+    )
+    values = {v.indicator_id: v for v in versions}
+    return day, snap, values
+
+
 @login_required
 def return_detail(request, pk):
     ret = _return(request, pk)
     user = request.user
+    as_at, snap, snap_values = _as_at(request, ret)
+    if as_at is not None:
+        indicators = svc.indicators_for(ret.consortium_id)
+        return render(
+            request,
+            "contracts/return_as_at.html",
+            {
+                "ret": ret,
+                "snap": snap,
+                "as_at": as_at,
+                "rows": [(i, snap_values.get(i.pk)) for i in indicators],
+            },
+        )
     values = {
         v.indicator_id: v
         for v in ReturnValue.objects.visible_to(user).filter(ret=ret).select_related("indicator")

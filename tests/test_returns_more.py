@@ -165,3 +165,32 @@ def test_the_lead_adds_periods_and_targets(rw, client, lead, cvo_a):
     )
     assert r.status_code == 302
     assert Target.objects.get(period=q).value == D("120")
+
+
+def test_a_return_as_at_a_past_date(rw, client, lead, cvo_a, commissioner):
+    import time_machine
+
+    ret = rw.returns["draft_a"]
+    with time_machine.travel(datetime.datetime(2026, 7, 2, 12, tzinfo=datetime.UTC)):
+        svc.return_save_draft(ret=ret, by=cvo_a, values={"REF": D(6)}, narrative="First go")
+    with time_machine.travel(datetime.datetime(2026, 7, 5, 12, tzinfo=datetime.UTC)):
+        from tests.factories import GOOD_VALUES
+
+        svc.return_save_draft(
+            ret=ret,
+            by=cvo_a,
+            values={k: D(str(v)) for k, v in GOOD_VALUES.items()},
+            narrative="Final",
+        )
+        svc.return_submit(ret=ret, by=cvo_a)
+        svc.return_approve(ret=ret, by=lead)
+    client.force_login(lead)
+    html = client.get(f"/returns/{ret.pk}/?as_at=2026-07-03").content.decode()
+    assert "First go" in html and ">6<" in html and "Draft" in html
+    html = client.get(f"/returns/{ret.pk}/?as_at=2026-07-06").content.decode()
+    assert "Final" in html and ">40<" in html
+    # A commissioner never sees the draft state, only the approved one.
+    client.force_login(commissioner)
+    html = client.get(f"/returns/{ret.pk}/?as_at=2026-07-03").content.decode()
+    assert "First go" not in html and "no version of this return you can see" in html
+    assert "Final" in client.get(f"/returns/{ret.pk}/?as_at=2026-07-06").content.decode()
