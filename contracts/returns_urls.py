@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/<int:pk>/", views.template_detail, name="template_detail"),
     path("reports/<int:pk>/report/", views.template_report, name="template_report"),
     path("performance/", views.performance, name="performance"),
+    path("performance/activity/", views.activity, name="activity"),
     path("performance/<int:pk>/", views.performance, name="subcontract_performance"),
     path("performance/<int:pk>/periods/", views.period_setup, name="period_setup"),
 ]

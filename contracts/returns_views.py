@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
@@ -630,5 +631,47 @@ def period_setup(request, pk):
             "periods": periods.prefetch_related("targets__indicator"),
             "periods_form": periods_form,
             "target_form": target_form,
+        },
+    )
+
+
+@login_required
+def activity(request):
+    """Each member's approved activity for an indicator and period range: the figures for an
+    allocation "by activity" (contracts.returns_selectors.activity_by_member)."""
+    _require(access.can_manage_returns_setup(request.user))
+    from consortium.models import Consortium, Organisation
+
+    form, first, last = _range(request)
+    indicators = list(Indicator.objects.visible_to(request.user).filter(unit="count"))
+    chosen = request.GET.get("indicator")
+    indicator = next(
+        (i for i in indicators if i.code == chosen), indicators[0] if indicators else None
+    )
+    consortium = Consortium.objects.get(pk=request.actor.consortium_id)
+    figures = sel.activity_by_member(consortium, first, last, indicator.code) if indicator else {}
+    orgs = Organisation.objects.visible_to(request.user).in_bulk(list(figures))
+    rows = sorted(((orgs[k].name, v) for k, v in figures.items() if k in orgs), key=lambda r: r[0])
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(
+            f"activity-{indicator.code.lower()}-{first:%Y-%m}-to-{last:%Y-%m}",
+            ["Member", f"{indicator.name} ({indicator.code}), approved returns"],
+            rows,
+            title="Approved activity",
+        )
+    export_query = request.GET.copy()
+    export_query["export"] = "xlsx"
+    return render(
+        request,
+        "contracts/activity.html",
+        {
+            "form": form,
+            "indicators": indicators,
+            "indicator": indicator,
+            "rows": rows,
+            "total": sum((v for _, v in rows), Decimal(0)),
+            "first": first,
+            "last": last,
+            "export_query": export_query.urlencode(),
         },
     )

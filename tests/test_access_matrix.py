@@ -340,6 +340,7 @@ MATRIX.update(
             denied=each(("cvo_a", "cvo_b", "supervisor"), ret("template")),
         ),
         "returns:performance": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "returns:activity": Entry(reachable=NOTHING, denied=each(NOT_LEAD, NOTHING)),
         "returns:period_setup": Entry(
             reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_LEAD, obj("sub_b"))
         ),

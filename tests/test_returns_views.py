@@ -194,3 +194,17 @@ def test_performance_page_shows_chart_and_table(rw, client, lead):
     assert sel.rag(D(40), D(50), "higher") == "red"
     assert sel.rag(D(46), D(50), "higher") == "amber"
     assert sel.rag(D(3), D(4), "lower") == "green"
+
+
+def test_the_lead_sees_approved_activity_per_member(rw, client, lead, cvo_a):
+    client.force_login(cvo_a)
+    assert client.get("/performance/activity/").status_code == 404
+    client.force_login(lead)
+    r = client.get("/performance/activity/?indicator=REF&first=2026-01-01&last=2026-12-01")
+    html = r.content.decode()
+    assert "CVO Alpha" in html and "CVO Beta" in html and ">80<" in html
+    x = client.get(
+        "/performance/activity/?indicator=REF&first=2026-01-01&last=2026-12-01&export=xlsx"
+    )
+    rows = list(load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
+    assert rows[1:] == [("CVO Alpha", 40), ("CVO Beta", 40)]
