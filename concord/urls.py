@@ -46,6 +46,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("consortium/", include("consortium.urls")),
+    path("workforce/", include("supervision.urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
     path(

@@ -12,6 +12,25 @@ NAV = [
     ("Organisations", "consortium:organisation_list", "organisation_list", ALL),
     ("Sites", "consortium:site_list", "site_list", ALL),
     ("People and roles", "consortium:people", "people", ALL),
+    (
+        "Posts",
+        "supervision:post_list",
+        "post_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
+    ),
+    (
+        "Staff",
+        "supervision:staff_list",
+        "staff_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
+    ),
+    (
+        "Supervision",
+        "supervision:session_list",
+        "session_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
+    ),
+    ("Compliance", "supervision:compliance", "compliance", ALL),
     ("Settings", "consortium:settings", "settings", (Role.ADMIN, Role.LEAD)),
 ]
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consortium import access
 from consortium.events import record_event
+from consortium.models import Role, RoleAssignment
 from supervision.models import (
     LeavePeriod,
     Post,
@@ -93,6 +94,23 @@ def staff_save(*, by, staff, expected_version=None, reason=""):
     staff.full_clean()
     if staff.post_id and staff.post.organisation_id != staff.organisation_id:
         raise ValidationError({"post": f"{staff.post} belongs to another organisation."})
+    if (
+        staff.clinical_supervisor_id
+        and not RoleAssignment.objects.filter(
+            user_id=staff.clinical_supervisor_id,
+            consortium_id=staff.consortium_id,
+            organisation_id=staff.organisation_id,
+            role=Role.SUPERVISOR,
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "clinical_supervisor": (
+                    f"{staff.clinical_supervisor.get_full_name()} does not supervise for "
+                    f"{staff.organisation}. Give them the supervisor role there first."
+                )
+            }
+        )
     other = _overlapping_holder(staff)
     if other is not None:
         until = f"{other.end:%-d %b %Y}" if other.end else "with no end date"
