@@ -138,6 +138,9 @@ def build_workforce(w):
         sup,
         registration_expiry=today - timedelta(days=1),
     )
+    for key in ("a2", "a3"):  # no post: their own requirements
+        for kind in (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER):
+            SupervisionRequirement.objects.create(consortium=home, staff=people[key], kind=kind)
     people["lead"] = staff(home, w.orgs["lead"], "Leo", "Lund", posts["lead"], sup)
     people["b"] = staff(
         home,
