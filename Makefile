@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 frontend: static/build/.built
 
-static/build/.built: package.json package-lock.json frontend/concord.scss frontend/concord.js
+static/build/.built: package.json package-lock.json frontend/build.mjs frontend/concord.scss frontend/concord.js
 	npm ci --no-audit --no-fund
 	npm run build
 	touch static/build/.built

@@ -168,7 +168,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Lock an account (per username and address) after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env_int("CONCORD_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("CONCORD_LOGIN_COOLOFF_MINUTES", 30) / 60
+CONCORD_LOGIN_COOLOFF_MINUTES = env_int("CONCORD_LOGIN_COOLOFF_MINUTES", 30)
+AXES_COOLOFF_TIME = CONCORD_LOGIN_COOLOFF_MINUTES / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True

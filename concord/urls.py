@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -10,7 +11,12 @@ urlpatterns = [
     path(
         "account/login/",
         auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, authentication_form=forms.LoginForm
+            redirect_authenticated_user=True,
+            authentication_form=forms.LoginForm,
+            extra_context={
+                "lockout_limit": settings.AXES_FAILURE_LIMIT,
+                "lockout_minutes": settings.CONCORD_LOGIN_COOLOFF_MINUTES,
+            },
         ),
         name="login",
     ),

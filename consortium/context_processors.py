@@ -15,7 +15,7 @@ def concord(request):
             lambda: Consortium.objects.filter(pk=actor.consortium_id).first()
         ),
         "role_names": SimpleLazyObject(lambda: _role_names(actor, labels)),
-        "nav_items": nav_items(actor),
+        "nav_items": nav_items(actor, request),
     }
 
 

@@ -41,17 +41,19 @@ def panels_for(request):
 @panel(roles=[Role.ADMIN, Role.LEAD], order=90)
 def setup_gaps(request):
     user = request.user
+    # Members that deliver the service need somebody in Concord; funders and partners may not.
     orgs = (
         Organisation.objects.visible_to(user)
+        .filter(memberships__role__in=[Membership.Role.LEAD, Membership.Role.SUBCONTRACTOR])
         .annotate(people=Count("role_assignments"))
         .filter(people=0)
         .order_by("name")
     )
     orgs = list(orgs[:10])
     return {
-        "title": "Organisations with nobody assigned",
+        "title": "Delivery members with nobody assigned",
         "items": [(o.name, reverse("consortium:organisation_detail", args=[o.pk])) for o in orgs],
-        "empty": "Every organisation in the consortium has at least one person assigned.",
+        "empty": "Every delivery member has at least one person assigned.",
         "link": (reverse("consortium:organisation_list"), "All organisations"),
     }
 

@@ -101,6 +101,12 @@ class ConcordFilterSet(django_filters.FilterSet):
             if model is not None and hasattr(model, "Access"):
                 f.queryset = scoped(model)
         for field in self.form.fields.values():
+            if hasattr(field, "empty_label") and field.empty_label is not None:
+                field.empty_label = "Any"
+            if getattr(field, "choices", None) and not hasattr(field, "queryset"):
+                choices = list(field.choices)
+                if choices and choices[0][0] == "":
+                    field.choices = [("", "Any")] + choices[1:]
             kind = type(field.widget).__name__.lower()
             field.widget.attrs.setdefault(
                 "class", "govuk-select" if "select" in kind else "govuk-input"

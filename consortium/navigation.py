@@ -1,5 +1,5 @@
-"""The main navigation: (label, url name, the url namespace or name that marks it current,
-roles that see it). Later apps add their entries here."""
+"""The main navigation: (label, url name, a url name that also marks it current, roles that
+see it). Apps add their entries here."""
 
 from django.urls import reverse
 
@@ -35,5 +35,16 @@ NAV = [
 ]
 
 
-def nav_items(actor):
-    return [(label, reverse(name), key) for label, name, key, roles in NAV if actor.has(*roles)]
+def nav_items(actor, request):
+    """(label, url, current) for the entries this person's roles see. An entry is current on
+    its own page and on every page below its URL (a list's detail and edit pages)."""
+    match = request.resolver_match
+    url_name = match.url_name if match else None
+    items = []
+    for label, name, key, roles in NAV:
+        if not actor.has(*roles):
+            continue
+        url = reverse(name)
+        current = key == url_name or (url != "/" and request.path.startswith(url))
+        items.append((label, url, current))
+    return items

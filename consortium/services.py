@@ -73,6 +73,32 @@ def person_create(*, by, username, first_name, last_name, email):
     return user
 
 
+def person_invite(*, by, user, base_url):
+    """Email a new person a one-time link to set their password (the reset form will not
+    serve an account that has never had one)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    _require_setup(by)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = base_url.rstrip("/") + reverse(
+        "password_reset_confirm", kwargs={"uidb64": uid, "token": token}
+    )
+    inviter = by.get_full_name() or by.username
+    send_mail(
+        "You have been given access to Concord",
+        f"{inviter} has given you access to Concord.\n\n"
+        f"Set your password here (the link works once and expires in three days):\n{link}\n\n"
+        f"Your username is {user.username}.",
+        None,
+        [user.email],
+    )
+
+
 @transaction.atomic
 def role_assign(*, by, user, organisation, role):
     _require_setup(by)

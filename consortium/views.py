@@ -229,9 +229,12 @@ def person_create(request):
                 organisation=role_form.cleaned_data["organisation"],
                 role=role_form.cleaned_data["role"],
             )
+            services.person_invite(
+                by=request.user, user=user, base_url=request.build_absolute_uri("/")
+            )
             messages.success(
                 request,
-                f"{user.get_full_name()} added. Ask them to use 'Forgotten your password?' to set one.",
+                f"{user.get_full_name()} added. We have emailed them a link to set a password.",
             )
             return redirect("consortium:person_detail", user_id=user.pk)
         except ValidationError as e:

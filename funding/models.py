@@ -25,8 +25,12 @@ class FundingStream(ConcordModel):
         BID_SUBMITTED = "bid_submitted", "Bid submitted"
         ENDED = "ended", "Ended"
 
-    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="funding_streams")
-    funder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="funding_streams")
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="funding_streams"
+    )
+    funder = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="funding_streams"
+    )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(
@@ -44,7 +48,9 @@ class FundingStream(ConcordModel):
     class Meta:
         ordering = ["end", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gte=F("start")), name="stream_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")), name="stream_ends_after_start"
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="stream_amount_not_negative"),
         ]
 

@@ -295,3 +295,57 @@ def test_it_keeps_the_history_page_query_count_flat(
     with django_assert_max_num_queries(len(few.captured_queries) + 1):
         text = client.get(url).content.decode()
     assert "Handover 9" in text and "CVO Beta" in text
+
+
+@pytest.mark.django_db
+def test_it_adds_a_person_with_a_role_and_emails_a_set_password_link(
+    client, world, lead, mailoutbox
+):
+    client.force_login(lead)
+    response = client.post(
+        reverse("consortium:person_create"),
+        {
+            "person-first_name": "Nadia",
+            "person-last_name": "Ellis",
+            "person-email": "nadia@example.org",
+            "person-username": "nellis",
+            "role-organisation": world.orgs["cvo_a"].pk,
+            "role-role": "cvo_manager",
+        },
+    )
+    assert response.status_code == 302
+    assignment = RoleAssignment.objects.get(user__username="nellis")
+    assert assignment.organisation == world.orgs["cvo_a"]
+    assert len(mailoutbox) == 1 and "nellis" in mailoutbox[0].body
+    link = next(w for w in mailoutbox[0].body.split() if "/account/reset/" in w)
+    client.logout()
+    form_page = client.get(link, follow=True)
+    assert "Set a new password" in form_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_refuses_another_consortiums_organisation_when_giving_a_role(client, world, lead):
+    client.force_login(lead)
+    before = RoleAssignment.objects.count()
+    response = client.post(
+        reverse("consortium:person_detail", args=[world.users["cvo_a"].pk]),
+        {"organisation": world.orgs["away_cvo"].pk, "role": "lead"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert RoleAssignment.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_it_removes_a_role_only_with_a_reason_and_keeps_the_reason(client, world, lead):
+    from consortium.models import Event
+
+    client.force_login(lead)
+    assignment = world.users["cvo_a"].role_assignments.get()
+    url = reverse("consortium:role_revoke", args=[assignment.pk])
+    assert client.post(url, {"reason": ""}).status_code == 200
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+    assert client.post(url, {"reason": "Left the organisation"}).status_code == 302
+    assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
+    event = Event.objects.get(verb="Role removed")
+    assert event.reason == "Left the organisation" and event.by == lead

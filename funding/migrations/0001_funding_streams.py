@@ -9,69 +9,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('consortium', '0001_initial'),
+        ("consortium", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalFundingStream',
+            name="HistoricalFundingStream",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('contract', 'Contract'), ('grant', 'Grant'), ('block', 'Block funding'), ('pbr', 'Payment by results'), ('match', 'Match funding')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.00'))])),
-                ('start', models.DateField()),
-                ('end', models.DateField()),
-                ('status', models.CharField(choices=[('secured', 'Secured'), ('pending_renewal', 'Pending renewal'), ('bid_submitted', 'Bid submitted'), ('ended', 'Ended')], default='secured', max_length=20)),
-                ('restrictions', models.TextField(blank=True, help_text='What the money may and may not pay for.')),
-                ('renewal_decision_date', models.DateField(blank=True, null=True)),
-                ('notice_period_days', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('consortium', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='consortium.consortium')),
-                ('funder', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='consortium.organisation')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contract", "Contract"),
+                            ("grant", "Grant"),
+                            ("block", "Block funding"),
+                            ("pbr", "Payment by results"),
+                            ("match", "Match funding"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.00"))],
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("secured", "Secured"),
+                            ("pending_renewal", "Pending renewal"),
+                            ("bid_submitted", "Bid submitted"),
+                            ("ended", "Ended"),
+                        ],
+                        default="secured",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "restrictions",
+                    models.TextField(
+                        blank=True, help_text="What the money may and may not pay for."
+                    ),
+                ),
+                ("renewal_decision_date", models.DateField(blank=True, null=True)),
+                ("notice_period_days", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="consortium.consortium",
+                    ),
+                ),
+                (
+                    "funder",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="consortium.organisation",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical funding stream',
-                'verbose_name_plural': 'historical funding streams',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical funding stream",
+                "verbose_name_plural": "historical funding streams",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='FundingStream',
+            name="FundingStream",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('contract', 'Contract'), ('grant', 'Grant'), ('block', 'Block funding'), ('pbr', 'Payment by results'), ('match', 'Match funding')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.00'))])),
-                ('start', models.DateField()),
-                ('end', models.DateField()),
-                ('status', models.CharField(choices=[('secured', 'Secured'), ('pending_renewal', 'Pending renewal'), ('bid_submitted', 'Bid submitted'), ('ended', 'Ended')], default='secured', max_length=20)),
-                ('restrictions', models.TextField(blank=True, help_text='What the money may and may not pay for.')),
-                ('renewal_decision_date', models.DateField(blank=True, null=True)),
-                ('notice_period_days', models.PositiveIntegerField(default=0)),
-                ('consortium', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='funding_streams', to='consortium.consortium')),
-                ('funder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='funding_streams', to='consortium.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("contract", "Contract"),
+                            ("grant", "Grant"),
+                            ("block", "Block funding"),
+                            ("pbr", "Payment by results"),
+                            ("match", "Match funding"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.00"))],
+                    ),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("secured", "Secured"),
+                            ("pending_renewal", "Pending renewal"),
+                            ("bid_submitted", "Bid submitted"),
+                            ("ended", "Ended"),
+                        ],
+                        default="secured",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "restrictions",
+                    models.TextField(
+                        blank=True, help_text="What the money may and may not pay for."
+                    ),
+                ),
+                ("renewal_decision_date", models.DateField(blank=True, null=True)),
+                ("notice_period_days", models.PositiveIntegerField(default=0)),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="funding_streams",
+                        to="consortium.consortium",
+                    ),
+                ),
+                (
+                    "funder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="funding_streams",
+                        to="consortium.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['end', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='stream_ends_after_start'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='stream_amount_not_negative')],
+                "ordering": ["end", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gte", models.F("start"))),
+                        name="stream_ends_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gte", 0)), name="stream_amount_not_negative"
+                    ),
+                ],
             },
         ),
     ]

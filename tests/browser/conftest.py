@@ -1,0 +1,139 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against pytest-django's live server,
+with every page checked by axe-core.
+
+Later journeys reuse `login` and `assert_accessible`:
+
+    from tests.browser.conftest import assert_accessible, login
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Everything axe can test automatically for WCAG 2.2 level AA (2.2 includes 2.1 and 2.0).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+LOGIN_PATH = "/account/login/"
+BUILT_CSS = Path(settings.BASE_DIR) / "static" / "build" / "concord.css"
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    elif not BUILT_CSS.exists() or BUILT_CSS.stat().st_size < 1000:
+        reason = "the front end is not built (run `npm ci && npm run build`)"
+    if reason is None:
+        return
+    browser_items = [item for item in items if item.get_closest_marker("browser")]
+    if not browser_items:
+        return
+    # CI must run the journeys, so a missing browser or build fails there instead of skipping.
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"Browser journeys cannot run: {reason}.")
+    for item in browser_items:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every journey seeds users and signs in; the production hasher would spend most of the
+    # run deliberately being slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for all the journeys in this package.
+
+    Playwright's sync API keeps an event loop running in the test thread, and Django refuses
+    database calls from a thread with a running loop. DJANGO_ALLOW_ASYNC_UNSAFE lifts that only
+    while the browser lives: set for the whole session, it would also reach the rest of the
+    suite, where Django's deploy check rightly rejects it."""
+    from playwright.sync_api import sync_playwright
+
+    env = pytest.MonkeyPatch()
+    env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        env.undo()
+
+
+@pytest.fixture
+def context(browser):
+    # A new context per test: no cookies or storage carried from one user to the next.
+    ctx = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    # Script errors and failed requests (a missing stylesheet, script or icon) are kept on the
+    # page for a journey to assert there were none.
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.problems = problems
+    yield page
+
+
+_axe = None
+
+
+def assert_accessible(page):
+    """Fail listing each axe violation (id, help, targets) of WCAG 2.0–2.2 A and AA rules on the
+    page as it stands now."""
+    global _axe
+    if _axe is None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        _axe = Axe()
+    results = _axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    violations = results.response["violations"]
+    if violations:
+        lines = [f"{len(violations)} accessibility violation(s) on {page.url}:"]
+        for v in violations:
+            targets = "; ".join(" ".join(node["target"]) for node in v["nodes"])
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']} — {targets}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def login(page, live_server, username, password):
+    """Sign in through the form (opening it first unless the page already shows it) and wait
+    for the page it leads to."""
+    if not path_of(page).startswith(LOGIN_PATH):
+        page.goto(live_server.url + LOGIN_PATH)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def path_of(page):
+    return re.sub(r"^https?://[^/]+", "", page.url)
