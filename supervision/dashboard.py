@@ -120,13 +120,14 @@ def vacancies(request):
         )
         for p in vacant[:SHOWN]
     ]
-    items += [
-        (
-            f"At risk: {p.title}, {p.organisation}: funding ends {end:%-d %b %Y}",
-            p.get_absolute_url(),
-        )
-        for p, end in at_risk[:SHOWN]
-    ]
+    # Posts at risk, grouped by employer and the date their funding ends.
+    groups = {}
+    for p, end in at_risk:
+        groups.setdefault((p.organisation.name, end), []).append(p)
+    for (org_name, end), group in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+        what = group[0].title if len(group) == 1 else f"{len(group)} posts"
+        url = group[0].get_absolute_url() if len(group) == 1 else reverse("supervision:post_list")
+        items.append((f"At risk: {what}, {org_name}: funding ends {end:%-d %b %Y}", url))
     return {
         "title": "Vacancies and posts at risk",
         "items": items,

@@ -377,7 +377,7 @@ def test_expiry_horizons_and_posts_at_risk_on_the_dashboard(client, wf):
     text = get(client, wf.users["cvo_a"], reverse("dashboard")).content.decode()
     assert "Amir Aziz: Registration expires" in text and "(within 30 days)" in text
     # The stream paying for CVO A's posts ends in 60 days: within the horizon.
-    assert "At risk: Women&#x27;s liaison practitioner" in text
+    assert "At risk: 2 posts, CVO Alpha: funding ends" in text
     assert "Court liaison practitioner, CVO Alpha: vacant 45 days" in text
     lead_text = get(client, wf.users["lead"], reverse("dashboard")).content.decode()
     assert "At risk: Forensic mental health practitioner" in lead_text
