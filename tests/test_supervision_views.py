@@ -453,3 +453,95 @@ def test_query_counts_stay_flat_as_data_grows(
     grow(wf, 20)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+# --- history, leave, requirements, cancelled sessions ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_history_records_who_changed_what(client, wf):
+    a1 = wf.extra["staff"]["a1"]
+    client.force_login(wf.users["cvo_a"])
+    data = {
+        "first_name": a1.first_name,
+        "last_name": a1.last_name,
+        "organisation": a1.organisation_id,
+        "post": a1.post_id,
+        "start": a1.start.isoformat(),
+        "profession": a1.profession,
+        "registration_body": "nmc",
+        "registration_number": "99Z9999Z",
+        "registration_expiry": a1.registration_expiry.isoformat(),
+        "dbs_date": a1.dbs_date.isoformat(),
+        "clinical_supervisor": wf.users["supervisor"].pk,
+        "expected_version": a1.version,
+    }
+    response = client.post(reverse("supervision:staff_edit", args=[a1.pk]), data)
+    assert response.status_code == 302, response.content.decode()
+    url = reverse("history", args=["supervision.StaffMember", a1.pk])
+    text = get(client, wf.users["lead"], url).content.decode()
+    assert "99Z9999Z" in text and "12A3456E" in text
+    assert get(client, wf.users["cvo_b"], url).status_code == 404
+    # A second save from the same stale form is refused.
+    client.force_login(wf.users["cvo_a"])
+    response = client.post(reverse("supervision:staff_edit", args=[a1.pk]), data)
+    assert response.status_code == 302
+    assert StaffMember.objects.get(pk=a1.pk).version == a1.version + 1
+
+
+@pytest.mark.django_db
+def test_a_manager_records_leave_and_a_requirement(client, wf):
+    a2 = wf.extra["staff"]["a2"]
+    today = timezone.localdate()
+    client.force_login(wf.users["cvo_a"])
+    response = client.post(
+        reverse("supervision:leave_add", args=[a2.pk]),
+        {
+            "start": today.isoformat(),
+            "end": (today + timedelta(days=60)).isoformat(),
+            "reason": "Parental leave",
+        },
+    )
+    assert response.status_code == 302
+    assert a2.leave.get().reason == "Parental leave"
+    response = client.post(
+        reverse("supervision:requirement_add", args=[a2.pk]),
+        {"kind": "line", "interval_months": 3, "led_by": "line_manager"},
+    )
+    assert response.status_code == 302
+    assert a2.requirements.get(kind="line").interval_months == 3
+    text = get(client, wf.users["cvo_a"], a2.get_absolute_url()).content.decode()
+    assert "Parental leave" in text and "Line management, every 3 months" in text
+    # Someone else's manager cannot.
+    assert (
+        get(client, wf.users["cvo_b"], reverse("supervision:leave_add", args=[a2.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db
+def test_a_cancelled_session_needs_a_reason_and_does_not_count(wf):
+    a2 = wf.extra["staff"]["a2"]
+    sup = wf.users["supervisor"]
+    with pytest.raises(Exception) as e:
+        services.session_record(
+            by=sup,
+            kind=SessionKind.ONE_TO_ONE,
+            date=timezone.localdate(),
+            attendees=[a2],
+            status=SupervisionSession.Status.CANCELLED,
+        )
+    assert "Say why the session was cancelled or rescheduled" in str(e.value)
+    services.session_record(
+        by=sup,
+        kind=SessionKind.ONE_TO_ONE,
+        date=timezone.localdate() + timedelta(days=3),  # a future date is fine if not held
+        attendees=[a2],
+        status=SupervisionSession.Status.RESCHEDULED,
+        status_reason="Court overran",
+        rescheduled_to=timezone.localdate() + timedelta(days=5),
+    )
+    from supervision import selectors
+
+    data = selectors.compliance_for(StaffMember.objects.filter(pk=a2.pk))
+    assert data.held.get(a2.pk, {}).get("one_to_one", []) == []
