@@ -252,9 +252,12 @@ def _session_condition(a, prefix=""):
 
     if a.oversees_consortium:
         return Q()
-    readable = Q(attendees__in=_readable_staff(a)) | Q(supervisor=a.user)
-    ids = SupervisionSession.objects.filter(readable).values("pk")
-    return Q(**{f"{prefix}pk__in": ids})
+    # Through the attendance table, not a self-join of sessions: on hundreds of thousands of
+    # sessions the database answers this far faster.
+    attended = SupervisionSession.attendees.through.objects.filter(
+        staffmember__in=_readable_staff(a)
+    ).values("supervisionsession_id")
+    return Q(**{f"{prefix}pk__in": attended}) | Q(**{f"{prefix}supervisor": a.user})
 
 
 def _readable_staff(a):
@@ -281,7 +284,9 @@ def session_notes(qs, a):
     an administrator, a CVO manager or a commissioner as such."""
     from supervision.models import SupervisionSession
 
-    attended = SupervisionSession.objects.filter(attendees__user=a.user).values("pk")
+    attended = SupervisionSession.attendees.through.objects.filter(staffmember__user=a.user).values(
+        "supervisionsession_id"
+    )
     return qs.filter(Q(session__supervisor=a.user) | Q(session__in=attended))
 
 

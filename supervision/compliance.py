@@ -23,6 +23,8 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 MET = "met"
 MISSED = "missed"
@@ -44,15 +46,18 @@ def month_start(d):
     return d.replace(day=1)
 
 
+@lru_cache(maxsize=4096)
 def add_months(month, n):
     years, index = divmod(month.month - 1 + n, 12)
     return date(month.year + years, index + 1, 1)
 
 
+@lru_cache(maxsize=4096)
 def month_end(month):
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
+@lru_cache(maxsize=4096)
 def months_apart(a, b):
     return (b.year - a.year) * 12 + b.month - a.month
 
@@ -88,8 +93,7 @@ class Practitioner:
     requirements: tuple = ()
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):  # a tuple: thousands are made per page
     kind: str
     first: date  # first month
     last: date  # last month

@@ -110,7 +110,7 @@ def vacancies(request):
     today = timezone.localdate()
     posts = Post.objects.visible_to(request.user).select_related("organisation")
     vacant = list(posts.filter(status=Post.Status.VACANT).order_by("vacancy_start", "id"))
-    at_risk = selectors.posts_at_risk(posts, today)
+    at_risk = selectors.posts_at_risk_by_employer(posts, today)
     items = [
         (
             f"{p.title}, {p.organisation}: vacant {p.gap_days(today)} days"
@@ -121,17 +121,19 @@ def vacancies(request):
         for p in vacant[:SHOWN]
     ]
     # Posts at risk, grouped by employer and the date their funding ends.
-    groups = {}
-    for p, end in at_risk:
-        groups.setdefault((p.organisation.name, end), []).append(p)
-    for (org_name, end), group in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
-        what = group[0].title if len(group) == 1 else f"{len(group)} posts"
-        url = group[0].get_absolute_url() if len(group) == 1 else reverse("supervision:post_list")
+    for org_name, end, n, only, title in at_risk[:SHOWN]:
+        what = title if n == 1 else f"{n} posts"
+        url = (
+            reverse("supervision:post_detail", args=[only])
+            if only
+            else reverse("supervision:post_list")
+        )
         items.append((f"At risk: {what}, {org_name}: funding ends {end:%-d %b %Y}", url))
+    risky = sum(n for _, _, n, _, _ in at_risk)
     return {
         "title": "Vacancies and posts at risk",
         "items": items,
-        "count": len(vacant) + len(at_risk),
+        "count": len(vacant) + risky,
         "tone": "warning" if vacant or at_risk else None,
         "empty": "Every post is filled and funded beyond the horizon.",
         "link": (reverse("supervision:post_list"), "All posts"),
@@ -171,11 +173,11 @@ def checks(request):
 def compliance_below_threshold(request):
     today = timezone.localdate()
     staff_qs = StaffMember.objects.visible_to(request.user)
-    data = selectors.compliance_for(selectors.current_staff(staff_qs, today), today)
+    summary = selectors.compliance_summary(staff_qs, request.actor.consortium_id, today)
     low = [
         (pid, t[3].rate)
-        for pid, t in data.rates.by_practitioner.items()
-        if t[3].rate is not None and t[3].rate < compliance.THRESHOLD
+        for pid, t in summary.rates.by_practitioner.items()
+        if pid in summary.current_ids and t[3].rate is not None and t[3].rate < compliance.THRESHOLD
     ]
     low.sort(key=lambda x: x[1])
     people = staff_qs.in_bulk([pid for pid, _ in low[:SHOWN]])
@@ -184,15 +186,15 @@ def compliance_below_threshold(request):
         for pid, rate in low[:SHOWN]
         if pid in people
     ]
-    overall = data.rates.overall
-    summary = (
+    overall = summary.rates.overall
+    headline = (
         f"Overall: {overall[3].rate}% over 3 months, {overall[12].rate}% over 12 months"
         if overall[3].rate is not None
         else "Overall: nothing due yet"
     )
     return {
         "title": f"Supervision below {compliance.THRESHOLD}%",
-        "items": [(summary, None), *items],
+        "items": [(headline, None), *items],
         "count": len(low),
         "tone": "warning" if low else None,
         "empty": "",
@@ -204,8 +206,8 @@ def compliance_below_threshold(request):
 def assurance(request):
     """Figures for the posts a commissioner funds. No names of individuals."""
     today = timezone.localdate()
-    data = selectors.compliance_for(
-        selectors.current_staff(access.commissioned_staff(request.user), today), today
+    data = selectors.compliance_summary(
+        access.commissioned_staff(request.user), request.actor.consortium_id, today
     )
     posts = Post.objects.visible_to(request.user)
     vacant = list(posts.filter(status=Post.Status.VACANT))
@@ -219,7 +221,7 @@ def assurance(request):
     items = [
         (
             f"Supervision met: {_pct(overall[3].rate)} over 3 months, {_pct(overall[12].rate)} "
-            f"over 12 months ({len(data.practitioners)} practitioners)",
+            f"over 12 months ({len(data.current_ids)} practitioners)",
             None,
         ),
         (

@@ -317,7 +317,11 @@ class SupervisionSession(ConcordModel):
 
     class Meta:
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["consortium", "date"])]
+        indexes = [
+            models.Index(fields=["consortium", "date"]),
+            # The compliance cache's change stamp reads the latest change per consortium.
+            models.Index(fields=["consortium", "updated_at"]),
+        ]
 
     class Access(ConcordModel.Access):
         pass  # who reads a session: the rule "supervision.SupervisionSession"

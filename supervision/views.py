@@ -398,20 +398,22 @@ def _months(today):
     return compliance.month_range(first, today)
 
 
-def _org_rows(data, user):
+def _org_rows(summary, user):
     names = dict(
         Organisation.objects.visible_to(user)
-        .filter(pk__in=list(data.rates.by_organisation))
+        .filter(pk__in=list(summary.rates.by_organisation))
         .values_list("pk", "name")
     )
     rows = [
         (names.get(org_id, "—"), tallies[3], tallies[12])
-        for org_id, tallies in data.rates.by_organisation.items()
+        for org_id, tallies in summary.rates.by_organisation.items()
     ]
     return sorted(rows, key=lambda r: r[0])
 
 
-def _matrix_rows(data, months, staff_by_id):
+def _matrix_rows(data, rates, months, staff_by_id):
+    """One row per practitioner in `data` (the page's people): month cells worked out from
+    their sessions, rates from the scope's summary."""
     rows = []
     for p in data.practitioners:
         staff = staff_by_id.get(p.id)
@@ -438,32 +440,30 @@ def _matrix_rows(data, months, staff_by_id):
                     "detail": "; ".join(detail) or reason,
                 }
             )
-        rates = data.rates.by_practitioner[p.id]
+        mine = rates.by_practitioner[p.id]
         rows.append(
             {
                 "staff": staff,
                 "cells": row_cells,
-                "rate3": rates[3].rate,
-                "rate12": rates[12].rate,
-                "owed": data.rates.owed[p.id],
+                "rate3": mine[3].rate,
+                "rate12": mine[12].rate,
+                "owed": rates.owed[p.id],
             }
         )
     return rows
 
 
-def _chart_points(staff_qs, data, today):
-    complete = [m for m in _months(today) if m < compliance.month_start(today)]
-    monthly = compliance.monthly_rates(data.practitioners, data.held, complete, today)
-    return [(f"{m:%b %Y}", t.rate, t.met, t.due) for m, t in monthly]
+def _chart_points(summary):
+    return [(f"{m:%b %Y}", t.rate, t.met, t.due) for m, t in summary.monthly]
 
 
-def _active_in_window(data, months):
-    first_day = months[0]
-    ids = []
-    for p in data.practitioners:
-        if p.requirements and (p.end is None or p.end >= first_day):
-            ids.append(p.id)
-    return ids
+def _summary(user, today):
+    staff_qs, named = _scope(user)
+    return (
+        staff_qs,
+        named,
+        selectors.compliance_summary(staff_qs, access.actor(user).consortium_id, today),
+    )
 
 
 @login_required
@@ -472,24 +472,24 @@ def compliance_matrix(request):
         raise Http404("Not found")
     user = request.user
     today = timezone.localdate()
-    staff_qs, named = _scope(user)
+    staff_qs, named, summary = _summary(user, today)
     months = _months(today)
-    data = selectors.compliance_for(staff_qs, today)
-    org_rows = _org_rows(data, user)
-    points = _chart_points(staff_qs, data, today)
+    org_rows = _org_rows(summary, user)
+    points = _chart_points(summary)
     export = request.GET.get("export") == "xlsx"
     rows, page = [], None
     if named:
-        ids = _active_in_window(data, months)
         if export:
-            page_ids = ids
+            page_ids = summary.active_ids
         else:
-            page = Paginator(ids, MATRIX_PAGE).get_page(request.GET.get("page"))
+            page = Paginator(summary.active_ids, MATRIX_PAGE).get_page(request.GET.get("page"))
             page_ids = list(page.object_list)
-        staff_by_id = staff_qs.filter(pk__in=page_ids).select_related("organisation").in_bulk()
-        rows = _matrix_rows(data, months, staff_by_id)
+        page_qs = staff_qs.filter(pk__in=page_ids)
+        data = selectors.compliance_for(page_qs, today)
+        staff_by_id = page_qs.select_related("organisation").in_bulk()
+        rows = _matrix_rows(data, summary.rates, months, staff_by_id)
     if export:
-        return _matrix_export(today, months, rows, org_rows, data, named)
+        return _matrix_export(today, months, rows, org_rows, summary, named)
     posts = Post.objects.visible_to(user)
     vacancies = [p for p in posts.filter(status=Post.Status.VACANT)]
     gaps = [p.gap_days(today) or 0 for p in vacancies]
@@ -502,14 +502,14 @@ def compliance_matrix(request):
             "page": page,
             "named": named,
             "org_rows": org_rows,
-            "overall": data.rates.overall,
+            "overall": summary.rates.overall,
             "points": points,
             "chart_version": charts.data_hash(points),
             "threshold": compliance.THRESHOLD,
             "vacancies": len(vacancies),
             "gap_days_total": sum(gaps),
             "gap_days_longest": max(gaps) if gaps else None,
-            "practitioners": len(data.practitioners),
+            "practitioners": len(summary.current_ids),
         },
     )
 
@@ -518,7 +518,7 @@ def _rate_text(rate):
     return "" if rate is None else rate
 
 
-def _matrix_export(today, months, rows, org_rows, data, named):
+def _matrix_export(today, months, rows, org_rows, summary, named):
     if named:
         headers = ["Name", "Organisation", *[f"{m:%b %Y}" for m in months]]
         headers += ["3-month rate (%)", "12-month rate (%)", "Sessions owed this month"]
@@ -542,10 +542,10 @@ def _matrix_export(today, months, rows, org_rows, data, named):
     out.append(
         [
             "All",
-            _rate_text(data.rates.overall[3].rate),
-            _rate_text(data.rates.overall[12].rate),
-            data.rates.overall[12].met,
-            data.rates.overall[12].due,
+            _rate_text(summary.rates.overall[3].rate),
+            _rate_text(summary.rates.overall[12].rate),
+            summary.rates.overall[12].met,
+            summary.rates.overall[12].due,
         ]
     )
     return xlsx_response(f"supervision-compliance-{today:%Y-%m-%d}", headers, out, "Compliance")
@@ -556,9 +556,8 @@ def compliance_chart(request):
     if access.actor(request.user).consortium_id is None:
         raise Http404("Not found")
     today = timezone.localdate()
-    staff_qs, _ = _scope(request.user)
-    data = selectors.compliance_for(staff_qs, today)
-    svg = charts.compliance_svg(_chart_points(staff_qs, data, today))
+    _, _, summary = _summary(request.user, today)
+    svg = charts.compliance_svg(_chart_points(summary))
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"
     return response

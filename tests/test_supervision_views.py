@@ -545,3 +545,33 @@ def test_a_cancelled_session_needs_a_reason_and_does_not_count(wf):
 
     data = selectors.compliance_for(StaffMember.objects.filter(pk=a2.pk))
     assert data.held.get(a2.pk, {}).get("one_to_one", []) == []
+
+
+@pytest.mark.django_db
+def test_the_cached_summary_moves_when_a_session_is_logged(wf):
+    from django.utils import timezone as tz
+
+    from supervision import selectors
+
+    staff_qs = StaffMember.objects.filter(organisation=wf.orgs["cvo_a"])
+    before = selectors.compliance_summary(staff_qs, wf.home.pk)
+    a2 = wf.extra["staff"]["a2"]
+    owed = before.rates.owed[a2.pk]
+    services.session_record(
+        by=wf.users["supervisor"], kind=SessionKind.PEER, date=tz.localdate(), attendees=[a2]
+    )
+    after = selectors.compliance_summary(staff_qs, wf.home.pk)
+    assert after.rates.owed[a2.pk] == owed - 1
+
+
+@pytest.mark.django_db
+def test_posts_at_risk_list_each_post_with_its_funding_end(wf):
+    from supervision import selectors
+
+    at_risk = selectors.posts_at_risk(Post.objects.filter(consortium=wf.home))
+    end = timezone.localdate() + timedelta(days=60)
+    assert sorted((p.title, e) for p, e in at_risk) == sorted(
+        (wf.extra["posts"][k].title, end) for k in ("lead", "a", "a_vacant")
+    )
+    grouped = selectors.posts_at_risk_by_employer(Post.objects.filter(consortium=wf.home))
+    assert [(org, n) for org, _, n, _, _ in grouped] == [("CVO Alpha", 2), ("Home Lead Agency", 1)]

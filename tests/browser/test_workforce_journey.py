@@ -21,6 +21,9 @@ NOTES = "Journey notes: talked about a hard week in custody"
 
 @pytest.fixture
 def demo(live_server):
+    from django.core.cache import cache
+
+    cache.clear()
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     today = timezone.localdate()
     with scopes_disabled():
