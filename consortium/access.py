@@ -170,15 +170,6 @@ def can_manage_setup(user):
     return actor(user).oversees_consortium
 
 
-def can_view_people(user):
-    return actor(user).consortium_id is not None
-
-
-def can_view_history(user, obj):
-    """History follows visibility: whoever may see the object may see how it changed."""
-    return visible(type(obj).objects.all(), user).filter(pk=obj.pk).exists()
-
-
 # --- workforce and supervision ----------------------------------------------------------------
 # Staff records are personal data: the lead sees everyone, a CVO manager their own
 # organisation's people, a supervisor the people they supervise (and themselves), and a

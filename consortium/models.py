@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history import register
 
 from consortium.base import ConcordModel, scoped_manager
 
@@ -223,3 +225,8 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.verb}: {self.object_repr}"
+
+
+# People's names and addresses change too; keep who changed them. Password hashes and sign-in
+# times are not history worth keeping.
+register(User, app="consortium", excluded_fields=["password", "last_login"])

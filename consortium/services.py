@@ -69,6 +69,8 @@ def person_create(*, by, username, first_name, last_name, email):
         raise ValidationError({"username": "That username is taken. Choose another."})
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
+    user._history_user = by
+    user._change_reason = "Person added"
     user.save()
     return user
 

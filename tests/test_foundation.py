@@ -29,6 +29,9 @@ def test_it_gives_every_model_history():
         if model._meta.label not in WITHOUT_HISTORY and not hasattr(model, "history"):
             missing.append(model._meta.label)
     assert missing == []
+    from django.contrib.auth import get_user_model
+
+    assert hasattr(get_user_model(), "history")
 
 
 @pytest.mark.django_db
@@ -317,6 +320,7 @@ def test_it_adds_a_person_with_a_role_and_emails_a_set_password_link(
     assignment = RoleAssignment.objects.get(user__username="nellis")
     assert assignment.organisation == world.orgs["cvo_a"]
     assert len(mailoutbox) == 1 and "nellis" in mailoutbox[0].body
+    assert assignment.user.history.get().history_user == lead
     link = next(w for w in mailoutbox[0].body.split() if "/account/reset/" in w)
     client.logout()
     form_page = client.get(link, follow=True)
