@@ -44,7 +44,10 @@ class PostAdmin(PeopleScopedAdmin):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(PeopleScopedAdmin):
-    user_fields = ("user", "clinical_supervisor")
+    user_fields = ("clinical_supervisor",)
+    # The sign-in linked to a staff record reads that person's confidential notes, so nobody
+    # may attach one here (an administrator could otherwise attach their own).
+    readonly_fields = ["user"]
     list_display = ["last_name", "first_name", "organisation", "post", "registration_expiry"]
     list_select_related = ["organisation", "post"]
     search_fields = ["first_name", "last_name"]

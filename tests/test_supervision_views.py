@@ -575,3 +575,30 @@ def test_posts_at_risk_list_each_post_with_its_funding_end(wf):
     )
     grouped = selectors.posts_at_risk_by_employer(Post.objects.filter(consortium=wf.home))
     assert [(org, n) for org, _, n, _, _ in grouped] == [("CVO Alpha", 2), ("Home Lead Agency", 1)]
+
+
+@pytest.mark.django_db
+def test_an_administrator_cannot_link_themselves_to_a_staff_record_to_read_notes(client, wf):
+    a1 = wf.extra["staff"]["a1"]
+    admin = wf.users["admin"]
+    url = reverse("admin:supervision_staffmember_change", args=[a1.pk])
+    page = get(client, admin, url).content.decode()
+    assert 'name="user"' not in page
+    client.post(
+        url,
+        {
+            "user": admin.pk,
+            "first_name": a1.first_name,
+            "last_name": a1.last_name,
+            "organisation": a1.organisation_id,
+            "start": a1.start.isoformat(),
+            "profession": a1.profession,
+        },
+    )
+    a1.refresh_from_db()
+    assert a1.user == wf.users["practitioner"]
+    session_url = reverse("supervision:session_detail", args=[wf.extra["sessions"]["a"].pk])
+    assert NOTES_SENTINEL not in get(client, admin, session_url).content.decode()
+    # The staff form has no sign-in field either.
+    form = get(client, wf.users["lead"], reverse("supervision:staff_edit", args=[a1.pk]))
+    assert 'name="user"' not in form.content.decode()
