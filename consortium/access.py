@@ -186,6 +186,7 @@ def _staff_condition(a, prefix=""):
         condition |= Q(**{f"{prefix}organisation__in": a.orgs(Role.CVO_MANAGER)})
     if a.has(Role.SUPERVISOR):
         condition |= Q(**{f"{prefix}clinical_supervisor": a.user})
+        condition |= Q(**{f"{prefix}group_supervisor": a.user})
     condition |= Q(**{f"{prefix}user": a.user})
     return condition
 
@@ -233,7 +234,9 @@ def supervision_requirements(qs, a):
     if a.has(Role.CVO_MANAGER):
         condition |= Q(post__in=Post.objects.filter(organisation__in=a.orgs(Role.CVO_MANAGER)))
     if a.has(Role.SUPERVISOR):
-        held = StaffMember.objects.filter(clinical_supervisor=a.user, post__isnull=False)
+        held = StaffMember.objects.filter(
+            Q(clinical_supervisor=a.user) | Q(group_supervisor=a.user), post__isnull=False
+        )
         condition |= Q(post__in=held.values("post"))
     return qs.filter(condition)
 

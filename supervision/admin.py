@@ -44,7 +44,7 @@ class PostAdmin(PeopleScopedAdmin):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(PeopleScopedAdmin):
-    user_fields = ("clinical_supervisor",)
+    user_fields = ("clinical_supervisor", "group_supervisor")
     # The sign-in linked to a staff record reads that person's confidential notes, so nobody
     # may attach one here (an administrator could otherwise attach their own).
     readonly_fields = ["user"]

@@ -1,5 +1,6 @@
 """Dashboard panels for the workforce. Each runs a fixed number of queries."""
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +15,9 @@ SHOWN = 8
 
 
 def _supervisees(request):
-    return StaffMember.objects.visible_to(request.user).filter(clinical_supervisor=request.user)
+    return StaffMember.objects.visible_to(request.user).filter(
+        Q(clinical_supervisor=request.user) | Q(group_supervisor=request.user)
+    )
 
 
 def _due_and_overdue(request):

@@ -163,7 +163,7 @@ def seed(ctx):
     # whose accreditation has lapsed (flagged on the dashboards).
     supervisors = {"sam": sam}
     for key, username, first, last, org_keys in [
-        ("kerr", "nkerr", "Nadia", "Kerr", ["lead"]),
+        ("kerr", "nkerr", "Nadia", "Kerr", ["lead", "women"]),
         ("reyes", "treyes", "Tom", "Reyes", ["recovery", "housing", "advocacy"]),
     ]:
         user, _ = User.objects.get_or_create(
@@ -276,6 +276,9 @@ def seed(ctx):
                 needs_police_vetting=post.sites.filter(kind="police_custody").exists(),
                 police_vetting_expiry=today + timedelta(days=300 + n * 11),
                 clinical_supervisor=supervisor,
+                # Group supervision with the forensic psychologist, for the lead's and
+                # Larkspur's practitioners; the others' clinical supervisor leads theirs.
+                group_supervisor=supervisors["kerr"] if org_key in ("lead", "women") else None,
             )
             people.append(person)
             n += 1
@@ -367,16 +370,26 @@ def _sessions(consortium, people, today, first_month, rng, leave, gap_person, ga
             return False
         return not (person is gap_person and compliance.month_start(day) in gap_months)
 
-    cohorts = {}
+    cohorts, groups = {}, {}
     for person in people:
         cohorts.setdefault(person.clinical_supervisor_id, []).append(person)
+        leader = person.group_supervisor_id or person.clinical_supervisor_id
+        groups.setdefault(leader, []).append(person)
     supervisors = {p.clinical_supervisor_id: p.clinical_supervisor for p in people}
+    supervisors.update({p.group_supervisor_id: p.group_supervisor for p in people})
 
     for m in range(MONTHS):
         month = compliance.add_months(first_month, m)
         last_day = min(compliance.month_end(month), today)
-        for supervisor_id, cohort in cohorts.items():
-            for kind, day_of_month in ((SessionKind.GROUP, 9), (SessionKind.PEER, 23)):
+        gatherings = [(SessionKind.GROUP, 9, groups), (SessionKind.PEER, 23, cohorts)]
+        for kind, day_of_month, by_leader in gatherings:
+            # Groups of up to eight.
+            teams = [
+                (leader, members[i : i + 8])
+                for leader, members in by_leader.items()
+                for i in range(0, len(members), 8)
+            ]
+            for supervisor_id, cohort in teams:
                 day = month.replace(day=day_of_month)
                 if day > today:
                     continue
@@ -395,6 +408,7 @@ def _sessions(consortium, people, today, first_month, rng, leave, gap_person, ga
                             present,
                         )
                     )
+        for supervisor_id, cohort in cohorts.items():
             for person in cohort:
                 day = month.replace(day=rng.randint(2, 27))
                 if day > last_day or not in_post(person, day) or rng.random() < 0.04:

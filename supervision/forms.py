@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django_scopes.forms import SafeModelMultipleChoiceField
 
 from consortium import access
@@ -66,7 +67,12 @@ class StaffForm(VersionedForm):
     clinical_supervisor = SupervisorChoiceField(
         queryset=get_user_model().objects.none(),
         required=False,
-        help_text="The person who supervises them and logs their sessions.",
+        help_text="Their accredited clinical supervisor (1:1s, and group and peer sessions).",
+    )
+    group_supervisor = SupervisorChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text="Who leads their group supervision, if someone else.",
     )
 
     class Meta(ConcordModelForm.Meta):
@@ -89,6 +95,7 @@ class StaffForm(VersionedForm):
             "needs_police_vetting",
             "police_vetting_expiry",
             "clinical_supervisor",
+            "group_supervisor",
             "supervisor_qualification",
             "supervisor_accreditation_expiry",
         ]
@@ -108,6 +115,7 @@ class StaffForm(VersionedForm):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organisation"].queryset = managed_organisations(user)
         self.fields["clinical_supervisor"].queryset = supervisors_for(user)
+        self.fields["group_supervisor"].queryset = supervisors_for(user)
 
 
 class LeaveForm(ConcordForm):
@@ -165,7 +173,7 @@ class SessionForm(ConcordForm):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = (
             StaffMember.objects.visible_to(user)
-            .filter(clinical_supervisor=user)
+            .filter(Q(clinical_supervisor=user) | Q(group_supervisor=user))
             .select_related("organisation")
         )
         for i in range(1, ACTION_ROWS + 1):

@@ -151,7 +151,15 @@ class StaffMember(ConcordModel):
         null=True,
         blank=True,
         related_name="supervisees",
-        help_text="The person who supervises them and logs their sessions.",
+        help_text="Their accredited clinical supervisor (1:1s, and group and peer sessions).",
+    )
+    group_supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="group_supervisees",
+        help_text="Who leads their group supervision (a forensic psychologist or psychiatrist).",
     )
     supervisor_qualification = models.CharField(
         "qualification as a supervisor",

@@ -94,23 +94,26 @@ def staff_save(*, by, staff, expected_version=None, reason=""):
     staff.full_clean()
     if staff.post_id and staff.post.organisation_id != staff.organisation_id:
         raise ValidationError({"post": f"{staff.post} belongs to another organisation."})
-    if (
-        staff.clinical_supervisor_id
-        and not RoleAssignment.objects.filter(
-            user_id=staff.clinical_supervisor_id,
-            consortium_id=staff.consortium_id,
-            organisation_id=staff.organisation_id,
-            role=Role.SUPERVISOR,
-        ).exists()
-    ):
-        raise ValidationError(
-            {
-                "clinical_supervisor": (
-                    f"{staff.clinical_supervisor.get_full_name()} does not supervise for "
-                    f"{staff.organisation}. Give them the supervisor role there first."
-                )
-            }
-        )
+    for field in ("clinical_supervisor", "group_supervisor"):
+        supervisor = getattr(staff, field)
+        if (
+            supervisor
+            and not RoleAssignment.objects.filter(
+                user=supervisor,
+                consortium_id=staff.consortium_id,
+                organisation_id=staff.organisation_id,
+                role=Role.SUPERVISOR,
+            ).exists()
+        ):
+            name = supervisor.get_full_name() or supervisor.username
+            raise ValidationError(
+                {
+                    field: (
+                        f"{name} does not supervise for {staff.organisation}. Give them the "
+                        "supervisor role there first."
+                    )
+                }
+            )
     other = _overlapping_holder(staff)
     if other is not None:
         until = f"{other.end:%-d %b %Y}" if other.end else "with no end date"
@@ -170,6 +173,15 @@ def requirement_save(*, by, requirement, reason=""):
     return requirement
 
 
+def _supervisors_of(person, kind):
+    """Who may log a session of `kind` for `person` (any kind, when kind is None): their
+    clinical supervisor for everything; their group supervisor for group and peer sessions."""
+    ids = {person.clinical_supervisor_id}
+    if kind in (None, SessionKind.GROUP, SessionKind.PEER):
+        ids.add(person.group_supervisor_id)
+    return ids - {None}
+
+
 def _check_attendees(by, kind, date, attendees):
     errors = []
     if not attendees:
@@ -184,10 +196,11 @@ def _check_attendees(by, kind, date, attendees):
                 f"{person.name} works for an organisation you do not supervise for, so you "
                 "cannot log a session for them."
             )
-        elif person.clinical_supervisor_id != by.pk:
+        elif by.pk not in _supervisors_of(person, kind):
             errors.append(
-                f"{person.name} is not on your list of supervisees. Ask their manager to "
-                "name you as their supervisor first."
+                f"{person.name} is not on your list of supervisees"
+                + (" for this type of session" if by.pk in _supervisors_of(person, None) else "")
+                + ". Ask their manager to name you as their supervisor first."
             )
         elif person.start > date or (person.end and person.end < date):
             errors.append(f"{person.name} was not in post on {date:%-d %b %Y}.")

@@ -153,7 +153,9 @@ class StaffList(ConcordListView):
 @login_required
 def staff_detail(request, pk):
     staff = access.get_visible_or_404(
-        StaffMember.objects.select_related("organisation", "post", "clinical_supervisor"),
+        StaffMember.objects.select_related(
+            "organisation", "post", "clinical_supervisor", "group_supervisor"
+        ),
         request.user,
         pk=pk,
     )

@@ -602,3 +602,38 @@ def test_an_administrator_cannot_link_themselves_to_a_staff_record_to_read_notes
     # The staff form has no sign-in field either.
     form = get(client, wf.users["lead"], reverse("supervision:staff_edit", args=[a1.pk]))
     assert 'name="user"' not in form.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_group_supervisor_logs_group_sessions_but_not_one_to_ones(client, wf):
+    psychologist = person_with_role(wf, "psychologist")
+    a1 = wf.extra["staff"]["a1"]
+    a1.group_supervisor = psychologist
+    services.staff_save(by=wf.users["cvo_a"], staff=a1)
+    services.session_record(
+        by=psychologist, kind=SessionKind.GROUP, date=timezone.localdate(), attendees=[a1]
+    )
+    with pytest.raises(Exception) as e:
+        services.session_record(
+            by=psychologist, kind=SessionKind.ONE_TO_ONE, date=timezone.localdate(), attendees=[a1]
+        )
+    assert "is not on your list of supervisees for this type of session" in str(e.value)
+    # They see the person they lead group supervision for, and nobody else's.
+    text = get(client, psychologist, reverse("supervision:staff_list")).content.decode()
+    assert "Aston" in text and "Aziz" not in text
+
+
+@pytest.mark.django_db
+def test_a_supervisor_must_supervise_for_the_staff_members_organisation(wf):
+    a1 = wf.extra["staff"]["a1"]
+    a1.group_supervisor = wf.users["supervisor_b"]  # supervises for CVO B only
+    with pytest.raises(Exception) as e:
+        services.staff_save(by=wf.users["cvo_a"], staff=a1)
+    assert "does not supervise for CVO Alpha" in str(e.value)
+
+
+def person_with_role(wf, username):
+    from consortium.models import Role
+    from tests.factories import person
+
+    return person(username, wf.home, wf.orgs["cvo_a"], Role.SUPERVISOR)
