@@ -71,7 +71,9 @@ def post_detail(request, pk):
         Post.objects.select_related("organisation").prefetch_related("sites"), request.user, pk=pk
     )
     streams = list(FundingStream.objects.visible_to(request.user).filter(posts=post))
-    all_ends = list(post.funded_by.values_list("end", flat=True)) if post.pk else []
+    all_ends = list(
+        post.funded_by.exclude(status=FundingStream.Status.ENDED).values_list("end", flat=True)
+    )
     funding_end = min(all_ends) if all_ends else None
     return render(
         request,
