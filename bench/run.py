@@ -70,6 +70,9 @@ class Scale:
     history_edits: int  # saved versions of the organisation and site whose history is shown
     practitioners: int = 0  # staff members with posts and supervision requirements
     months: int = 0  # months of supervision sessions behind them
+    streams: int = 10
+    subcontracts: int = 10
+    payments: int = 20
 
     def part(self, fraction, name):
         """A smaller consortium of the same shape (the other consortium in the database)."""
@@ -81,6 +84,9 @@ class Scale:
             history_edits=1,
             practitioners=max(4, int(self.practitioners * fraction)),
             months=min(self.months, 12),
+            streams=max(4, int(self.streams * fraction)),
+            subcontracts=max(4, int(self.subcontracts * fraction)),
+            payments=max(8, int(self.payments * fraction)),
         )
 
 
@@ -105,6 +111,9 @@ SCALES = {
         history_edits=30,
         practitioners=4000,
         months=60,
+        streams=2000,
+        subcontracts=5000,
+        payments=60000,
     ),
 }
 
@@ -270,6 +279,112 @@ def generate_history(scale, consortium, named):
         site.operated_by = orgs[i % 2]
         site.save_as(by=admin, reason=f"Bench edit {i}")
     return {}
+
+
+def generate_money(scale, consortium, named):
+    """Funding streams, approved allocations with lines, contracts, subcontracts and payments.
+    The bench's CVO has a line in every allocation, a few subcontracts and some payments."""
+    import datetime
+    from decimal import Decimal
+
+    from contracts.models import Contract, Subcontract
+    from funding.models import Allocation, AllocationLine, FundingStream, Payment
+
+    rng, prefix, orgs = named["rng"], named["prefix"], named["orgs"]
+    lead_org, cvo_org = named["lead_org"], named["cvo_org"]
+    cvos = [o for o in orgs if o.kind == "cvo"] or [cvo_org]
+    funders = [o for o in orgs if o.kind not in ("cvo", "lead_agency")] or [lead_org]
+    today = datetime.date.today()
+    statuses = ["secured"] * 6 + ["pending_renewal", "bid_submitted", "ended"]
+    streams = FundingStream.objects.bulk_create(
+        FundingStream(
+            consortium=consortium,
+            funder=rng.choice(funders),
+            name=f"{prefix}Stream {i:05d}",
+            kind=rng.choice(FundingStream.Kind.values),
+            amount=Decimal(rng.randrange(5_000_00, 500_000_00)) / 100,
+            start=(start := today - datetime.timedelta(days=rng.randrange(0, 330))),
+            end=start + datetime.timedelta(days=rng.choice([182, 364, 364, 364, 729])),
+            status=rng.choice(statuses),
+        )
+        for i in range(scale.streams)
+    )
+    allocations = Allocation.objects.bulk_create(
+        Allocation(
+            consortium=consortium,
+            stream=s,
+            period_start=s.start,
+            period_end=s.end,
+            pot=s.amount,
+            formula="equal",
+            status="draft",
+        )
+        for s in streams[: max(3, scale.streams // 10)]
+    )
+    lines = []
+    for a in allocations:
+        members = [cvo_org, *rng.sample(cvos, min(4, len(cvos)))]
+        members = list({m.pk: m for m in members}.values())
+        share = (a.pot / len(members)).quantize(Decimal("0.01"))
+        for i, m in enumerate(members):
+            amount = share if i else a.pot - share * (len(members) - 1)
+            lines.append(AllocationLine(allocation=a, organisation=m, amount=amount))
+    lines = AllocationLine.objects.bulk_create(lines)
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(status="approved")
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            consortium=consortium,
+            reference=f"{prefix}C-{i:05d}",
+            title=f"Prime contract {i}",
+            commissioner=rng.choice(funders),
+            lead=lead_org,
+            value=Decimal(rng.randrange(100_000, 2_000_000)),
+            start=today - datetime.timedelta(days=100),
+            end=today + datetime.timedelta(days=265),
+        )
+        for i in range(max(2, scale.subcontracts // 10))
+    )
+    subs = Subcontract.objects.bulk_create(
+        Subcontract(
+            consortium=consortium,
+            contract=rng.choice(contracts),
+            reference=f"{prefix}S-{i:05d}",
+            title=f"Subcontract {i}",
+            lead=lead_org,
+            cvo=cvo_org if i < 3 else rng.choice(cvos),
+            value=Decimal(rng.randrange(10_000, 300_000)),
+            start=today - datetime.timedelta(days=100),
+            end=today + datetime.timedelta(days=265),
+        )
+        for i in range(scale.subcontracts)
+    )
+    cvo_lines = [line for line in lines if line.organisation_id == cvo_org.pk]
+    payments = []
+    for i in range(scale.payments):
+        line = cvo_lines[i % len(cvo_lines)] if i % 10 == 0 else rng.choice(lines)
+        due = today + datetime.timedelta(days=rng.randrange(-200, 200))
+        status = rng.choice(["scheduled", "approved", "paid", "paid"])
+        paid = status == "paid"
+        payments.append(
+            Payment(
+                consortium=consortium,
+                recipient_id=line.organisation_id,
+                allocation_line=line,
+                description=f"Instalment {i}",
+                due_date=due,
+                amount=Decimal(rng.randrange(100_00, 20_000_00)) / 100,
+                status=status,
+                paid_on=due if paid else None,
+                reference=f"BACS-{i}" if paid else "",
+            )
+        )
+    payments = Payment.objects.bulk_create(payments, batch_size=5000)
+    return {
+        "stream": streams[0],
+        "allocation": allocations[0],
+        "subcontract": subs[0],
+        "payment": next(p for p in payments if p.recipient_id == cvo_org.pk),
+    }
 
 
 # Each generator takes (scale, consortium, named) and returns a dict of things later
@@ -438,6 +553,7 @@ GENERATORS = [
     generate_sites,
     generate_history,
     generate_workforce,
+    generate_money,
 ]
 
 
@@ -480,6 +596,20 @@ PAGES = [
     Page("person detail", lambda n: f"/consortium/people/{n['users']['colleague'].pk}/"),
     Page("organisation history", lambda n: f"/history/consortium.Organisation/{n['cvo_org'].pk}/"),
     Page("site history", lambda n: f"/history/consortium.Site/{n['site'].pk}/"),
+    Page("funding streams", lambda n: "/funding/streams/", ("lead",)),
+    Page("funding streams xlsx", lambda n: "/funding/streams/?export=xlsx", ("lead",)),
+    Page("stream detail", lambda n: f"/funding/streams/{n['stream'].pk}/", ("lead",)),
+    Page("runway", lambda n: "/funding/runway/", ("lead",)),
+    Page("runway chart", lambda n: "/funding/runway/chart.svg", ("lead",)),
+    Page("allocations", lambda n: "/funding/allocations/"),
+    Page("allocation detail", lambda n: f"/funding/allocations/{n['allocation'].pk}/"),
+    Page("allocation statement", lambda n: "/funding/statement/", ("cvo",)),
+    Page("payments", lambda n: "/funding/payments/"),
+    Page("payments overdue", lambda n: "/funding/payments/?status=approved&due_before=2020-01-01"),
+    Page("payment detail", lambda n: f"/funding/payments/{n['payment'].pk}/"),
+    Page("contracts", lambda n: "/contracts/prime/", ("lead",)),
+    Page("subcontracts", lambda n: "/contracts/subcontracts/"),
+    Page("subcontract detail", lambda n: f"/contracts/subcontracts/{n['subcontract'].pk}/"),
     Page("admin organisations", lambda n: "/admin/consortium/organisation/", ("admin",)),
     Page("admin sites", lambda n: "/admin/consortium/site/", ("admin",)),
     Page("admin role assignments", lambda n: "/admin/consortium/roleassignment/", ("admin",)),

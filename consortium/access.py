@@ -302,7 +302,7 @@ def can_see_individuals(user):
     return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR)
 
 
-def can_see_money(user):
+def can_see_post_funding(user):
     """Funding streams behind posts: the lead and administrators (and, by the generic rule, a
     commissioner for their own streams). A supervisor never."""
     return actor(user).oversees_consortium
@@ -337,3 +337,60 @@ def can_complete_action(user, action):
         set(action.session.attendees.values_list("organisation", flat=True))
         & a.orgs(Role.CVO_MANAGER)
     )
+
+
+# --- money (funding, contracts) ------------------------------------------------------------
+# Leads and administrators see all of their consortium's money. A CVO manager sees its own
+# payments, its own subcontract and its own allocation lines; with open-book allocations
+# (the consortium setting) it also sees every member's line of an approved allocation it has
+# a line in. Commissioners see the streams they fund and the contracts they commission (the
+# generic rule), never subcontracts, allocations or payments. Supervisors never see money.
+
+
+@rule("funding.Allocation")
+def allocations(qs, a):
+    if a.oversees_consortium:
+        return qs
+    if a.has(Role.CVO_MANAGER):
+        from funding.models import AllocationLine
+
+        mine = AllocationLine._base_manager.filter(
+            organisation__in=a.orgs(Role.CVO_MANAGER)
+        ).values("allocation_id")
+        return qs.filter(status="approved", pk__in=mine)
+    return qs.none()
+
+
+@rule("funding.AllocationLine")
+def allocation_lines(qs, a):
+    if a.oversees_consortium:
+        return qs
+    if not a.has(Role.CVO_MANAGER):
+        return qs.none()
+    own = a.orgs(Role.CVO_MANAGER)
+    from funding.models import AllocationLine
+
+    shared_allocations = AllocationLine._base_manager.filter(
+        organisation__in=own,
+        allocation__status="approved",
+        allocation__consortium__open_book_allocations=True,
+    ).values("allocation_id")
+    return qs.filter(allocation__status="approved").filter(
+        Q(organisation__in=own) | Q(allocation__in=shared_allocations)
+    )
+
+
+def can_manage_money(user):
+    """Streams, contracts, allocations and payments are kept by the lead (or an
+    administrator)."""
+    return actor(user).oversees_consortium
+
+
+def can_see_money(user):
+    a = actor(user)
+    return a.has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)
+
+
+def can_see_runway(user):
+    a = actor(user)
+    return a.has(Role.ADMIN, Role.LEAD, Role.COMMISSIONER)

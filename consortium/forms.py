@@ -33,6 +33,8 @@ class ConcordFormMixin:
             css = WIDGET_CLASSES.get(kind, "govuk-input")
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
+                # A date input only shows a value written as YYYY-MM-DD.
+                field.widget.format = "%Y-%m-%d"
                 css = "govuk-input govuk-input--width-10"
             field.widget.attrs["class"] = css
             if field.help_text:

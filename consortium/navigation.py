@@ -12,6 +12,23 @@ NAV = [
     ("Organisations", "consortium:organisation_list", "organisation_list", ALL),
     ("Sites", "consortium:site_list", "site_list", ALL),
     ("People and roles", "consortium:people", "people", ALL),
+    ("Funding", "funding:stream_list", "stream_list", (Role.ADMIN, Role.LEAD, Role.COMMISSIONER)),
+    ("Runway", "funding:runway", "runway", (Role.ADMIN, Role.LEAD, Role.COMMISSIONER)),
+    ("Allocations", "funding:allocation_list", "allocation_list", (Role.ADMIN, Role.LEAD)),
+    ("Allocation statement", "funding:statement", "statement", (Role.CVO_MANAGER,)),
+    ("Payments", "funding:payment_list", "payment_list", (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)),
+    (
+        "Contracts",
+        "contracts:contract_list",
+        "contract_list",
+        (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
+    ),
+    (
+        "Subcontracts",
+        "contracts:subcontract_list",
+        "subcontract_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER),
+    ),
     (
         "Posts",
         "supervision:post_list",

@@ -1,12 +1,16 @@
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from consortium.base import ConcordModel, scoped_manager
 from consortium.models import Consortium, Organisation
+from funding import money
 
 
 class FundingStream(ConcordModel):
@@ -42,6 +46,9 @@ class FundingStream(ConcordModel):
     restrictions = models.TextField(blank=True, help_text="What the money may and may not pay for.")
     renewal_decision_date = models.DateField(null=True, blank=True)
     notice_period_days = models.PositiveIntegerField(default=0)
+    services_funded = models.TextField(
+        blank=True, help_text="The services and service lines this money pays for."
+    )
 
     objects = scoped_manager("consortium")
 
@@ -63,3 +70,289 @@ class FundingStream(ConcordModel):
 
     def get_absolute_url(self):
         return reverse("funding:stream_detail", args=[self.pk])
+
+    def days_left(self, today=None):
+        return (self.end - (today or timezone.localdate())).days
+
+    def horizon(self, today=None):
+        """The smallest expiry horizon (days) the stream's end falls within, or None."""
+        if self.status == self.Status.ENDED:
+            return None
+        left = self.days_left(today)
+        if left < 0:
+            return None
+        inside = [h for h in settings.CONCORD_EXPIRY_HORIZONS if left <= h]
+        return min(inside) if inside else None
+
+
+class ApprovedIsFinal(ValidationError):
+    """An approved allocation (and its lines) never changes: a change is a new version."""
+
+
+APPROVED_MESSAGE = (
+    "This allocation is approved and cannot change. Start a new version and say why; "
+    "the approved one stays as it is."
+)
+
+
+class Allocation(ConcordModel):
+    """A pot (a funding stream for a period) divided between members by a formula.
+
+    `revision` numbers the versions of one pot (stream + period); the locking `version`
+    of ConcordModel is a different thing.
+    """
+
+    class Formula(models.TextChoices):
+        FIXED = money.FIXED, "Fixed percentages"
+        EQUAL = money.EQUAL, "Equal shares"
+        FTE = money.FTE, "By funded FTE"
+        ACTIVITY = money.ACTIVITY, "By activity"
+        OUTCOMES = money.OUTCOMES, "By verified outcomes"
+        FULL_COST = money.FULL_COST, "Full cost recovery (direct costs + overhead %)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="allocations")
+    stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    pot = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    formula = models.CharField(max_length=20, choices=Formula.choices)
+    fee_percent = models.DecimalField(
+        "management fee %",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("99.99"))],
+    )
+    fee_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    inputs = models.JSONField(default=dict, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    reason = models.TextField(blank=True, help_text="Why this version exists.")
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["-period_start", "stream__name", "-revision"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="allocation_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(pot__gt=0), name="allocation_pot_positive"),
+            models.CheckConstraint(
+                condition=Q(fee_percent__gte=0) & Q(fee_percent__lt=100),
+                name="allocation_fee_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["stream", "period_start", "period_end", "revision"],
+                name="one_revision_number_per_pot",
+            ),
+            models.UniqueConstraint(
+                fields=["stream", "period_start", "period_end"],
+                condition=Q(status="draft"),
+                name="one_draft_per_pot",
+            ),
+        ]
+
+    class Access(ConcordModel.Access):
+        pass
+
+    def __str__(self):
+        return f"{self.stream.name}, {self.period_start:%d %b %Y} to {self.period_end:%d %b %Y} (v{self.revision})"
+
+    def get_absolute_url(self):
+        return reverse("funding:allocation_detail", args=[self.pk])
+
+    @property
+    def is_approved(self):
+        return self.status == self.Status.APPROVED
+
+    def same_pot(self):
+        return Allocation.objects.filter(
+            stream_id=self.stream_id, period_start=self.period_start, period_end=self.period_end
+        )
+
+    def clean(self):
+        errors = {}
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            errors["period_end"] = "The period must end on or after its start."
+        if self.stream_id and self.period_start and self.period_end:
+            stream = self.stream
+            if self.period_start < stream.start or self.period_end > stream.end:
+                errors["period_start"] = (
+                    f"The period must fall within the stream's dates "
+                    f"({stream.start:%d %b %Y} to {stream.end:%d %b %Y})."
+                )
+            overlapping = (
+                Allocation._base_manager.filter(
+                    stream_id=self.stream_id,
+                    period_start__lte=self.period_end,
+                    period_end__gte=self.period_start,
+                )
+                .exclude(period_start=self.period_start, period_end=self.period_end)
+                .exists()
+            )
+            if overlapping:
+                errors["period_start"] = (
+                    "Another allocation of this stream covers part of this period. "
+                    "Periods of one pot must not overlap."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            stored = Allocation._base_manager.filter(pk=self.pk).values_list("status", flat=True)
+            if stored.first() == self.Status.APPROVED:
+                raise ApprovedIsFinal(APPROVED_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_approved:
+            raise ApprovedIsFinal(APPROVED_MESSAGE)
+        return super().delete(*args, **kwargs)
+
+
+class AllocationLine(ConcordModel):
+    class Kind(models.TextChoices):
+        MEMBER = money.MEMBER, "Share"
+        OVERHEAD = money.OVERHEAD, "Overhead"
+        FEE = money.FEE, "Management fee"
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="lines")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="allocation_lines"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MEMBER)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    basis = models.JSONField(default=dict, blank=True)
+    arithmetic = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+
+    objects = scoped_manager("allocation__consortium")
+
+    class Meta:
+        ordering = ["allocation", "kind", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation", "organisation", "kind"], name="one_line_per_member_and_kind"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="line_amount_not_negative"),
+        ]
+
+    class Access(ConcordModel.Access):
+        consortium = "allocation__consortium"
+        owner = "organisation"
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_kind_display()} {self.amount}"
+
+    def _guard(self):
+        status = (
+            Allocation._base_manager.filter(pk=self.allocation_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status == Allocation.Status.APPROVED:
+            raise ApprovedIsFinal(APPROVED_MESSAGE)
+
+    def save(self, *args, **kwargs):
+        self._guard()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._guard()
+        return super().delete(*args, **kwargs)
+
+
+class Payment(ConcordModel):
+    """Money owed to a member: scheduled → approved → paid, or withheld with a reason."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        WITHHELD = "withheld", "Withheld"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="payments")
+    recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="payments")
+    allocation_line = models.ForeignKey(
+        AllocationLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        help_text="The allocation this payment draws on.",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    due_date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    is_adjustment = models.BooleanField(
+        default=False, help_text="Beyond or outside an approved allocation; needs a reason."
+    )
+    adjustment_reason = models.TextField(blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True, help_text="Remittance reference.")
+    withheld_reason = models.TextField(blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["consortium", "status", "due_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | (Q(is_adjustment=True) & ~Q(amount=0)),
+                name="payment_amount_positive_unless_adjustment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_on__isnull=False) & ~Q(reference="")),
+                name="paid_payment_has_date_and_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withheld") | ~Q(withheld_reason=""),
+                name="withheld_payment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_adjustment=False) | ~Q(adjustment_reason=""),
+                name="adjustment_has_reason",
+            ),
+        ]
+
+    class Access(ConcordModel.Access):
+        owner = "recipient"
+
+    def __str__(self):
+        label = self.description or "Payment"
+        return f"{label} to {self.recipient}, due {self.due_date:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("funding:payment_detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.status in (self.Status.SCHEDULED, self.Status.APPROVED)
+
+    def is_overdue(self, today=None):
+        return self.is_open and self.due_date < (today or timezone.localdate())

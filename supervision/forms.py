@@ -59,7 +59,7 @@ class PostForm(VersionedForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organisation"].queryset = managed_organisations(user)
-        if not access.can_see_money(user):
+        if not access.can_see_post_funding(user):
             del self.fields["funded_by"]
 
 

@@ -56,7 +56,9 @@ class PostList(ConcordListView):
     def get(self, request, *args, **kwargs):
         # Funding streams are money: only those who may see money get that column (on the
         # page and in the export).
-        self.table_class = PostMoneyTable if access.can_see_money(request.user) else PostTable
+        self.table_class = (
+            PostMoneyTable if access.can_see_post_funding(request.user) else PostTable
+        )
         return super().get(request, *args, **kwargs)
 
     def get_actions(self):
@@ -83,7 +85,7 @@ def post_detail(request, pk):
             "holders": StaffMember.objects.visible_to(request.user).filter(post=post),
             "requirements": post.requirements.all(),
             "streams": streams,
-            "can_see_money": access.can_see_money(request.user),
+            "can_see_money": access.can_see_post_funding(request.user),
             "funding_end": funding_end,
             "at_risk": compliance.funding_at_risk(
                 timezone.localdate(), funding_end, max(_horizons())

@@ -234,6 +234,128 @@ MATRIX = {
     ),
 }
 
+# --- money (funding, contracts) ---
+
+
+def obj(key):
+    return lambda w: {"pk": w.money[key].pk}
+
+
+def each(roles, make):
+    return {r: make for r in roles}
+
+
+NOT_MONEY = ("cvo_a", "cvo_b", "supervisor", "commissioner")
+NOTHING = lambda w: {}  # noqa: E731
+
+MATRIX.update(
+    {
+        "funding:stream_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:stream_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
+        "funding:stream_detail": Entry(
+            reachable=obj("stream"),
+            outside=obj("away_stream"),
+            denied={
+                **each(("cvo_a", "cvo_b", "supervisor"), obj("stream")),
+                "commissioner": obj("stream_other"),
+            },
+        ),
+        "funding:stream_edit": Entry(
+            reachable=obj("stream"),
+            outside=obj("away_stream"),
+            denied=each(NOT_MONEY, obj("stream")),
+        ),
+        "funding:runway": Entry(
+            reachable=NOTHING, denied=each(("cvo_a", "cvo_b", "supervisor"), NOTHING)
+        ),
+        "funding:runway_chart": Entry(
+            reachable=NOTHING, denied=each(("cvo_a", "cvo_b", "supervisor"), NOTHING)
+        ),
+        "funding:allocation_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:allocation_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
+        "funding:statement": Entry(
+            reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
+        ),
+        "funding:allocation_detail": Entry(
+            reachable=obj("alloc"),
+            outside=obj("away_alloc"),
+            denied={
+                "cvo_a": obj("alloc_b_only"),
+                "cvo_b": obj("draft"),
+                "supervisor": obj("alloc"),
+                "commissioner": obj("alloc"),
+            },
+        ),
+        "funding:allocation_edit": Entry(
+            reachable=obj("draft"), outside=obj("away_draft"), denied=each(NOT_MONEY, obj("draft"))
+        ),
+        "funding:allocation_approve": Entry(
+            reachable=obj("draft"), outside=obj("away_draft"), denied=each(NOT_MONEY, obj("draft"))
+        ),
+        "funding:allocation_revise": Entry(
+            reachable=obj("alloc"), outside=obj("away_alloc"), denied=each(NOT_MONEY, obj("alloc"))
+        ),
+        "funding:allocation_compare": Entry(
+            reachable=lambda w: {"pk": w.money["alloc"].pk, "other": w.money["draft"].pk},
+            outside=lambda w: {"pk": w.money["away_alloc"].pk, "other": w.money["away_draft"].pk},
+            denied=each(
+                NOT_MONEY, lambda w: {"pk": w.money["alloc"].pk, "other": w.money["draft"].pk}
+            ),
+        ),
+        "funding:schedule_generate": Entry(
+            reachable=obj("alloc"), outside=obj("away_alloc"), denied=each(NOT_MONEY, obj("alloc"))
+        ),
+        "funding:payment_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:payment_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
+        "funding:payment_detail": Entry(
+            reachable=obj("pay_b"),
+            outside=obj("away_pay"),
+            denied=each(("cvo_a", "supervisor", "commissioner"), obj("pay_b")),
+        ),
+        "funding:payment_edit": Entry(
+            reachable=obj("pay_a"), outside=obj("away_pay"), denied=each(NOT_MONEY, obj("pay_b"))
+        ),
+        "funding:payment_action": Entry(
+            reachable=lambda w: {"pk": w.money["pay_a"].pk, "action": "approve"},
+            outside=lambda w: {"pk": w.money["away_pay"].pk, "action": "approve"},
+            denied=each(NOT_MONEY, lambda w: {"pk": w.money["pay_b"].pk, "action": "withhold"}),
+        ),
+        "contracts:contract_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "contracts:contract_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
+        "contracts:contract_detail": Entry(
+            reachable=obj("contract"),
+            outside=obj("away_contract"),
+            denied={
+                **each(("cvo_a", "cvo_b", "supervisor"), obj("contract")),
+                "commissioner": obj("contract_b"),
+            },
+        ),
+        "contracts:contract_edit": Entry(
+            reachable=obj("contract"),
+            outside=obj("away_contract"),
+            denied=each(NOT_MONEY, obj("contract")),
+        ),
+        "contracts:contract_variation": Entry(
+            reachable=obj("contract"),
+            outside=obj("away_contract"),
+            denied=each(NOT_MONEY, obj("contract")),
+        ),
+        "contracts:subcontract_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "contracts:subcontract_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
+        "contracts:subcontract_detail": Entry(
+            reachable=obj("sub_b"),
+            outside=obj("away_sub"),
+            denied=each(("cvo_a", "supervisor", "commissioner"), obj("sub_b")),
+        ),
+        "contracts:subcontract_edit": Entry(
+            reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_MONEY, obj("sub_b"))
+        ),
+        "contracts:subcontract_variation": Entry(
+            reachable=obj("sub_b"), outside=obj("away_sub"), denied=each(NOT_MONEY, obj("sub_b"))
+        ),
+    }
+)
+
 # Admin pages: for each registered model, an object of it in the other consortium.
 OUTSIDE = {
     "consortium.Consortium": lambda w: w.away,
@@ -371,8 +493,10 @@ def matrix_world(world):
     }
     # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
     # supervision notes carry theirs (tests.workforce).
+    from tests.factories import build_money
     from tests.workforce import build_workforce
 
+    build_money(world)
     build_workforce(world)
     return world
 

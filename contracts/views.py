@@ -1,0 +1,233 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from consortium import access
+from consortium.base import StaleEdit
+from consortium.lists import ConcordListView
+from consortium.views import STALE_MESSAGE, apply_errors
+from contracts import services
+from contracts.filters import ContractFilter, SubcontractFilter
+from contracts.forms import AsAtForm, ContractForm, SubcontractForm, VariationForm
+from contracts.models import Contract, Subcontract, end_of_day
+from contracts.tables import ContractTable, SubcontractTable
+from funding.models import Allocation, AllocationLine, Payment
+
+M2M = ("sites", "funding_streams")
+
+
+def require_manager(user):
+    if not access.can_manage_money(user):
+        raise Http404("Not found")
+
+
+def _error(form, e):
+    apply_errors(form, ValidationError(str(e)) if isinstance(e, PermissionDenied) else e)
+
+
+class ContractList(ConcordListView):
+    model = Contract
+    table_class = ContractTable
+    filterset_class = ContractFilter
+    title = "Contracts"
+
+    def get(self, request, *args, **kwargs):
+        if not access.can_see_money(request.user):
+            raise Http404("Not found")
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return Contract.objects.select_related("commissioner")
+
+    def get_actions(self):
+        if access.can_manage_money(self.request.user):
+            return [("Add a contract", reverse("contracts:contract_create"))]
+        return []
+
+
+class SubcontractList(ConcordListView):
+    model = Subcontract
+    table_class = SubcontractTable
+    filterset_class = SubcontractFilter
+    title = "Subcontracts"
+
+    def get(self, request, *args, **kwargs):
+        if not access.can_see_money(request.user):
+            raise Http404("Not found")
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return Subcontract.objects.select_related("cvo")
+
+    def get_actions(self):
+        if access.can_manage_money(self.request.user):
+            return [("Add a subcontract", reverse("contracts:subcontract_create"))]
+        return []
+
+
+def _edit(request, model, form_class, pk, noun):
+    require_manager(request.user)
+    obj = access.get_visible_or_404(model, request.user, pk=pk) if pk else model()
+    form = form_class(request.POST or None, instance=obj, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_save(
+                by=request.user,
+                agreement=form.instance,
+                m2m={name: form.cleaned_data[name] for name in M2M},
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(request, f"{obj} saved.")
+            return redirect(obj.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect(request.path)
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Change {obj}" if pk else f"Add a {noun}",
+            "object": obj if pk else None,
+        },
+    )
+
+
+@login_required
+def contract_edit(request, pk=None):
+    return _edit(request, Contract, ContractForm, pk, "contract")
+
+
+@login_required
+def subcontract_edit(request, pk=None):
+    return _edit(request, Subcontract, SubcontractForm, pk, "subcontract")
+
+
+def _as_at(request, agreement):
+    """(terms object, variations, as-at date or None): the agreement as it stood at a date —
+    its recorded fields from history, plus variations effective and recorded by then."""
+    form = AsAtForm(request.GET or None)
+    variations = list(agreement.variations.all())
+    if form.is_bound and form.is_valid() and form.cleaned_data["as_at"]:
+        day = form.cleaned_data["as_at"]
+        moment = end_of_day(day)
+        try:
+            record = agreement.history.as_of(moment)
+        except type(agreement).DoesNotExist:
+            return form, None, [], day
+        variations = [v for v in variations if v.effective_date <= day and v.created_at <= moment]
+        value, end = record.value, record.end
+        for v in variations:
+            value += v.value_change
+            end = v.new_end or end
+        return form, {"record": record, "value": value, "end": end}, variations, day
+    value, end = agreement.terms_at()
+    return form, {"record": agreement, "value": value, "end": end}, variations, None
+
+
+@login_required
+def contract_detail(request, pk):
+    contract = access.get_visible_or_404(
+        Contract.objects.select_related("commissioner", "lead"), request.user, pk=pk
+    )
+    form, terms, variations, day = _as_at(request, contract)
+    return render(
+        request,
+        "contracts/agreement_detail.html",
+        {
+            "agreement": contract,
+            "kind": "Contract",
+            "label": "contracts.Contract",
+            "form": form,
+            "terms": terms,
+            "variations": variations,
+            "as_at": day,
+            "can_manage": access.can_manage_money(request.user),
+            "streams": contract.funding_streams.visible_to(request.user),
+            "sites": contract.sites.all(),
+            "variation_url": reverse("contracts:contract_variation", args=[contract.pk]),
+        },
+    )
+
+
+@login_required
+def subcontract_detail(request, pk):
+    sub = access.get_visible_or_404(
+        Subcontract.objects.select_related("cvo", "lead", "contract"), request.user, pk=pk
+    )
+    form, terms, variations, day = _as_at(request, sub)
+    payments = (
+        Payment.objects.visible_to(request.user)
+        .filter(recipient=sub.cvo)
+        .select_related("recipient")
+        .order_by("due_date")[:100]
+    )
+    manager = access.can_manage_money(request.user)
+    allocations = (
+        Allocation.objects.visible_to(request.user)
+        .filter(
+            status="approved",
+            stream__in=sub.funding_streams.all(),
+            pk__in=AllocationLine.objects.filter(organisation=sub.cvo).values("allocation_id"),
+        )
+        .select_related("stream")
+        if manager
+        else []
+    )
+    return render(
+        request,
+        "contracts/agreement_detail.html",
+        {
+            "agreement": sub,
+            "kind": "Subcontract",
+            "label": "contracts.Subcontract",
+            "form": form,
+            "terms": terms,
+            "variations": variations,
+            "as_at": day,
+            "can_manage": manager,
+            "streams": sub.funding_streams.visible_to(request.user),
+            "sites": sub.sites.all(),
+            "payments": payments,
+            "allocations": allocations,
+            "variation_url": reverse("contracts:subcontract_variation", args=[sub.pk]),
+        },
+    )
+
+
+def _variation(request, model, pk):
+    require_manager(request.user)
+    agreement = access.get_visible_or_404(model, request.user, pk=pk)
+    form = VariationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.variation_add(by=request.user, agreement=agreement, variation=form.instance)
+            messages.success(request, "Variation recorded.")
+            return redirect(agreement.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Vary {agreement}",
+            "object": agreement,
+            "submit_label": "Record the variation",
+        },
+    )
+
+
+@login_required
+def contract_variation(request, pk):
+    return _variation(request, Contract, pk)
+
+
+@login_required
+def subcontract_variation(request, pk):
+    return _variation(request, Subcontract, pk)

@@ -1,0 +1,168 @@
+"""Money panels: what is expiring, the runway, what awaits approval and what is owed."""
+
+import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium.dashboard import panel
+from consortium.models import Role
+from consortium.templatetags.concord import money as money_text
+from funding import runway
+from funding.models import Allocation, FundingStream, Payment
+
+MONEY_ROLES = [Role.ADMIN, Role.LEAD]
+
+
+@panel(roles=MONEY_ROLES, order=10)
+def streams_expiring(request):
+    today = timezone.localdate()
+    widest = max(settings.CONCORD_EXPIRY_HORIZONS)
+    streams = list(
+        FundingStream.objects.visible_to(request.user)
+        .exclude(status=FundingStream.Status.ENDED)
+        .filter(end__gte=today, end__lte=today + datetime.timedelta(days=widest))
+        .select_related("funder")
+        .order_by("end")[:10]
+    )
+    items = [
+        (
+            f"{s.name} ({s.funder.name}): ends {s.end:%d %b %Y}, within {s.horizon(today)} days",
+            s.get_absolute_url(),
+        )
+        for s in streams
+    ]
+    soonest = min((s.horizon(today) for s in streams), default=None)
+    return {
+        "title": f"Funding ending in the next {widest} days",
+        "items": items,
+        "count": len(items),
+        "empty": f"No funding stream ends in the next {widest} days.",
+        "link": (reverse("funding:stream_list"), "All funding streams"),
+        "tone": "danger" if soonest and soonest <= 30 else "warning" if items else None,
+    }
+
+
+@panel(roles=[Role.ADMIN, Role.LEAD, Role.COMMISSIONER], order=12)
+def runway_panel(request):
+    data = runway.consortium_runway(request.user)
+    if data.runs_out:
+        text = (
+            f"Secured funding runs out on {data.runs_out:%d %B %Y} ({data.months_secured} months)."
+        )
+    else:
+        text = "No secured funding from today."
+    items = [(text, reverse("funding:runway"))]
+    if data.short:
+        items.insert(0, ("Less than 12 months secured.", None))
+    return {
+        "title": "Funding runway",
+        "items": items,
+        "empty": "",
+        "tone": "warning" if data.short else None,
+    }
+
+
+@panel(roles=MONEY_ROLES, order=14)
+def allocations_awaiting(request):
+    drafts = list(
+        Allocation.objects.visible_to(request.user)
+        .filter(status=Allocation.Status.DRAFT)
+        .select_related("stream")
+        .order_by("period_start")[:10]
+    )
+    return {
+        "title": "Allocations awaiting approval",
+        "items": [(str(a), a.get_absolute_url()) for a in drafts],
+        "count": len(drafts),
+        "empty": "No draft allocations.",
+        "link": (reverse("funding:allocation_list") + "?status=draft", "All draft allocations"),
+    }
+
+
+def _payments_panel(request, title, empty):
+    today = timezone.localdate()
+    soon = today + datetime.timedelta(days=30)
+    qs = (
+        Payment.objects.visible_to(request.user)
+        .filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.APPROVED], due_date__lte=soon)
+        .select_related("recipient")
+        .order_by("due_date")
+    )
+    rows = list(qs[:10])
+    overdue = qs.filter(due_date__lt=today).count()
+    items = [
+        (
+            f"{'OVERDUE: ' if p.due_date < today else ''}{money_text(p.amount)} to "
+            f"{p.recipient.name}, due {p.due_date:%d %b %Y} ({p.get_status_display().lower()})",
+            p.get_absolute_url(),
+        )
+        for p in rows
+    ]
+    if overdue:
+        items.insert(0, (f"{overdue} overdue payment{'s' if overdue != 1 else ''} owed", None))
+    return {
+        "title": title,
+        "items": items,
+        "count": overdue or None,
+        "empty": empty,
+        "link": (reverse("funding:payment_list"), "All payments"),
+        "tone": "danger" if overdue else None,
+    }
+
+
+@panel(roles=MONEY_ROLES, order=16)
+def payments_due(request):
+    return _payments_panel(
+        request, "Payments to members due or overdue", "No payments due in the next 30 days."
+    )
+
+
+@panel(roles=[Role.CVO_MANAGER], order=12)
+def my_payments(request):
+    return _payments_panel(
+        request, "Your payments due or overdue", "No payments to you are due in the next 30 days."
+    )
+
+
+@panel(roles=[Role.CVO_MANAGER], order=11)
+def my_statement(request):
+    from funding.models import AllocationLine
+
+    own = request.actor.orgs(Role.CVO_MANAGER)
+    lines = list(
+        AllocationLine.objects.visible_to(request.user)
+        .filter(organisation__in=own)
+        .select_related("allocation__stream")
+        .order_by("-allocation__period_start", "-allocation__revision")[:10]
+    )
+    return {
+        "title": "Your allocation",
+        "items": [
+            (
+                f"{money_text(line.amount)} {line.get_kind_display().lower()} from "
+                f"{line.allocation.stream.name} (version {line.allocation.revision})",
+                line.allocation.get_absolute_url(),
+            )
+            for line in lines
+        ],
+        "empty": "No approved allocation gives you a share yet.",
+        "link": (reverse("funding:statement"), "Your allocation statement"),
+    }
+
+
+@panel(roles=[Role.COMMISSIONER], order=11)
+def streams_funded(request):
+    streams = list(
+        FundingStream.objects.visible_to(request.user).select_related("funder").order_by("end")[:10]
+    )
+    return {
+        "title": "Funding you provide",
+        "items": [
+            (f"{s.name}: {money_text(s.amount)}, ends {s.end:%d %b %Y}", s.get_absolute_url())
+            for s in streams
+        ],
+        "empty": "No funding streams from your organisation.",
+        "link": (reverse("funding:stream_list"), "All your funding streams"),
+    }

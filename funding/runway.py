@@ -1,0 +1,213 @@
+"""Funding runway: secured money per month for the next 24 months, by funder.
+
+A stream's amount is spread over the months it covers in proportion to its days in each
+month, split exactly to the penny (funding.money.split), so the months of a stream add up to
+its amount. A member's runway spreads its lines of each pot's latest approved allocation over
+the allocation period in the same way.
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+
+from funding import money
+from funding.models import Allocation, AllocationLine, FundingStream
+
+HORIZON_MONTHS = 24
+SHORT_MONTHS = 12
+# Funders beyond the largest few are shown together, so the chart and table stay readable.
+NAMED_FUNDERS = 8
+ZERO = Decimal("0.00")
+
+
+def month_start(day):
+    return day.replace(day=1)
+
+
+def next_month(day):
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def spread(amount, start, end):
+    """{first day of month: Decimal} for `amount` spread by days over [start, end]."""
+    shares, m = [], month_start(start)
+    while m <= end:
+        lo, hi = max(m, start), min(next_month(m) - datetime.timedelta(days=1), end)
+        shares.append(money.Share(m, Decimal((hi - lo).days + 1), m.isoformat(), m.toordinal()))
+        m = next_month(m)
+    return money.split(amount, shares)
+
+
+@dataclass
+class Runway:
+    months: list
+    funders: list = field(default_factory=list)  # [(funder name, [amount per month], total)]
+    totals: list = field(default_factory=list)
+    runs_out: datetime.date | None = None
+    months_secured: int = 0
+    title: str = "Secured funding"
+
+    @property
+    def short(self):
+        return self.months_secured < SHORT_MONTHS
+
+    def digest(self):
+        payload = json.dumps(
+            [self.title, [m.isoformat() for m in self.months], self.funders],
+            default=str,
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def rows(self):
+        """(month, [amount per funder], total) for the table and the XLSX."""
+        return [
+            (m, [f[1][i] for f in self.funders], self.totals[i]) for i, m in enumerate(self.months)
+        ]
+
+
+def _build(pieces, today, title):
+    """`pieces`: (funder name, amount, start, end) of secured money."""
+    first = month_start(today)
+    months = [first]
+    while len(months) < HORIZON_MONTHS:
+        months.append(next_month(months[-1]))
+    by_funder = {}
+    runs_out = None
+    for funder, amount, start, end in pieces:
+        if end < today or amount <= 0:
+            continue
+        runs_out = max(runs_out, end) if runs_out else end
+        row = by_funder.setdefault(funder, [ZERO] * HORIZON_MONTHS)
+        for m, value in spread(amount, start, end).items():
+            if m in months:
+                row[months.index(m)] += value
+    funders = sorted(
+        ((name, row, sum(row, ZERO)) for name, row in by_funder.items()),
+        key=lambda f: (-f[2], f[0]),
+    )
+    if len(funders) > NAMED_FUNDERS:
+        rest = funders[NAMED_FUNDERS - 1 :]
+        row = [sum((f[1][i] for f in rest), ZERO) for i in range(HORIZON_MONTHS)]
+        funders = [
+            *funders[: NAMED_FUNDERS - 1],
+            (f"{len(rest)} other funders", row, sum(row, ZERO)),
+        ]
+    totals = [sum((f[1][i] for f in funders), ZERO) for i in range(HORIZON_MONTHS)]
+    secured = 0
+    if runs_out:
+        secured = (runs_out.year - today.year) * 12 + runs_out.month - today.month
+        if runs_out.day < today.day:
+            secured -= 1
+        secured = max(secured, 0)
+    return Runway(
+        months=months,
+        funders=funders,
+        totals=totals,
+        runs_out=runs_out,
+        months_secured=secured,
+        title=title,
+    )
+
+
+def consortium_runway(user, today=None):
+    """Secured streams the user may see, by funder. The figures are cached against a summary
+    of the streams (count, total, last change), so an unchanged set is not spread again."""
+    from consortium import access
+
+    today = today or timezone.localdate()
+    streams = FundingStream.objects.visible_to(user).filter(
+        status=FundingStream.Status.SECURED, end__gte=today
+    )
+    summary = streams.aggregate(n=Count("id"), total=Sum("amount"), last=Max("updated_at"))
+    a = access.actor(user)
+    scope = sorted((role, sorted(orgs)) for role, orgs in a.roles.items())
+    key = (
+        "runway:"
+        + hashlib.sha256(
+            json.dumps([a.consortium_id, scope, today, summary], default=str).encode()
+        ).hexdigest()
+    )
+    data = cache.get(key)
+    if data is None:
+        pieces = [
+            (s.funder.name, s.amount, s.start, s.end) for s in streams.select_related("funder")
+        ]
+        data = _build(pieces, today, "Secured funding for the consortium")
+        cache.set(key, data, 60 * 60)
+    return data
+
+
+def member_runway(user, organisation, today=None):
+    """A member's secured money: its lines in the latest approved allocation of each pot of a
+    secured stream."""
+    today = today or timezone.localdate()
+    allocations = (
+        Allocation.objects.visible_to(user)
+        .filter(
+            status=Allocation.Status.APPROVED,
+            stream__status=FundingStream.Status.SECURED,
+            period_end__gte=today,
+        )
+        .select_related("stream__funder")
+        .order_by("stream_id", "period_start", "period_end", "-revision")
+    )
+    latest, seen = [], set()
+    for a in allocations:
+        key = (a.stream_id, a.period_start, a.period_end)
+        if key not in seen:
+            seen.add(key)
+            latest.append(a)
+    amounts = {}
+    for line in AllocationLine.objects.visible_to(user).filter(
+        allocation__in=[a.pk for a in latest], organisation=organisation
+    ):
+        amounts[line.allocation_id] = amounts.get(line.allocation_id, ZERO) + line.amount
+    pieces = [
+        (a.stream.funder.name, amounts[a.pk], a.period_start, a.period_end)
+        for a in latest
+        if a.pk in amounts
+    ]
+    return _build(pieces, today, f"Secured funding for {organisation.name}")
+
+
+def chart_svg(runway):
+    """The runway as a stacked bar chart (SVG), cached by a hash of its figures."""
+    key = f"runway-svg:{runway.digest()}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = _render(runway)
+        cache.set(key, svg, 60 * 60)
+    return svg
+
+
+def _render(runway):
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.8))
+    ax = fig.add_subplot()
+    labels = [m.strftime("%b %y") for m in runway.months]
+    bottom = [0.0] * len(labels)
+    colours = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
+    for i, (name, row, _total) in enumerate(runway.funders):
+        heights = [float(v) for v in row]  # drawing only; the figures stay Decimal
+        ax.bar(labels, heights, bottom=bottom, label=name, color=colours[i % len(colours)])
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_ylabel("£ per month")
+    ax.tick_params(axis="x", labelrotation=90, labelsize=7)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
+    if runway.funders:
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(runway.title)
+    fig.tight_layout()
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    return out.getvalue()

@@ -1,0 +1,544 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium import access
+from consortium.base import StaleEdit
+from consortium.forms import ReasonForm
+from consortium.lists import ConcordListView, xlsx_response
+from consortium.models import Organisation
+from consortium.views import STALE_MESSAGE, apply_errors
+from funding import runway as runway_module
+from funding import services
+from funding.filters import AllocationFilter, PaymentFilter, StreamFilter
+from funding.forms import AllocationForm, GenerateScheduleForm, PaidForm, PaymentForm, StreamForm
+from funding.models import Allocation, AllocationLine, FundingStream, Payment
+from funding.tables import AllocationTable, PaymentTable, StreamTable
+
+
+def require_money_manager(user):
+    if not access.can_manage_money(user):
+        raise Http404("Not found")
+
+
+def require_money_reader(user):
+    if not access.can_see_money(user):
+        raise Http404("Not found")
+
+
+def _service_error(form, error):
+    if isinstance(error, PermissionDenied):
+        error = ValidationError(str(error))
+    apply_errors(form, error)
+
+
+# --- streams --------------------------------------------------------------------------------
+
+
+class StreamList(ConcordListView):
+    model = FundingStream
+    table_class = StreamTable
+    filterset_class = StreamFilter
+    title = "Funding streams"
+
+    def get(self, request, *args, **kwargs):
+        require_money_reader(request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return FundingStream.objects.select_related("funder")
+
+    def get_actions(self):
+        if access.can_manage_money(self.request.user):
+            return [("Add a funding stream", reverse("funding:stream_create"))]
+        return []
+
+
+@login_required
+def stream_detail(request, pk):
+    stream = access.get_visible_or_404(
+        FundingStream.objects.select_related("funder"), request.user, pk=pk
+    )
+    manager = access.can_manage_money(request.user)
+    allocations = (
+        Allocation.objects.visible_to(request.user)
+        .filter(stream=stream)
+        .order_by("-period_start", "-revision")
+        if manager
+        else []
+    )
+    subcontracts = stream.subcontracts.visible_to(request.user) if manager else []
+    return render(
+        request,
+        "funding/stream_detail.html",
+        {
+            "stream": stream,
+            "can_manage": manager,
+            "allocations": allocations,
+            "subcontracts": subcontracts,
+            "contracts": stream.contracts.visible_to(request.user),
+        },
+    )
+
+
+@login_required
+def stream_edit(request, pk=None):
+    require_money_manager(request.user)
+    stream = (
+        access.get_visible_or_404(FundingStream, request.user, pk=pk) if pk else FundingStream()
+    )
+    form = StreamForm(request.POST or None, instance=stream, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.stream_save(
+                by=request.user,
+                stream=form.instance,
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(request, f"{stream.name} saved.")
+            return redirect(stream.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("funding:stream_edit", pk=stream.pk)
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    title = f"Change {stream.name}" if pk else "Add a funding stream"
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": title, "object": stream if pk else None},
+    )
+
+
+# --- runway ---------------------------------------------------------------------------------
+
+
+def _runway_for(request):
+    if not access.can_see_runway(request.user):
+        raise Http404("Not found")
+    member = None
+    member_id = request.GET.get("member")
+    if member_id:
+        if not access.can_manage_money(request.user):
+            raise Http404("Not found")
+        member = access.get_visible_or_404(Organisation, request.user, pk=member_id)
+        return runway_module.member_runway(request.user, member), member
+    return runway_module.consortium_runway(request.user), None
+
+
+@login_required
+def runway(request):
+    data, member = _runway_for(request)
+    if request.GET.get("export") == "xlsx":
+        headers = ["Month", *[f[0] for f in data.funders], "Total"]
+        rows = [[m, *amounts, total] for m, amounts, total in data.rows()]
+        return xlsx_response(
+            f"funding-runway-{timezone.localdate():%Y-%m-%d}", headers, rows, "Runway"
+        )
+    members = (
+        services.eligible_members(request.actor.consortium_id)
+        if access.can_manage_money(request.user)
+        else []
+    )
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "funding/runway.html",
+        {"runway": data, "member": member, "members": members, "query": query, "title": data.title},
+    )
+
+
+@login_required
+def runway_chart(request):
+    data, _member = _runway_for(request)
+    response = HttpResponse(runway_module.chart_svg(data), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- allocations ----------------------------------------------------------------------------
+
+
+class AllocationList(ConcordListView):
+    model = Allocation
+    table_class = AllocationTable
+    filterset_class = AllocationFilter
+    title = "Allocations"
+
+    def get(self, request, *args, **kwargs):
+        require_money_reader(request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return Allocation.objects.select_related("stream")
+
+    def get_actions(self):
+        if access.can_manage_money(self.request.user):
+            return [("Start an allocation", reverse("funding:allocation_create"))]
+        return []
+
+
+def _lines(allocation, user):
+    return (
+        AllocationLine.objects.visible_to(user)
+        .filter(allocation=allocation)
+        .select_related("organisation")
+        .order_by("organisation__name", "kind")
+    )
+
+
+@login_required
+def allocation_detail(request, pk):
+    allocation = access.get_visible_or_404(
+        Allocation.objects.select_related("stream__funder", "prepared_by", "approved_by"),
+        request.user,
+        pk=pk,
+    )
+    manager = access.can_manage_money(request.user)
+    versions = (
+        allocation.same_pot().visible_to(request.user).order_by("revision") if manager else []
+    )
+    lines = list(_lines(allocation, request.user))
+    own = access.actor(request.user).orgs("cvo_manager")
+    return render(
+        request,
+        "funding/allocation_detail.html",
+        {
+            "allocation": allocation,
+            "lines": lines,
+            "total": sum((line.amount for line in lines), services.ZERO),
+            "can_manage": manager,
+            "versions": versions,
+            "reconciliation": services.reconciliation(allocation)
+            if manager and allocation.is_approved
+            else [],
+            "own_orgs": own,
+            "open_book": allocation.consortium.open_book_allocations,
+        },
+    )
+
+
+@login_required
+def allocation_edit(request, pk=None):
+    """Start or change a draft; "Preview" shows the lines without saving (a what-if)."""
+    require_money_manager(request.user)
+    if pk:
+        allocation = access.get_visible_or_404(Allocation, request.user, pk=pk)
+        if allocation.is_approved:
+            messages.error(
+                request, "This allocation is approved. Start a new version to change it."
+            )
+            return redirect(allocation.get_absolute_url())
+    else:
+        allocation = Allocation(consortium_id=request.actor.consortium_id)
+    members = services.eligible_members(request.actor.consortium_id)
+    form = AllocationForm(
+        request.POST or None, instance=allocation, user=request.user, members=members
+    )
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "preview" in request.POST:
+                kinds = dict(AllocationLine.Kind.choices)
+                preview = [
+                    {
+                        "organisation": {"name": line.name},
+                        "organisation_id": line.organisation_id,
+                        "get_kind_display": kinds[line.kind],
+                        "arithmetic": line.arithmetic,
+                        "amount": line.amount,
+                    }
+                    for line in services.allocation_preview(allocation=form.instance)
+                ]
+            else:
+                services.allocation_save_draft(
+                    by=request.user,
+                    allocation=form.instance,
+                    expected_version=form.cleaned_data["expected_version"],
+                )
+                messages.success(request, "Draft allocation saved.")
+                return redirect(allocation.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("funding:allocation_edit", pk=allocation.pk)
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    return render(
+        request,
+        "funding/allocation_form.html",
+        {
+            "form": form,
+            "title": "Change the draft allocation" if pk else "Start an allocation",
+            "own_orgs": set(),
+            "object": allocation if pk else None,
+            "preview": preview,
+            "preview_total": sum((line["amount"] for line in preview), services.ZERO)
+            if preview
+            else None,
+        },
+    )
+
+
+def _reason_action(request, pk, *, action, title, submit, required):
+    require_money_manager(request.user)
+    allocation = access.get_visible_or_404(
+        Allocation.objects.select_related("stream"), request.user, pk=pk
+    )
+    form = ReasonForm(request.POST or None)
+    if not required:
+        form.fields["reason"].required = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = action(
+                allocation=allocation, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, f"{title}: done.")
+            return redirect(result.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"{title}: {allocation}",
+            "submit_label": submit,
+            "object": allocation,
+        },
+    )
+
+
+@login_required
+def allocation_approve(request, pk):
+    return _reason_action(
+        request,
+        pk,
+        action=services.allocation_approve,
+        title="Approve the allocation",
+        submit="Approve",
+        required=False,
+    )
+
+
+@login_required
+def allocation_revise(request, pk):
+    return _reason_action(
+        request,
+        pk,
+        action=services.allocation_revise,
+        title="Start a new version",
+        submit="Start a new version",
+        required=True,
+    )
+
+
+@login_required
+def allocation_compare(request, pk, other):
+    require_money_manager(request.user)
+    first = access.get_visible_or_404(
+        Allocation.objects.select_related("stream"), request.user, pk=pk
+    )
+    second = access.get_visible_or_404(
+        first.same_pot().select_related("stream"), request.user, pk=other
+    )
+    older, newer = sorted([first, second], key=lambda a: a.revision)
+    return render(
+        request,
+        "funding/allocation_compare.html",
+        {"older": older, "newer": newer, "rows": services.compare(older, newer)},
+    )
+
+
+@login_required
+def statement(request):
+    """Each member's allocation statement: the current approved allocations it has a line in,
+    with every member's share and basis (open book) or only its own line."""
+    require_money_reader(request.user)
+    if not access.actor(request.user).has("cvo_manager", "lead", "admin"):
+        raise Http404("Not found")
+    allocations = list(
+        Allocation.objects.visible_to(request.user)
+        .filter(status=Allocation.Status.APPROVED)
+        .select_related("stream")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=AllocationLine.objects.visible_to(request.user)
+                .select_related("organisation")
+                .order_by("organisation__name", "kind"),
+                to_attr="visible_lines",
+            )
+        )
+        .order_by("stream__name", "period_start", "-revision")[:200]
+    )
+    latest, seen = [], set()
+    for a in allocations:
+        key = (a.stream_id, a.period_start, a.period_end)
+        if key not in seen:
+            seen.add(key)
+            latest.append(a)
+    return render(
+        request,
+        "funding/statement.html",
+        {"allocations": latest, "own_orgs": access.actor(request.user).orgs("cvo_manager")},
+    )
+
+
+@login_required
+def schedule_generate(request, pk):
+    require_money_manager(request.user)
+    allocation = access.get_visible_or_404(
+        Allocation.objects.select_related("stream"), request.user, pk=pk
+    )
+    orgs = {
+        line.organisation_id: line.organisation
+        for line in allocation.lines.select_related("organisation").exclude(kind="management_fee")
+    }
+    initial = {"first_due": allocation.period_start}
+    for name in ("organisation", "share_percent"):
+        if request.GET.get(name):
+            initial[name] = request.GET[name]
+    form = GenerateScheduleForm(request.POST or None, organisations=orgs.values(), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.payment_schedule_generate(
+                by=request.user, allocation=allocation, **form.cleaned_data
+            )
+            messages.success(request, f"{len(created)} payments scheduled.")
+            return redirect(
+                reverse("funding:payment_list")
+                + f"?recipient={form.cleaned_data['organisation'].pk}"
+            )
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Schedule payments from {allocation}",
+            "object": allocation,
+            "submit_label": "Schedule payments",
+        },
+    )
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+class PaymentList(ConcordListView):
+    model = Payment
+    table_class = PaymentTable
+    filterset_class = PaymentFilter
+    title = "Payments"
+
+    def get(self, request, *args, **kwargs):
+        require_money_reader(request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return Payment.objects.select_related("recipient")
+
+    def get_actions(self):
+        if access.can_manage_money(self.request.user):
+            return [("Schedule a payment", reverse("funding:payment_create"))]
+        return []
+
+
+@login_required
+def payment_detail(request, pk):
+    payment = access.get_visible_or_404(
+        Payment.objects.select_related(
+            "recipient", "allocation_line__allocation__stream", "scheduled_by", "approved_by"
+        ),
+        request.user,
+        pk=pk,
+    )
+    return render(
+        request,
+        "funding/payment_detail.html",
+        {
+            "payment": payment,
+            "can_manage": access.can_manage_money(request.user),
+            "overdue": payment.is_overdue(),
+        },
+    )
+
+
+@login_required
+def payment_edit(request, pk=None):
+    require_money_manager(request.user)
+    payment = access.get_visible_or_404(Payment, request.user, pk=pk) if pk else Payment()
+    if pk and payment.status != Payment.Status.SCHEDULED:
+        messages.error(request, "Only a scheduled payment can be changed.")
+        return redirect(payment.get_absolute_url())
+    form = PaymentForm(request.POST or None, instance=payment, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if pk:
+                services.payment_update(
+                    by=request.user,
+                    payment=form.instance,
+                    expected_version=form.cleaned_data["expected_version"],
+                )
+            else:
+                services.payment_schedule(by=request.user, payment=form.instance)
+            messages.success(request, "Payment saved.")
+            return redirect(payment.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("funding:payment_edit", pk=payment.pk)
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": "Change the payment" if pk else "Schedule a payment",
+            "object": payment if pk else None,
+        },
+    )
+
+
+@login_required
+def payment_action(request, pk, action):
+    require_money_manager(request.user)
+    payment = access.get_visible_or_404(
+        Payment.objects.select_related("recipient"), request.user, pk=pk
+    )
+    if action == "approve":
+        form = ReasonForm(request.POST or None)
+        form.fields["reason"].required = False
+        title, submit = "Approve the payment", "Approve"
+    elif action == "pay":
+        form = PaidForm(request.POST or None, initial={"paid_on": timezone.localdate()})
+        title, submit = "Record the payment as paid", "Record as paid"
+    elif action == "withhold":
+        form = ReasonForm(request.POST or None)
+        title, submit = "Withhold the payment", "Withhold"
+    else:
+        raise Http404("Not found")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "approve":
+                services.payment_approve(by=request.user, payment=payment, reason=data["reason"])
+            elif action == "pay":
+                services.payment_mark_paid(by=request.user, payment=payment, **data)
+            else:
+                services.payment_withhold(by=request.user, payment=payment, reason=data["reason"])
+            messages.success(request, f"{title}: done.")
+            return redirect(payment.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _service_error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": f"{title}: {payment}", "submit_label": submit, "object": payment},
+    )
