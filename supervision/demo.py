@@ -228,8 +228,9 @@ def seed(ctx):
         org_sites = sites_by_org.get(org.pk, [])
         if org_sites:
             post.sites.set([org_sites[i % len(org_sites)]])
-        if streams:
-            post.funded_by.set([streams[i % len(streams)]])
+        paying = _streams_for(org_key, streams, ctx.orgs)
+        if paying:
+            post.funded_by.set([paying[i % len(paying)]])
         for kind in (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER):
             led_by = {
                 SessionKind.ONE_TO_ONE: SupervisorQualification.ACCREDITED,
@@ -357,6 +358,26 @@ def seed(ctx):
     gap_months = {compliance.add_months(first_month, m) for m in (15, 16, 17)}
 
     _sessions(consortium, people, today, first_month, rng, leave, gap_person, gap_months)
+
+
+# Which streams pay for which employer's posts: the CVOs' own grants by subject; the lead's
+# practitioners from the health-and-justice contract and probation.
+STREAM_WORDS = {
+    "women": "women",
+    "housing": "housing",
+    "recovery": "recovery",
+    "advocacy": "advoca",
+}
+
+
+def _streams_for(org_key, streams, orgs):
+    word = STREAM_WORDS.get(org_key)
+    if word:
+        matched = [s for s in streams if word in s.name.lower()]
+    else:
+        funders = {orgs["nhs"].pk, orgs["probation"].pk}
+        matched = [s for s in streams if s.funder_id in funders]
+    return matched or streams
 
 
 def _sessions(consortium, people, today, first_month, rng, leave, gap_person, gap_months):
