@@ -216,11 +216,7 @@ def assurance(request):
     vacant = list(posts.filter(status=Post.Status.VACANT))
     gaps = [p.gap_days(today) or 0 for p in vacant]
     overall = data.rates.overall
-    names = dict(
-        Organisation.objects.visible_to(request.user)
-        .filter(pk__in=list(data.rates.by_organisation))
-        .values_list("pk", "name")
-    )
+    names = dict(Organisation.objects.visible_to(request.user).values_list("pk", "name"))
     items = [
         (
             f"Supervision met: {_pct(overall[3].rate)} over 3 months, {_pct(overall[12].rate)} "

@@ -406,9 +406,9 @@ def _months(today):
 
 def _org_rows(summary, user):
     names = dict(
-        Organisation.objects.visible_to(user)
-        .filter(pk__in=list(summary.rates.by_organisation))
-        .values_list("pk", "name")
+        # Every member's name (a short list), not only those in the summary: the same one
+        # query whether or not anyone is counted.
+        Organisation.objects.visible_to(user).values_list("pk", "name")
     )
     rows = [
         (names.get(org_id, "—"), tallies[3], tallies[12])
