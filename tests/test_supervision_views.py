@@ -637,3 +637,36 @@ def person_with_role(wf, username):
     from tests.factories import person
 
     return person(username, wf.home, wf.orgs["cvo_a"], Role.SUPERVISOR)
+
+
+@pytest.mark.django_db
+def test_the_staff_page_shows_hand_worked_months_on_a_frozen_day(client, world, time_machine):
+    """10 June 2026: someone who joined on 20 March owes nothing for March, missed May's 1:1,
+    met April's, and June's is due by the 30th."""
+    import datetime as dt
+
+    time_machine.move_to(dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC), tick=False)
+    wf = build_workforce(world)
+    joiner = staff(
+        wf.home,
+        wf.orgs["cvo_a"],
+        "Jo",
+        "Joiner",
+        None,
+        wf.users["supervisor"],
+        start=dt.date(2026, 3, 20),
+        registration_expiry=dt.date(2026, 7, 1),
+    )
+    from supervision.models import SupervisionRequirement
+
+    SupervisionRequirement.objects.create(consortium=wf.home, staff=joiner, kind="one_to_one")
+    services.session_record(
+        by=wf.users["supervisor"], kind="one_to_one", date=dt.date(2026, 4, 14), attendees=[joiner]
+    )
+    text = get(client, wf.users["cvo_a"], joiner.get_absolute_url()).content.decode()
+    assert "Not expected</span> (Joined on 20 Mar 2026)" in text
+    assert "Not yet due</span> (Due by 30 Jun 2026)" in text
+    assert text.count(">Met<") == 1 and text.count(">Missed<") == 1
+    # Over the last three complete months (Mar–May): April met, May missed.
+    assert "<strong>50.0%</strong>" in text
+    assert "Registration expires 1 Jul 2026 (within 30 days)" in text
