@@ -68,6 +68,8 @@ class Scale:
     people: int
     sites: int
     history_edits: int  # saved versions of the organisation and site whose history is shown
+    practitioners: int = 0  # staff members with posts and supervision requirements
+    months: int = 0  # months of supervision sessions behind them
     streams: int = 10
     subcontracts: int = 10
     payments: int = 20
@@ -84,6 +86,8 @@ class Scale:
             people=max(8, int(self.people * fraction)),
             sites=max(4, int(self.sites * fraction)),
             history_edits=1,
+            practitioners=max(4, int(self.practitioners * fraction)),
+            months=min(self.months, 12),
             streams=max(4, int(self.streams * fraction)),
             subcontracts=max(4, int(self.subcontracts * fraction)),
             payments=max(8, int(self.payments * fraction)),
@@ -92,13 +96,25 @@ class Scale:
 
 SCALES = {
     # Small stays under one list page (25 rows), so a query per row shows as growth.
-    "small": Scale("small", organisations=10, people=20, sites=20, history_edits=3),
+    # (Workforce: 12 practitioners and one month of sessions keep the session list under a
+    # page too.)
+    "small": Scale(
+        "small",
+        organisations=10,
+        people=20,
+        sites=20,
+        history_edits=3,
+        practitioners=12,
+        months=1,
+    ),
     "large": Scale(
         "large",
         organisations=400,
         people=4000,
         sites=2000,
         history_edits=30,
+        practitioners=4000,
+        months=60,
         streams=2000,
         subcontracts=5000,
         payments=60000,
@@ -490,11 +506,170 @@ def generate_returns(scale, consortium, named):
 
 # Each generator takes (scale, consortium, named) and returns a dict of things later
 # generators and page URLs may use. Add a line here for each new app's data.
+def generate_workforce(scale, consortium, named):
+    """Posts, practitioners and `scale.months` months of supervision: a 1:1 for each
+    practitioner each month (a few missed), a group session for each team of eight and a peer
+    reflective session for each trio. Most work for the lead; the CVO manager's organisation
+    has its share, supervised by the colleague (a supervisor). Sessions are written a month at
+    a time so memory stays flat."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from consortium.models import Role, RoleAssignment
+    from funding.models import FundingStream
+    from supervision import compliance
+    from supervision.models import (
+        Post,
+        SessionKind,
+        StaffMember,
+        SupervisionRequirement,
+        SupervisionSession,
+    )
+
+    if not scale.practitioners:
+        return {}
+    prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
+    lead_org, cvo_org, users = named["lead_org"], named["cvo_org"], named["users"]
+    today = timezone.localdate()
+    employers = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
+    funders = [o for o in orgs if o.kind in ("commissioner", "probation")] or [lead_org]
+    streams = [
+        FundingStream.objects.create(
+            consortium=consortium,
+            funder=funders[i % len(funders)],
+            name=f"{prefix}Stream {i}",
+            kind="contract",
+            amount=Decimal("500000.00"),
+            start=today - timedelta(days=300),
+            end=today + timedelta(days=30 + 90 * i),
+        )
+        for i in range(3)
+    ]
+    commissioner = get_user_model().objects.create(
+        username=f"{prefix}bench-commissioner", first_name="Bench", last_name="Commissioner"
+    )
+    RoleAssignment.objects.create(
+        user=commissioner, consortium=consortium, organisation=funders[0], role=Role.COMMISSIONER
+    )
+    plan = []
+    for _ in range(scale.practitioners):
+        r = rng.random()
+        org = lead_org if r < 0.6 else cvo_org if r < 0.7 else rng.choice(employers)
+        plan.append(org)
+    vacant = max(1, scale.practitioners // 50)
+    posts = Post.objects.bulk_create(
+        Post(
+            consortium=consortium,
+            organisation=org,
+            title="Forensic mental health practitioner",
+            status="vacant" if i < vacant else "filled",
+            vacancy_start=today - timedelta(days=10 + i) if i < vacant else None,
+        )
+        for i, org in enumerate(plan + plan[:vacant])
+    )
+    filled = posts[: len(plan)]
+    Post.funded_by.through.objects.bulk_create(
+        Post.funded_by.through(post_id=p.pk, fundingstream_id=streams[i % 3].pk)
+        for i, p in enumerate(posts)
+    )
+    SupervisionRequirement.objects.bulk_create(
+        (
+            SupervisionRequirement(consortium=consortium, post=p, kind=kind)
+            for p in posts
+            for kind in (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER)
+        ),
+        batch_size=2000,
+    )
+    colleague, lead = users["colleague"], users["lead"]
+    first_month = compliance.add_months(compliance.month_start(today), -(scale.months - 1))
+    staff = StaffMember.objects.bulk_create(
+        (
+            StaffMember(
+                consortium=consortium,
+                organisation=org,
+                post=post,
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                start=first_month - timedelta(days=rng.randint(0, 400)),
+                profession="nurse",
+                registration_body="nmc",
+                registration_number=f"{prefix}{i:06d}",
+                registration_expiry=today + timedelta(days=rng.randint(-5, 700)),
+                dbs_date=today - timedelta(days=rng.randint(10, 1200)),
+                dbs_update_service=i % 2 == 0,
+                clinical_supervisor=colleague if org.pk == cvo_org.pk else None,
+            )
+            for i, (org, post) in enumerate(zip(plan, filled, strict=True))
+        ),
+        batch_size=2000,
+    )
+    by_org = {}
+    for person in staff:
+        by_org.setdefault(person.organisation_id, []).append(person)
+    teams = [people[i : i + 8] for people in by_org.values() for i in range(0, len(people), 8)]
+    trios = [people[i : i + 3] for people in by_org.values() for i in range(0, len(people), 3)]
+    Attendance = SupervisionSession.attendees.through
+    counts = {"sessions": 0, "attendances": 0}
+
+    def leader(group):
+        return colleague if group[0].organisation_id == cvo_org.pk else lead
+
+    for m in range(scale.months):
+        month = compliance.add_months(first_month, m)
+        last_day = min(compliance.month_end(month), today)
+        planned = []
+        for person in staff:
+            if rng.random() < 0.05:
+                continue
+            day = month.replace(day=rng.randint(1, last_day.day))
+            planned.append((SessionKind.ONE_TO_ONE, day, leader([person]), [person]))
+        for kind, groups in ((SessionKind.GROUP, teams), (SessionKind.PEER, trios)):
+            for group in groups:
+                day = month.replace(day=rng.randint(1, last_day.day))
+                planned.append((kind, day, leader(group), group))
+        created = SupervisionSession.objects.bulk_create(
+            (
+                SupervisionSession(
+                    consortium=consortium, kind=kind, date=day, supervisor=by, themes="caseload"
+                )
+                for kind, day, by, _ in planned
+            ),
+            batch_size=2000,
+        )
+        rows = [
+            Attendance(supervisionsession_id=s.pk, staffmember_id=p.pk)
+            for s, (_, _, _, group) in zip(created, planned, strict=True)
+            for p in group
+        ]
+        Attendance.objects.bulk_create(rows, batch_size=5000)
+        counts["sessions"] += len(created)
+        counts["attendances"] += len(rows)
+    if not prefix:
+        print(
+            f"  workforce: {len(staff)} practitioners, {counts['sessions']} sessions, "
+            f"{counts['attendances']} attendances over {scale.months} months",
+            flush=True,
+        )
+    users["commissioner"] = commissioner
+    one_to_one = SupervisionSession.objects.filter(
+        consortium=consortium, kind=SessionKind.ONE_TO_ONE, supervisor=colleague
+    ).first()
+    return {
+        "staff_member": staff[0],
+        "cvo_staff": by_org.get(cvo_org.pk, staff)[0],
+        "session": one_to_one,
+    }
+
+
 GENERATORS = [
     generate_organisations,
     generate_people,
     generate_sites,
     generate_history,
+    generate_workforce,
     generate_money,
     generate_returns,
 ]
@@ -556,6 +731,27 @@ PAGES = [
     Page("admin organisations", lambda n: "/admin/consortium/organisation/", ("admin",)),
     Page("admin sites", lambda n: "/admin/consortium/site/", ("admin",)),
     Page("admin role assignments", lambda n: "/admin/consortium/roleassignment/", ("admin",)),
+    Page("dashboard (workforce)", lambda n: "/", ("colleague", "commissioner")),
+    Page("posts", lambda n: "/workforce/posts/"),
+    Page("staff", lambda n: "/workforce/staff/", ("lead", "cvo", "colleague")),
+    Page("sessions", lambda n: "/workforce/sessions/", ("lead", "cvo", "colleague")),
+    Page(
+        "staff detail",
+        lambda n: f"/workforce/staff/{n['cvo_staff'].pk}/",
+        ("lead", "cvo", "colleague"),
+    ),
+    Page(
+        "session detail", lambda n: f"/workforce/sessions/{n['session'].pk}/", ("lead", "colleague")
+    ),
+    Page(
+        "compliance matrix",
+        lambda n: "/workforce/compliance/",
+        ("lead", "cvo", "colleague", "commissioner"),
+    ),
+    Page(
+        "compliance xlsx", lambda n: "/workforce/compliance/?export=xlsx", ("cvo", "commissioner")
+    ),
+    Page("compliance chart", lambda n: "/workforce/compliance/chart.svg", ("lead", "commissioner")),
     Page("returns", lambda n: "/returns/"),
     Page("return detail", lambda n: f"/returns/{n['return'].pk}/"),
     Page("return template xlsx", lambda n: f"/returns/{n['return'].pk}/template.xlsx", ("cvo",)),

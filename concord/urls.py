@@ -52,6 +52,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("consortium/", include("consortium.urls")),
+    path("workforce/", include("supervision.urls")),
     path("funding/", include("funding.urls")),
     path("contracts/", include("contracts.urls")),
     path("", include("contracts.returns_urls")),

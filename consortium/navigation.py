@@ -48,6 +48,25 @@ NAV = [
         "template_list",
         (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
     ),
+    (
+        "Posts",
+        "supervision:post_list",
+        "post_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
+    ),
+    (
+        "Staff",
+        "supervision:staff_list",
+        "staff_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
+    ),
+    (
+        "Supervision",
+        "supervision:session_list",
+        "session_list",
+        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
+    ),
+    ("Compliance", "supervision:compliance", "compliance", ALL),
     ("Settings", "consortium:settings", "settings", (Role.ADMIN, Role.LEAD)),
 ]
 

@@ -16,17 +16,19 @@ from tests.factories import ConsortiumWorld
 
 AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
 PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
+NOTES = "SENTINEL-NOTES"  # planted in every confidential supervision note
 ROLES = ["admin", "lead", "cvo_a", "cvo_b", "supervisor", "commissioner"]
 # What each role must never read: the other consortium always; CVO B's private data unless
-# the role oversees the consortium or is CVO B.
+# the role oversees the consortium or is CVO B; confidential supervision notes unless the
+# person is the session's supervisor (the supervisor persona, for its own sessions only).
 FORBIDDEN = {
-    "admin": [AWAY],
-    "lead": [AWAY],
-    "cvo_a": [AWAY, PRIVATE_B],
-    "cvo_b": [AWAY],
+    "admin": [AWAY, NOTES],
+    "lead": [AWAY, NOTES],
+    "cvo_a": [AWAY, PRIVATE_B, NOTES],
+    "cvo_b": [AWAY, NOTES],
     "supervisor": [AWAY, PRIVATE_B],
-    "commissioner": [AWAY, PRIVATE_B],
-    "anonymous": [AWAY, PRIVATE_B],
+    "commissioner": [AWAY, PRIVATE_B, NOTES],
+    "anonymous": [AWAY, PRIVATE_B, NOTES],
 }
 
 
@@ -70,6 +72,27 @@ def role_assignment(key):
 
 
 NOT_SETUP = ("cvo_a", "cvo_b", "supervisor", "commissioner")
+
+
+def wf(group, key):
+    """kwargs for a workforce object (tests.workforce) by group and key."""
+    return lambda w: {"pk": w.extra[group][key].pk}
+
+
+# Someone else's staff member / session, per role.
+STAFF_DENIED = {
+    "cvo_a": wf("staff", "b"),
+    "cvo_b": wf("staff", "a1"),
+    "supervisor": wf("staff", "b"),
+    "commissioner": wf("staff", "a1"),
+}
+STAFF_EDIT_DENIED = {**STAFF_DENIED, "supervisor": wf("staff", "a1")}
+SESSION_DENIED = {
+    "cvo_a": wf("sessions", "b"),
+    "cvo_b": wf("sessions", "a"),
+    "supervisor": wf("sessions", "b"),
+    "commissioner": wf("sessions", "a"),
+}
 
 MATRIX = {
     # Unnamed patterns are keyed by their pattern string.
@@ -135,6 +158,65 @@ MATRIX = {
             "object_id": w.orgs["away_cvo"].pk,
         },
     ),
+    "supervision:post_list": Entry(reachable=lambda w: {}),
+    "supervision:post_create": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
+    ),
+    "supervision:post_detail": Entry(
+        reachable=wf("posts", "a"),
+        outside=wf("posts", "away"),
+        denied={
+            "cvo_a": wf("posts", "b"),
+            "cvo_b": wf("posts", "a"),
+            "supervisor": wf("posts", "a"),
+            "commissioner": wf("posts", "b"),
+        },
+    ),
+    "supervision:post_edit": Entry(
+        reachable=wf("posts", "a"),
+        outside=wf("posts", "away"),
+        denied={
+            "cvo_a": wf("posts", "b"),
+            "cvo_b": wf("posts", "a"),
+            "supervisor": wf("posts", "a"),
+            "commissioner": wf("posts", "a"),
+        },
+    ),
+    "supervision:staff_list": Entry(reachable=lambda w: {}),
+    "supervision:staff_create": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
+    ),
+    "supervision:staff_detail": Entry(
+        reachable=wf("staff", "a1"), outside=wf("staff", "away"), denied=STAFF_DENIED
+    ),
+    "supervision:staff_edit": Entry(
+        reachable=wf("staff", "a1"), outside=wf("staff", "away"), denied=STAFF_EDIT_DENIED
+    ),
+    "supervision:leave_add": Entry(
+        reachable=wf("staff", "a1"), outside=wf("staff", "away"), denied=STAFF_EDIT_DENIED
+    ),
+    "supervision:requirement_add": Entry(
+        reachable=wf("staff", "a1"), outside=wf("staff", "away"), denied=STAFF_EDIT_DENIED
+    ),
+    "supervision:session_list": Entry(reachable=lambda w: {}),
+    "supervision:session_create": Entry(
+        reachable=lambda w: {},
+        denied={r: lambda w: {} for r in ("admin", "lead", "cvo_a", "cvo_b", "commissioner")},
+    ),
+    "supervision:session_detail": Entry(
+        reachable=wf("sessions", "a"), outside=wf("sessions", "away"), denied=SESSION_DENIED
+    ),
+    "supervision:action_done": Entry(
+        outside=wf("actions", "away"),
+        denied={
+            "cvo_a": wf("actions", "b"),
+            "cvo_b": wf("actions", "a"),
+            "supervisor": wf("actions", "b"),
+            "commissioner": wf("actions", "a"),
+        },
+    ),
+    "supervision:compliance": Entry(reachable=lambda w: {}),
+    "supervision:compliance_chart": Entry(reachable=lambda w: {}),
     "history": Entry(
         reachable=history("consortium.Organisation", lambda w: w.orgs["cvo_a"]),
         outside=history("consortium.Organisation", lambda w: w.orgs["away_cvo"]),
@@ -363,6 +445,12 @@ OUTSIDE = {
     "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
     "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
     "contracts.CommissionerTemplate": lambda w: w.returns["away_template"],
+    "supervision.Post": lambda w: w.extra["posts"]["away"],
+    "supervision.StaffMember": lambda w: w.extra["staff"]["away"],
+    "supervision.LeavePeriod": lambda w: w.extra["away_leave"],
+    "supervision.SupervisionRequirement": lambda w: w.extra["away_requirement"],
+    "supervision.SupervisionSession": lambda w: w.extra["sessions"]["away"],
+    "supervision.SessionAction": lambda w: w.extra["actions"]["away"],
 }
 ADMIN_VIEWS_WITH_OBJECT = ("change", "delete", "history")
 
@@ -483,11 +571,14 @@ def matrix_world(world):
             object_repr=AWAY,
         )
     }
-    # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see.
+    # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
+    # supervision notes carry theirs (tests.workforce); CVO B's returns carry PRIVATE_B in
+    # their narrative and notes.
     from tests.factories import build_money, build_returns
+    from tests.workforce import build_workforce
 
     build_money(world)
-    # CVO B's returns carry PRIVATE_B in their narrative and notes.
+    build_workforce(world)
     build_returns(world)
     return world
 

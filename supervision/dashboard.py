@@ -1,0 +1,245 @@
+"""Dashboard panels for the workforce. Each runs a fixed number of queries."""
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium import access
+from consortium.dashboard import panel
+from consortium.models import Organisation, Role
+from supervision import compliance, selectors
+from supervision.models import Post, SessionAction, StaffMember
+
+MANAGERS = [Role.ADMIN, Role.LEAD, Role.CVO_MANAGER]
+SHOWN = 8
+
+
+def _supervisees(request):
+    return StaffMember.objects.visible_to(request.user).filter(
+        Q(clinical_supervisor=request.user) | Q(group_supervisor=request.user)
+    )
+
+
+def _due_and_overdue(request):
+    cached = getattr(request, "_supervision_due", None)
+    if cached is None:
+        cached = request._supervision_due = _compute_due(request)
+    return cached
+
+
+def _compute_due(request):
+    today = timezone.localdate()
+    staff_qs = selectors.current_staff(_supervisees(request), today)
+    data = selectors.compliance_for(staff_qs, today)
+    names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[p.id for p in data.practitioners]))
+    last = compliance.add_months(compliance.month_start(today), -1)
+    due, overdue = [], []
+    for p in data.practitioners:
+        periods = compliance.practitioner_periods(p, data.held.get(p.id, {}), today, last, today)
+        owed = [x for x in periods if x.status == compliance.NOT_YET_DUE]
+        missed = [x for x in periods if x.status == compliance.MISSED and x.last == last]
+        person = names.get(p.id)
+        if person is None:
+            continue
+        if owed:
+            kinds = ", ".join(_kind(x.kind) for x in owed)
+            due.append((f"{person.name}: {kinds}", person.get_absolute_url()))
+        if missed:
+            kinds = ", ".join(_kind(x.kind) for x in missed)
+            overdue.append(
+                (f"{person.name}: {kinds} missed in {last:%B}", person.get_absolute_url())
+            )
+    return due, overdue
+
+
+@panel(roles=[Role.SUPERVISOR], order=10)
+def supervision_due(request):
+    due, _ = _due_and_overdue(request)
+    return {
+        "title": "Supervision due this month",
+        "items": due[:SHOWN],
+        "count": len(due),
+        "empty": "Everyone you supervise has had this month's sessions.",
+        "link": (reverse("supervision:session_create"), "Log a session"),
+    }
+
+
+@panel(roles=[Role.SUPERVISOR], order=11)
+def supervision_overdue(request):
+    _, overdue = _due_and_overdue(request)
+    return {
+        "title": "Overdue supervision",
+        "items": overdue[:SHOWN],
+        "count": len(overdue),
+        "tone": "danger" if overdue else None,
+        "empty": "Nobody you supervise missed a session last month.",
+        "link": (reverse("supervision:compliance"), "Compliance"),
+    }
+
+
+def _kind(kind):
+    from supervision.models import SessionKind
+
+    return dict(SessionKind.choices)[kind]
+
+
+@panel(roles=[Role.SUPERVISOR], order=12)
+def open_actions(request):
+    today = timezone.localdate()
+    actions = (
+        SessionAction.objects.visible_to(request.user)
+        .filter(session__supervisor=request.user, done_on__isnull=True)
+        .select_related("session")
+        .order_by("due")
+    )
+    rows = list(actions[: SHOWN + 1])
+    items = [
+        (
+            f"{a.description}: due {a.due:%-d %b %Y}{' (overdue)' if a.due < today else ''}",
+            a.session.get_absolute_url(),
+        )
+        for a in rows[:SHOWN]
+    ]
+    return {
+        "title": "Open actions from supervision",
+        "items": items,
+        "count": actions.count() if len(rows) > SHOWN else len(rows),
+        "empty": "No open actions.",
+    }
+
+
+@panel(roles=MANAGERS, order=20)
+def vacancies(request):
+    today = timezone.localdate()
+    posts = Post.objects.visible_to(request.user).select_related("organisation")
+    vacant = list(posts.filter(status=Post.Status.VACANT).order_by("vacancy_start", "id"))
+    at_risk = selectors.posts_at_risk_by_employer(posts, today)
+    items = [
+        (
+            f"{p.title}, {p.organisation}: vacant {p.gap_days(today)} days"
+            if p.vacancy_start
+            else f"{p.title}, {p.organisation}: vacant",
+            p.get_absolute_url(),
+        )
+        for p in vacant[:SHOWN]
+    ]
+    # Posts at risk, grouped by employer and the date their funding ends.
+    for org_name, end, n, only, title in at_risk[:SHOWN]:
+        what = title if n == 1 else f"{n} posts"
+        url = (
+            reverse("supervision:post_detail", args=[only])
+            if only
+            else reverse("supervision:post_list")
+        )
+        items.append((f"At risk: {what}, {org_name}: funding ends {end:%-d %b %Y}", url))
+    risky = sum(n for _, _, n, _, _ in at_risk)
+    return {
+        "title": "Vacancies and posts at risk",
+        "items": items,
+        "count": len(vacant) + risky,
+        "tone": "warning" if vacant or at_risk else None,
+        "empty": "Every post is filled and funded beyond the horizon.",
+        "link": (reverse("supervision:post_list"), "All posts"),
+    }
+
+
+@panel(roles=MANAGERS, order=21)
+def checks(request):
+    today = timezone.localdate()
+    staff = StaffMember.objects.visible_to(request.user)
+    alerts, lapsed = selectors.expiring_checks(staff, today)
+    items = [
+        (f"Not deployable: {s.name} ({'; '.join(reasons)})", s.get_absolute_url())
+        for s, reasons in lapsed[:SHOWN]
+    ]
+    items += [(f"{s.name}: {a.text}", s.get_absolute_url()) for s, a in alerts[:SHOWN]]
+    supervisors = [
+        s
+        for s in selectors.current_staff(staff, today).exclude(supervisor_qualification="")
+        if s.accreditation_lapsed(today)
+    ]
+    items += [
+        (f"Supervisor accreditation lapsed: {s.name}", s.get_absolute_url())
+        for s in supervisors[:SHOWN]
+    ]
+    return {
+        "title": "Registrations, checks and accreditation",
+        "items": items,
+        "count": len(lapsed) + len(alerts) + len(supervisors),
+        "tone": "danger" if lapsed or supervisors else ("warning" if alerts else None),
+        "empty": "Everyone is deployable and nothing expires within 90 days.",
+        "link": (reverse("supervision:staff_list"), "All staff"),
+    }
+
+
+@panel(roles=MANAGERS, order=22)
+def compliance_below_threshold(request):
+    today = timezone.localdate()
+    staff_qs = StaffMember.objects.visible_to(request.user)
+    summary = selectors.compliance_summary(staff_qs, request.actor.consortium_id, today)
+    low = [
+        (pid, t[3].rate)
+        for pid, t in summary.rates.by_practitioner.items()
+        if pid in summary.current_ids and t[3].rate is not None and t[3].rate < compliance.THRESHOLD
+    ]
+    low.sort(key=lambda x: x[1])
+    people = staff_qs.in_bulk([pid for pid, _ in low[:SHOWN]])
+    items = [
+        (f"{people[pid].name}: {rate}% over 3 months", people[pid].get_absolute_url())
+        for pid, rate in low[:SHOWN]
+        if pid in people
+    ]
+    overall = summary.rates.overall
+    headline = (
+        f"Overall: {overall[3].rate}% over 3 months, {overall[12].rate}% over 12 months"
+        if overall[3].rate is not None
+        else "Overall: nothing due yet"
+    )
+    return {
+        "title": f"Supervision below {compliance.THRESHOLD}%",
+        "items": [(headline, None), *items],
+        "count": len(low),
+        "tone": "warning" if low else None,
+        "empty": "",
+        "link": (reverse("supervision:compliance"), "Compliance matrix"),
+    }
+
+
+@panel(roles=[Role.COMMISSIONER], order=20)
+def assurance(request):
+    """Figures for the posts a commissioner funds. No names of individuals."""
+    today = timezone.localdate()
+    data = selectors.compliance_summary(
+        access.commissioned_staff(request.user), request.actor.consortium_id, today
+    )
+    posts = Post.objects.visible_to(request.user)
+    vacant = list(posts.filter(status=Post.Status.VACANT))
+    gaps = [p.gap_days(today) or 0 for p in vacant]
+    overall = data.rates.overall
+    names = dict(Organisation.objects.visible_to(request.user).values_list("pk", "name"))
+    items = [
+        (
+            f"Supervision met: {_pct(overall[3].rate)} over 3 months, {_pct(overall[12].rate)} "
+            f"over 12 months ({len(data.current_ids)} practitioners)",
+            None,
+        ),
+        (
+            f"Vacant posts: {len(vacant)} of {posts.count()}"
+            + (f", {sum(gaps)} gap days in all" if vacant else ""),
+            reverse("supervision:post_list"),
+        ),
+    ]
+    items += [
+        (f"{names.get(org, '—')}: {_pct(t[3].rate)} over 3 months", None)
+        for org, t in sorted(data.rates.by_organisation.items(), key=lambda x: names.get(x[0], ""))
+    ]
+    return {
+        "title": "Workforce assurance",
+        "items": items,
+        "empty": "",
+        "link": (reverse("supervision:compliance"), "Compliance figures"),
+    }
+
+
+def _pct(rate):
+    return "—" if rate is None else f"{rate}%"

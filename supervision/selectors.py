@@ -1,0 +1,248 @@
+"""Reads for the workforce pages: turn scoped querysets into the plain data that
+supervision.compliance works on, in a fixed number of queries whatever the size."""
+
+import calendar
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from funding.models import FundingStream
+from supervision import compliance
+from supervision.models import (
+    LeavePeriod,
+    Post,
+    StaffMember,
+    SupervisionRequirement,
+    SupervisionSession,
+)
+
+Attendance = SupervisionSession.attendees.through
+
+
+def practitioners(staff_qs):
+    """compliance.Practitioner for each staff member in `staff_qs` (3 queries)."""
+    rows = list(
+        staff_qs.values_list("pk", "organisation_id", "start", "end", "post_id").order_by(
+            "last_name", "first_name", "pk"
+        )
+    )
+    ids = staff_qs.values("pk")
+    leave = defaultdict(list)
+    for staff_id, start, end in LeavePeriod.objects.filter(staff__in=ids).values_list(
+        "staff_id", "start", "end"
+    ):
+        leave[staff_id].append((start, end))
+    post_ids = staff_qs.filter(post__isnull=False).values("post_id")
+    own, by_post = defaultdict(dict), defaultdict(dict)
+    for staff_id, post_id, kind, interval in SupervisionRequirement.objects.filter(
+        Q(staff__in=ids) | Q(post__in=post_ids)
+    ).values_list("staff_id", "post_id", "kind", "interval_months"):
+        if staff_id:
+            own[staff_id][kind] = interval
+        else:
+            by_post[post_id][kind] = interval
+    out = []
+    for pk, org_id, start, end, post_id in rows:
+        reqs = {**by_post.get(post_id, {}), **own.get(pk, {})}
+        out.append(
+            compliance.Practitioner(
+                id=pk,
+                organisation_id=org_id,
+                start=start,
+                end=end,
+                leave=tuple(leave.get(pk, ())),
+                requirements=tuple(
+                    compliance.Requirement(kind, interval)
+                    for kind, interval in sorted(reqs.items())
+                ),
+            )
+        )
+    return out
+
+
+def held_sessions(staff_qs, first_day, last_day):
+    """{staff id: {kind: sorted dates}} of held sessions between the days given (1 query)."""
+    held = defaultdict(lambda: defaultdict(list))
+    rows = (
+        Attendance.objects.filter(
+            staffmember__in=staff_qs.values("pk"),
+            supervisionsession__status=SupervisionSession.Status.HELD,
+            supervisionsession__date__range=(first_day, last_day),
+        )
+        .values_list("staffmember_id", "supervisionsession__kind", "supervisionsession__date")
+        .order_by("supervisionsession__date")
+    )
+    for staff_id, kind, day in rows.iterator(chunk_size=5000):
+        held[staff_id][kind].append(day)
+    return held
+
+
+@dataclass
+class Compliance:
+    practitioners: list
+    held: dict
+    rates: compliance.Rates
+    today: object
+
+
+def compliance_for(staff_qs, today=None, months=12):
+    """Rates and the data behind them for everyone in `staff_qs` over the last `months`."""
+    today = today or timezone.localdate()
+    people = practitioners(staff_qs)
+    first, _ = compliance.last_complete_months(today, max(months, 12))
+    held = held_sessions(staff_qs, first, today)
+    rates = compliance.rolling_rates(people, held, today)
+    return Compliance(people, held, rates, today)
+
+
+MONTHS_SHOWN = 12
+SUMMARY_SECONDS = 15 * 60
+
+
+@dataclass
+class Summary:
+    """Everything the compliance pages, chart and dashboards need about a whole scope."""
+
+    rates: compliance.Rates
+    monthly: list  # [(month, Tally)] for the complete months shown
+    active_ids: list  # practitioners with requirements in post during the months shown
+    current_ids: set  # practitioners in post today
+    practitioners: int
+
+
+def _stamp(consortium_id):
+    """Changes whenever anything compliance depends on is added, changed or removed."""
+    parts = []
+    for model, path in (
+        (SupervisionSession, "consortium"),
+        (StaffMember, "consortium"),
+        (LeavePeriod, "staff__consortium"),
+        (SupervisionRequirement, "consortium"),
+    ):
+        agg = model.objects.filter(**{path: consortium_id}).aggregate(
+            changed=Max("updated_at"), rows=Count("pk")
+        )
+        parts.append((agg["changed"], agg["rows"]))
+    return parts
+
+
+def compliance_summary(staff_qs, consortium_id, today=None):
+    """Rates for everyone in `staff_qs`, cached until the supervision data changes (or the day
+    does). The key holds the scope's SQL, so each reader gets their own scope's figures."""
+    today = today or timezone.localdate()
+    scope = f"{staff_qs.query}|{today}|{_stamp(consortium_id)}"
+    key = "supervision-summary-" + hashlib.sha256(scope.encode()).hexdigest()
+    summary = cache.get(key)
+    if summary is not None:
+        return summary
+    data = compliance_for(staff_qs, today)
+    first_shown = compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1))
+    complete = compliance.month_range(
+        first_shown, compliance.add_months(compliance.month_start(today), -1)
+    )
+    summary = Summary(
+        rates=data.rates,
+        monthly=compliance.monthly_rates(data.practitioners, data.held, complete, today),
+        active_ids=[
+            p.id
+            for p in data.practitioners
+            if p.requirements and (p.end is None or p.end >= first_shown) and p.start <= today
+        ],
+        current_ids={
+            p.id
+            for p in data.practitioners
+            if p.start <= today and (p.end is None or p.end >= today)
+        },
+        practitioners=len(data.practitioners),
+    )
+    cache.set(key, summary, SUMMARY_SECONDS)
+    return summary
+
+
+def _with_funding_end(post_qs):
+    ends = (
+        Post.funded_by.through.objects.filter(post=OuterRef("pk"))
+        .exclude(fundingstream__status=FundingStream.Status.ENDED)
+        .order_by("fundingstream__end")
+        .values("fundingstream__end")[:1]
+    )
+    return post_qs.exclude(status=Post.Status.FROZEN).annotate(funding_end=Subquery(ends))
+
+
+def _risk_cutoff(today):
+    return today + timedelta(days=max(settings.CONCORD_EXPIRY_HORIZONS))
+
+
+def posts_at_risk(post_qs, today=None):
+    """[(post, funding end)] for posts whose funding ends within the widest horizon (or has
+    ended) — for the funding runway and any list of posts."""
+    today = today or timezone.localdate()
+    rows = _with_funding_end(post_qs).filter(funding_end__lte=_risk_cutoff(today))
+    return [(p, p.funding_end) for p in rows.select_related("organisation").order_by("funding_end")]
+
+
+def posts_at_risk_by_employer(post_qs, today=None):
+    """[(organisation name, funding end, how many posts, the post's pk if only one)], soonest
+    first: the dashboard's summary, computed in the database."""
+    today = today or timezone.localdate()
+    rows = (
+        _with_funding_end(post_qs)
+        .filter(funding_end__lte=_risk_cutoff(today))
+        .values("organisation__name", "funding_end")
+        .annotate(n=Count("pk"), one=Min("pk"), title=Min("title"))
+        .order_by("funding_end", "organisation__name")
+    )
+    return [
+        (
+            r["organisation__name"],
+            r["funding_end"],
+            r["n"],
+            r["one"] if r["n"] == 1 else None,
+            r["title"],
+        )
+        for r in rows
+    ]
+
+
+def current_staff(staff_qs, today=None):
+    today = today or timezone.localdate()
+    return staff_qs.filter(start__lte=today).filter(Q(end__isnull=True) | Q(end__gte=today))
+
+
+def expiring_checks(staff_qs, today=None):
+    """[(staff, alert)] for registrations, DBS and vetting within the 90/30-day horizons, and
+    [(staff, reasons)] for those not deployable. The database narrows the people to those with
+    something missing or near; compliance.fitness decides."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=max(compliance.STAFF_HORIZONS))
+    # A DBS check taken on or before this day is due for renewal within the horizon (a day's
+    # slack for leap years; fitness() has the exact rule).
+    dbs_cutoff = _years_before(soon, compliance.DBS_RENEWAL_YEARS) + timedelta(days=1)
+    near = (
+        Q(registration_expiry__isnull=True)
+        | Q(registration_expiry__lte=soon)
+        | Q(dbs_date__isnull=True)
+        | Q(dbs_update_service=False, dbs_date__lte=dbs_cutoff)
+        | Q(needs_police_vetting=True, police_vetting_expiry__isnull=True)
+        | Q(needs_police_vetting=True, police_vetting_expiry__lte=soon)
+    )
+    alerts, lapsed = [], []
+    for s in current_staff(staff_qs, today).filter(near).select_related("organisation"):
+        f = s.fitness(today)
+        if not f.deployable:
+            lapsed.append((s, f.reasons))
+        for alert in f.alerts:
+            alerts.append((s, alert))
+    alerts.sort(key=lambda x: x[1].expiry)
+    return alerts, lapsed
+
+
+def _years_before(day, years):
+    year = day.year - years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))

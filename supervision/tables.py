@@ -1,0 +1,142 @@
+import django_tables2 as tables
+from django.utils.html import format_html, format_html_join
+
+from consortium.lists import ConcordTable
+from supervision.models import Post, StaffMember, SupervisionSession
+
+
+class PostTable(ConcordTable):
+    title = tables.Column(linkify=True)
+    sites = tables.Column(empty_values=(), orderable=False)
+    gap = tables.Column(verbose_name="Gap (days)", empty_values=(), orderable=False)
+
+    class Meta(ConcordTable.Meta):
+        model = Post
+        fields = ["title", "organisation", "sites", "fte", "status", "vacancy_start", "gap"]
+
+    def render_sites(self, record):
+        return ", ".join(s.name for s in record.sites.all()) or "—"
+
+    def value_sites(self, record):
+        return self.render_sites(record)
+
+    def render_gap(self, record):
+        gap = record.gap_days()
+        return "—" if gap is None else gap
+
+    def value_gap(self, record):
+        return record.gap_days()
+
+
+class PostMoneyTable(PostTable):
+    funding = tables.Column(verbose_name="Funded by", empty_values=(), orderable=False)
+
+    class Meta(PostTable.Meta):
+        pass
+
+    def render_funding(self, record):
+        return (
+            ", ".join(f"{s.name} (ends {s.end:%-d %b %Y})" for s in record.funded_by.all()) or "—"
+        )
+
+    def value_funding(self, record):
+        return self.render_funding(record)
+
+
+def deployable_tag(staff):
+    fitness = staff.fitness()
+    if fitness.deployable:
+        return format_html('<strong class="govuk-tag govuk-tag--green">Deployable</strong>')
+    return format_html(
+        '<strong class="govuk-tag govuk-tag--red">Not deployable</strong> {}',
+        "; ".join(fitness.reasons),
+    )
+
+
+class StaffTable(ConcordTable):
+    name = tables.Column(
+        accessor="last_name", verbose_name="Name", order_by=("last_name", "first_name")
+    )
+    deployable = tables.Column(verbose_name="Fit to practise", empty_values=(), orderable=False)
+    supervisor = tables.Column(
+        accessor="clinical_supervisor__last_name", verbose_name="Clinical supervisor"
+    )
+
+    class Meta(ConcordTable.Meta):
+        model = StaffMember
+        fields = [
+            "name",
+            "organisation",
+            "post",
+            "profession",
+            "registration_body",
+            "registration_expiry",
+            "dbs_date",
+            "deployable",
+            "supervisor",
+        ]
+
+    def render_name(self, record):
+        return format_html(
+            '<a class="govuk-link" href="{}">{}</a>', record.get_absolute_url(), record.name
+        )
+
+    def value_name(self, record):
+        return record.name
+
+    def render_post(self, record):
+        return record.post.title if record.post_id else "—"
+
+    def value_post(self, record):
+        return record.post.title if record.post_id else ""
+
+    def render_deployable(self, record):
+        return deployable_tag(record)
+
+    def value_deployable(self, record):
+        fitness = record.fitness()
+        return (
+            "Deployable" if fitness.deployable else "Not deployable: " + "; ".join(fitness.reasons)
+        )
+
+    def render_supervisor(self, record):
+        s = record.clinical_supervisor
+        return (s.get_full_name() or s.username) if s else "—"
+
+    def value_supervisor(self, record):
+        s = record.clinical_supervisor
+        return (s.get_full_name() or s.username) if s else ""
+
+
+class SessionTable(ConcordTable):
+    """Sessions. Confidential notes are not a column, and never will be: they live in
+    SessionNote, which no list reads."""
+
+    date = tables.DateColumn(linkify=True, format="j M Y")
+    attendees = tables.Column(empty_values=(), orderable=False)
+    supervisor = tables.Column(accessor="supervisor__last_name")
+
+    class Meta(ConcordTable.Meta):
+        model = SupervisionSession
+        fields = [
+            "date",
+            "kind",
+            "status",
+            "attendees",
+            "supervisor",
+            "duration_minutes",
+            "format",
+            "themes",
+        ]
+
+    def render_attendees(self, record):
+        return format_html_join(", ", "{}", ((a.name,) for a in record.attendees.all()))
+
+    def value_attendees(self, record):
+        return ", ".join(a.name for a in record.attendees.all())
+
+    def render_supervisor(self, record):
+        return record.supervisor.get_full_name() or record.supervisor.username
+
+    def value_supervisor(self, record):
+        return self.render_supervisor(record)

@@ -1,0 +1,569 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from consortium import access
+from consortium.base import StaleEdit
+from consortium.lists import ConcordListView, xlsx_response
+from consortium.models import Organisation
+from consortium.views import STALE_MESSAGE, apply_errors
+from funding.models import FundingStream
+from supervision import charts, compliance, selectors, services
+from supervision.filters import PostFilter, SessionFilter, StaffFilter
+from supervision.forms import LeaveForm, PostForm, RequirementForm, SessionForm, StaffForm
+from supervision.models import (
+    Post,
+    SessionAction,
+    SessionKind,
+    SessionNote,
+    StaffMember,
+    SupervisionRequirement,
+    SupervisionSession,
+)
+from supervision.tables import PostMoneyTable, PostTable, SessionTable, StaffTable
+
+MONTHS_SHOWN = 12
+KIND_LABELS = dict(SessionKind.choices)
+MATRIX_PAGE = 50
+
+
+def _error(form, e):
+    apply_errors(form, e if isinstance(e, ValidationError) else ValidationError(str(e)))
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+
+class PostList(ConcordListView):
+    model = Post
+    table_class = PostTable
+    filterset_class = PostFilter
+    title = "Posts and vacancies"
+
+    def get_base_queryset(self):
+        return Post.objects.select_related("organisation").prefetch_related(
+            "sites",
+            Prefetch("funded_by", queryset=FundingStream.objects.visible_to(self.request.user)),
+        )
+
+    def get(self, request, *args, **kwargs):
+        # Funding streams are money: only those who may see money get that column (on the
+        # page and in the export).
+        self.table_class = (
+            PostMoneyTable if access.can_see_post_funding(request.user) else PostTable
+        )
+        return super().get(request, *args, **kwargs)
+
+    def get_actions(self):
+        if access.can_manage_workforce(self.request.user):
+            return [("Add a post", reverse("supervision:post_create"))]
+        return []
+
+
+@login_required
+def post_detail(request, pk):
+    post = access.get_visible_or_404(
+        Post.objects.select_related("organisation").prefetch_related("sites"), request.user, pk=pk
+    )
+    streams = list(FundingStream.objects.visible_to(request.user).filter(posts=post))
+    all_ends = list(
+        post.funded_by.exclude(status=FundingStream.Status.ENDED).values_list("end", flat=True)
+    )
+    funding_end = min(all_ends) if all_ends else None
+    return render(
+        request,
+        "supervision/post_detail.html",
+        {
+            "post": post,
+            "holders": StaffMember.objects.visible_to(request.user).filter(post=post),
+            "requirements": post.requirements.all(),
+            "streams": streams,
+            "can_see_money": access.can_see_post_funding(request.user),
+            "funding_end": funding_end,
+            "at_risk": compliance.funding_at_risk(
+                timezone.localdate(), funding_end, max(_horizons())
+            ),
+            "can_manage": access.can_manage_workforce(request.user, post.organisation),
+        },
+    )
+
+
+def _horizons():
+    from django.conf import settings
+
+    return settings.CONCORD_EXPIRY_HORIZONS
+
+
+@login_required
+def post_edit(request, pk=None):
+    post = access.get_visible_or_404(Post, request.user, pk=pk) if pk else Post()
+    if pk and not access.can_manage_workforce(request.user, post.organisation):
+        raise Http404("Not found")
+    if not pk and not access.can_manage_workforce(request.user):
+        raise Http404("Not found")
+    form = PostForm(request.POST or None, instance=post, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_save(
+                by=request.user,
+                post=form.instance,
+                sites=form.cleaned_data["sites"],
+                funded_by=form.cleaned_data.get("funded_by"),
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(request, f"{post.title} saved.")
+            return redirect(post.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("supervision:post_edit", pk=post.pk)
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Change {post.title}" if pk else "Add a post",
+            "object": post if pk else None,
+        },
+    )
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+class StaffList(ConcordListView):
+    model = StaffMember
+    table_class = StaffTable
+    filterset_class = StaffFilter
+    title = "Staff"
+
+    def get_base_queryset(self):
+        return StaffMember.objects.select_related("organisation", "post", "clinical_supervisor")
+
+    def get_actions(self):
+        if access.can_manage_workforce(self.request.user):
+            return [("Add a staff member", reverse("supervision:staff_create"))]
+        return []
+
+
+@login_required
+def staff_detail(request, pk):
+    staff = access.get_visible_or_404(
+        StaffMember.objects.select_related(
+            "organisation", "post", "clinical_supervisor", "group_supervisor"
+        ),
+        request.user,
+        pk=pk,
+    )
+    today = timezone.localdate()
+    data = selectors.compliance_for(StaffMember.objects.filter(pk=staff.pk), today)
+    months = compliance.month_range(
+        compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1)), today
+    )
+    periods = []
+    if data.practitioners:
+        p = data.practitioners[0]
+        periods = compliance.practitioner_periods(
+            p, data.held.get(p.id, {}), today, months[0], months[-1]
+        )
+    sessions = (
+        SupervisionSession.objects.visible_to(request.user)
+        .filter(attendees=staff)
+        .select_related("supervisor")[:12]
+    )
+    return render(
+        request,
+        "supervision/staff_detail.html",
+        {
+            "staff": staff,
+            "fitness": staff.fitness(today),
+            "leave": staff.leave.all(),
+            "requirements": [
+                {"kind": KIND_LABELS[r.kind], "interval_months": r.interval_months}
+                for r in (data.practitioners[0].requirements if data.practitioners else ())
+            ],
+            "own_requirements": staff.requirements.all(),
+            "periods": [
+                {
+                    "first": x.first,
+                    "last": x.last,
+                    "kind": KIND_LABELS[x.kind],
+                    "status": x.status,
+                    "label": x.label,
+                    "reason": x.reason,
+                }
+                for x in sorted(periods, key=lambda x: (x.first, x.kind), reverse=True)
+            ],
+            "rates": data.rates.by_practitioner.get(staff.pk, {}),
+            "sessions": sessions,
+            "can_manage": access.can_manage_workforce(request.user, staff.organisation),
+            "accreditation_lapsed": staff.accreditation_lapsed(today),
+        },
+    )
+
+
+@login_required
+def staff_edit(request, pk=None):
+    staff = access.get_visible_or_404(StaffMember, request.user, pk=pk) if pk else StaffMember()
+    if pk and not access.can_manage_workforce(request.user, staff.organisation):
+        raise Http404("Not found")
+    if not pk and not access.can_manage_workforce(request.user):
+        raise Http404("Not found")
+    form = StaffForm(request.POST or None, instance=staff, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_save(
+                by=request.user,
+                staff=form.instance,
+                expected_version=form.cleaned_data["expected_version"],
+            )
+            messages.success(request, f"{staff.name} saved.")
+            return redirect(staff.get_absolute_url())
+        except StaleEdit:
+            messages.error(request, STALE_MESSAGE)
+            return redirect("supervision:staff_edit", pk=staff.pk)
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Change {staff.name}" if pk else "Add a staff member",
+            "object": staff if pk else None,
+        },
+    )
+
+
+def _managed_staff(request, pk):
+    staff = access.get_visible_or_404(StaffMember, request.user, pk=pk)
+    if not access.can_manage_workforce(request.user, staff.organisation):
+        raise Http404("Not found")
+    return staff
+
+
+@login_required
+def leave_add(request, pk):
+    staff = _managed_staff(request, pk)
+    form = LeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.leave_add(by=request.user, staff=staff, **form.cleaned_data)
+            messages.success(request, "Leave recorded.")
+            return redirect(staff.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": f"Record leave for {staff.name}", "object": staff},
+    )
+
+
+@login_required
+def requirement_add(request, pk):
+    staff = _managed_staff(request, pk)
+    existing = staff.requirements.all()
+    form = RequirementForm(
+        request.POST or None, instance=SupervisionRequirement(staff=staff), user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        requirement = next((r for r in existing if r.kind == kind), form.instance)
+        requirement.interval_months = form.cleaned_data["interval_months"]
+        requirement.led_by = form.cleaned_data["led_by"]
+        try:
+            services.requirement_save(by=request.user, requirement=requirement)
+            messages.success(request, "Supervision requirement saved.")
+            return redirect(staff.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": f"Set a supervision requirement for {staff.name}", "object": staff},
+    )
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class SessionList(ConcordListView):
+    model = SupervisionSession
+    table_class = SessionTable
+    filterset_class = SessionFilter
+    title = "Supervision sessions"
+
+    def get_base_queryset(self):
+        return SupervisionSession.objects.select_related("supervisor").prefetch_related(
+            Prefetch("attendees", queryset=StaffMember.objects.visible_to(self.request.user))
+        )
+
+    def get_actions(self):
+        if access.can_log_sessions(self.request.user):
+            return [
+                ("Log a 1:1", reverse("supervision:session_create") + "?kind=one_to_one"),
+                ("Log a group session", reverse("supervision:session_create") + "?kind=group"),
+            ]
+        return []
+
+
+@login_required
+def session_create(request):
+    if not access.can_log_sessions(request.user):
+        raise Http404("Not found")
+    initial = {"date": timezone.localdate(), "kind": request.GET.get("kind", "one_to_one")}
+    form = SessionForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_record(
+                by=request.user,
+                kind=data["kind"],
+                date=data["date"],
+                attendees=data["attendees"],
+                duration_minutes=data["duration_minutes"],
+                format=data["format"],
+                themes=data["themes"],
+                notes=data["notes"],
+                status=data["status"],
+                status_reason=data["status_reason"],
+                rescheduled_to=data["rescheduled_to"],
+                actions=data["actions"],
+            )
+            messages.success(request, f"{session} logged.")
+            return redirect(session.get_absolute_url())
+        except (ValidationError, PermissionDenied) as e:
+            _error(form, e)
+    return render(
+        request,
+        "supervision/session_form.html",
+        {"form": form, "title": "Log a supervision session"},
+    )
+
+
+@login_required
+def session_detail(request, pk):
+    session = access.get_visible_or_404(
+        SupervisionSession.objects.select_related("supervisor"), request.user, pk=pk
+    )
+    # Only the supervisor and the supervisees get a row back here.
+    note = SessionNote.objects.visible_to(request.user).filter(session=session).first()
+    actions = list(session.actions.all())
+    return render(
+        request,
+        "supervision/session_detail.html",
+        {
+            "session": session,
+            "attendees": StaffMember.objects.visible_to(request.user)
+            .filter(sessions=session)
+            .select_related("organisation"),
+            "note": note,
+            "actions": actions,
+            "can_complete": bool(actions) and access.can_complete_action(request.user, actions[0]),
+        },
+    )
+
+
+@require_POST
+@login_required
+def action_done(request, pk):
+    action = access.get_visible_or_404(
+        SessionAction.objects.select_related("session"), request.user, pk=pk
+    )
+    if not access.can_complete_action(request.user, action):
+        raise Http404("Not found")
+    try:
+        services.action_complete(by=request.user, action=action)
+        messages.success(request, "Action marked as done.")
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    return redirect(action.session.get_absolute_url())
+
+
+# --- compliance -----------------------------------------------------------------------------
+
+
+def _scope(user):
+    """The staff whose compliance `user` may see, and whether as named individuals."""
+    if access.can_see_individuals(user):
+        return StaffMember.objects.visible_to(user), True
+    return access.commissioned_staff(user), False
+
+
+def _months(today):
+    first = compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1))
+    return compliance.month_range(first, today)
+
+
+def _org_rows(summary, user):
+    names = dict(
+        # Every member's name (a short list), not only those in the summary: the same one
+        # query whether or not anyone is counted.
+        Organisation.objects.visible_to(user).values_list("pk", "name")
+    )
+    rows = [
+        (names.get(org_id, "—"), tallies[3], tallies[12])
+        for org_id, tallies in summary.rates.by_organisation.items()
+    ]
+    return sorted(rows, key=lambda r: r[0])
+
+
+def _matrix_rows(data, rates, months, staff_by_id):
+    """One row per practitioner in `data` (the page's people): month cells worked out from
+    their sessions, rates from the scope's summary."""
+    rows = []
+    for p in data.practitioners:
+        staff = staff_by_id.get(p.id)
+        if staff is None:
+            continue
+        periods = compliance.practitioner_periods(
+            p, data.held.get(p.id, {}), data.today, months[0], months[-1]
+        )
+        cells = compliance.month_cells(periods, months)
+        row_cells = []
+        for m in months:
+            in_month = list(cells[m].values())
+            status = compliance.overall(in_month) if in_month else None
+            detail = [
+                f"{compliance.LABELS[x.status]}: {KIND_LABELS[x.kind]}"
+                for x in sorted(in_month, key=lambda x: x.kind)
+                if x.status in (compliance.MISSED, compliance.NOT_YET_DUE)
+            ]
+            reason = next((x.reason for x in in_month if x.status == compliance.NOT_EXPECTED), "")
+            row_cells.append(
+                {
+                    "status": status,
+                    "label": compliance.LABELS[status] if status else "—",
+                    "detail": "; ".join(detail) or reason,
+                }
+            )
+        mine = rates.by_practitioner[p.id]
+        rows.append(
+            {
+                "staff": staff,
+                "cells": row_cells,
+                "rate3": mine[3].rate,
+                "rate12": mine[12].rate,
+                "owed": rates.owed[p.id],
+            }
+        )
+    return rows
+
+
+def _chart_points(summary):
+    return [(f"{m:%b %Y}", t.rate, t.met, t.due) for m, t in summary.monthly]
+
+
+def _summary(user, today):
+    staff_qs, named = _scope(user)
+    return (
+        staff_qs,
+        named,
+        selectors.compliance_summary(staff_qs, access.actor(user).consortium_id, today),
+    )
+
+
+@login_required
+def compliance_matrix(request):
+    if access.actor(request.user).consortium_id is None:
+        raise Http404("Not found")
+    user = request.user
+    today = timezone.localdate()
+    staff_qs, named, summary = _summary(user, today)
+    months = _months(today)
+    org_rows = _org_rows(summary, user)
+    points = _chart_points(summary)
+    export = request.GET.get("export") == "xlsx"
+    rows, page = [], None
+    if named:
+        if export:
+            page_ids = summary.active_ids
+        else:
+            page = Paginator(summary.active_ids, MATRIX_PAGE).get_page(request.GET.get("page"))
+            page_ids = list(page.object_list)
+        page_qs = staff_qs.filter(pk__in=page_ids)
+        data = selectors.compliance_for(page_qs, today)
+        staff_by_id = page_qs.select_related("organisation").in_bulk()
+        rows = _matrix_rows(data, summary.rates, months, staff_by_id)
+    if export:
+        return _matrix_export(today, months, rows, org_rows, summary, named)
+    posts = Post.objects.visible_to(user)
+    vacancies = [p for p in posts.filter(status=Post.Status.VACANT)]
+    gaps = [p.gap_days(today) or 0 for p in vacancies]
+    return render(
+        request,
+        "supervision/compliance.html",
+        {
+            "months": months,
+            "rows": rows,
+            "page": page,
+            "named": named,
+            "org_rows": org_rows,
+            "overall": summary.rates.overall,
+            "points": points,
+            "chart_version": charts.data_hash(points),
+            "threshold": compliance.THRESHOLD,
+            "vacancies": len(vacancies),
+            "gap_days_total": sum(gaps),
+            "gap_days_longest": max(gaps) if gaps else None,
+            "practitioners": len(summary.current_ids),
+        },
+    )
+
+
+def _rate_text(rate):
+    return "" if rate is None else rate
+
+
+def _matrix_export(today, months, rows, org_rows, summary, named):
+    if named:
+        headers = ["Name", "Organisation", *[f"{m:%b %Y}" for m in months]]
+        headers += ["3-month rate (%)", "12-month rate (%)", "Sessions owed this month"]
+        out = [
+            [
+                r["staff"].name,
+                r["staff"].organisation.name,
+                *[c["label"] + (f" ({c['detail']})" if c["detail"] else "") for c in r["cells"]],
+                _rate_text(r["rate3"]),
+                _rate_text(r["rate12"]),
+                r["owed"],
+            ]
+            for r in rows
+        ]
+        return xlsx_response(f"supervision-compliance-{today:%Y-%m-%d}", headers, out, "Compliance")
+    headers = ["Organisation", "3-month rate (%)", "12-month rate (%)", "Met (12)", "Due (12)"]
+    out = [
+        [name, _rate_text(t3.rate), _rate_text(t12.rate), t12.met, t12.due]
+        for name, t3, t12 in org_rows
+    ]
+    out.append(
+        [
+            "All",
+            _rate_text(summary.rates.overall[3].rate),
+            _rate_text(summary.rates.overall[12].rate),
+            summary.rates.overall[12].met,
+            summary.rates.overall[12].due,
+        ]
+    )
+    return xlsx_response(f"supervision-compliance-{today:%Y-%m-%d}", headers, out, "Compliance")
+
+
+@login_required
+def compliance_chart(request):
+    if access.actor(request.user).consortium_id is None:
+        raise Http404("Not found")
+    today = timezone.localdate()
+    _, _, summary = _summary(request.user, today)
+    svg = charts.compliance_svg(_chart_points(summary))
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
