@@ -208,3 +208,22 @@ def test_the_lead_sees_approved_activity_per_member(rw, client, lead, cvo_a):
     )
     rows = list(load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
     assert rows[1:] == [("CVO Alpha", 40), ("CVO Beta", 40)]
+
+
+def test_late_returns_are_flagged_on_dashboards(rw, client, lead, cvo_a, cvo_b):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 8, 1, 12, tzinfo=datetime.UTC)):
+        client.force_login(lead)
+        html = client.get("/").content.decode()
+        assert "Late returns" in html
+        assert "S-A June 2026: due 14 Jul 2026, draft" in html
+        assert "S-B June 2026: due 14 Jul 2026, not started" in html
+        client.force_login(cvo_a)
+        html = client.get("/").content.decode()
+        assert "S-A June 2026: due 14 Jul 2026, draft" in html and "S-B" not in html
+        list_html = client.get("/returns/").content.decode()
+        assert "Late" in list_html
+    with time_machine.travel(datetime.datetime(2026, 7, 14, 12, tzinfo=datetime.UTC)):
+        client.force_login(cvo_b)
+        assert "No returns are late." in client.get("/").content.decode()
