@@ -26,6 +26,22 @@ NAMED_FUNDERS = 8
 ZERO = Decimal("0.00")
 
 
+# Other apps add sections to the runway page without funding depending on them (the
+# workforce adds the posts whose funding ends): fn(request, member) -> a dict for
+# templates/funding/partials/_runway_section.html ({"title", "headers", "rows", "empty"}),
+# or None when the section is not for this person.
+RUNWAY_SECTIONS = []
+
+
+def runway_sections(request, member):
+    sections = []
+    for section in RUNWAY_SECTIONS:
+        found = section(request, member)
+        if found:
+            sections.append(found)
+    return sections
+
+
 def month_start(day):
     return day.replace(day=1)
 

@@ -149,7 +149,14 @@ def runway(request):
     return render(
         request,
         "funding/runway.html",
-        {"runway": data, "member": member, "members": members, "query": query, "title": data.title},
+        {
+            "runway": data,
+            "member": member,
+            "members": members,
+            "query": query,
+            "title": data.title,
+            "sections": runway_module.runway_sections(request, member),
+        },
     )
 
 

@@ -670,3 +670,21 @@ def test_the_staff_page_shows_hand_worked_months_on_a_frozen_day(client, world, 
     # Over the last three complete months (Mar–May): April met, May missed.
     assert "<strong>50.0%</strong>" in text
     assert "Registration expires 1 Jul 2026 (within 30 days)" in text
+
+
+@pytest.mark.django_db
+def test_posts_at_risk_appear_on_the_funding_runway_for_the_lead_only(client, wf):
+    runway = reverse("funding:runway")
+    text = get(client, wf.users["lead"], runway).content.decode()
+    assert "Posts at risk" in text
+    from django.utils.html import escape
+
+    for key in ("lead", "a", "a_vacant"):
+        assert escape(wf.extra["posts"][key].title) in text
+    member = get(
+        client, wf.users["lead"], f"{runway}?member={wf.orgs['cvo_a'].pk}"
+    ).content.decode()
+    assert escape(wf.extra["posts"]["a"].title) in member
+    assert escape(wf.extra["posts"]["lead"].title) not in member
+    commissioner = get(client, wf.users["commissioner"], runway).content.decode()
+    assert "Posts at risk" not in commissioner
