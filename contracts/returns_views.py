@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -661,6 +661,17 @@ def activity(request):
         )
     export_query = request.GET.copy()
     export_query["export"] = "xlsx"
+    # The figures travel to a new allocation by activity, where the lead checks and saves them.
+    start_query = QueryDict(mutable=True)
+    start_query["formula"] = "activity"
+    for org_id, value in figures.items():
+        if org_id in orgs:
+            start_query[f"figure_{org_id}"] = str(value)
+    if indicator:
+        start_query["source"] = (
+            f"{indicator.name} ({indicator.code}) from approved returns for periods starting "
+            f"{first:%-d %b %Y} to {last:%-d %b %Y}"
+        )
     return render(
         request,
         "contracts/activity.html",
@@ -673,5 +684,6 @@ def activity(request):
             "first": first,
             "last": last,
             "export_query": export_query.urlencode(),
+            "start_query": start_query.urlencode() if rows else "",
         },
     )

@@ -230,6 +230,20 @@ def allocation_detail(request, pk):
     )
 
 
+def _figures_from_query(request):
+    """A new allocation may arrive with its formula and members' figures filled in (from the
+    approved-activity page); they are only a starting point, checked when the form is saved."""
+    initial = {}
+    if request.GET.get("formula") in dict(Allocation.Formula.choices):
+        initial["formula"] = request.GET["formula"]
+    for key, value in request.GET.items():
+        if key.startswith("figure_") and key[7:].isdigit():
+            initial[key] = value
+    if request.method == "GET" and request.GET.get("source"):
+        messages.info(request, f"Members' figures filled in from {request.GET['source'][:200]}.")
+    return initial
+
+
 @login_required
 def allocation_edit(request, pk=None):
     """Start or change a draft; "Preview" shows the lines without saving (a what-if)."""
@@ -245,7 +259,11 @@ def allocation_edit(request, pk=None):
         allocation = Allocation(consortium_id=request.actor.consortium_id)
     members = services.eligible_members(request.actor.consortium_id)
     form = AllocationForm(
-        request.POST or None, instance=allocation, user=request.user, members=members
+        request.POST or None,
+        instance=allocation,
+        user=request.user,
+        members=members,
+        initial=_figures_from_query(request) if pk is None else None,
     )
     preview = None
     if request.method == "POST" and form.is_valid():

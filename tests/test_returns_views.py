@@ -227,3 +227,18 @@ def test_late_returns_are_flagged_on_dashboards(rw, client, lead, cvo_a, cvo_b):
     with time_machine.travel(datetime.datetime(2026, 7, 14, 12, tzinfo=datetime.UTC)):
         client.force_login(cvo_b)
         assert "No returns are late." in client.get("/").content.decode()
+
+
+def test_approved_activity_starts_an_allocation_by_activity(rw, client, lead):
+    import html as html_lib
+    import re
+
+    client.force_login(lead)
+    page = client.get("/performance/activity/?indicator=REF&first=2026-01-01&last=2026-12-01")
+    links = re.findall(r'href="([^"]*allocations/add/[^"]*)"', page.content.decode())
+    assert len(links) == 1
+    form = client.get(html_lib.unescape(links[0])).content.decode()
+    a, b = rw.orgs["cvo_a"].pk, rw.orgs["cvo_b"].pk
+    assert f'name="figure_{a}" value="40.00"' in form and f'name="figure_{b}" value="40.00"' in form
+    assert re.search(r'<option value="activity" selected>', form)
+    assert "Members&#x27; figures filled in from" in form
