@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from consortium.models import Consortium, Role, RoleAssignment
-from consortium.navigation import nav_items
+from consortium.navigation import navigation
 
 
 def concord(request):
@@ -9,13 +9,15 @@ def concord(request):
     if actor is None or actor.consortium_id is None:
         return {"actor": actor}
     labels = dict(Role.choices)
+    nav = navigation(actor, request)
     return {
         "actor": actor,
         "active_consortium": SimpleLazyObject(
             lambda: Consortium.objects.filter(pk=actor.consortium_id).first()
         ),
         "role_names": SimpleLazyObject(lambda: _role_names(actor, labels)),
-        "nav_items": nav_items(actor, request),
+        "nav_items": nav[0],
+        "section_items": nav[1],
     }
 
 

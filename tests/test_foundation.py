@@ -353,3 +353,37 @@ def test_it_removes_a_role_only_with_a_reason_and_keeps_the_reason(client, world
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
     event = Event.objects.get(verb="Role removed")
     assert event.reason == "Left the organisation" and event.by == lead
+
+
+@pytest.mark.django_db
+def test_it_groups_the_navigation_by_section_and_shows_the_sections_pages(
+    client, world, lead, cvo_a
+):
+    import re
+
+    def main_nav(text):
+        nav = text.split('aria-label="Main"')[1].split("</nav>")[0]
+        return re.findall(r'service-navigation__link"[^>]*>(?:<strong[^>]*>)?([^<]+)<', nav)
+
+    def section_nav(text):
+        if 'aria-label="Section"' not in text:
+            return []
+        nav = text.split('aria-label="Section"')[1].split("</nav>")[0]
+        return re.findall(r'sub-navigation__link"[^>]*>([^<]+)<', nav)
+
+    client.force_login(lead)
+    page = client.get(reverse("consortium:site_list")).content.decode()
+    assert main_nav(page) == [
+        "Dashboard",
+        "Money",
+        "Contracts",
+        "Performance",
+        "Workforce",
+        "Consortium",
+    ]
+    assert section_nav(page) == ["Organisations", "Sites", "People and roles", "Settings"]
+    client.force_login(cvo_a)
+    page = client.get(reverse("dashboard")).content.decode()
+    # A section with one page for this person is named after the page.
+    assert "Subcontracts" in main_nav(page) and "Contracts" not in main_nav(page)
+    assert section_nav(page) == []

@@ -37,6 +37,14 @@ def nav_links(page):
     ]
 
 
+def section_links(page):
+    links = page.locator('nav[aria-label="Section"] a')
+    return [
+        (links.nth(i).inner_text().strip(), links.nth(i).get_attribute("href"))
+        for i in range(links.count())
+    ]
+
+
 @pytest.mark.parametrize("username", [u[0] for u in DEMO_USERS])
 def test_each_demo_user_signs_in_sees_their_dashboard_and_every_section(
     page, live_server, demo, username
@@ -62,6 +70,18 @@ def test_each_demo_user_signs_in_sees_their_dashboard_and_every_section(
         current = page.locator(".govuk-service-navigation__item--active a")
         assert current.inner_text().strip() == label, f"{label} is marked as the current section"
         assert_accessible(page)
+        # Every page of the section, from its own navigation.
+        for sub_label, sub_href in section_links(page):
+            if sub_href == href:
+                continue
+            open_page(page, live_server.url + sub_href)
+            here = page.locator('nav[aria-label="Section"] a[aria-current]')
+            assert here.inner_text().strip() == sub_label, f"{sub_label} is marked as current"
+            assert (
+                page.locator(".govuk-service-navigation__item--active a").inner_text().strip()
+                == label
+            )
+            assert_accessible(page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
@@ -87,7 +107,7 @@ def test_wrong_password_shows_the_error_summary(page, live_server):
 
 def test_admin_opens_an_organisation_and_its_history(page, live_server, demo):
     login(page, live_server, "admin", DEMO_PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Organisations").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Consortium").click()
     page.wait_for_load_state()
     assert_accessible(page)
 
