@@ -207,9 +207,7 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
-DATE_FORMAT = "j M Y"
-SHORT_DATE_FORMAT = "j M Y"
-DATETIME_FORMAT = "j M Y, H:i"
+FORMAT_MODULE_PATH = ["concord.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -49,7 +49,7 @@ class StreamTable(ConcordTable):
 class AllocationTable(ConcordTable):
     allocation = tables.Column(
         accessor="stream__name",
-        verbose_name="Pot",
+        verbose_name="Funding stream",
         linkify=lambda record: record.get_absolute_url(),
     )
     pot = MoneyColumn()
