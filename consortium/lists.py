@@ -8,7 +8,8 @@ from decimal import Decimal
 import django_filters
 import django_tables2 as tables
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django_filters.views import FilterView
@@ -133,6 +134,10 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     title = ""
     table_pagination = {"per_page": 25}
     export_name = None
+    # Who may open the list at all (others get 404): a check from consortium.access.
+    readers = None
+    # The list's "add" button: (label, url name, a check from consortium.access).
+    add_action = None
 
     def get_base_queryset(self):
         return self.model.objects.all()
@@ -146,6 +151,8 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         return kwargs
 
     def get(self, request, *args, **kwargs):
+        if self.readers is not None and not type(self).readers(request.user):
+            raise Http404("Not found")
         if request.GET.get("export") == "xlsx":
             filterset = self.get_filterset(self.get_filterset_class())
             qs = (
@@ -171,4 +178,8 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
 
     def get_actions(self):
         """Buttons above the list: [(label, url)]."""
+        if self.add_action:
+            label, url_name, allowed = self.add_action
+            if allowed(self.request.user):
+                return [(label, reverse(url_name))]
         return []

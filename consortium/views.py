@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.module_loading import autodiscover_modules
 
 from consortium import access, services
@@ -79,10 +78,7 @@ class OrganisationList(ConcordListView):
             )
         )
 
-    def get_actions(self):
-        if access.can_manage_setup(self.request.user):
-            return [("Add an organisation", reverse("consortium:organisation_create"))]
-        return []
+    add_action = ("Add an organisation", "consortium:organisation_create", access.can_manage_setup)
 
 
 @login_required
@@ -154,10 +150,7 @@ class SiteList(ConcordListView):
     def get_base_queryset(self):
         return Site.objects.select_related("operated_by")
 
-    def get_actions(self):
-        if access.can_manage_setup(self.request.user):
-            return [("Add a site", reverse("consortium:site_create"))]
-        return []
+    add_action = ("Add a site", "consortium:site_create", access.can_manage_setup)
 
 
 @login_required
@@ -209,10 +202,7 @@ class People(ConcordListView):
     def get_base_queryset(self):
         return RoleAssignment.objects.select_related("user", "organisation")
 
-    def get_actions(self):
-        if access.can_manage_setup(self.request.user):
-            return [("Add a person", reverse("consortium:person_create"))]
-        return []
+    add_action = ("Add a person", "consortium:person_create", access.can_manage_setup)
 
 
 @login_required

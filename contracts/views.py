@@ -34,18 +34,12 @@ class ContractList(ConcordListView):
     filterset_class = ContractFilter
     title = "Contracts"
 
-    def get(self, request, *args, **kwargs):
-        if not access.can_see_money(request.user):
-            raise Http404("Not found")
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(access.can_see_money)
 
     def get_base_queryset(self):
         return Contract.objects.select_related("commissioner")
 
-    def get_actions(self):
-        if access.can_manage_money(self.request.user):
-            return [("Add a contract", reverse("contracts:contract_create"))]
-        return []
+    add_action = ("Add a contract", "contracts:contract_create", access.can_manage_money)
 
 
 class SubcontractList(ConcordListView):
@@ -54,18 +48,12 @@ class SubcontractList(ConcordListView):
     filterset_class = SubcontractFilter
     title = "Subcontracts"
 
-    def get(self, request, *args, **kwargs):
-        if not access.can_see_money(request.user):
-            raise Http404("Not found")
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(access.can_see_money)
 
     def get_base_queryset(self):
         return Subcontract.objects.select_related("cvo")
 
-    def get_actions(self):
-        if access.can_manage_money(self.request.user):
-            return [("Add a subcontract", reverse("contracts:subcontract_create"))]
-        return []
+    add_action = ("Add a subcontract", "contracts:subcontract_create", access.can_manage_money)
 
 
 def _edit(request, model, form_class, pk, noun):

@@ -46,17 +46,12 @@ class StreamList(ConcordListView):
     filterset_class = StreamFilter
     title = "Funding streams"
 
-    def get(self, request, *args, **kwargs):
-        require_money_reader(request.user)
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(access.can_see_money)
 
     def get_base_queryset(self):
         return FundingStream.objects.select_related("funder")
 
-    def get_actions(self):
-        if access.can_manage_money(self.request.user):
-            return [("Add a funding stream", reverse("funding:stream_create"))]
-        return []
+    add_action = ("Add a funding stream", "funding:stream_create", access.can_manage_money)
 
 
 @login_required
@@ -177,17 +172,12 @@ class AllocationList(ConcordListView):
     filterset_class = AllocationFilter
     title = "Allocations"
 
-    def get(self, request, *args, **kwargs):
-        require_money_reader(request.user)
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(access.can_see_money)
 
     def get_base_queryset(self):
         return Allocation.objects.select_related("stream")
 
-    def get_actions(self):
-        if access.can_manage_money(self.request.user):
-            return [("Start an allocation", reverse("funding:allocation_create"))]
-        return []
+    add_action = ("Start an allocation", "funding:allocation_create", access.can_manage_money)
 
 
 def _lines(allocation, user):
@@ -462,17 +452,12 @@ class PaymentList(ConcordListView):
     filterset_class = PaymentFilter
     title = "Payments"
 
-    def get(self, request, *args, **kwargs):
-        require_money_reader(request.user)
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(access.can_see_money)
 
     def get_base_queryset(self):
         return Payment.objects.select_related("recipient")
 
-    def get_actions(self):
-        if access.can_manage_money(self.request.user):
-            return [("Schedule a payment", reverse("funding:payment_create"))]
-        return []
+    add_action = ("Schedule a payment", "funding:payment_create", access.can_manage_money)
 
 
 @login_required

@@ -61,10 +61,7 @@ class PostList(ConcordListView):
         )
         return super().get(request, *args, **kwargs)
 
-    def get_actions(self):
-        if access.can_manage_workforce(self.request.user):
-            return [("Add a post", reverse("supervision:post_create"))]
-        return []
+    add_action = ("Add a post", "supervision:post_create", access.can_manage_workforce)
 
 
 @login_required
@@ -148,10 +145,7 @@ class StaffList(ConcordListView):
     def get_base_queryset(self):
         return StaffMember.objects.select_related("organisation", "post", "clinical_supervisor")
 
-    def get_actions(self):
-        if access.can_manage_workforce(self.request.user):
-            return [("Add a staff member", reverse("supervision:staff_create"))]
-        return []
+    add_action = ("Add a staff member", "supervision:staff_create", access.can_manage_workforce)
 
 
 @login_required
