@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -71,7 +70,7 @@ class ReturnTable(ConcordTable):
 
     def render_late(self, record):
         if record.is_late():
-            return format_html('<strong class="govuk-tag govuk-tag--red">Late</strong>')
+            return mark_safe('<strong class="govuk-tag govuk-tag--red">Late</strong>')
         return "—"
 
     def value_late(self, record):

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from consortium.lists import ConcordTable
 from supervision.models import Post, StaffMember, SupervisionSession
@@ -46,7 +47,7 @@ class PostMoneyTable(PostTable):
 def deployable_tag(staff):
     fitness = staff.fitness()
     if fitness.deployable:
-        return format_html('<strong class="govuk-tag govuk-tag--green">Deployable</strong>')
+        return mark_safe('<strong class="govuk-tag govuk-tag--green">Deployable</strong>')
     return format_html(
         '<strong class="govuk-tag govuk-tag--red">Not deployable</strong> {}',
         "; ".join(fitness.reasons),
