@@ -35,7 +35,10 @@ def require_setup(user):
 
 
 def apply_errors(form, error):
-    """Put a service's ValidationError on the form, field by field where it names one."""
+    """Put a service's refusal on the form: a ValidationError field by field where it names
+    one, a PermissionDenied as a message for the whole form."""
+    if isinstance(error, PermissionDenied):
+        error = ValidationError(str(error))
     if hasattr(error, "error_dict"):
         for field, errs in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errs)
@@ -314,5 +317,5 @@ def consortium_settings(request):
             messages.error(request, STALE_MESSAGE)
             return redirect("consortium:settings")
         except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e if isinstance(e, ValidationError) else ValidationError(str(e)))
+            apply_errors(form, e)
     return render(request, "consortium/settings.html", {"consortium": consortium, "form": form})

@@ -24,10 +24,6 @@ def require_manager(user):
         raise Http404("Not found")
 
 
-def _error(form, e):
-    apply_errors(form, ValidationError(str(e)) if isinstance(e, PermissionDenied) else e)
-
-
 class ContractList(ConcordListView):
     model = Contract
     table_class = ContractTable
@@ -74,7 +70,7 @@ def _edit(request, model, form_class, pk, noun):
             messages.error(request, STALE_MESSAGE)
             return redirect(request.path)
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -198,7 +194,7 @@ def _variation(request, model, pk):
             messages.success(request, "Variation recorded.")
             return redirect(agreement.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",

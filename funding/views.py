@@ -31,12 +31,6 @@ def require_money_reader(user):
         raise Http404("Not found")
 
 
-def _service_error(form, error):
-    if isinstance(error, PermissionDenied):
-        error = ValidationError(str(error))
-    apply_errors(form, error)
-
-
 # --- streams --------------------------------------------------------------------------------
 
 
@@ -101,7 +95,7 @@ def stream_edit(request, pk=None):
             messages.error(request, STALE_MESSAGE)
             return redirect("funding:stream_edit", pk=stream.pk)
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     title = f"Change {stream.name}" if pk else "Add a funding stream"
     return render(
         request,
@@ -282,7 +276,7 @@ def allocation_edit(request, pk=None):
             messages.error(request, STALE_MESSAGE)
             return redirect("funding:allocation_edit", pk=allocation.pk)
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "funding/allocation_form.html",
@@ -315,7 +309,7 @@ def _reason_action(request, pk, *, action, title, submit, required):
             messages.success(request, f"{title}: done.")
             return redirect(result.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -430,7 +424,7 @@ def schedule_generate(request, pk):
                 + f"?recipient={form.cleaned_data['organisation'].pk}"
             )
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -504,7 +498,7 @@ def payment_edit(request, pk=None):
             messages.error(request, STALE_MESSAGE)
             return redirect("funding:payment_edit", pk=payment.pk)
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -546,7 +540,7 @@ def payment_action(request, pk, action):
             messages.success(request, f"{title}: done.")
             return redirect(payment.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _service_error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",

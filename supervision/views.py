@@ -34,10 +34,6 @@ KIND_LABELS = dict(SessionKind.choices)
 MATRIX_PAGE = 50
 
 
-def _error(form, e):
-    apply_errors(form, e if isinstance(e, ValidationError) else ValidationError(str(e)))
-
-
 # --- posts ----------------------------------------------------------------------------------
 
 
@@ -121,7 +117,7 @@ def post_edit(request, pk=None):
             messages.error(request, STALE_MESSAGE)
             return redirect("supervision:post_edit", pk=post.pk)
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -225,7 +221,7 @@ def staff_edit(request, pk=None):
             messages.error(request, STALE_MESSAGE)
             return redirect("supervision:staff_edit", pk=staff.pk)
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -254,7 +250,7 @@ def leave_add(request, pk):
             messages.success(request, "Leave recorded.")
             return redirect(staff.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -279,7 +275,7 @@ def requirement_add(request, pk):
             messages.success(request, "Supervision requirement saved.")
             return redirect(staff.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "consortium/form_page.html",
@@ -336,7 +332,7 @@ def session_create(request):
             messages.success(request, f"{session} logged.")
             return redirect(session.get_absolute_url())
         except (ValidationError, PermissionDenied) as e:
-            _error(form, e)
+            apply_errors(form, e)
     return render(
         request,
         "supervision/session_form.html",
