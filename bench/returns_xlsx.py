@@ -44,7 +44,7 @@ def main():
     from openpyxl import Workbook, load_workbook
 
     from consortium.lists import xlsx_response
-    from contracts import returns_xlsx as rx
+    from contracts.xlsx import returns as rx
 
     rows = [
         rx.TemplateRow(

@@ -54,8 +54,8 @@ urlpatterns = [
     path("consortium/", include("consortium.urls")),
     path("workforce/", include("supervision.urls")),
     path("funding/", include("funding.urls")),
-    path("contracts/", include("contracts.urls")),
-    path("", include("contracts.returns_urls")),
+    path("contracts/", include("contracts.urls.agreements")),
+    path("", include("contracts.urls.returns")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
     path(

@@ -9,8 +9,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from contracts import services
 from contracts.models import Contract, Variation
+from contracts.services import agreements as services
 from tests.factories import PRIVATE_B, make_agreements, person
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
-from contracts import returns_services as svc
 from contracts.models import PerformanceReturn, ReturnValue
+from contracts.services import returns as svc
 from tests.factories import build_money, build_returns
 
 

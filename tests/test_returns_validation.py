@@ -1,6 +1,6 @@
 from decimal import Decimal as D
 
-from contracts.validation import PERCENTAGE, Rule, validate
+from contracts.validation.returns import PERCENTAGE, Rule, validate
 
 RULES = [
     Rule("REF", "Referrals received", required=True),

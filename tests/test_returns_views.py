@@ -5,8 +5,8 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from contracts import returns_selectors as sel
 from contracts.models import PerformanceReturn, ReturnValue
+from contracts.selectors import returns as sel
 from tests.factories import GOOD_VALUES, build_money, build_returns, make_period, make_return
 
 PRIVATE_B = "SENTINEL-B-PRIVATE"
@@ -182,7 +182,7 @@ def test_list_and_dashboard_query_counts_are_flat(rw, client, lead, django_asser
 
 
 def test_performance_page_shows_chart_and_table(rw, client, lead):
-    from contracts import returns_services as svc
+    from contracts.services import returns as svc
 
     svc.target_set(
         period=rw.returns["periods_a"][0], indicator=rw.returns["ind"]["REF"], value=50, by=lead

@@ -7,8 +7,8 @@ from django.db import transaction
 
 from consortium.base import StaleEdit
 from consortium.models import Consortium, Event, Role, RoleAssignment
-from contracts import returns_services as svc
 from contracts.models import PerformanceReturn, Restatement, ReturnLocked, ReturnValue
+from contracts.services import returns as svc
 from tests.factories import GOOD_VALUES, build_money, build_returns, make_return, person
 
 S = PerformanceReturn.Status

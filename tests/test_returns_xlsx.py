@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from contracts import returns_services as svc
-from contracts import returns_xlsx as rx
 from contracts.models import PerformanceReturn, ReturnValue
+from contracts.services import returns as svc
+from contracts.xlsx import returns as rx
 from tests.factories import GOOD_VALUES, build_money, build_returns
 
 

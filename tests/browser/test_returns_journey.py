@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from contracts import returns_xlsx as rx
 from contracts.models import CommissionerTemplate, PerformanceReturn, ReturnValue
+from contracts.xlsx import returns as rx
 from tests.browser.conftest import assert_accessible, login
 
 pytestmark = pytest.mark.browser

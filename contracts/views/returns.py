@@ -17,8 +17,17 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors
-from contracts import returns_selectors as sel
-from contracts import returns_services as svc
+from contracts.forms.returns import (
+    CommentsForm,
+    IndicatorForm,
+    PeriodRangeForm,
+    PeriodsForm,
+    ReasonForm,
+    ReturnForm,
+    TargetForm,
+    TemplateFieldForm,
+    UploadForm,
+)
 from contracts.models import (
     CommissionerTemplate,
     Indicator,
@@ -31,18 +40,9 @@ from contracts.models import (
     Subcontract,
     TemplateField,
 )
-from contracts.returns_forms import (
-    CommentsForm,
-    IndicatorForm,
-    PeriodRangeForm,
-    PeriodsForm,
-    ReasonForm,
-    ReturnForm,
-    TargetForm,
-    TemplateFieldForm,
-    UploadForm,
-)
-from contracts.returns_xlsx import UploadRefused
+from contracts.selectors import returns as sel
+from contracts.services import returns as svc
+from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -637,7 +637,7 @@ def period_setup(request, pk):
 @login_required
 def activity(request):
     """Each member's approved activity for an indicator and period range: the figures for an
-    allocation "by activity" (contracts.returns_selectors.activity_by_member)."""
+    allocation "by activity" (contracts.selectors.returns.activity_by_member)."""
     _require(access.can_manage_returns_setup(request.user))
     from consortium.models import Consortium, Organisation
 

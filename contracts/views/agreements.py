@@ -9,11 +9,11 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.lists import ConcordListView
 from consortium.views import STALE_MESSAGE, apply_errors
-from contracts import services
-from contracts.filters import ContractFilter, SubcontractFilter
-from contracts.forms import AsAtForm, ContractForm, SubcontractForm, VariationForm
+from contracts.filters.agreements import ContractFilter, SubcontractFilter
+from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
 from contracts.models import Contract, Subcontract, end_of_day
-from contracts.tables import ContractTable, SubcontractTable
+from contracts.services import agreements as services
+from contracts.tables.agreements import ContractTable, SubcontractTable
 from funding.models import Allocation, AllocationLine, Payment
 
 M2M = ("sites", "funding_streams")

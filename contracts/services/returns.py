@@ -17,7 +17,6 @@ from django.utils import timezone
 from consortium import access, dates
 from consortium.base import StaleEdit
 from consortium.events import record_event
-from contracts import returns_xlsx
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -28,7 +27,8 @@ from contracts.models import (
     Target,
     locked_message,
 )
-from contracts.validation import validate
+from contracts.validation.returns import validate
+from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
 HISTORY_RETURNS = 12

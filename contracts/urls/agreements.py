@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import views
+from contracts.views import agreements as views
 
 app_name = "contracts"
 urlpatterns = [

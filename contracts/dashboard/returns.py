@@ -4,8 +4,8 @@ from django.urls import reverse
 
 from consortium.dashboard import panel
 from consortium.models import Role
-from contracts import returns_selectors as sel
 from contracts.models import PerformanceReturn
+from contracts.selectors import returns as sel
 
 
 @panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20)

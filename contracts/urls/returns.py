@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contracts import returns_views as views
+from contracts.views import returns as views
 
 app_name = "returns"
 urlpatterns = [

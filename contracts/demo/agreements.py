@@ -89,6 +89,6 @@ def seed(ctx):
             sub.sites.set([s for s in ctx.sites if s.operated_by_id == ctx.orgs[key].pk])
 
     # Performance returns (their own module, so the two halves of contracts merge cleanly).
-    from contracts import demo_returns
+    from contracts.demo import returns as demo_returns
 
     demo_returns.seed(ctx)

@@ -1,0 +1,1 @@
+from contracts.admin import returns  # noqa: F401

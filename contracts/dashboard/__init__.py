@@ -1,0 +1,1 @@
+from contracts.dashboard import agreements, returns  # noqa: F401

@@ -1,0 +1,1 @@
+from contracts.demo.agreements import seed  # noqa: F401

@@ -1,0 +1,27 @@
+"""Contracts' models by sub-domain: agreements (contracts, subcontracts, variations) and
+returns (indicators, periods, targets, returns, report templates)."""
+
+from contracts.models.agreements import (  # noqa: F401
+    PERCENT,
+    Contract,
+    Subcontract,
+    Terms,
+    Variation,
+    end_of_day,
+)
+from contracts.models.returns import (  # noqa: F401
+    FROZEN,
+    CommissionerTemplate,
+    Indicator,
+    PerformanceReturn,
+    ReportingPeriod,
+    ReportSeen,
+    Restatement,
+    ReturnLocked,
+    ReturnQuerySet,
+    ReturnValue,
+    ReturnValueQuerySet,
+    Target,
+    TemplateField,
+    locked_message,
+)
