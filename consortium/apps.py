@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class ConsortiumConfig(AppConfig):
     name = "consortium"
     verbose_name = "Consortium"
+
+    def ready(self):
+        # Each app registers its access rules, dashboard panels (and runway sections) and
+        # navigation entries when its module is imported: import them all once, at start-up,
+        # as the admin does with admin.py. An access rule must be registered before the first
+        # query, or the generic rule would answer for that model.
+        autodiscover_modules("access", "dashboard", "navigation")

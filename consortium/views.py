@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.module_loading import autodiscover_modules
 
 from consortium import access, services
 from consortium.base import StaleEdit
@@ -29,11 +28,6 @@ STALE_MESSAGE = (
 )
 
 
-def require_setup(user):
-    if not access.can_manage_setup(user):
-        raise Http404("Not found")
-
-
 def apply_errors(form, error):
     """Put a service's refusal on the form: a ValidationError field by field where it names
     one, a PermissionDenied as a message for the whole form."""
@@ -48,7 +42,6 @@ def apply_errors(form, error):
 
 @login_required
 def dashboard(request):
-    autodiscover_modules("dashboard")
     return render(request, "consortium/dashboard.html", {"panels": panels_for(request)})
 
 
@@ -73,6 +66,7 @@ class OrganisationList(ConcordListView):
     table_class = OrganisationTable
     filterset_class = OrganisationFilter
     title = "Organisations"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return Organisation.objects.prefetch_related(
@@ -109,7 +103,7 @@ def organisation_detail(request, pk):
 
 @login_required
 def organisation_edit(request, pk=None):
-    require_setup(request.user)
+    access.require(access.can_manage_setup(request.user))
     org = access.get_visible_or_404(Organisation, request.user, pk=pk) if pk else None
     membership = Membership.objects.filter(organisation=org).first() if org else None
     initial = {"role": membership.role} if membership else {}
@@ -149,6 +143,7 @@ class SiteList(ConcordListView):
     table_class = SiteTable
     filterset_class = SiteFilter
     title = "Sites"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return Site.objects.select_related("operated_by")
@@ -170,7 +165,7 @@ def site_detail(request, pk):
 
 @login_required
 def site_edit(request, pk=None):
-    require_setup(request.user)
+    access.require(access.can_manage_setup(request.user))
     site = access.get_visible_or_404(Site, request.user, pk=pk) if pk else Site()
     form = SiteForm(request.POST or None, instance=site, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -201,6 +196,7 @@ class People(ConcordListView):
     filterset_class = PeopleFilter
     title = "People and roles"
     export_name = "people-and-roles"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return RoleAssignment.objects.select_related("user", "organisation")
@@ -210,7 +206,7 @@ class People(ConcordListView):
 
 @login_required
 def person_create(request):
-    require_setup(request.user)
+    access.require(access.can_manage_setup(request.user))
     form = PersonForm(request.POST or None, prefix="person")
     role_form = RoleAssignmentForm(request.POST or None, user=request.user, prefix="role")
     if request.method == "POST" and form.is_valid() and role_form.is_valid():
@@ -257,7 +253,7 @@ def person_detail(request, user_id):
     can_manage = access.can_manage_setup(request.user)
     form = RoleAssignmentForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
-        require_setup(request.user)
+        access.require(access.can_manage_setup(request.user))
         if form.is_valid():
             try:
                 services.role_assign(by=request.user, user=person, **form.cleaned_data)
@@ -274,7 +270,7 @@ def person_detail(request, user_id):
 
 @login_required
 def role_revoke(request, pk):
-    require_setup(request.user)
+    access.require(access.can_manage_setup(request.user))
     assignment = access.get_visible_or_404(
         RoleAssignment.objects.select_related("user", "organisation"), request.user, pk=pk
     )
@@ -297,6 +293,7 @@ def role_revoke(request, pk):
 
 @login_required
 def consortium_settings(request):
+    access.require(access.member_of_consortium(request.user))
     consortium = access.get_visible_or_404(Consortium, request.user, pk=request.actor.consortium_id)
     if not access.can_manage_setup(request.user):
         return render(request, "consortium/settings.html", {"consortium": consortium})

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from consortium import access
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
 
@@ -27,10 +28,17 @@ ZERO = Decimal("0.00")
 
 
 # Other apps add sections to the runway page without funding depending on them (the
-# workforce adds the posts whose funding ends): fn(request, member) -> a dict for
-# templates/funding/partials/_runway_section.html ({"title", "headers", "rows", "empty"}),
-# or None when the section is not for this person.
+# workforce adds the posts whose funding ends), with @runway_section in their dashboard.py:
+# fn(request, member) -> a dict for templates/funding/partials/_runway_section.html
+# ({"title", "headers", "rows", "empty"}), or None when the section is not for this person.
 RUNWAY_SECTIONS = []
+
+
+def runway_section(fn):
+    """Register a section of the runway page (in a module discovered at start-up)."""
+    if fn not in RUNWAY_SECTIONS:
+        RUNWAY_SECTIONS.append(fn)
+    return fn
 
 
 def runway_sections(request, member):
@@ -135,8 +143,6 @@ def _build(pieces, today, title):
 def consortium_runway(user, today=None):
     """Secured streams the user may see, by funder. The figures are cached against a summary
     of the streams (count, total, last change), so an unchanged set is not spread again."""
-    from consortium import access
-
     today = today or timezone.localdate()
     streams = FundingStream.objects.visible_to(user).filter(
         status=FundingStream.Status.SECURED, end__gte=today

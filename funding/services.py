@@ -15,13 +15,14 @@ from consortium import access
 from consortium.events import record_event
 from consortium.models import Membership, Organisation
 from funding import money
+from funding.access import can_manage_money
 from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, Payment
 
 ZERO = Decimal("0.00")
 
 
 def _require_money(by):
-    if not access.can_manage_money(by):
+    if not can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages money.")
 
 

@@ -15,21 +15,16 @@ from consortium.models import Organisation
 from consortium.views import STALE_MESSAGE, apply_errors
 from funding import runway as runway_module
 from funding import services
+from funding.access import (
+    can_manage_money,
+    can_read_statements,
+    can_see_money,
+    can_see_runway,
+)
 from funding.filters import AllocationFilter, PaymentFilter, StreamFilter
 from funding.forms import AllocationForm, GenerateScheduleForm, PaidForm, PaymentForm, StreamForm
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
 from funding.tables import AllocationTable, PaymentTable, StreamTable
-
-
-def require_money_manager(user):
-    if not access.can_manage_money(user):
-        raise Http404("Not found")
-
-
-def require_money_reader(user):
-    if not access.can_see_money(user):
-        raise Http404("Not found")
-
 
 # --- streams --------------------------------------------------------------------------------
 
@@ -40,12 +35,12 @@ class StreamList(ConcordListView):
     filterset_class = StreamFilter
     title = "Funding streams"
 
-    readers = staticmethod(access.can_see_money)
+    readers = staticmethod(can_see_money)
 
     def get_base_queryset(self):
         return FundingStream.objects.select_related("funder")
 
-    add_action = ("Add a funding stream", "funding:stream_create", access.can_manage_money)
+    add_action = ("Add a funding stream", "funding:stream_create", can_manage_money)
 
 
 @login_required
@@ -53,7 +48,7 @@ def stream_detail(request, pk):
     stream = access.get_visible_or_404(
         FundingStream.objects.select_related("funder"), request.user, pk=pk
     )
-    manager = access.can_manage_money(request.user)
+    manager = can_manage_money(request.user)
     allocations = (
         Allocation.objects.visible_to(request.user)
         .filter(stream=stream)
@@ -77,7 +72,7 @@ def stream_detail(request, pk):
 
 @login_required
 def stream_edit(request, pk=None):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     stream = (
         access.get_visible_or_404(FundingStream, request.user, pk=pk) if pk else FundingStream()
     )
@@ -108,13 +103,11 @@ def stream_edit(request, pk=None):
 
 
 def _runway_for(request):
-    if not access.can_see_runway(request.user):
-        raise Http404("Not found")
+    access.require(can_see_runway(request.user))
     member = None
     member_id = request.GET.get("member")
     if member_id:
-        if not access.can_manage_money(request.user):
-            raise Http404("Not found")
+        access.require(can_manage_money(request.user))
         member = access.get_visible_or_404(Organisation, request.user, pk=member_id)
         return runway_module.member_runway(request.user, member), member
     return runway_module.consortium_runway(request.user), None
@@ -131,7 +124,7 @@ def runway(request):
         )
     members = (
         services.eligible_members(request.actor.consortium_id)
-        if access.can_manage_money(request.user)
+        if can_manage_money(request.user)
         else []
     )
     query = request.GET.urlencode()
@@ -166,12 +159,12 @@ class AllocationList(ConcordListView):
     filterset_class = AllocationFilter
     title = "Allocations"
 
-    readers = staticmethod(access.can_see_money)
+    readers = staticmethod(can_see_money)
 
     def get_base_queryset(self):
         return Allocation.objects.select_related("stream")
 
-    add_action = ("Start an allocation", "funding:allocation_create", access.can_manage_money)
+    add_action = ("Start an allocation", "funding:allocation_create", can_manage_money)
 
 
 def _lines(allocation, user):
@@ -190,7 +183,7 @@ def allocation_detail(request, pk):
         request.user,
         pk=pk,
     )
-    manager = access.can_manage_money(request.user)
+    manager = can_manage_money(request.user)
     versions = (
         allocation.same_pot().visible_to(request.user).order_by("revision") if manager else []
     )
@@ -231,7 +224,7 @@ def _figures_from_query(request):
 @login_required
 def allocation_edit(request, pk=None):
     """Start or change a draft; "Preview" shows the lines without saving (a what-if)."""
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     if pk:
         allocation = access.get_visible_or_404(Allocation, request.user, pk=pk)
         if allocation.is_approved:
@@ -294,7 +287,7 @@ def allocation_edit(request, pk=None):
 
 
 def _reason_action(request, pk, *, action, title, submit, required):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     allocation = access.get_visible_or_404(
         Allocation.objects.select_related("stream"), request.user, pk=pk
     )
@@ -348,7 +341,7 @@ def allocation_revise(request, pk):
 
 @login_required
 def allocation_compare(request, pk, other):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     first = access.get_visible_or_404(
         Allocation.objects.select_related("stream"), request.user, pk=pk
     )
@@ -367,9 +360,7 @@ def allocation_compare(request, pk, other):
 def statement(request):
     """Each member's allocation statement: the current approved allocations it has a line in,
     with every member's share and basis (open book) or only its own line."""
-    require_money_reader(request.user)
-    if not access.actor(request.user).has("cvo_manager", "lead", "admin"):
-        raise Http404("Not found")
+    access.require(can_read_statements(request.user))
     allocations = list(
         Allocation.objects.visible_to(request.user)
         .filter(status=Allocation.Status.APPROVED)
@@ -400,7 +391,7 @@ def statement(request):
 
 @login_required
 def schedule_generate(request, pk):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     allocation = access.get_visible_or_404(
         Allocation.objects.select_related("stream"), request.user, pk=pk
     )
@@ -446,12 +437,12 @@ class PaymentList(ConcordListView):
     filterset_class = PaymentFilter
     title = "Payments"
 
-    readers = staticmethod(access.can_see_money)
+    readers = staticmethod(can_see_money)
 
     def get_base_queryset(self):
         return Payment.objects.select_related("recipient")
 
-    add_action = ("Schedule a payment", "funding:payment_create", access.can_manage_money)
+    add_action = ("Schedule a payment", "funding:payment_create", can_manage_money)
 
 
 @login_required
@@ -468,7 +459,7 @@ def payment_detail(request, pk):
         "funding/payment_detail.html",
         {
             "payment": payment,
-            "can_manage": access.can_manage_money(request.user),
+            "can_manage": can_manage_money(request.user),
             "overdue": payment.is_overdue(),
         },
     )
@@ -476,7 +467,7 @@ def payment_detail(request, pk):
 
 @login_required
 def payment_edit(request, pk=None):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     payment = access.get_visible_or_404(Payment, request.user, pk=pk) if pk else Payment()
     if pk and payment.status != Payment.Status.SCHEDULED:
         messages.error(request, "Only a scheduled payment can be changed.")
@@ -512,7 +503,7 @@ def payment_edit(request, pk=None):
 
 @login_required
 def payment_action(request, pk, action):
-    require_money_manager(request.user)
+    access.require(can_manage_money(request.user))
     payment = access.get_visible_or_404(
         Payment.objects.select_related("recipient"), request.user, pk=pk
     )

@@ -1,13 +1,17 @@
-"""Dashboard panels for the workforce. Each runs a fixed number of queries."""
+"""Dashboard panels for the workforce, and its section of the funding runway. Each runs a
+fixed number of queries."""
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from consortium import access
 from consortium.dashboard import panel
 from consortium.models import Organisation, Role
+from funding.runway import runway_section
 from supervision import compliance, selectors
+from supervision.access import can_see_post_funding, commissioned_staff
 from supervision.models import Post, SessionAction, StaffMember
 
 MANAGERS = [Role.ADMIN, Role.LEAD, Role.CVO_MANAGER]
@@ -210,7 +214,7 @@ def assurance(request):
     """Figures for the posts a commissioner funds. No names of individuals."""
     today = timezone.localdate()
     data = selectors.compliance_summary(
-        access.commissioned_staff(request.user), request.actor.consortium_id, today
+        commissioned_staff(request.user), request.actor.consortium_id, today
     )
     posts = Post.objects.visible_to(request.user)
     vacant = list(posts.filter(status=Post.Status.VACANT))
@@ -243,3 +247,30 @@ def assurance(request):
 
 def _pct(rate):
     return "—" if rate is None else f"{rate}%"
+
+
+@runway_section
+def posts_at_risk_section(request, member):
+    """Posts paid for by funding that ends within the widest expiry horizon, each with the
+    date its funding ends."""
+    # The streams behind posts are the lead's business (as on the posts pages).
+    if not can_see_post_funding(request.user):
+        return None
+    posts = Post.objects.visible_to(request.user)
+    if member is not None:
+        posts = posts.filter(organisation=member)
+    horizon = max(settings.CONCORD_EXPIRY_HORIZONS)
+    return {
+        "title": "Posts at risk",
+        "headers": ["Post", "Employer", "Status", "Funding ends"],
+        "rows": [
+            [
+                (post.title, post.get_absolute_url()),
+                (post.organisation.name, None),
+                (post.get_status_display(), None),
+                (date_format(end, "j F Y"), None),
+            ]
+            for post, end in selectors.posts_at_risk(posts)
+        ],
+        "empty": f"No post is paid for by funding that ends within {horizon} days.",
+    }

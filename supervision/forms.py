@@ -6,6 +6,7 @@ from django_scopes.forms import SafeModelMultipleChoiceField
 from consortium import access
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.models import Organisation, Role, RoleAssignment
+from supervision.access import can_see_post_funding
 from supervision.models import (
     Post,
     SessionKind,
@@ -59,7 +60,7 @@ class PostForm(VersionedForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["organisation"].queryset = managed_organisations(user)
-        if not access.can_see_post_funding(user):
+        if not can_see_post_funding(user):
             del self.fields["funded_by"]
 
 

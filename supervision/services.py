@@ -11,6 +11,12 @@ from django.utils import timezone
 from consortium import access
 from consortium.events import record_event
 from consortium.models import Role, RoleAssignment
+from supervision.access import (
+    can_complete_action,
+    can_log_sessions,
+    can_manage_workforce,
+    supervisor_organisations,
+)
 from supervision.models import (
     LeavePeriod,
     Post,
@@ -23,7 +29,7 @@ from supervision.models import (
 
 
 def _require_workforce(by, organisation):
-    if not access.can_manage_workforce(by, organisation):
+    if not can_manage_workforce(by, organisation):
         raise PermissionDenied("Only the lead or the employing organisation's manager can do this.")
 
 
@@ -188,7 +194,7 @@ def _check_attendees(by, kind, date, attendees):
         return ["Choose who attended."]
     if kind == SessionKind.ONE_TO_ONE and len(attendees) != 1:
         errors.append("A clinical 1:1 has exactly one supervisee. Log a group session instead.")
-    covered = access.supervisor_organisations(by)
+    covered = supervisor_organisations(by)
     consortium_id = access.actor(by).consortium_id
     for person in attendees:
         if person.consortium_id != consortium_id or person.organisation_id not in covered:
@@ -226,7 +232,7 @@ def session_record(
     """Log a supervision session led by `by` for people they supervise. `actions`:
     [(description, due date)]. Notes are stored apart, readable by supervisor and supervisees
     only."""
-    if not access.can_log_sessions(by):
+    if not can_log_sessions(by):
         raise PermissionDenied("Only a clinical supervisor can log supervision sessions.")
     attendees = list(attendees)
     today = timezone.localdate()
@@ -285,7 +291,7 @@ def note_update(*, by, note, text, expected_version=None):
 
 @transaction.atomic
 def action_complete(*, by, action, on=None):
-    if not access.can_complete_action(by, action):
+    if not can_complete_action(by, action):
         raise PermissionDenied("Only the supervisor or the practitioner's manager can do this.")
     action = SessionAction.objects.select_for_update().get(pk=action.pk)
     if action.done_on:

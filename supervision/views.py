@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,14 @@ from consortium.models import Organisation
 from consortium.views import STALE_MESSAGE, apply_errors
 from funding.models import FundingStream
 from supervision import charts, compliance, selectors, services
+from supervision.access import (
+    can_complete_action,
+    can_log_sessions,
+    can_manage_workforce,
+    can_see_individuals,
+    can_see_post_funding,
+    commissioned_staff,
+)
 from supervision.filters import PostFilter, SessionFilter, StaffFilter
 from supervision.forms import LeaveForm, PostForm, RequirementForm, SessionForm, StaffForm
 from supervision.models import (
@@ -52,12 +60,10 @@ class PostList(ConcordListView):
     def get(self, request, *args, **kwargs):
         # Funding streams are money: only those who may see money get that column (on the
         # page and in the export).
-        self.table_class = (
-            PostMoneyTable if access.can_see_post_funding(request.user) else PostTable
-        )
+        self.table_class = PostMoneyTable if can_see_post_funding(request.user) else PostTable
         return super().get(request, *args, **kwargs)
 
-    add_action = ("Add a post", "supervision:post_create", access.can_manage_workforce)
+    add_action = ("Add a post", "supervision:post_create", can_manage_workforce)
 
 
 @login_required
@@ -78,12 +84,12 @@ def post_detail(request, pk):
             "holders": StaffMember.objects.visible_to(request.user).filter(post=post),
             "requirements": post.requirements.all(),
             "streams": streams,
-            "can_see_money": access.can_see_post_funding(request.user),
+            "can_see_money": can_see_post_funding(request.user),
             "funding_end": funding_end,
             "at_risk": compliance.funding_at_risk(
                 timezone.localdate(), funding_end, max(_horizons())
             ),
-            "can_manage": access.can_manage_workforce(request.user, post.organisation),
+            "can_manage": can_manage_workforce(request.user, post.organisation),
         },
     )
 
@@ -97,10 +103,7 @@ def _horizons():
 @login_required
 def post_edit(request, pk=None):
     post = access.get_visible_or_404(Post, request.user, pk=pk) if pk else Post()
-    if pk and not access.can_manage_workforce(request.user, post.organisation):
-        raise Http404("Not found")
-    if not pk and not access.can_manage_workforce(request.user):
-        raise Http404("Not found")
+    access.require(can_manage_workforce(request.user, post.organisation if pk else None))
     form = PostForm(request.POST or None, instance=post, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -141,7 +144,7 @@ class StaffList(ConcordListView):
     def get_base_queryset(self):
         return StaffMember.objects.select_related("organisation", "post", "clinical_supervisor")
 
-    add_action = ("Add a staff member", "supervision:staff_create", access.can_manage_workforce)
+    add_action = ("Add a staff member", "supervision:staff_create", can_manage_workforce)
 
 
 @login_required
@@ -194,7 +197,7 @@ def staff_detail(request, pk):
             ],
             "rates": data.rates.by_practitioner.get(staff.pk, {}),
             "sessions": sessions,
-            "can_manage": access.can_manage_workforce(request.user, staff.organisation),
+            "can_manage": can_manage_workforce(request.user, staff.organisation),
             "accreditation_lapsed": staff.accreditation_lapsed(today),
         },
     )
@@ -203,10 +206,7 @@ def staff_detail(request, pk):
 @login_required
 def staff_edit(request, pk=None):
     staff = access.get_visible_or_404(StaffMember, request.user, pk=pk) if pk else StaffMember()
-    if pk and not access.can_manage_workforce(request.user, staff.organisation):
-        raise Http404("Not found")
-    if not pk and not access.can_manage_workforce(request.user):
-        raise Http404("Not found")
+    access.require(can_manage_workforce(request.user, staff.organisation if pk else None))
     form = StaffForm(request.POST or None, instance=staff, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -235,8 +235,7 @@ def staff_edit(request, pk=None):
 
 def _managed_staff(request, pk):
     staff = access.get_visible_or_404(StaffMember, request.user, pk=pk)
-    if not access.can_manage_workforce(request.user, staff.organisation):
-        raise Http404("Not found")
+    access.require(can_manage_workforce(request.user, staff.organisation))
     return staff
 
 
@@ -298,7 +297,7 @@ class SessionList(ConcordListView):
         )
 
     def get_actions(self):
-        if access.can_log_sessions(self.request.user):
+        if can_log_sessions(self.request.user):
             return [
                 ("Log a 1:1", reverse("supervision:session_create") + "?kind=one_to_one"),
                 ("Log a group session", reverse("supervision:session_create") + "?kind=group"),
@@ -308,8 +307,7 @@ class SessionList(ConcordListView):
 
 @login_required
 def session_create(request):
-    if not access.can_log_sessions(request.user):
-        raise Http404("Not found")
+    access.require(can_log_sessions(request.user))
     initial = {"date": timezone.localdate(), "kind": request.GET.get("kind", "one_to_one")}
     form = SessionForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -358,7 +356,7 @@ def session_detail(request, pk):
             .select_related("organisation"),
             "note": note,
             "actions": actions,
-            "can_complete": bool(actions) and access.can_complete_action(request.user, actions[0]),
+            "can_complete": bool(actions) and can_complete_action(request.user, actions[0]),
         },
     )
 
@@ -369,8 +367,7 @@ def action_done(request, pk):
     action = access.get_visible_or_404(
         SessionAction.objects.select_related("session"), request.user, pk=pk
     )
-    if not access.can_complete_action(request.user, action):
-        raise Http404("Not found")
+    access.require(can_complete_action(request.user, action))
     try:
         services.action_complete(by=request.user, action=action)
         messages.success(request, "Action marked as done.")
@@ -384,9 +381,9 @@ def action_done(request, pk):
 
 def _scope(user):
     """The staff whose compliance `user` may see, and whether as named individuals."""
-    if access.can_see_individuals(user):
+    if can_see_individuals(user):
         return StaffMember.objects.visible_to(user), True
-    return access.commissioned_staff(user), False
+    return commissioned_staff(user), False
 
 
 def _months(today):
@@ -464,8 +461,7 @@ def _summary(user, today):
 
 @login_required
 def compliance_matrix(request):
-    if access.actor(request.user).consortium_id is None:
-        raise Http404("Not found")
+    access.require(access.member_of_consortium(request.user))
     user = request.user
     today = timezone.localdate()
     staff_qs, named, summary = _summary(user, today)
@@ -549,8 +545,7 @@ def _matrix_export(today, months, rows, org_rows, summary, named):
 
 @login_required
 def compliance_chart(request):
-    if access.actor(request.user).consortium_id is None:
-        raise Http404("Not found")
+    access.require(access.member_of_consortium(request.user))
     today = timezone.localdate()
     _, _, summary = _summary(request.user, today)
     svg = charts.compliance_svg(_chart_points(summary))

@@ -5,10 +5,11 @@ from django.db import transaction
 
 from consortium import access
 from consortium.events import record_event
+from funding.access import can_manage_money
 
 
 def _require_money(by):
-    if not access.can_manage_money(by):
+    if not can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages contracts.")
 
 

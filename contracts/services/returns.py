@@ -14,9 +14,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from consortium import access, dates
+from consortium import dates
 from consortium.base import StaleEdit
 from consortium.events import record_event
+from contracts.access.returns import (
+    can_edit_return,
+    can_manage_returns_setup,
+    can_reopen_return,
+    can_review_return,
+)
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -44,7 +50,7 @@ class UploadInvalid(ValidationError):
 
 
 def _require_setup(by):
-    if not access.can_manage_returns_setup(by):
+    if not can_manage_returns_setup(by):
         raise PermissionDenied("Only the consortium lead sets up indicators, periods and targets.")
 
 
@@ -146,7 +152,7 @@ def return_start(*, period, by):
     """The return for a period, created as a draft if there is none yet."""
     sub = period.subcontract
     probe = PerformanceReturn(subcontract=sub, consortium_id=period.consortium_id)
-    if not (access.can_edit_return(by, probe) or access.can_manage_returns_setup(by)):
+    if not (can_edit_return(by, probe) or can_manage_returns_setup(by)):
         raise PermissionDenied("Only the subcontractor's people start a return.")
     ret = PerformanceReturn.objects.filter(period=period).first()
     if ret is None:
@@ -156,7 +162,7 @@ def return_start(*, period, by):
 
 
 def _require_editable(ret, by):
-    if not access.can_edit_return(by, ret):
+    if not can_edit_return(by, ret):
         raise PermissionDenied("Only the subcontractor's people fill in this return.")
     if ret.is_frozen:
         raise ReturnLocked(locked_message(ret))
@@ -316,7 +322,7 @@ def template_bytes(ret):
 def return_submit(*, ret, by, confirm_warnings=False):
     """Run the rules and submit. Errors refuse; warnings refuse until confirmed."""
     current = _fresh(ret)
-    if not access.can_edit_return(by, current):
+    if not can_edit_return(by, current):
         raise PermissionDenied("Only the subcontractor's people submit this return.")
     if current.is_frozen:
         raise ReturnLocked(locked_message(current))
@@ -345,7 +351,7 @@ def return_submit(*, ret, by, confirm_warnings=False):
 
 
 def _require_review(current, by):
-    if not access.can_review_return(by, current):
+    if not can_review_return(by, current):
         if current.submitted_by_id == by.pk:
             raise PermissionDenied("You submitted this return, so somebody else must review it.")
         raise PermissionDenied("Only the consortium lead approves or returns a return.")
@@ -403,7 +409,7 @@ def return_approve(*, ret, by, reason=""):
 def return_lock(*, ret, by):
     """Close an approved return (for example once reported)."""
     current = _fresh(ret)
-    if not access.can_reopen_return(by, current):
+    if not can_reopen_return(by, current):
         raise PermissionDenied("Only the consortium lead locks a return.")
     if current.status != S.APPROVED:
         raise ValidationError("Only an approved return can be locked.")
@@ -431,7 +437,7 @@ def return_reopen(*, ret, by, reason):
     if not reason:
         raise ValidationError({"reason": "Give the reason for reopening; history keeps it."})
     current = _fresh(ret)
-    if not access.can_reopen_return(by, current):
+    if not can_reopen_return(by, current):
         raise PermissionDenied("Only the consortium lead reopens a return.")
     if current.status not in (S.APPROVED, S.LOCKED):
         raise ValidationError("Only an approved or locked return can be reopened.")

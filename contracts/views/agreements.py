@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -14,14 +13,10 @@ from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, 
 from contracts.models import Contract, Subcontract, end_of_day
 from contracts.services import agreements as services
 from contracts.tables.agreements import ContractTable, SubcontractTable
+from funding.access import can_manage_money, can_see_money
 from funding.models import Allocation, AllocationLine, Payment
 
 M2M = ("sites", "funding_streams")
-
-
-def require_manager(user):
-    if not access.can_manage_money(user):
-        raise Http404("Not found")
 
 
 class ContractList(ConcordListView):
@@ -30,12 +25,12 @@ class ContractList(ConcordListView):
     filterset_class = ContractFilter
     title = "Contracts"
 
-    readers = staticmethod(access.can_see_money)
+    readers = staticmethod(can_see_money)
 
     def get_base_queryset(self):
         return Contract.objects.select_related("commissioner")
 
-    add_action = ("Add a contract", "contracts:contract_create", access.can_manage_money)
+    add_action = ("Add a contract", "contracts:contract_create", can_manage_money)
 
 
 class SubcontractList(ConcordListView):
@@ -44,16 +39,16 @@ class SubcontractList(ConcordListView):
     filterset_class = SubcontractFilter
     title = "Subcontracts"
 
-    readers = staticmethod(access.can_see_money)
+    readers = staticmethod(can_see_money)
 
     def get_base_queryset(self):
         return Subcontract.objects.select_related("cvo")
 
-    add_action = ("Add a subcontract", "contracts:subcontract_create", access.can_manage_money)
+    add_action = ("Add a subcontract", "contracts:subcontract_create", can_manage_money)
 
 
 def _edit(request, model, form_class, pk, noun):
-    require_manager(request.user)
+    access.require(can_manage_money(request.user))
     obj = access.get_visible_or_404(model, request.user, pk=pk) if pk else model()
     form = form_class(request.POST or None, instance=obj, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -131,7 +126,7 @@ def contract_detail(request, pk):
             "terms": terms,
             "variations": variations,
             "as_at": day,
-            "can_manage": access.can_manage_money(request.user),
+            "can_manage": can_manage_money(request.user),
             "streams": contract.funding_streams.visible_to(request.user),
             "sites": contract.sites.all(),
             "variation_url": reverse("contracts:contract_variation", args=[contract.pk]),
@@ -151,7 +146,7 @@ def subcontract_detail(request, pk):
         .select_related("recipient")
         .order_by("due_date")[:100]
     )
-    manager = access.can_manage_money(request.user)
+    manager = can_manage_money(request.user)
     allocations = (
         Allocation.objects.visible_to(request.user)
         .filter(
@@ -185,7 +180,7 @@ def subcontract_detail(request, pk):
 
 
 def _variation(request, model, pk):
-    require_manager(request.user)
+    access.require(can_manage_money(request.user))
     agreement = access.get_visible_or_404(model, request.user, pk=pk)
     form = VariationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -17,6 +17,14 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors
+from contracts.access.returns import (
+    RETURN_READABLE_BY_COMMISSIONER,
+    can_edit_return,
+    can_manage_returns_setup,
+    can_reopen_return,
+    can_review_return,
+    can_see_performance,
+)
 from contracts.forms.returns import (
     CommentsForm,
     IndicatorForm,
@@ -46,11 +54,6 @@ from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _require(flag):
-    if not flag:
-        raise Http404("Not found")
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -96,9 +99,7 @@ class ReturnList(ConcordListView):
     title = "Performance returns"
     export_name = "performance-returns"
 
-    def get(self, request, *args, **kwargs):
-        _require(access.can_see_performance(request.user))
-        return super().get(request, *args, **kwargs)
+    readers = staticmethod(can_see_performance)
 
     def get_base_queryset(self):
         return PerformanceReturn.objects.select_related("subcontract", "subcontract__cvo", "period")
@@ -132,8 +133,8 @@ def _as_at(request, ret):
     except PerformanceReturn.DoesNotExist:
         return day, None, {}
     a = access.actor(request.user)
-    if not (a.oversees_consortium or access.can_edit_return(request.user, ret)):
-        if snap.status not in ("approved", "locked"):
+    if not (a.oversees_consortium or can_edit_return(request.user, ret)):
+        if snap.status not in RETURN_READABLE_BY_COMMISSIONER:
             return day, None, {}
     # As the history manager's as_of does, but narrowed to this return before picking each
     # value's latest version (not after, across every value in the consortium).
@@ -169,7 +170,7 @@ def return_detail(request, pk):
     }
     indicators = svc.indicators_for(ret.consortium_id)
     rows = [(i, values.get(i.pk)) for i in indicators]
-    can_edit = access.can_edit_return(user, ret) and ret.is_editable
+    can_edit = can_edit_return(user, ret) and ret.is_editable
     outcome = svc.check(ret) if can_edit or ret.status == "submitted" else None
     restatements = (
         Restatement.objects.visible_to(user).filter(ret=ret).select_related("reopened_by")
@@ -182,9 +183,9 @@ def return_detail(request, pk):
             "rows": rows,
             "outcome": outcome,
             "can_edit": can_edit,
-            "can_review": ret.status == "submitted" and access.can_review_return(user, ret),
-            "can_reopen": ret.is_frozen and access.can_reopen_return(user, ret),
-            "can_lock": ret.status == "approved" and access.can_reopen_return(user, ret),
+            "can_review": ret.status == "submitted" and can_review_return(user, ret),
+            "can_reopen": ret.is_frozen and can_reopen_return(user, ret),
+            "can_lock": ret.status == "approved" and can_reopen_return(user, ret),
             "upload_form": UploadForm(initial={"expected_version": ret.version})
             if can_edit
             else None,
@@ -198,7 +199,7 @@ def return_detail(request, pk):
 @login_required
 def return_edit(request, pk):
     ret = _return(request, pk)
-    _require(access.can_edit_return(request.user, ret))
+    access.require(can_edit_return(request.user, ret))
     if not ret.is_editable:
         messages.error(
             request,
@@ -252,9 +253,7 @@ def return_edit(request, pk):
 @login_required
 def return_template(request, pk):
     ret = _return(request, pk)
-    _require(
-        access.can_edit_return(request.user, ret) or access.can_manage_returns_setup(request.user)
-    )
+    access.require(can_edit_return(request.user, ret) or can_manage_returns_setup(request.user))
     response = HttpResponse(svc.template_bytes(ret), content_type=XLSX)
     name = f"return-{ret.subcontract.reference}-{ret.period.start:%Y-%m}".lower()
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
@@ -264,7 +263,7 @@ def return_template(request, pk):
 @login_required
 def return_upload(request, pk):
     ret = _return(request, pk)
-    _require(access.can_edit_return(request.user, ret))
+    access.require(can_edit_return(request.user, ret))
     form = UploadForm(request.POST or None, request.FILES or None)
     problems, checked = None, None
     if request.method == "POST" and form.is_valid():
@@ -316,31 +315,31 @@ def return_action(request, pk, action):
     user = request.user
     try:
         if action == "submit":
-            _require(access.can_edit_return(user, ret))
+            access.require(can_edit_return(user, ret))
             svc.return_submit(
                 ret=ret, by=user, confirm_warnings=request.POST.get("confirm_warnings") == "on"
             )
             messages.success(request, "Return submitted. The consortium lead will review it.")
         elif action == "approve":
-            _require(access.can_review_return(user, ret) or access.can_reopen_return(user, ret))
+            access.require(can_review_return(user, ret) or can_reopen_return(user, ret))
             svc.return_approve(ret=ret, by=user)
             messages.success(request, "Return approved.")
         elif action == "return":
-            _require(access.can_review_return(user, ret) or access.can_reopen_return(user, ret))
+            access.require(can_review_return(user, ret) or can_reopen_return(user, ret))
             form = CommentsForm(request.POST)
             if not form.is_valid():
                 raise ValidationError("Say what needs to change before returning it.")
             svc.return_return(ret=ret, by=user, comments=form.cleaned_data["comments"])
             messages.success(request, "Return sent back with your comments.")
         elif action == "reopen":
-            _require(access.can_reopen_return(user, ret))
+            access.require(can_reopen_return(user, ret))
             form = ReasonForm(request.POST)
             if not form.is_valid():
                 raise ValidationError("Give the reason for reopening; history keeps it.")
             svc.return_reopen(ret=ret, by=user, reason=form.cleaned_data["reason"])
             messages.success(request, "Return reopened. Its subcontractor can now restate it.")
         elif action == "lock":
-            _require(access.can_reopen_return(user, ret))
+            access.require(can_reopen_return(user, ret))
             svc.return_lock(ret=ret, by=user)
             messages.success(request, "Return locked.")
     except (ValidationError, PermissionDenied, ReturnLocked) as e:
@@ -373,7 +372,7 @@ def indicator_list(request):
     return render(
         request,
         "contracts/indicator_list.html",
-        {"indicators": indicators, "can_manage": access.can_manage_returns_setup(request.user)},
+        {"indicators": indicators, "can_manage": can_manage_returns_setup(request.user)},
     )
 
 
@@ -383,13 +382,13 @@ def indicator_detail(request, pk):
     return render(
         request,
         "contracts/indicator_detail.html",
-        {"ind": ind, "can_manage": access.can_manage_returns_setup(request.user)},
+        {"ind": ind, "can_manage": can_manage_returns_setup(request.user)},
     )
 
 
 @login_required
 def indicator_edit(request, pk=None):
-    _require(access.can_manage_returns_setup(request.user))
+    access.require(can_manage_returns_setup(request.user))
     ind = (
         access.get_visible_or_404(Indicator, request.user, pk=pk)
         if pk
@@ -419,7 +418,7 @@ def indicator_edit(request, pk=None):
 @login_required
 def template_list(request):
     templates = CommissionerTemplate.objects.visible_to(request.user).select_related("commissioner")
-    _require(access.can_see_performance(request.user))
+    access.require(can_see_performance(request.user))
     return render(request, "contracts/template_list.html", {"templates": templates})
 
 
@@ -428,10 +427,10 @@ def template_detail(request, pk):
     template = access.get_visible_or_404(
         CommissionerTemplate.objects.select_related("commissioner"), request.user, pk=pk
     )
-    can_manage = access.can_manage_returns_setup(request.user)
+    can_manage = can_manage_returns_setup(request.user)
     form = TemplateFieldForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
-        _require(can_manage)
+        access.require(can_manage)
         if form.is_valid():
             field = form.save(commit=False)
             field.template = template
@@ -531,7 +530,7 @@ def template_report(request, pk):
 
 @login_required
 def performance(request, pk=None):
-    _require(access.can_see_performance(request.user))
+    access.require(can_see_performance(request.user))
     sub = (
         access.get_visible_or_404(Subcontract.objects.select_related("cvo"), request.user, pk=pk)
         if pk
@@ -571,7 +570,7 @@ def performance(request, pk=None):
             "completeness_more": max(0, len(outstanding) - COMPLETENESS_ROWS),
             "states": sorted(states.items()),
             "can_start": access.actor(request.user).has("cvo_manager"),
-            "can_setup": access.can_manage_returns_setup(request.user),
+            "can_setup": can_manage_returns_setup(request.user),
         },
     )
 
@@ -583,7 +582,7 @@ def reverse_return(ret):
 @login_required
 def period_setup(request, pk):
     """Reporting periods (with due dates) and targets for one subcontract: the lead's page."""
-    _require(access.can_manage_returns_setup(request.user))
+    access.require(can_manage_returns_setup(request.user))
     sub = access.get_visible_or_404(Subcontract.objects.select_related("cvo"), request.user, pk=pk)
     periods = ReportingPeriod.objects.visible_to(request.user).filter(subcontract=sub)
     indicators = Indicator.objects.visible_to(request.user).filter(active=True)
@@ -638,7 +637,7 @@ def period_setup(request, pk):
 def activity(request):
     """Each member's approved activity for an indicator and period range: the figures for an
     allocation "by activity" (contracts.selectors.returns.activity_by_member)."""
-    _require(access.can_manage_returns_setup(request.user))
+    access.require(can_manage_returns_setup(request.user))
     from consortium.models import Consortium, Organisation
 
     form, first, last = _range(request)

@@ -1,0 +1,3 @@
+"""The contracts app's access rules and checks, by sub-domain."""
+
+from contracts.access import agreements, returns  # noqa: F401
