@@ -9,7 +9,7 @@ def concord(request):
     if actor is None or actor.consortium_id is None:
         return {"actor": actor}
     labels = dict(Role.choices)
-    nav = navigation(actor, request)
+    nav = navigation(request)
     return {
         "actor": actor,
         "active_consortium": SimpleLazyObject(

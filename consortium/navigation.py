@@ -1,118 +1,85 @@
-"""The navigation: (label, url name, a url name that also marks it current, roles that see it,
-section). The main navigation lists the sections; a section's own entries show beneath it.
-Apps add their entries here."""
+"""The navigation machinery. Each app declares its own entries in its `navigation.py` with
+`register()` (discovered once at start-up by ConsortiumConfig.ready). An entry's check is the
+same function its view uses to let the person in, so the menu never shows a page that answers
+404 nor hides one the person may open.
 
+The main navigation lists the sections; a section's own entries show beneath it. The
+consortium app's own entries are at the end of this module.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from consortium.models import Role
-
-ALL = tuple(Role.values)
-
-NAV = [
-    ("Dashboard", "dashboard", "dashboard", ALL, "Dashboard"),
-    (
-        "Funding streams",
-        "funding:stream_list",
-        "stream_list",
-        (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
-        "Money",
-    ),
-    ("Runway", "funding:runway", "runway", (Role.ADMIN, Role.LEAD, Role.COMMISSIONER), "Money"),
-    ("Allocations", "funding:allocation_list", "allocation_list", (Role.ADMIN, Role.LEAD), "Money"),
-    ("Allocation statement", "funding:statement", "statement", (Role.CVO_MANAGER,), "Money"),
-    (
-        "Payments",
-        "funding:payment_list",
-        "payment_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER),
-        "Money",
-    ),
-    (
-        "Contracts",
-        "contracts:contract_list",
-        "contract_list",
-        (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
-        "Contracts",
-    ),
-    (
-        "Subcontracts",
-        "contracts:subcontract_list",
-        "subcontract_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER),
-        "Contracts",
-    ),
-    (
-        "Returns",
-        "returns:return_list",
-        "return_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
-        "Performance",
-    ),
-    (
-        "Performance",
-        "returns:performance",
-        "performance",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
-        "Performance",
-    ),
-    ("Indicators", "returns:indicator_list", "indicator_list", ALL, "Performance"),
-    (
-        "Commissioner reports",
-        "returns:template_list",
-        "template_list",
-        (Role.ADMIN, Role.LEAD, Role.COMMISSIONER),
-        "Performance",
-    ),
-    (
-        "Posts",
-        "supervision:post_list",
-        "post_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER),
-        "Workforce",
-    ),
-    (
-        "Staff",
-        "supervision:staff_list",
-        "staff_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
-        "Workforce",
-    ),
-    (
-        "Supervision",
-        "supervision:session_list",
-        "session_list",
-        (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR),
-        "Workforce",
-    ),
-    ("Compliance", "supervision:compliance", "compliance", ALL, "Workforce"),
-    ("Organisations", "consortium:organisation_list", "organisation_list", ALL, "Consortium"),
-    ("Sites", "consortium:site_list", "site_list", ALL, "Consortium"),
-    ("People and roles", "consortium:people", "people", ALL, "Consortium"),
-    ("Settings", "consortium:settings", "settings", (Role.ADMIN, Role.LEAD), "Consortium"),
-]
+from consortium.access import member_of_consortium, signed_in
 
 
-def _visible(actor, request):
+@dataclass(frozen=True)
+class Entry:
+    label: str
+    url_name: str
+    section: str
+    check: object  # fn(user) -> bool: the check the entry's view uses
+    key: str  # a URL name that also marks the entry current
+    order: int  # where its section stands in the main navigation
+
+
+ENTRIES = []
+
+
+def register(label, url_name, *, section, check, key=None, order=50):
+    """Add an entry to the navigation. Sections stand in the order of `order` (the lowest of
+    their entries); entries of a section in the order they are registered."""
+    entry = Entry(
+        label=label,
+        url_name=url_name,
+        section=section,
+        check=check,
+        key=key or url_name.rpartition(":")[2],
+        order=order,
+    )
+    for e in ENTRIES:
+        if e.url_name == url_name:
+            if e == entry:
+                return e
+            raise ImproperlyConfigured(f"Two navigation entries for {url_name}")
+    ENTRIES.append(entry)
+    return entry
+
+
+def entries():
+    """Every registered entry, in navigation order."""
+    first = {}
+    for e in ENTRIES:
+        first[e.section] = min(first.get(e.section, e.order), e.order)
+    return sorted(ENTRIES, key=lambda e: first[e.section])
+
+
+def entries_for(user):
+    """The entries `user` may open."""
+    return [e for e in entries() if e.check(user)]
+
+
+def _visible(request):
     match = request.resolver_match
     url_name = match.url_name if match else None
     items = []
-    for label, name, key, roles, section in NAV:
-        if not actor.has(*roles):
-            continue
-        url = reverse(name)
-        current = key == url_name or (url != "/" and request.path.startswith(url))
-        items.append((label, url, current, section))
+    for entry in entries_for(request.user):
+        url = reverse(entry.url_name)
+        current = entry.key == url_name or (url != "/" and request.path.startswith(url))
+        items.append((entry.label, url, current, entry.section))
     return items
 
 
-def navigation(actor, request):
+def navigation(request):
     """The main navigation by section, and the entries of the current section.
 
     Returns (sections, section_items): sections are (label, url of its first entry, current),
     labelled by its page where it has one page only;
     section_items are (label, url, current) of the current section when it has more than one.
     """
-    items = _visible(actor, request)
+    items = _visible(request)
     sections, members = [], {}
     for label, url, current, section in items:
         if section not in members:
@@ -127,3 +94,20 @@ def navigation(actor, request):
     ]
     sub = members[current_section] if current_section and len(members[current_section]) > 1 else []
     return main, sub
+
+
+# --- the consortium app's entries ---------------------------------------------------------
+
+register("Dashboard", "dashboard", section="Dashboard", check=signed_in, order=0)
+register(
+    "Organisations",
+    "consortium:organisation_list",
+    section="Consortium",
+    check=signed_in,
+    order=90,
+)
+register("Sites", "consortium:site_list", section="Consortium", check=signed_in, order=90)
+register("People and roles", "consortium:people", section="Consortium", check=signed_in, order=90)
+register(
+    "Settings", "consortium:settings", section="Consortium", check=member_of_consortium, order=90
+)

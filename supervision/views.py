@@ -50,6 +50,7 @@ class PostList(ConcordListView):
     table_class = PostTable
     filterset_class = PostFilter
     title = "Posts and vacancies"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return Post.objects.select_related("organisation").prefetch_related(
@@ -140,6 +141,7 @@ class StaffList(ConcordListView):
     table_class = StaffTable
     filterset_class = StaffFilter
     title = "Staff"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return StaffMember.objects.select_related("organisation", "post", "clinical_supervisor")
@@ -290,6 +292,7 @@ class SessionList(ConcordListView):
     table_class = SessionTable
     filterset_class = SessionFilter
     title = "Supervision sessions"
+    readers = staticmethod(access.signed_in)
 
     def get_base_queryset(self):
         return SupervisionSession.objects.select_related("supervisor").prefetch_related(

@@ -1,0 +1,17 @@
+"""The contracts app's pages in the navigation: each entry's check is the one its view uses."""
+
+from consortium.access import signed_in
+from consortium.navigation import register
+from contracts.access.returns import can_see_performance
+from funding.access import can_see_money
+
+CONTRACTS = {"section": "Contracts", "order": 20}
+PERFORMANCE = {"section": "Performance", "order": 30}
+
+register("Contracts", "contracts:contract_list", check=can_see_money, **CONTRACTS)
+register("Subcontracts", "contracts:subcontract_list", check=can_see_money, **CONTRACTS)
+
+register("Returns", "returns:return_list", check=can_see_performance, **PERFORMANCE)
+register("Performance", "returns:performance", check=can_see_performance, **PERFORMANCE)
+register("Indicators", "returns:indicator_list", check=signed_in, **PERFORMANCE)
+register("Commissioner reports", "returns:template_list", check=can_see_performance, **PERFORMANCE)
