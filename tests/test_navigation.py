@@ -47,7 +47,9 @@ def test_it_shows_exactly_the_pages_the_person_may_open(client, world, role):
         response = client.get(url)
         if entry in shown:
             if response.status_code != 200:
-                wrong.append(f"{role}: {entry.label} shown but {url} answered {response.status_code}")
+                wrong.append(
+                    f"{role}: {entry.label} shown but {url} answered {response.status_code}"
+                )
                 continue
             # The page's own menu links to it (in the main or the section navigation) and to
             # nothing the person may not open.
