@@ -134,9 +134,11 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     title = ""
     table_pagination = {"per_page": 25}
     export_name = None
-    # Who may open the list at all (others get 404): a check from consortium.access.
+    # Who may open the list at all (others get 404): an access check, fn(user) -> bool, from
+    # the access.py of the app that owns the list (access.signed_in when every signed-in
+    # person may). The list's navigation entry uses the same check.
     readers = None
-    # The list's "add" button: (label, url name, a check from consortium.access).
+    # The list's "add" button: (label, url name, an access check).
     add_action = None
 
     def get_base_queryset(self):

@@ -4,6 +4,7 @@ superuser, and sessions have no inline or search that touches them."""
 
 from django.contrib import admin
 
+from consortium import access
 from consortium.admin import ScopedAdmin, _people_in_scope
 from supervision.models import (
     LeavePeriod,
@@ -23,8 +24,6 @@ class PeopleScopedAdmin(ScopedAdmin):
     exclude = ["consortium"]
 
     def save_model(self, request, obj, form, change):
-        from consortium import access
-
         obj.consortium_id = access.actor(request.user).consortium_id
         super().save_model(request, obj, form, change)
 
