@@ -160,6 +160,30 @@ class TargetFactory(factory.django.DjangoModelFactory):
     value = Decimal("0")
 
 
+class CommissionerTemplateFactory(factory.django.DjangoModelFactory):
+    """A commissioner's report layout, filled from the indicator library."""
+
+    class Meta:
+        model = CommissionerTemplate
+
+    consortium = factory.SubFactory(ConsortiumFactory)
+    commissioner = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.COMMISSIONER)
+    name = factory.Sequence(lambda n: f"Monthly report {n}")
+
+
+class TemplateFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TemplateField
+
+    template = factory.SubFactory(CommissionerTemplateFactory)
+    consortium = factory.SelfAttribute("template.consortium")
+    group = "Activity"
+    label = factory.Sequence(lambda n: f"Field {n}")
+    indicator = factory.SubFactory(
+        IndicatorFactory, consortium=factory.SelfAttribute("..consortium")
+    )
+
+
 STARTER_INDICATORS = [
     # code, name, unit, required, not_more_than, breakdown_of, group, pathway stage
     ("REF", "Referrals received", "count", True, None, None, "", "identified"),
@@ -406,26 +430,24 @@ def build_returns(w):
     r["away_return"] = make_return(
         m["away_sub"], away_period, {"REF": 1}, status="approved", narrative=w.SENTINEL
     )
-    r["template"] = CommissionerTemplate.objects.create(
+    r["template"] = CommissionerTemplateFactory(
         consortium=w.home, commissioner=w.orgs["commissioner"], name="Home NHS monthly report"
     )
-    TemplateField.objects.create(
-        consortium=w.home,
+    TemplateFieldFactory(
         template=r["template"],
         group="Activity",
         label="Total referrals",
         indicator=r["ind"]["REF"],
         position=1,
     )
-    TemplateField.objects.create(
-        consortium=w.home,
+    TemplateFieldFactory(
         template=r["template"],
         group="Outcomes",
         label="Diversions",
         indicator=r["ind"]["DIV"],
         position=2,
     )
-    r["away_template"] = CommissionerTemplate.objects.create(
+    r["away_template"] = CommissionerTemplateFactory(
         consortium=w.away, commissioner=w.orgs["away_lead"], name=f"Away report {w.SENTINEL}"
     )
     w.returns = r
