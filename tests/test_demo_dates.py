@@ -32,4 +32,3 @@ def test_it_dates_the_demo_returns_as_they_would_have_been_sent():
     stamps = {h.history_change_reason: h.history_date for h in ret.history.all()}
     assert stamps["Submitted"] == ret.submitted_at
     assert stamps["Approved"] == ret.approved_at
-
