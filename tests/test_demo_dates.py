@@ -1,5 +1,6 @@
 """The demo's history carries the dates it would have had: returns sent in around their due
-dates (most on time), approved a few days later by the lead."""
+dates (most on time) and approved a few days later by the lead, payments paid on or near
+their due dates, sessions logged on the day they were held."""
 
 import io
 
@@ -7,7 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from consortium.models import Event
 from contracts.models import PerformanceReturn
+from funding.models import Payment
+from supervision.models import Post, SupervisionSession
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +36,19 @@ def test_it_dates_the_demo_returns_as_they_would_have_been_sent():
     stamps = {h.history_change_reason: h.history_date for h in ret.history.all()}
     assert stamps["Submitted"] == ret.submitted_at
     assert stamps["Approved"] == ret.approved_at
+
+    # Payments: paid on or soon after the due date, a few late; one still overdue.
+    paid = list(Payment.objects.filter(status="paid"))
+    assert paid and all(p.due_date <= p.paid_on <= today for p in paid)
+    prompt = [p for p in paid if (p.paid_on - p.due_date).days <= 1]
+    assert 0.75 * len(paid) <= len(prompt) < len(paid)
+    paid_event = Event.objects.filter(verb="Payment recorded as paid").first()
+    assert timezone.localdate(paid_event.at) == Payment.objects.get(pk=paid_event.object_id).paid_on
+
+    # Sessions: two years of them, each logged on the day it was held.
+    sessions = list(SupervisionSession.objects.all())
+    assert len(sessions) > 1000
+    assert all(
+        timezone.localdate(s.history.earliest().history_date) == s.date for s in sessions[:50]
+    )
+    assert Post.objects.filter(status="vacant").count() == 2  # the two vacancies of the story
