@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass, field
 
-import factory
-
 from consortium.models import Consortium, Membership, Organisation, Role, Site
 from tests.factories import (
     ConsortiumFactory,
@@ -139,7 +137,7 @@ def seed(ctx):
             first_name=first,
             last_name=last,
             email=f"{username}@concord.example",
-            password=factory.django.Password(ctx.password),
+            password=ctx.password,
             is_staff=role == Role.ADMIN,
             is_superuser=role == Role.ADMIN,
         )
@@ -157,7 +155,7 @@ def seed(ctx):
             first_name=first,
             last_name=last,
             email=f"{username}@concord.example",
-            password=factory.django.Password(None),
+            password=None,
         )
         RoleAssignmentFactory(
             user=user, consortium=consortium, organisation=ctx.orgs[org_key], role=role

@@ -13,8 +13,6 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-import factory
-
 from consortium.models import Role
 from funding.models import FundingStream
 from supervision import compliance, services
@@ -187,7 +185,7 @@ def seed(ctx):
             first_name=first,
             last_name=last,
             email=f"{username}@concord.example",
-            password=factory.django.Password(None),
+            password=None,
         )
         for org_key in org_keys:
             RoleAssignmentFactory(
