@@ -37,6 +37,9 @@ def test_it_dates_the_demo_returns_as_they_would_have_been_sent():
     assert stamps["Submitted"] == ret.submitted_at
     assert stamps["Approved"] == ret.approved_at
 
+    # The demo users still sign in with the password given.
+    assert all(r.approved_by.check_password("demo-password-for-tests") for r in approved[:1])
+
     # Payments: paid on or soon after the due date, a few late; one still overdue.
     paid = list(Payment.objects.filter(status="paid"))
     assert paid and all(p.due_date <= p.paid_on <= today for p in paid)
