@@ -156,6 +156,7 @@ def generate_organisations(scale, consortium, named):
     """Organisations and their memberships: one lead agency, one CVO the bench's CVO manager
     works for, a few commissioners and funders, the rest CVO subcontractors and partners."""
     from consortium.models import Membership, Organisation
+    from tests.factories import MembershipFactory, OrganisationFactory
 
     K, M = Organisation.Kind, Membership.Role
     prefix = named["prefix"]
@@ -176,7 +177,7 @@ def generate_organisations(scale, consortium, named):
     while len(shapes) < scale.organisations:
         shapes.append(rng.choice(others))
     orgs = Organisation.objects.bulk_create(
-        Organisation(
+        OrganisationFactory.build(
             name=f"{prefix}Organisation {i:04d}",
             kind=kind,
             registered_number=f"{1000000 + i}",
@@ -186,7 +187,7 @@ def generate_organisations(scale, consortium, named):
         for i, (kind, _) in enumerate(shapes)
     )
     Membership.objects.bulk_create(
-        Membership(consortium=consortium, organisation=org, role=role)
+        MembershipFactory.build(consortium=consortium, organisation=org, role=role)
         for org, (_, role) in zip(orgs, shapes, strict=True)
     )
     return {"orgs": orgs, "lead_org": orgs[0], "cvo_org": orgs[1]}
@@ -195,10 +196,12 @@ def generate_organisations(scale, consortium, named):
 def generate_people(scale, consortium, named):
     """People with role assignments. Named users: admin (also a Django superuser), lead,
     cvo (a CVO manager of cvo_org) and colleague (in cvo_org, with two roles)."""
+    import factory
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
     from consortium.models import Organisation, Role, RoleAssignment
+    from tests.factories import RoleAssignmentFactory, UserFactory
 
     User = get_user_model()
     prefix, rng = named["prefix"], named["rng"]
@@ -222,31 +225,31 @@ def generate_people(scale, consortium, named):
         roles = role_for_kind.get(org.kind, [Role.SUPERVISOR])
         plan.append((f"person{i:05d}", rng.choice(roles), org))
     users = User.objects.bulk_create(
-        User(
+        UserFactory.build(
             username=f"{prefix}{username}",
             first_name=rng.choice(FIRST_NAMES),
             last_name=rng.choice(LAST_NAMES),
             email=f"{prefix}{username}@people.example",
-            password=password,
+            password=factory.Transformer.Force(password),
             is_staff=username == "admin" and not prefix,
             is_superuser=username == "admin" and not prefix,
         )
         for username, _, _ in plan
     )
     assignments = [
-        RoleAssignment(user=user, consortium=consortium, organisation=org, role=role)
+        RoleAssignmentFactory.build(user=user, consortium=consortium, organisation=org, role=role)
         for user, (_, role, org) in zip(users, plan, strict=True)
     ]
     # Some people hold a second role; the colleague always does.
     assignments.append(
-        RoleAssignment(
+        RoleAssignmentFactory.build(
             user=users[3], consortium=consortium, organisation=cvo_org, role=Role.CVO_MANAGER
         )
     )
     for user, (_, role, org) in zip(users[len(fixed) :], plan[len(fixed) :], strict=True):
         if rng.random() < 0.1 and role != Role.SUPERVISOR:
             assignments.append(
-                RoleAssignment(
+                RoleAssignmentFactory.build(
                     user=user, consortium=consortium, organisation=org, role=Role.SUPERVISOR
                 )
             )
@@ -256,11 +259,12 @@ def generate_people(scale, consortium, named):
 
 def generate_sites(scale, consortium, named):
     from consortium.models import Site
+    from tests.factories import SiteFactory
 
     prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
     operators = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
     sites = Site.objects.bulk_create(
-        Site(
+        SiteFactory.build(
             consortium=consortium,
             name=f"{prefix}Site {i:04d}",
             kind=rng.choice(Site.Kind.values),
@@ -298,6 +302,14 @@ def generate_money(scale, consortium, named):
 
     from contracts.models import Contract, Subcontract
     from funding.models import Allocation, AllocationLine, FundingStream, Payment
+    from tests.factories import (
+        AllocationFactory,
+        AllocationLineFactory,
+        ContractFactory,
+        FundingStreamFactory,
+        PaymentFactory,
+        SubcontractFactory,
+    )
 
     rng, prefix, orgs = named["rng"], named["prefix"], named["orgs"]
     lead_org, cvo_org = named["lead_org"], named["cvo_org"]
@@ -306,7 +318,7 @@ def generate_money(scale, consortium, named):
     today = datetime.date.today()
     statuses = ["secured"] * 6 + ["pending_renewal", "bid_submitted", "ended"]
     streams = FundingStream.objects.bulk_create(
-        FundingStream(
+        FundingStreamFactory.build(
             consortium=consortium,
             funder=rng.choice(funders),
             name=f"{prefix}Stream {i:05d}",
@@ -319,15 +331,7 @@ def generate_money(scale, consortium, named):
         for i in range(scale.streams)
     )
     allocations = Allocation.objects.bulk_create(
-        Allocation(
-            consortium=consortium,
-            stream=s,
-            period_start=s.start,
-            period_end=s.end,
-            pot=s.amount,
-            formula="equal",
-            status="draft",
-        )
+        AllocationFactory.build(stream=s, formula=Allocation.Formula.EQUAL)
         for s in streams[: max(3, scale.streams // 10)]
     )
     lines = []
@@ -337,11 +341,11 @@ def generate_money(scale, consortium, named):
         share = (a.pot / len(members)).quantize(Decimal("0.01"))
         for i, m in enumerate(members):
             amount = share if i else a.pot - share * (len(members) - 1)
-            lines.append(AllocationLine(allocation=a, organisation=m, amount=amount))
+            lines.append(AllocationLineFactory.build(allocation=a, organisation=m, amount=amount))
     lines = AllocationLine.objects.bulk_create(lines)
     Allocation.objects.filter(pk__in=[a.pk for a in allocations]).update(status="approved")
     contracts = Contract.objects.bulk_create(
-        Contract(
+        ContractFactory.build(
             consortium=consortium,
             reference=f"{prefix}C-{i:05d}",
             title=f"Prime contract {i}",
@@ -354,8 +358,7 @@ def generate_money(scale, consortium, named):
         for i in range(max(2, scale.subcontracts // 10))
     )
     subs = Subcontract.objects.bulk_create(
-        Subcontract(
-            consortium=consortium,
+        SubcontractFactory.build(
             contract=rng.choice(contracts),
             reference=f"{prefix}S-{i:05d}",
             title=f"Subcontract {i}",
@@ -375,9 +378,7 @@ def generate_money(scale, consortium, named):
         status = rng.choice(["scheduled", "approved", "paid", "paid"])
         paid = status == "paid"
         payments.append(
-            Payment(
-                consortium=consortium,
-                recipient_id=line.organisation_id,
+            PaymentFactory.build(
                 allocation_line=line,
                 description=f"Instalment {i}",
                 due_date=due,
@@ -405,14 +406,22 @@ def generate_returns(scale, consortium, named):
     from consortium import dates
     from consortium.models import Organisation
     from contracts.models import (
-        CommissionerTemplate,
-        Contract,
         Indicator,
         PerformanceReturn,
         ReportingPeriod,
         ReturnValue,
         Subcontract,
         TemplateField,
+    )
+    from tests.factories import (
+        CommissionerTemplateFactory,
+        ContractFactory,
+        IndicatorFactory,
+        PerformanceReturnFactory,
+        ReportingPeriodFactory,
+        ReturnValueFactory,
+        SubcontractFactory,
+        TemplateFieldFactory,
     )
 
     prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
@@ -421,7 +430,7 @@ def generate_returns(scale, consortium, named):
     cvos = [named["cvo_org"]] + [o for o in orgs if o.kind == Organisation.Kind.CVO]
     first = datetime.date(2021, 1, 1)
     last = dates.add_months(first, scale.return_months - 1)
-    contract = Contract.objects.create(
+    contract = ContractFactory(
         consortium=consortium,
         reference=f"{prefix}RC-1",
         title="Bench contract",
@@ -432,8 +441,7 @@ def generate_returns(scale, consortium, named):
         end=dates.month_end(last),
     )
     subs = Subcontract.objects.bulk_create(
-        Subcontract(
-            consortium=consortium,
+        SubcontractFactory.build(
             contract=contract,
             reference=f"{prefix}RS-{i:05d}",
             title=f"Bench subcontract {i}",
@@ -446,7 +454,7 @@ def generate_returns(scale, consortium, named):
         for i in range(scale.return_subcontracts)
     )
     inds = Indicator.objects.bulk_create(
-        Indicator(
+        IndicatorFactory.build(
             consortium=consortium,
             code=f"IND_{i:02d}",
             name=f"Indicator {i}",
@@ -460,7 +468,7 @@ def generate_returns(scale, consortium, named):
     due = {end: dates.due_date(end, 10) for _, end in spans}
     periods = ReportingPeriod.objects.bulk_create(
         (
-            ReportingPeriod(consortium=consortium, subcontract=s, start=a, end=b, due_date=due[b])
+            ReportingPeriodFactory.build(subcontract=s, start=a, end=b, due_date=due[b])
             for s in subs
             for a, b in spans
         ),
@@ -469,9 +477,7 @@ def generate_returns(scale, consortium, named):
     lead_user = named["users"]["lead"]
     rets = PerformanceReturn.objects.bulk_create(
         (
-            PerformanceReturn(
-                consortium=consortium,
-                subcontract_id=p.subcontract_id,
+            PerformanceReturnFactory.build(
                 period=p,
                 status="submitted" if p.start == last else "approved",
                 approved_by=lead_user if p.start != last else None,
@@ -481,17 +487,16 @@ def generate_returns(scale, consortium, named):
         batch_size=5000,
     )
     values = (
-        ReturnValue(consortium=consortium, ret=r, indicator=i, value=Decimal(rng.randint(0, 60)))
+        ReturnValueFactory.build(ret=r, indicator=i, value=Decimal(rng.randint(0, 60)))
         for r in rets
         for i in inds
     )
     ReturnValue.objects.bulk_create(values, batch_size=10000)
-    template = CommissionerTemplate.objects.create(
+    template = CommissionerTemplateFactory(
         consortium=consortium, commissioner=commissioner, name=f"{prefix}Bench report"
     )
     TemplateField.objects.bulk_create(
-        TemplateField(
-            consortium=consortium,
+        TemplateFieldFactory.build(
             template=template,
             label=f"Field {i.code}",
             group="Activity",
@@ -515,11 +520,9 @@ def generate_workforce(scale, consortium, named):
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from consortium.models import Role, RoleAssignment
-    from funding.models import FundingStream
+    from consortium.models import Role
     from supervision import compliance
     from supervision.models import (
         Post,
@@ -527,6 +530,15 @@ def generate_workforce(scale, consortium, named):
         StaffMember,
         SupervisionRequirement,
         SupervisionSession,
+    )
+    from tests.factories import (
+        FundingStreamFactory,
+        PostFactory,
+        RoleAssignmentFactory,
+        StaffMemberFactory,
+        SupervisionRequirementFactory,
+        SupervisionSessionFactory,
+        UserFactory,
     )
 
     if not scale.practitioners:
@@ -537,7 +549,7 @@ def generate_workforce(scale, consortium, named):
     employers = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
     funders = [o for o in orgs if o.kind in ("commissioner", "probation")] or [lead_org]
     streams = [
-        FundingStream.objects.create(
+        FundingStreamFactory(
             consortium=consortium,
             funder=funders[i % len(funders)],
             name=f"{prefix}Stream {i}",
@@ -548,10 +560,13 @@ def generate_workforce(scale, consortium, named):
         )
         for i in range(3)
     ]
-    commissioner = get_user_model().objects.create(
-        username=f"{prefix}bench-commissioner", first_name="Bench", last_name="Commissioner"
+    commissioner = UserFactory(
+        username=f"{prefix}bench-commissioner",
+        first_name="Bench",
+        last_name="Commissioner",
+        password=None,
     )
-    RoleAssignment.objects.create(
+    RoleAssignmentFactory(
         user=commissioner, consortium=consortium, organisation=funders[0], role=Role.COMMISSIONER
     )
     plan = []
@@ -561,7 +576,7 @@ def generate_workforce(scale, consortium, named):
         plan.append(org)
     vacant = max(1, scale.practitioners // 50)
     posts = Post.objects.bulk_create(
-        Post(
+        PostFactory.build(
             consortium=consortium,
             organisation=org,
             title="Forensic mental health practitioner",
@@ -577,7 +592,7 @@ def generate_workforce(scale, consortium, named):
     )
     SupervisionRequirement.objects.bulk_create(
         (
-            SupervisionRequirement(consortium=consortium, post=p, kind=kind)
+            SupervisionRequirementFactory.build(post=p, kind=kind)
             for p in posts
             for kind in (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER)
         ),
@@ -587,7 +602,7 @@ def generate_workforce(scale, consortium, named):
     first_month = compliance.add_months(compliance.month_start(today), -(scale.months - 1))
     staff = StaffMember.objects.bulk_create(
         (
-            StaffMember(
+            StaffMemberFactory.build(
                 consortium=consortium,
                 organisation=org,
                 post=post,
@@ -632,7 +647,7 @@ def generate_workforce(scale, consortium, named):
                 planned.append((kind, day, leader(group), group))
         created = SupervisionSession.objects.bulk_create(
             (
-                SupervisionSession(
+                SupervisionSessionFactory.build(
                     consortium=consortium, kind=kind, date=day, supervisor=by, themes="caseload"
                 )
                 for kind, day, by, _ in planned

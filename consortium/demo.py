@@ -2,12 +2,24 @@
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
-
-from consortium.models import Consortium, Membership, Organisation, Role, RoleAssignment, Site
+from consortium.models import Consortium, Membership, Organisation, Role, Site
+from tests.factories import (
+    ConsortiumFactory,
+    RoleAssignmentFactory,
+    SiteFactory,
+    UserFactory,
+    member,
+)
 
 K = Organisation.Kind
 M = Membership.Role
+
+CONSORTIUM_NAME = "North and East London Liaison and Diversion Consortium"
+CONSORTIUM_DESCRIPTION = (
+    "Forensic mental health practitioners in courts, police custody suites and probation "
+    "offices across twenty London boroughs, led by Thameside Minds with four community and "
+    "voluntary organisations."
+)
 
 ORGANISATIONS = {
     # key: (name, kind, role in consortium)
@@ -63,6 +75,17 @@ SITE_KINDS = [
     Site.Kind.PROBATION_OFFICE,
 ]
 SITE_OPERATORS = ["lead", "lead", "lead", "women", "recovery", "housing", "advocacy"]
+# name, kind, borough, operator
+OTHER_SITES = [
+    ("Snaresbrook-on-Thames Crown Court", Site.Kind.CROWN_COURT, "Eastmere", "lead"),
+    ("Northgate Crown Court", Site.Kind.CROWN_COURT, "Northgate", "lead"),
+    ("Larkspur Community Hub", Site.Kind.COMMUNITY_HUB, "Riverside", "women"),
+]
+# People who work in the demo but do not sign in (no password).
+OTHER_PEOPLE = [
+    ("hmoss", "Hana", "Moss", Role.CVO_MANAGER, "housing"),
+    ("jokafor", "Jude", "Okafor-Reid", Role.CVO_MANAGER, "advocacy"),
+]
 
 
 @dataclass
@@ -76,83 +99,65 @@ class DemoContext:
 
 
 def seed(ctx):
-    consortium, _ = Consortium.objects.get_or_create(
-        name="North and East London Liaison and Diversion Consortium",
-        defaults={
-            "description": (
-                "Forensic mental health practitioners in courts, police custody suites and "
-                "probation offices across twenty London boroughs, led by Thameside Minds with "
-                "four community and voluntary organisations."
-            )
-        },
+    consortium = Consortium.objects.filter(name=CONSORTIUM_NAME).first() or ConsortiumFactory(
+        name=CONSORTIUM_NAME, description=CONSORTIUM_DESCRIPTION
     )
     ctx.consortium = consortium
     for key, (name, kind, role) in ORGANISATIONS.items():
         org = Organisation.objects.filter(name=name, memberships__consortium=consortium).first()
-        if org is None:
-            org = Organisation.objects.create(name=name, kind=kind)
-            Membership.objects.create(consortium=consortium, organisation=org, role=role)
-        ctx.orgs[key] = org
+        ctx.orgs[key] = org or member(consortium, name, kind, role)
 
-    for i, borough in enumerate(BOROUGHS):
-        kind = SITE_KINDS[i % len(SITE_KINDS)]
-        label = {
-            Site.Kind.MAGISTRATES_COURT: "Magistrates' Court",
-            Site.Kind.POLICE_CUSTODY: "Police Custody Suite",
-            Site.Kind.PROBATION_OFFICE: "Probation Office",
-        }[kind]
-        site, _ = Site.objects.get_or_create(
-            consortium=consortium,
-            name=f"{borough} {label}",
-            defaults={
-                "kind": kind,
-                "borough": borough,
-                "operated_by": ctx.orgs[SITE_OPERATORS[i % len(SITE_OPERATORS)]],
-            },
+    labels = {
+        Site.Kind.MAGISTRATES_COURT: "Magistrates' Court",
+        Site.Kind.POLICE_CUSTODY: "Police Custody Suite",
+        Site.Kind.PROBATION_OFFICE: "Probation Office",
+    }
+    plan = [
+        (
+            f"{borough} {labels[SITE_KINDS[i % len(SITE_KINDS)]]}",
+            SITE_KINDS[i % len(SITE_KINDS)],
+            borough,
+            SITE_OPERATORS[i % len(SITE_OPERATORS)],
         )
-        ctx.sites.append(site)
-    for name, borough in [
-        ("Snaresbrook-on-Thames Crown Court", "Eastmere"),
-        ("Northgate Crown Court", "Northgate"),
-    ]:
-        site, _ = Site.objects.get_or_create(
+        for i, borough in enumerate(BOROUGHS)
+    ] + OTHER_SITES
+    for name, kind, borough, operator in plan:
+        site = Site.objects.filter(consortium=consortium, name=name).first() or SiteFactory(
             consortium=consortium,
             name=name,
-            defaults={
-                "kind": Site.Kind.CROWN_COURT,
-                "borough": borough,
-                "operated_by": ctx.orgs["lead"],
-            },
+            kind=kind,
+            borough=borough,
+            operated_by=ctx.orgs[operator],
         )
         ctx.sites.append(site)
-    site, _ = Site.objects.get_or_create(
-        consortium=consortium,
-        name="Larkspur Community Hub",
-        defaults={
-            "kind": Site.Kind.COMMUNITY_HUB,
-            "borough": "Riverside",
-            "operated_by": ctx.orgs["women"],
-        },
-    )
-    ctx.sites.append(site)
 
-    User = get_user_model()
     for username, first, last, role, org_key in DEMO_USERS:
-        user, created = User.objects.get_or_create(
+        user = UserFactory(
             username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@concord.example",
-            },
+            first_name=first,
+            last_name=last,
+            email=f"{username}@concord.example",
+            password=ctx.password,
+            is_staff=role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
         )
-        if created or not user.check_password(ctx.password):
+        if not user.check_password(ctx.password):
             user.set_password(ctx.password)
-            if role == Role.ADMIN:
-                user.is_staff = True
-                user.is_superuser = True
             user.save()
-        RoleAssignment.objects.get_or_create(
+        RoleAssignmentFactory(
+            user=user, consortium=consortium, organisation=ctx.orgs[org_key], role=role
+        )
+        ctx.users[username] = user
+    # Managers of the two smaller CVOs: they fill in their returns but do not sign in here.
+    for username, first, last, role, org_key in OTHER_PEOPLE:
+        user = UserFactory(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@concord.example",
+            password=None,
+        )
+        RoleAssignmentFactory(
             user=user, consortium=consortium, organisation=ctx.orgs[org_key], role=role
         )
         ctx.users[username] = user

@@ -3,27 +3,28 @@ practitioners in courts, custody suites and probation offices, plus CVO staff), 
 supervision (mostly kept, with a few gaps and a spell of leave), two vacancies and some
 registrations about to expire. All names invented. Idempotent: skipped once posts exist.
 
-Posts, staff and their requirements are saved one by one (with history); the two years of
-sessions are bulk-created, as an import would be."""
+Everything goes through the supervision services on the day it would have happened: the
+lead records posts, staff and requirements when the consortium started keeping them here (or
+on the day a practitioner joined), and each supervisor logs their sessions on the day they
+were held."""
 
+import datetime
 import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-
-from consortium.models import Role, RoleAssignment
+from consortium.models import Role
 from funding.models import FundingStream
-from supervision import compliance
-from supervision.models import (
-    LeavePeriod,
-    Post,
-    SessionKind,
-    SessionNote,
-    StaffMember,
-    SupervisionRequirement,
-    SupervisionSession,
-    SupervisorQualification,
+from supervision import compliance, services
+from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
+from tests.factories import (
+    FundingStreamFactory,
+    PostFactory,
+    RoleAssignmentFactory,
+    StaffMemberFactory,
+    SupervisionRequirementFactory,
+    UserFactory,
+    on,
 )
 
 FIRST = [
@@ -143,12 +144,23 @@ TEAMS = [
 MONTHS = 24
 
 
+LED_BY = {
+    SessionKind.ONE_TO_ONE: SupervisorQualification.ACCREDITED,
+    SessionKind.GROUP: SupervisorQualification.FORENSIC_PSYCHOLOGIST,
+    SessionKind.PEER: SupervisorQualification.PEER_FACILITATOR,
+}
+NOTE = (
+    "Talked through the week's assessments and one complex referral; agreed to revisit the "
+    "risk plan next time."
+)
+
+
 def seed(ctx):
     consortium = ctx.consortium
-    User = get_user_model()
     sam = ctx.users["supervisor"]
+    lead = ctx.users["lead"]
     # Sam also provides external clinical supervision to Larkspur's practitioners.
-    RoleAssignment.objects.get_or_create(
+    RoleAssignmentFactory(
         user=sam, consortium=consortium, organisation=ctx.orgs["women"], role=Role.SUPERVISOR
     )
     if Post.objects.filter(consortium=consortium).exists():
@@ -158,27 +170,25 @@ def seed(ctx):
 
     today = timezone.localdate()
     first_month = compliance.add_months(compliance.month_start(today), -(MONTHS - 1))
+    # The day the lead started keeping the workforce here, a week before the months shown.
+    setup_day = first_month - timedelta(days=7)
 
     # Other supervisors: a forensic psychologist in the lead, and one for the smaller CVOs
-    # whose accreditation has lapsed (flagged on the dashboards).
+    # whose accreditation has lapsed (flagged on the dashboards). They do not sign in.
     supervisors = {"sam": sam}
     for key, username, first, last, org_keys in [
         ("kerr", "nkerr", "Nadia", "Kerr", ["lead", "women"]),
         ("reyes", "treyes", "Tom", "Reyes", ["recovery", "housing", "advocacy"]),
     ]:
-        user, _ = User.objects.get_or_create(
+        user = UserFactory(
             username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@concord.example",
-            },
+            first_name=first,
+            last_name=last,
+            email=f"{username}@concord.example",
+            password=None,
         )
-        if user.has_usable_password():
-            user.set_unusable_password()
-            user.save()
         for org_key in org_keys:
-            RoleAssignment.objects.get_or_create(
+            RoleAssignmentFactory(
                 user=user,
                 consortium=consortium,
                 organisation=ctx.orgs[org_key],
@@ -195,7 +205,7 @@ def seed(ctx):
             ("probation", "Probation court liaison grant", "grant", "640000.00", 230),
         ]:
             streams.append(
-                FundingStream.objects.create(
+                FundingStreamFactory(
                     consortium=consortium,
                     funder=ctx.orgs[funder],
                     name=name,
@@ -212,41 +222,39 @@ def seed(ctx):
 
     def add_post(org_key, title, status=Post.Status.FILLED, vacancy_start=None, i=0):
         org = ctx.orgs[org_key]
-        post = Post(
-            consortium=consortium,
-            organisation=org,
-            title=title,
-            status=status,
-            vacancy_start=vacancy_start,
-            cover_arrangements=(
-                "Covered two days a week by the neighbouring court's practitioner."
-                if status == Post.Status.VACANT
-                else ""
-            ),
-        )
-        post.save_as(by=ctx.users["lead"], reason="Demo data")
         org_sites = sites_by_org.get(org.pk, [])
-        if org_sites:
-            post.sites.set([org_sites[i % len(org_sites)]])
         paying = _streams_for(org_key, streams, ctx.orgs)
-        if paying:
-            post.funded_by.set([paying[i % len(paying)]])
+        post = services.post_save(
+            by=lead,
+            post=PostFactory.build(
+                organisation=org,
+                title=title,
+                status=status,
+                vacancy_start=vacancy_start,
+                cover_arrangements=(
+                    "Covered two days a week by the neighbouring court's practitioner."
+                    if status == Post.Status.VACANT
+                    else ""
+                ),
+            ),
+            sites=[org_sites[i % len(org_sites)]] if org_sites else None,
+            funded_by=[paying[i % len(paying)]] if paying else None,
+        )
         for kind in (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER):
-            led_by = {
-                SessionKind.ONE_TO_ONE: SupervisorQualification.ACCREDITED,
-                SessionKind.GROUP: SupervisorQualification.FORENSIC_PSYCHOLOGIST,
-                SessionKind.PEER: SupervisorQualification.PEER_FACILITATOR,
-            }[kind]
-            SupervisionRequirement(
-                consortium=consortium, post=post, kind=kind, led_by=led_by
-            ).save_as(by=ctx.users["lead"], reason="Demo data")
+            services.requirement_save(
+                by=lead,
+                requirement=SupervisionRequirementFactory.build(
+                    post=post, kind=kind, led_by=LED_BY[kind]
+                ),
+            )
         return post
 
+    # Registrations about to expire, one lapsed, and a DBS overdue for renewal.
+    expiring = {3: 21, 12: 64, 30: 12, 17: -6}
     people = []
     n = 0
     for org_key, count, title in TEAMS:
         for i in range(count):
-            post = add_post(org_key, title, i=n)
             if org_key == "lead":
                 supervisor = sam if i < 10 else supervisors["kerr"]
             elif org_key == "women":
@@ -259,55 +267,44 @@ def seed(ctx):
                 start = compliance.add_months(first_month, 6 + n % 12) + timedelta(days=17)
             else:
                 start = first_month - timedelta(days=200 + 37 * n)
-            person = StaffMember(
-                consortium=consortium,
-                organisation=ctx.orgs[org_key],
-                first_name=FIRST[n],
-                last_name=LAST[n],
-                post=post,
-                start=start,
-                profession=profession,
-                qualification=StaffMember.Qualification.MASTERS,
-                years_experience=2 + n % 9,
-                registration_body=body,
-                registration_number=f"{body.upper()}{100000 + 7919 * n % 900000}",
-                registration_expiry=today + timedelta(days=120 + (n * 53) % 600),
-                dbs_date=today - timedelta(days=100 + (n * 97) % 900),
-                dbs_update_service=n % 3 == 0,
-                needs_police_vetting=post.sites.filter(kind="police_custody").exists(),
-                police_vetting_expiry=today + timedelta(days=300 + n * 11),
-                clinical_supervisor=supervisor,
-                # Group supervision with the forensic psychologist, for the lead's and
-                # Larkspur's practitioners; the others' clinical supervisor leads theirs.
-                group_supervisor=supervisors["kerr"] if org_key in ("lead", "women") else None,
-            )
-            people.append(person)
+            with on(max(start, setup_day)):
+                post = add_post(org_key, title, i=n)
+                person = StaffMemberFactory.build(
+                    organisation=ctx.orgs[org_key],
+                    first_name=FIRST[n],
+                    last_name=LAST[n],
+                    post=post,
+                    start=start,
+                    profession=profession,
+                    qualification=StaffMember.Qualification.MASTERS,
+                    years_experience=2 + n % 9,
+                    registration_body=body,
+                    registration_number=f"{body.upper()}{100000 + 7919 * n % 900000}",
+                    registration_expiry=today
+                    + timedelta(days=expiring.get(n, 120 + (n * 53) % 600)),
+                    dbs_date=today
+                    - timedelta(days=3 * 365 + 20 if n == 22 else 100 + (n * 97) % 900),
+                    dbs_update_service=n % 3 == 0 and n != 22,
+                    needs_police_vetting=post.sites.filter(kind="police_custody").exists(),
+                    police_vetting_expiry=today + timedelta(days=300 + n * 11),
+                    clinical_supervisor=supervisor,
+                    # Group supervision with the forensic psychologist, for the lead's and
+                    # Larkspur's practitioners; the others' clinical supervisor leads theirs.
+                    group_supervisor=(
+                        supervisors["kerr"] if org_key in ("lead", "women") else None
+                    ),
+                )
+                people.append(services.staff_save(by=lead, staff=person))
             n += 1
-    # Registrations about to expire, one lapsed, and a DBS overdue for renewal.
-    people[3].registration_expiry = today + timedelta(days=21)
-    people[12].registration_expiry = today + timedelta(days=64)
-    people[30].registration_expiry = today + timedelta(days=12)
-    people[17].registration_expiry = today - timedelta(days=6)
-    people[22].dbs_date = today - timedelta(days=3 * 365 + 20)
-    people[22].dbs_update_service = False
-    for person in people:
-        person.save_as(by=ctx.users["lead"], reason="Demo data")
 
     # Two vacancies: the weak point of single-practitioner posts.
-    add_post(
-        "lead",
-        "Forensic mental health practitioner",
-        Post.Status.VACANT,
-        today - timedelta(days=47),
-        i=n,
-    )
-    add_post(
-        "recovery",
-        "Substance misuse liaison practitioner",
-        Post.Status.VACANT,
-        today - timedelta(days=96),
-        i=n + 1,
-    )
+    for org_key, title, days_vacant, i in [
+        ("lead", "Forensic mental health practitioner", 47, n),
+        ("recovery", "Substance misuse liaison practitioner", 96, n + 1),
+    ]:
+        vacant_since = today - timedelta(days=days_vacant)
+        with on(vacant_since):
+            add_post(org_key, title, Post.Status.VACANT, vacant_since, i=i)
 
     # The supervisors' own records (their accreditation).
     for user, org_key, qualification, expiry in [
@@ -325,39 +322,44 @@ def seed(ctx):
             today - timedelta(days=20),
         ),
     ]:
-        StaffMember(
-            consortium=consortium,
-            organisation=ctx.orgs[org_key],
-            user=user,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            start=first_month - timedelta(days=900),
-            profession=StaffMember.Profession.PSYCHOLOGIST,
-            qualification=StaffMember.Qualification.DOCTORATE,
-            years_experience=12,
-            registration_body=StaffMember.RegistrationBody.HCPC,
-            registration_number="PYL0" + str(user.pk),
-            registration_expiry=today + timedelta(days=500),
-            dbs_date=today - timedelta(days=200),
-            dbs_update_service=True,
-            supervisor_qualification=qualification,
-            supervisor_accreditation_expiry=expiry,
-        ).save_as(by=ctx.users["lead"], reason="Demo data")
+        with on(setup_day):
+            services.staff_save(
+                by=lead,
+                staff=StaffMemberFactory.build(
+                    organisation=ctx.orgs[org_key],
+                    user=user,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    start=first_month - timedelta(days=900),
+                    profession=StaffMember.Profession.PSYCHOLOGIST,
+                    qualification=StaffMember.Qualification.DOCTORATE,
+                    years_experience=12,
+                    registration_body=StaffMember.RegistrationBody.HCPC,
+                    registration_number="PYL0" + str(user.pk),
+                    registration_expiry=today + timedelta(days=500),
+                    dbs_date=today - timedelta(days=200),
+                    dbs_update_service=True,
+                    supervisor_qualification=qualification,
+                    supervisor_accreditation_expiry=expiry,
+                ),
+            )
 
-    # A spell of parental leave and a practitioner who went three months unsupervised.
+    # A spell of parental leave, recorded a month ahead, and a practitioner who went three
+    # months unsupervised.
     on_leave = people[8]
     leave_start = compliance.add_months(first_month, 10) + timedelta(days=3)
-    leave = LeavePeriod(
-        staff=on_leave,
-        start=leave_start,
-        end=compliance.month_end(compliance.add_months(leave_start, 4)),
-        reason="Parental leave",
-    )
-    leave.save_as(by=ctx.users["lead"], reason="Demo data")
+    with on(leave_start - timedelta(days=30)):
+        leave = services.leave_add(
+            by=lead,
+            staff=on_leave,
+            start=leave_start,
+            end=compliance.month_end(compliance.add_months(leave_start, 4)),
+            reason="Parental leave",
+        )
     gap_person = people[20]
     gap_months = {compliance.add_months(first_month, m) for m in (15, 16, 17)}
 
-    _sessions(consortium, people, today, first_month, rng, leave, gap_person, gap_months)
+    _sessions(people, today, first_month, rng, leave, gap_person, gap_months)
 
 
 # Which streams pay for which employer's posts: the CVOs' own grants by subject; the lead's
@@ -380,9 +382,10 @@ def _streams_for(org_key, streams, orgs):
     return matched or streams
 
 
-def _sessions(consortium, people, today, first_month, rng, leave, gap_person, gap_months):
-    Attendance = SupervisionSession.attendees.through
-    sessions, attendance, notes = [], [], []
+def _sessions(people, today, first_month, rng, leave, gap_person, gap_months):
+    """Two years of sessions, each logged by its supervisor on the day it was held (a 1:1's
+    notes with it)."""
+    planned = []
 
     def in_post(person, day):
         if person.start > day:
@@ -416,17 +419,14 @@ def _sessions(consortium, people, today, first_month, rng, leave, gap_person, ga
                     continue
                 present = [p for p in cohort if in_post(p, day) and rng.random() > 0.06]
                 if present:
-                    sessions.append(
-                        (
-                            SupervisionSession(
-                                consortium=consortium,
-                                kind=kind,
-                                date=day,
-                                duration_minutes=90,
-                                supervisor=supervisors[supervisor_id],
-                                themes=", ".join(rng.sample(THEMES, 2)),
-                            ),
-                            present,
+                    planned.append(
+                        dict(
+                            by=supervisors[supervisor_id],
+                            kind=kind,
+                            date=day,
+                            attendees=present,
+                            duration_minutes=90,
+                            themes=", ".join(rng.sample(THEMES, 2)),
                         )
                     )
         for supervisor_id, cohort in cohorts.items():
@@ -434,35 +434,19 @@ def _sessions(consortium, people, today, first_month, rng, leave, gap_person, ga
                 day = month.replace(day=rng.randint(2, 27))
                 if day > last_day or not in_post(person, day) or rng.random() < 0.04:
                     continue
-                sessions.append(
-                    (
-                        SupervisionSession(
-                            consortium=consortium,
-                            kind=SessionKind.ONE_TO_ONE,
-                            date=day,
-                            duration_minutes=60,
-                            format=rng.choice(["in_person", "in_person", "remote"]),
-                            supervisor=supervisors[supervisor_id],
-                            themes=", ".join(rng.sample(THEMES, 2)),
-                        ),
-                        [person],
+                planned.append(
+                    dict(
+                        by=supervisors[supervisor_id],
+                        kind=SessionKind.ONE_TO_ONE,
+                        date=day,
+                        attendees=[person],
+                        duration_minutes=60,
+                        format=rng.choice(["in_person", "in_person", "remote"]),
+                        themes=", ".join(rng.sample(THEMES, 2)),
+                        notes=NOTE,
                     )
                 )
-    created = SupervisionSession.objects.bulk_create([s for s, _ in sessions], batch_size=500)
-    for session, (_, present) in zip(created, sessions, strict=True):
-        for person in present:
-            attendance.append(
-                Attendance(supervisionsession_id=session.pk, staffmember_id=person.pk)
-            )
-        if session.kind == SessionKind.ONE_TO_ONE:
-            notes.append(
-                SessionNote(
-                    session=session,
-                    text=(
-                        "Talked through the week's assessments and one complex referral; "
-                        "agreed to revisit the risk plan next time."
-                    ),
-                )
-            )
-    Attendance.objects.bulk_create(attendance, batch_size=1000)
-    SessionNote.objects.bulk_create(notes, batch_size=500)
+    for session in sorted(planned, key=lambda s: s["date"]):
+        # Logged at the end of the day it was held.
+        with on(datetime.datetime.combine(session["date"], datetime.time(17, 0))):
+            services.session_record(**session)

@@ -75,7 +75,7 @@ NOT_SETUP = ("cvo_a", "cvo_b", "supervisor", "commissioner")
 
 
 def wf(group, key):
-    """kwargs for a workforce object (tests.workforce) by group and key."""
+    """kwargs for a workforce object (tests.factories.supervision) by group and key."""
     return lambda w: {"pk": w.extra[group][key].pk}
 
 
@@ -572,10 +572,9 @@ def matrix_world(world):
         )
     }
     # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
-    # supervision notes carry theirs (tests.workforce); CVO B's returns carry PRIVATE_B in
-    # their narrative and notes.
-    from tests.factories import build_money, build_returns
-    from tests.workforce import build_workforce
+    # supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry
+    # PRIVATE_B in their narrative and notes.
+    from tests.factories import build_money, build_returns, build_workforce
 
     build_money(world)
     build_workforce(world)

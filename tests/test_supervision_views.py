@@ -18,7 +18,7 @@ from supervision.models import (
     StaffMember,
     SupervisionSession,
 )
-from tests.workforce import NOTES_SENTINEL, PRIVATE_B, build_workforce, session, staff
+from tests.factories import NOTES_SENTINEL, PRIVATE_B, build_workforce, session, staff
 
 
 @pytest.fixture

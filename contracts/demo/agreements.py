@@ -4,7 +4,9 @@ subcontract for each of the four CVOs."""
 import datetime
 from decimal import Decimal
 
-from contracts.models import Contract, Subcontract, Variation
+from contracts.models import Contract, Subcontract
+from contracts.services import agreements as services
+from tests.factories import ContractFactory, SubcontractFactory, VariationFactory, on
 
 SUBCONTRACTS = [
     # key, reference, title, value, block %, special terms
@@ -25,68 +27,77 @@ SUBCONTRACTS = [
 def seed(ctx):
     streams = ctx.extra.get("streams", {})
     lead = ctx.orgs["lead"]
+    by = ctx.users["lead"]
     nhs_stream = streams.get("nhs")
-    contract, created = Contract.objects.get_or_create(
-        consortium=ctx.consortium,
-        reference="NHS-HJ-001",
-        defaults={
-            "title": "Liaison and diversion, north and east London",
-            "commissioner": ctx.orgs["nhs"],
-            "lead": lead,
-            "value": Decimal("1000000.00"),
-            "start": nhs_stream.start,
-            "end": nhs_stream.end,
-            "extension_options": "One extension of up to 12 months.",
-            "service_lines": "Court liaison\nPolice custody\nCommunity follow-up",
-            "block_percent": Decimal("90"),
-            "pbr_percent": Decimal("10"),
-        },
-    )
-    if created:
-        contract.funding_streams.set([nhs_stream])
-        contract.sites.set(ctx.sites[:12])
-        Variation.objects.create(
-            consortium=ctx.consortium,
-            contract=contract,
-            effective_date=contract.start + datetime.timedelta(days=120),
-            reason="Crown court sessions added at Northgate.",
-            value_change=Decimal("50000.00"),
-        )
+    contract = Contract.objects.filter(consortium=ctx.consortium, reference="NHS-HJ-001").first()
+    if contract is None:
+        # Signed a fortnight before the contract year began.
+        with on(nhs_stream.start - datetime.timedelta(days=14)):
+            contract = services.agreement_save(
+                by=by,
+                agreement=ContractFactory.build(
+                    reference="NHS-HJ-001",
+                    title="Liaison and diversion, north and east London",
+                    commissioner=ctx.orgs["nhs"],
+                    lead=lead,
+                    value=Decimal("1000000.00"),
+                    start=nhs_stream.start,
+                    end=nhs_stream.end,
+                    extension_options="One extension of up to 12 months.",
+                    service_lines="Court liaison\nPolice custody\nCommunity follow-up",
+                    block_percent=Decimal("90"),
+                    pbr_percent=Decimal("10"),
+                ),
+                m2m={"funding_streams": [nhs_stream], "sites": ctx.sites[:12]},
+            )
+        effective = contract.start + datetime.timedelta(days=120)
+        with on(effective - datetime.timedelta(days=21)):
+            services.variation_add(
+                by=by,
+                agreement=contract,
+                variation=VariationFactory.build(
+                    effective_date=effective,
+                    reason="Crown court sessions added at Northgate.",
+                    value_change=Decimal("50000.00"),
+                ),
+            )
     probation_stream = streams.get("probation")
-    probation, created = Contract.objects.get_or_create(
-        consortium=ctx.consortium,
-        reference="PRB-MH-014",
-        defaults={
-            "title": "Probation mental health practitioners",
-            "commissioner": ctx.orgs["probation"],
-            "lead": lead,
-            "value": probation_stream.amount,
-            "start": probation_stream.start,
-            "end": probation_stream.end,
-        },
-    )
-    if created:
-        probation.funding_streams.set([probation_stream])
+    if not Contract.objects.filter(consortium=ctx.consortium, reference="PRB-MH-014").exists():
+        with on(probation_stream.start - datetime.timedelta(days=14)):
+            services.agreement_save(
+                by=by,
+                agreement=ContractFactory.build(
+                    reference="PRB-MH-014",
+                    title="Probation mental health practitioners",
+                    commissioner=ctx.orgs["probation"],
+                    lead=lead,
+                    value=probation_stream.amount,
+                    start=probation_stream.start,
+                    end=probation_stream.end,
+                ),
+                m2m={"funding_streams": [probation_stream]},
+            )
     for key, ref, title, value, block, special in SUBCONTRACTS:
-        sub, created = Subcontract.objects.get_or_create(
-            consortium=ctx.consortium,
-            reference=ref,
-            defaults={
-                "contract": contract,
-                "title": title,
-                "lead": lead,
-                "cvo": ctx.orgs[key],
-                "value": Decimal(value),
-                "start": contract.start,
-                "end": contract.end,
-                "block_percent": Decimal(block),
-                "pbr_percent": Decimal(100) - Decimal(block),
-                "special_terms": special,
-            },
-        )
-        if created:
-            sub.funding_streams.set([nhs_stream])
-            sub.sites.set([s for s in ctx.sites if s.operated_by_id == ctx.orgs[key].pk])
+        if Subcontract.objects.filter(consortium=ctx.consortium, reference=ref).exists():
+            continue
+        with on(contract.start - datetime.timedelta(days=7)):
+            services.agreement_save(
+                by=by,
+                agreement=SubcontractFactory.build(
+                    contract=contract,
+                    reference=ref,
+                    title=title,
+                    cvo=ctx.orgs[key],
+                    value=Decimal(value),
+                    block_percent=Decimal(block),
+                    pbr_percent=Decimal(100) - Decimal(block),
+                    special_terms=special,
+                ),
+                m2m={
+                    "funding_streams": [nhs_stream],
+                    "sites": [s for s in ctx.sites if s.operated_by_id == ctx.orgs[key].pk],
+                },
+            )
 
     # Performance returns (their own module, so the two halves of contracts merge cleanly).
     from contracts.demo import returns as demo_returns

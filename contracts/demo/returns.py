@@ -1,22 +1,27 @@
 """Demo returns: a starter indicator library for liaison and diversion, two years of monthly
-returns for each CVO subcontract (bulk-created), targets, and the NHS and probation
-commissioners' report templates. Idempotent: skipped once the library exists."""
+returns for each CVO subcontract, targets, and the NHS and probation commissioners' report
+templates. Idempotent: skipped once the library exists.
 
+Every return is filled in and submitted by its CVO's manager and approved by the lead through
+the returns services, on the days they would have done it: most a few days before the due
+date, about one in ten (LATE_SHARE) a few days after it, each approved two to six days after
+submission, so history, events and the "Late" flag tell the story of two ordinary years."""
+
+import datetime
 import random
 from decimal import Decimal
 
 from django.utils import timezone
 
 from consortium import dates
-from contracts.models import (
-    CommissionerTemplate,
-    Indicator,
-    PerformanceReturn,
-    ReportingPeriod,
-    ReturnValue,
-    Subcontract,
-    Target,
-    TemplateField,
+from contracts.models import Indicator, Subcontract
+from contracts.services import returns as return_services
+from tests.factories import (
+    CommissionerTemplateFactory,
+    IndicatorFactory,
+    TemplateFieldFactory,
+    on,
+    return_through_workflow,
 )
 
 C, P, DAYS = "count", "percentage", "days"
@@ -312,32 +317,58 @@ LIBRARY = [
 ]
 
 SCALE = {"women": 30, "recovery": 45, "housing": 20, "advocacy": 12}
+# Who fills in each CVO's returns (see consortium.demo).
+PREPARERS = {"women": "cvo1", "recovery": "cvo2", "housing": "hmoss", "advocacy": "jokafor"}
+LATE_SHARE = 0.1  # about one return in ten arrives after its due date
+NARRATIVE = "Steady month; figures from the case management system."
 
 
 def seed_library(consortium):
     made = {}
     for pos, row in enumerate(LIBRARY):
         code, name, unit, agg, logic, pathway, required, nmt, bd, group, definition = row
-        ind, _ = Indicator.objects.get_or_create(
+        made[code] = IndicatorFactory(
             consortium=consortium,
             code=code,
-            defaults=dict(
-                name=name,
-                definition=definition,
-                unit=unit,
-                aggregation=agg,
-                direction="lower" if unit == DAYS else "higher",
-                logic_stage=logic,
-                pathway_stage=pathway,
-                required=required,
-                not_more_than=made.get(nmt),
-                breakdown_of=made.get(bd),
-                breakdown_group=group,
-                position=pos,
-            ),
+            name=name,
+            definition=definition,
+            unit=unit,
+            aggregation=agg,
+            logic_stage=logic,
+            pathway_stage=pathway,
+            required=required,
+            not_more_than=made.get(nmt),
+            breakdown_of=made.get(bd),
+            breakdown_group=group,
+            position=pos,
         )
-        made[code] = ind
     return made
+
+
+def _weekday_on_or_before(day):
+    while day.weekday() >= 5:
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def submission_day(rng, period, today):
+    """When a CVO sent this return in: usually in the working days before its due date, a
+    minority (LATE_SHARE) two to nine days after it; never before the month ended nor after
+    today."""
+    if rng.random() < LATE_SHARE:
+        day = period.due_date + datetime.timedelta(days=rng.randint(2, 9))
+    else:
+        day = _weekday_on_or_before(period.due_date - datetime.timedelta(days=rng.randint(0, 7)))
+    return min(max(day, period.end + datetime.timedelta(days=1)), today)
+
+
+def approval_moment(rng, submitted, today):
+    """The lead's review, two to six days after submission (the next working day if that
+    falls at a weekend), in the afternoon; never after today."""
+    day = submitted + datetime.timedelta(days=rng.randint(2, 6))
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return datetime.datetime.combine(min(day, today), datetime.time(15, 0))
 
 
 def figures(rng, base):
@@ -384,80 +415,40 @@ def seed(ctx):
     today = timezone.localdate()
     last_month = dates.add_months(today.replace(day=1), -1)
     first_month = dates.add_months(last_month, -23)
-    lead_user = ctx.users["lead"]
-    now = timezone.now()
-    periods, returns, values, targets = [], [], [], []
-    subs = list(Subcontract.objects.filter(consortium=consortium).select_related("cvo"))
+    lead = ctx.users["lead"]
     key_of = {org.pk: key for key, org in ctx.orgs.items()}
-    for sub in subs:
-        base = SCALE.get(key_of.get(sub.cvo_id), 20)
-        for start, end in dates.month_periods(first_month, last_month):
-            periods.append(
-                ReportingPeriod(
-                    consortium=consortium,
-                    subcontract=sub,
-                    start=start,
-                    end=end,
-                    due_working_days=10,
-                    due_date=dates.due_date(end, 10),
-                )
+    subs = Subcontract.objects.filter(consortium=consortium).select_related("cvo")
+    for sub in subs.order_by("reference"):
+        key = key_of.get(sub.cvo_id)
+        base = SCALE.get(key, 20)
+        preparer = ctx.users[PREPARERS[key]]
+        with on(dates.add_months(first_month, -1)):  # set up the month before the first
+            periods = return_services.periods_create(
+                subcontract=sub, by=lead, first=first_month, last=last_month
             )
-    ReportingPeriod.objects.bulk_create(periods)
-    periods = list(
-        ReportingPeriod.objects.filter(consortium=consortium).select_related("subcontract")
-    )
-    by_sub = {}
-    for p in periods:
-        by_sub.setdefault(p.subcontract_id, []).append(p)
-    for sub in subs:
-        ps = sorted(by_sub.get(sub.pk, []), key=lambda p: p.start)
-        user = ctx.users.get("cvo1") if key_of.get(sub.cvo_id) == "women" else None
-        for i, p in enumerate(ps):
-            newest = i == len(ps) - 1
-            if newest and key_of.get(sub.cvo_id) == "advocacy":
+            for p in periods:
+                for code, share in (("REF_TOTAL", 1), ("DIVERTED", Decimal("0.2"))):
+                    return_services.target_set(
+                        period=p, indicator=library[code], value=Decimal(base) * share, by=lead
+                    )
+        for i, p in enumerate(periods):
+            newest = i == len(periods) - 1
+            if newest and key == "advocacy":
                 continue  # missing: shows as late
-            status = (
-                "approved"
-                if not newest
-                else ("submitted" if key_of.get(sub.cvo_id) != "women" else "draft")
+            status = "approved"
+            if newest:
+                status = "draft" if key == "women" else "submitted"
+            submitted = submission_day(rng, p, today)
+            return_through_workflow(
+                p,
+                figures(rng, base),
+                by=preparer,
+                approver=lead,
+                status=status,
+                narrative=NARRATIVE,
+                submitted_on=submitted,
+                approved_on=approval_moment(rng, submitted, today),
             )
-            returns.append(
-                PerformanceReturn(
-                    consortium=consortium,
-                    subcontract=sub,
-                    period=p,
-                    status=status,
-                    narrative="Steady month; figures from the case management system.",
-                    submitted_by=user if status != "draft" else None,
-                    submitted_at=now if status != "draft" else None,
-                    approved_by=lead_user if status == "approved" else None,
-                    approved_at=now if status == "approved" else None,
-                )
-            )
-    PerformanceReturn.objects.bulk_create(returns)
-    for ret in PerformanceReturn.objects.filter(consortium=consortium).select_related(
-        "subcontract"
-    ):
-        base = SCALE.get(key_of.get(ret.subcontract.cvo_id), 20)
-        for code, v in figures(rng, base).items():
-            values.append(
-                ReturnValue(
-                    consortium=consortium, ret=ret, indicator=library[code], value=Decimal(v)
-                )
-            )
-    ReturnValue.objects.bulk_create(values, batch_size=2000)
-    for p in periods:
-        base = SCALE.get(key_of.get(p.subcontract.cvo_id), 20)
-        for code, share in (("REF_TOTAL", 1), ("DIVERTED", Decimal("0.2"))):
-            targets.append(
-                Target(
-                    consortium=consortium,
-                    period=p,
-                    indicator=library[code],
-                    value=Decimal(base) * share,
-                )
-            )
-    Target.objects.bulk_create(targets)
     for org_key, name, layout in (
         (
             "nhs",
@@ -483,14 +474,11 @@ def seed(ctx):
             ],
         ),
     ):
-        template, _ = CommissionerTemplate.objects.get_or_create(
-            consortium=consortium, commissioner=ctx.orgs[org_key], defaults={"name": name}
+        template = CommissionerTemplateFactory(
+            consortium=consortium, commissioner=ctx.orgs[org_key], name=name
         )
         for pos, (group, label, code) in enumerate(layout):
-            TemplateField.objects.get_or_create(
-                consortium=consortium,
-                template=template,
-                label=label,
-                defaults={"group": group, "indicator": library[code], "position": pos},
+            TemplateFieldFactory(
+                template=template, group=group, label=label, indicator=library[code], position=pos
             )
     ctx.extra["indicators"] = library
