@@ -2,14 +2,14 @@
 
 from consortium.access import signed_in
 from consortium.navigation import register
+from contracts.access.agreements import can_see_contracts, can_see_subcontracts
 from contracts.access.returns import can_see_performance
-from funding.access import can_see_money
 
 CONTRACTS = {"section": "Contracts", "order": 20}
 PERFORMANCE = {"section": "Performance", "order": 30}
 
-register("Contracts", "contracts:contract_list", check=can_see_money, **CONTRACTS)
-register("Subcontracts", "contracts:subcontract_list", check=can_see_money, **CONTRACTS)
+register("Contracts", "contracts:contract_list", check=can_see_contracts, **CONTRACTS)
+register("Subcontracts", "contracts:subcontract_list", check=can_see_subcontracts, **CONTRACTS)
 
 register("Returns", "returns:return_list", check=can_see_performance, **PERFORMANCE)
 register("Performance", "returns:performance", check=can_see_performance, **PERFORMANCE)

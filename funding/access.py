@@ -63,3 +63,21 @@ def can_read_statements(user):
     """Allocation statements are the members' view of their allocations: CVO managers, and
     the lead and administrators who answer for them. Not commissioners."""
     return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+
+
+def can_see_streams(user):
+    """Funding streams: the lead and administrators, and a commissioner for the streams they
+    fund. Members see their money through their statement and payments, not the streams."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.COMMISSIONER)
+
+
+def can_see_allocations(user):
+    """The allocations list (drafts and versions) is the lead's; members read theirs through
+    the allocation statement, and commissioners see no allocations."""
+    return actor(user).oversees_consortium
+
+
+def can_see_payments(user):
+    """Payments: the lead and administrators, and a CVO manager for payments to their own
+    organisation. Never a commissioner or a supervisor."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)

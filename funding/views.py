@@ -18,8 +18,10 @@ from funding import services
 from funding.access import (
     can_manage_money,
     can_read_statements,
-    can_see_money,
+    can_see_allocations,
+    can_see_payments,
     can_see_runway,
+    can_see_streams,
 )
 from funding.filters import AllocationFilter, PaymentFilter, StreamFilter
 from funding.forms import AllocationForm, GenerateScheduleForm, PaidForm, PaymentForm, StreamForm
@@ -35,7 +37,7 @@ class StreamList(ConcordListView):
     filterset_class = StreamFilter
     title = "Funding streams"
 
-    readers = staticmethod(can_see_money)
+    readers = staticmethod(can_see_streams)
 
     def get_base_queryset(self):
         return FundingStream.objects.select_related("funder")
@@ -159,7 +161,7 @@ class AllocationList(ConcordListView):
     filterset_class = AllocationFilter
     title = "Allocations"
 
-    readers = staticmethod(can_see_money)
+    readers = staticmethod(can_see_allocations)
 
     def get_base_queryset(self):
         return Allocation.objects.select_related("stream")
@@ -437,7 +439,7 @@ class PaymentList(ConcordListView):
     filterset_class = PaymentFilter
     title = "Payments"
 
-    readers = staticmethod(can_see_money)
+    readers = staticmethod(can_see_payments)
 
     def get_base_queryset(self):
         return Payment.objects.select_related("recipient")

@@ -163,3 +163,9 @@ def can_complete_action(user, action):
         set(action.session.attendees.values_list("organisation", flat=True))
         & a.orgs(Role.CVO_MANAGER)
     )
+
+
+def can_see_posts(user):
+    """Posts and vacancies carry their funding: everyone but a clinical supervisor, who never
+    sees money."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)

@@ -22,6 +22,7 @@ from supervision.access import (
     can_manage_workforce,
     can_see_individuals,
     can_see_post_funding,
+    can_see_posts,
     commissioned_staff,
 )
 from supervision.filters import PostFilter, SessionFilter, StaffFilter
@@ -50,7 +51,7 @@ class PostList(ConcordListView):
     table_class = PostTable
     filterset_class = PostFilter
     title = "Posts and vacancies"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(can_see_posts)
 
     def get_base_queryset(self):
         return Post.objects.select_related("organisation").prefetch_related(
@@ -141,7 +142,7 @@ class StaffList(ConcordListView):
     table_class = StaffTable
     filterset_class = StaffFilter
     title = "Staff"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(can_see_individuals)
 
     def get_base_queryset(self):
         return StaffMember.objects.select_related("organisation", "post", "clinical_supervisor")
@@ -292,7 +293,7 @@ class SessionList(ConcordListView):
     table_class = SessionTable
     filterset_class = SessionFilter
     title = "Supervision sessions"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(can_see_individuals)
 
     def get_base_queryset(self):
         return SupervisionSession.objects.select_related("supervisor").prefetch_related(

@@ -158,7 +158,7 @@ MATRIX = {
             "object_id": w.orgs["away_cvo"].pk,
         },
     ),
-    "supervision:post_list": Entry(reachable=lambda w: {}),
+    "supervision:post_list": Entry(reachable=lambda w: {}, denied={"supervisor": lambda w: {}}),
     "supervision:post_create": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
     ),
@@ -182,7 +182,7 @@ MATRIX = {
             "commissioner": wf("posts", "a"),
         },
     ),
-    "supervision:staff_list": Entry(reachable=lambda w: {}),
+    "supervision:staff_list": Entry(reachable=lambda w: {}, denied={"commissioner": lambda w: {}}),
     "supervision:staff_create": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
     ),
@@ -198,7 +198,9 @@ MATRIX = {
     "supervision:requirement_add": Entry(
         reachable=wf("staff", "a1"), outside=wf("staff", "away"), denied=STAFF_EDIT_DENIED
     ),
-    "supervision:session_list": Entry(reachable=lambda w: {}),
+    "supervision:session_list": Entry(
+        reachable=lambda w: {}, denied={"commissioner": lambda w: {}}
+    ),
     "supervision:session_create": Entry(
         reachable=lambda w: {},
         denied={r: lambda w: {} for r in ("admin", "lead", "cvo_a", "cvo_b", "commissioner")},
@@ -250,7 +252,9 @@ NOTHING = lambda w: {}  # noqa: E731
 
 MATRIX.update(
     {
-        "funding:stream_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:stream_list": Entry(
+            reachable=NOTHING, denied={r: NOTHING for r in ("supervisor", "cvo_a", "cvo_b")}
+        ),
         "funding:stream_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
         "funding:stream_detail": Entry(
             reachable=obj("stream"),
@@ -271,7 +275,7 @@ MATRIX.update(
         "funding:runway_chart": Entry(
             reachable=NOTHING, denied=each(("cvo_a", "cvo_b", "supervisor"), NOTHING)
         ),
-        "funding:allocation_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:allocation_list": Entry(reachable=NOTHING, denied={r: NOTHING for r in NOT_SETUP}),
         "funding:allocation_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
         "funding:statement": Entry(
             reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
@@ -305,7 +309,9 @@ MATRIX.update(
         "funding:schedule_generate": Entry(
             reachable=obj("alloc"), outside=obj("away_alloc"), denied=each(NOT_MONEY, obj("alloc"))
         ),
-        "funding:payment_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "funding:payment_list": Entry(
+            reachable=NOTHING, denied={r: NOTHING for r in ("supervisor", "commissioner")}
+        ),
         "funding:payment_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
         "funding:payment_detail": Entry(
             reachable=obj("pay_b"),
@@ -320,7 +326,9 @@ MATRIX.update(
             outside=lambda w: {"pk": w.money["away_pay"].pk, "action": "approve"},
             denied=each(NOT_MONEY, lambda w: {"pk": w.money["pay_b"].pk, "action": "withhold"}),
         ),
-        "contracts:contract_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "contracts:contract_list": Entry(
+            reachable=NOTHING, denied={r: NOTHING for r in ("supervisor", "cvo_a", "cvo_b")}
+        ),
         "contracts:contract_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
         "contracts:contract_detail": Entry(
             reachable=obj("contract"),
@@ -340,7 +348,9 @@ MATRIX.update(
             outside=obj("away_contract"),
             denied=each(NOT_MONEY, obj("contract")),
         ),
-        "contracts:subcontract_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "contracts:subcontract_list": Entry(
+            reachable=NOTHING, denied={r: NOTHING for r in ("supervisor", "commissioner")}
+        ),
         "contracts:subcontract_create": Entry(reachable=NOTHING, denied=each(NOT_MONEY, NOTHING)),
         "contracts:subcontract_detail": Entry(
             reachable=obj("sub_b"),

@@ -8,12 +8,13 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.lists import ConcordListView
 from consortium.views import STALE_MESSAGE, apply_errors
+from contracts.access.agreements import can_see_contracts, can_see_subcontracts
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
 from contracts.models import Contract, Subcontract, end_of_day
 from contracts.services import agreements as services
 from contracts.tables.agreements import ContractTable, SubcontractTable
-from funding.access import can_manage_money, can_see_money
+from funding.access import can_manage_money
 from funding.models import Allocation, AllocationLine, Payment
 
 M2M = ("sites", "funding_streams")
@@ -25,7 +26,7 @@ class ContractList(ConcordListView):
     filterset_class = ContractFilter
     title = "Contracts"
 
-    readers = staticmethod(can_see_money)
+    readers = staticmethod(can_see_contracts)
 
     def get_base_queryset(self):
         return Contract.objects.select_related("commissioner")
@@ -39,7 +40,7 @@ class SubcontractList(ConcordListView):
     filterset_class = SubcontractFilter
     title = "Subcontracts"
 
-    readers = staticmethod(can_see_money)
+    readers = staticmethod(can_see_subcontracts)
 
     def get_base_queryset(self):
         return Subcontract.objects.select_related("cvo")
