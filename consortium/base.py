@@ -1,6 +1,11 @@
-"""The base every Concord model stands on: history, a consortium fence, optimistic locking."""
+"""The base every Concord model stands on: history, a consortium fence, optimistic locking,
+and the one "frozen once approved" guard."""
+
+from dataclasses import dataclass
+from functools import reduce
 
 from django.db import models, transaction
+from django.db.transaction import TransactionManagementError
 from django_scopes import ScopedManager
 from simple_history.models import HistoricalRecords
 
@@ -13,7 +18,7 @@ class AccessQuerySet(models.QuerySet):
         return access.visible(self, user)
 
 
-def scoped_manager(consortium_path):
+def scoped_manager(consortium_path, queryset_class=AccessQuerySet):
     """The default manager of every consortium-owned model.
 
     Outside an active consortium scope (set per request by ConsortiumScopeMiddleware, or by
@@ -22,7 +27,7 @@ def scoped_manager(consortium_path):
     """
     return ScopedManager(
         consortium=consortium_path,
-        _manager_class=models.Manager.from_queryset(AccessQuerySet),
+        _manager_class=models.Manager.from_queryset(queryset_class),
     )
 
 
@@ -77,3 +82,113 @@ class ConcordModel(models.Model):
                 self._change_reason = reason
             self.save(**kwargs)
         return self
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What freezes a model's rows: the states of `status` (a field of the row, or a path such
+    as "ret__status" to the parent whose state freezes it), the exception raised, and the
+    message that says why and who can unlock. `message` may name the stored state as
+    {status}."""
+
+    states: tuple
+    error: type[Exception]
+    message: str
+    bulk_message: str = ""
+    status: str = "status"
+
+
+class FrozenQuerySet(AccessQuerySet):
+    """Bulk writes cannot reach a frozen row either."""
+
+    def refuse_if_frozen(self):
+        frozen = self.model.frozen
+        if self.filter(**{f"{frozen.status}__in": frozen.states}).exists():
+            raise frozen.error(frozen.bulk_message or frozen.message.format(status="frozen"))
+
+    def update(self, **kwargs):
+        self.refuse_if_frozen()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self.refuse_if_frozen()
+        return super().delete()
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        self.filter(pk__in=[o.pk for o in objs]).refuse_if_frozen()
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
+class FreezableModel(ConcordModel):
+    """A model whose rows are locked once approved. It declares `frozen = Frozen(...)`; then
+    save(), delete(), its queryset's update()/delete()/bulk_update() and the admin all refuse
+    a frozen row, judged by the state stored in the database, not the one in memory.
+
+    A transition (approve, lock, reopen) re-reads the row under a lock with
+    `for_transition()`, checks the move, and writes it with `save_transition()`: the one
+    write that may change a frozen row."""
+
+    frozen: Frozen
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self):
+        """Frozen by the state in memory (for pages and the admin)."""
+        return reduce(getattr, self.frozen.status.split("__"), self) in self.frozen.states
+
+    def stored_status(self):
+        """The state in the database that decides whether this row is frozen."""
+        first, _, rest = self.frozen.status.partition("__")
+        if not rest:
+            if self.pk is None:
+                return None
+            rows = type(self)._base_manager.filter(pk=self.pk)
+            return rows.values_list(first, flat=True).first()
+        parent = self._meta.get_field(first)
+        rows = parent.related_model._base_manager.filter(pk=getattr(self, parent.attname))
+        return rows.values_list(rest, flat=True).first()
+
+    def frozen_message(self, status=None):
+        """Why this row cannot change, naming its state (the one in memory unless given)."""
+        if status is None:
+            status = reduce(getattr, self.frozen.status.split("__"), self)
+        *path, name = self.frozen.status.split("__")
+        model = type(self)
+        for step in path:
+            model = model._meta.get_field(step).related_model
+        label = dict(model._meta.get_field(name).flatchoices).get(status, status)
+        return self.frozen.message.format(status=str(label).lower())
+
+    def refuse_if_frozen(self):
+        status = self.stored_status()
+        if status in self.frozen.states:
+            raise self.frozen.error(self.frozen_message(status))
+
+    def for_transition(self, *related):
+        """This row re-read under a row lock, as a new object (the caller's is left alone)."""
+        return (
+            type(self)
+            ._base_manager.select_for_update(of=("self",))
+            .select_related(*related)
+            .get(pk=self.pk)
+        )
+
+    def save_transition(self, *, by, reason):
+        """Write a state change that a transition has checked on this row, read with
+        `for_transition()` in the same transaction."""
+        if not transaction.get_connection().in_atomic_block:
+            raise TransactionManagementError("A transition runs inside transaction.atomic().")
+        self.version = (self.version or 0) + 1
+        self._history_user = by
+        self._change_reason = reason
+        super().save()

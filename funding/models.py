@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, scoped_manager
+from consortium.base import ConcordModel, FreezableModel, Frozen, FrozenQuerySet, scoped_manager
 from consortium.models import Consortium, Organisation
 from funding import money
 
@@ -95,7 +95,7 @@ APPROVED_MESSAGE = (
 )
 
 
-class Allocation(ConcordModel):
+class Allocation(FreezableModel):
     """A pot (a funding stream for a period) divided between members by a formula.
 
     `revision` numbers the versions of one pot (stream + period); the locking `version`
@@ -113,6 +113,8 @@ class Allocation(ConcordModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         APPROVED = "approved", "Approved"
+
+    frozen = Frozen(states=(Status.APPROVED,), error=ApprovedIsFinal, message=APPROVED_MESSAGE)
 
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="allocations")
     stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
@@ -144,7 +146,7 @@ class Allocation(ConcordModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
 
-    objects = scoped_manager("consortium")
+    objects = scoped_manager("consortium", FrozenQuerySet)
 
     class Meta:
         ordering = ["-period_start", "stream__name", "-revision"]
@@ -214,20 +216,8 @@ class Allocation(ConcordModel):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        if self.pk:
-            stored = Allocation._base_manager.filter(pk=self.pk).values_list("status", flat=True)
-            if stored.first() == self.Status.APPROVED:
-                raise ApprovedIsFinal(APPROVED_MESSAGE)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        if self.is_approved:
-            raise ApprovedIsFinal(APPROVED_MESSAGE)
-        return super().delete(*args, **kwargs)
-
-
-class AllocationLine(ConcordModel):
+class AllocationLine(FreezableModel):
     class Kind(models.TextChoices):
         MEMBER = money.MEMBER, "Share"
         OVERHEAD = money.OVERHEAD, "Overhead"
@@ -243,7 +233,14 @@ class AllocationLine(ConcordModel):
     arithmetic = models.TextField(blank=True)
     note = models.TextField(blank=True)
 
-    objects = scoped_manager("allocation__consortium")
+    frozen = Frozen(
+        states=(Allocation.Status.APPROVED,),
+        status="allocation__status",
+        error=ApprovedIsFinal,
+        message=APPROVED_MESSAGE,
+    )
+
+    objects = scoped_manager("allocation__consortium", FrozenQuerySet)
 
     class Meta:
         ordering = ["allocation", "kind", "organisation__name"]
@@ -260,23 +257,6 @@ class AllocationLine(ConcordModel):
 
     def __str__(self):
         return f"{self.organisation}: {self.get_kind_display()} {self.amount}"
-
-    def _guard(self):
-        status = (
-            Allocation._base_manager.filter(pk=self.allocation_id)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if status == Allocation.Status.APPROVED:
-            raise ApprovedIsFinal(APPROVED_MESSAGE)
-
-    def save(self, *args, **kwargs):
-        self._guard()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self._guard()
-        return super().delete(*args, **kwargs)
 
 
 class Payment(ConcordModel):

@@ -13,7 +13,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contracts.models import (
-    FROZEN,
     Indicator,
     PerformanceReturn,
     ReportingPeriod,
@@ -61,7 +60,7 @@ def commissioner_report(template, user, first, last):
     returns = (
         PerformanceReturn.objects.visible_to(user)
         .filter(
-            status__in=FROZEN,
+            status__in=PerformanceReturn.FROZEN,
             subcontract__contract__commissioner_id=template.commissioner_id,
             period__start__gte=first,
             period__start__lte=last,
@@ -108,7 +107,7 @@ def performance(user, indicator, subcontract=None, first=None, last=None):
     """[(period_start, actual, target, rag)] for the indicator across the visible approved
     returns (one subcontract, or the consortium), by month."""
     values = ReturnValue.objects.visible_to(user).filter(
-        indicator=indicator, ret__status__in=FROZEN
+        indicator=indicator, ret__status__in=PerformanceReturn.FROZEN
     )
     targets = Target.objects.visible_to(user).filter(indicator=indicator)
     if subcontract is not None:
@@ -146,7 +145,7 @@ def funnel(user, first, last, subcontract=None):
     )
     stages.sort(key=lambda i: (order.index(i.pathway_stage), i.position))
     values = ReturnValue.objects.visible_to(user).filter(
-        ret__status__in=FROZEN,
+        ret__status__in=PerformanceReturn.FROZEN,
         ret__period__start__gte=first,
         ret__period__start__lte=last,
         indicator__in=stages,
@@ -180,7 +179,7 @@ def completeness(user, first, last, today=None):
         r = returns.get(p.pk)
         if r is None:
             state = "missing (late)" if today > p.due_date else "not started"
-        elif r.status in FROZEN:
+        elif r.status in PerformanceReturn.FROZEN:
             state = "approved"
         elif r.status == "submitted":
             state = "awaiting approval"
@@ -262,7 +261,7 @@ def activity_by_member(consortium, first, last, indicator_code):
     rows = ReturnValue.objects.filter(
         consortium=consortium,
         indicator__code=indicator_code,
-        ret__status__in=FROZEN,
+        ret__status__in=PerformanceReturn.FROZEN,
         ret__period__start__gte=first,
         ret__period__start__lte=last,
         value__isnull=False,

@@ -25,7 +25,6 @@ from contracts.models import (
     ReturnLocked,
     ReturnValue,
     Target,
-    locked_message,
 )
 from contracts.validation.returns import validate
 from contracts.xlsx import returns as returns_xlsx
@@ -50,25 +49,7 @@ def _require_setup(by):
 
 def _fresh(ret):
     """The return re-read under a row lock, for a transition."""
-    return (
-        PerformanceReturn._base_manager.select_for_update(of=("self",))
-        .select_related("subcontract", "subcontract__contract", "period", "consortium")
-        .get(pk=ret.pk)
-    )
-
-
-def _copy_state(target, source):
-    for f in ("status", "version", "submitted_by_id", "submitted_at", "approved_by_id"):
-        setattr(target, f, getattr(source, f))
-    target.approved_at = source.approved_at
-    target.lead_comments = source.lead_comments
-    target.times_reopened = source.times_reopened
-    target.narrative = source.narrative
-
-
-def _transition_save(ret, *, by, reason):
-    ret._transition = True
-    ret.save_as(by=by, reason=reason)
+    return ret.for_transition("subcontract", "subcontract__contract", "period", "consortium")
 
 
 def indicators_for(consortium_id):
@@ -159,7 +140,7 @@ def _require_editable(ret, by):
     if not access.can_edit_return(by, ret):
         raise PermissionDenied("Only the subcontractor's people fill in this return.")
     if ret.is_frozen:
-        raise ReturnLocked(locked_message(ret))
+        raise ReturnLocked(ret.frozen_message())
     if not ret.is_editable:
         raise ValidationError(
             "This return has been submitted, so it cannot be changed now. If it needs a "
@@ -196,8 +177,7 @@ def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_v
         current.narrative = narrative
     current.warnings_confirmed = False
     current.save_as(by=by, reason="Draft saved")
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
 def values_of(ret):
@@ -258,8 +238,8 @@ def return_upload(*, ret, by, data, filename, expected_version=None):
             )
     if problems:
         raise UploadInvalid(problems, parsed.rows_checked)
-    return_save_draft(
-        ret=ret,
+    current = return_save_draft(
+        ret=current,
         by=by,
         values=parsed.values,
         notes=parsed.notes,
@@ -267,10 +247,10 @@ def return_upload(*, ret, by, data, filename, expected_version=None):
         expected_version=expected_version,
     )
     record_event(
-        consortium_id=ret.consortium_id,
+        consortium_id=current.consortium_id,
         by=by,
         verb="Return uploaded",
-        obj=ret,
+        obj=current,
         details={"rows": parsed.rows_checked},
     )
     return parsed
@@ -319,7 +299,7 @@ def return_submit(*, ret, by, confirm_warnings=False):
     if not access.can_edit_return(by, current):
         raise PermissionDenied("Only the subcontractor's people submit this return.")
     if current.is_frozen:
-        raise ReturnLocked(locked_message(current))
+        raise ReturnLocked(current.frozen_message())
     if current.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError("This return has already been submitted.")
     outcome = check(current)
@@ -332,7 +312,7 @@ def return_submit(*, ret, by, confirm_warnings=False):
     current.submitted_by = by
     current.submitted_at = timezone.now()
     current.warnings_confirmed = bool(outcome.warnings)
-    _transition_save(current, by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
+    current.save_as(by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
     record_event(
         consortium_id=current.consortium_id,
         by=by,
@@ -340,8 +320,7 @@ def return_submit(*, ret, by, confirm_warnings=False):
         obj=current,
         details={"warnings_confirmed": [m.text for m in outcome.warnings]},
     )
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
 def _require_review(current, by):
@@ -368,15 +347,14 @@ def return_return(*, ret, by, comments):
     current.lead_comments = comments
     # The comments live in lead_comments, which only the lead and the subcontractor read
     # (PRIVATE_FIELDS); the history reason and the event say only what happened.
-    _transition_save(current, by=by, reason="Returned with comments")
+    current.save_as(by=by, reason="Returned with comments")
     record_event(
         consortium_id=current.consortium_id,
         by=by,
         verb="Return returned with comments",
         obj=current,
     )
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
 @transaction.atomic
@@ -386,7 +364,7 @@ def return_approve(*, ret, by, reason=""):
     current.status = S.APPROVED
     current.approved_by = by
     current.approved_at = timezone.now()
-    _transition_save(current, by=by, reason=reason or "Approved")
+    current.save_as(by=by, reason=reason or "Approved")
     open_restatement = (
         Restatement.objects.filter(ret=current, after__isnull=True).order_by("-reopened_at").first()
     )
@@ -395,8 +373,7 @@ def return_approve(*, ret, by, reason=""):
         open_restatement.reapproved_at = current.approved_at
         open_restatement.save_as(by=by, reason="Restated figures approved")
     record_event(consortium_id=current.consortium_id, by=by, verb="Return approved", obj=current)
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
 @transaction.atomic
@@ -408,10 +385,9 @@ def return_lock(*, ret, by):
     if current.status != S.APPROVED:
         raise ValidationError("Only an approved return can be locked.")
     current.status = S.LOCKED
-    _transition_save(current, by=by, reason="Locked")
+    current.save_transition(by=by, reason="Locked")
     record_event(consortium_id=current.consortium_id, by=by, verb="Return locked", obj=current)
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
 def _snapshot(ret):
@@ -447,7 +423,7 @@ def return_reopen(*, ret, by, reason):
     current.approved_by = None
     current.approved_at = None
     current.times_reopened += 1
-    _transition_save(current, by=by, reason=f"Reopened: {reason}")
+    current.save_transition(by=by, reason=f"Reopened: {reason}")
     record_event(
         consortium_id=current.consortium_id,
         by=by,
@@ -455,5 +431,4 @@ def return_reopen(*, ret, by, reason):
         obj=current,
         reason=reason,
     )
-    _copy_state(ret, current)
-    return ret
+    return current

@@ -202,7 +202,7 @@ def return_edit(request, pk):
     if not ret.is_editable:
         messages.error(
             request,
-            svc.locked_message(ret)
+            ret.frozen_message()
             if ret.is_frozen
             else "This return has been submitted. Ask the consortium lead to return it if it "
             "needs a change.",
@@ -219,7 +219,7 @@ def return_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
         try:
-            svc.return_save_draft(
+            ret = svc.return_save_draft(
                 ret=ret,
                 by=request.user,
                 values=figures,
