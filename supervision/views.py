@@ -10,10 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access
-from consortium.base import StaleEdit
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import apply_errors, save_or_refuse
 from funding.models import FundingStream
 from supervision import charts, compliance, selectors, services
 from supervision.filters import PostFilter, SessionFilter, StaffFilter
@@ -103,21 +102,20 @@ def post_edit(request, pk=None):
         raise Http404("Not found")
     form = PostForm(request.POST or None, instance=post, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.post_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.post_save(
                 by=request.user,
                 post=form.instance,
                 sites=form.cleaned_data["sites"],
                 funded_by=form.cleaned_data.get("funded_by"),
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{post.title} saved.")
-            return redirect(post.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("supervision:post_edit", pk=post.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{post.title} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -209,19 +207,18 @@ def staff_edit(request, pk=None):
         raise Http404("Not found")
     form = StaffForm(request.POST or None, instance=staff, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.staff_save(
                 by=request.user,
                 staff=form.instance,
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{staff.name} saved.")
-            return redirect(staff.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("supervision:staff_edit", pk=staff.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{staff.name} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",

@@ -1,6 +1,6 @@
 from django import forms
 
-from consortium.forms import ConcordForm, ConcordModelForm
+from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from contracts.models import Indicator, TemplateField
 
 
@@ -85,7 +85,7 @@ class ReasonForm(ConcordForm):
     )
 
 
-class IndicatorForm(ConcordModelForm):
+class IndicatorForm(VersionedForm):
     class Meta(ConcordModelForm.Meta):
         model = Indicator
         fields = [

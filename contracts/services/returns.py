@@ -64,6 +64,14 @@ def indicators_for(consortium_id):
 
 
 @transaction.atomic
+def indicator_save(*, indicator, by, expected_version=None):
+    """Add an indicator to the consortium's library, or change one (refusing a stale edit)."""
+    _require_setup(by)
+    indicator.consortium_id = access.actor(by).consortium_id
+    return indicator.save_as(by=by, reason="Indicator saved", expected_version=expected_version)
+
+
+@transaction.atomic
 def periods_create(*, subcontract, by, frequency="monthly", first=None, last=None, working_days=10):
     """Reporting periods for a subcontract (monthly or quarterly) from first to last, each
     due `working_days` working days after it ends. Existing periods are kept."""

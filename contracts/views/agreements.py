@@ -6,9 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from consortium import access
-from consortium.base import StaleEdit
 from consortium.lists import ConcordListView
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import apply_errors, save_or_refuse
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
 from contracts.models import Contract, Subcontract, end_of_day
@@ -57,20 +56,19 @@ def _edit(request, model, form_class, pk, noun):
     obj = access.get_visible_or_404(model, request.user, pk=pk) if pk else model()
     form = form_class(request.POST or None, instance=obj, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.agreement_save(
                 by=request.user,
                 agreement=form.instance,
                 m2m={name: form.cleaned_data[name] for name in M2M},
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{obj} saved.")
-            return redirect(obj.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect(request.path)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=lambda saved: f"{saved} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",

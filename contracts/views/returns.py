@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from consortium import access
 from consortium.base import StaleEdit
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import STALE_MESSAGE, apply_errors, save_or_refuse
 from contracts.forms.returns import (
     CommentsForm,
     IndicatorForm,
@@ -218,7 +218,10 @@ def return_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
-        try:
+        submit = "submit" in request.POST
+
+        def save():
+            nonlocal ret
             ret = svc.return_save_draft(
                 ret=ret,
                 by=request.user,
@@ -227,25 +230,33 @@ def return_edit(request, pk):
                 narrative=form.cleaned_data["narrative"],
                 expected_version=form.cleaned_data["expected_version"],
             )
-            if "submit" in request.POST:
-                svc.return_submit(
+            if submit:
+                ret = svc.return_submit(
                     ret=ret, by=request.user, confirm_warnings=form.cleaned_data["confirm_warnings"]
                 )
-                messages.success(request, "Return submitted. The consortium lead will review it.")
-            else:
-                messages.success(request, "Draft saved.")
-            return redirect(ret)
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("returns:return_edit", pk=ret.pk)
-        except ValidationError as e:
+            return ret
+
+        def refused(form, e):
             if any(err.code == "warnings" for err in getattr(e, "error_list", [])):
                 form.add_error(None, "Some figures are unusual for this subcontract:")
                 form.add_error("confirm_warnings", e.messages)
             else:
                 apply_errors(form, e)
+            # The draft may have been saved before the submission was refused.
             form.data = form.data.copy()
             form.data["expected_version"] = ret.version
+
+        response = save_or_refuse(
+            request,
+            form,
+            save,
+            success="Return submitted. The consortium lead will review it."
+            if submit
+            else "Draft saved.",
+            refused=refused,
+        )
+        if response:
+            return response
     return render(request, "contracts/return_form.html", {"ret": ret, "form": form})
 
 
@@ -397,11 +408,18 @@ def indicator_edit(request, pk=None):
     )
     form = IndicatorForm(request.POST or None, instance=ind, user=request.user)
     if request.method == "POST" and form.is_valid():
-        ind = form.save(commit=False)
-        ind.consortium_id = request.actor.consortium_id
-        ind.save_as(by=request.user, reason="Indicator saved")
-        messages.success(request, f"{ind.code} saved.")
-        return redirect(ind)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: svc.indicator_save(
+                indicator=form.instance,
+                by=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+            ),
+            success=lambda ind: f"{ind.code} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
