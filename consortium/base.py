@@ -83,6 +83,45 @@ class ConcordModel(models.Model):
             self.save(**kwargs)
         return self
 
+    def consortium_pk(self):
+        """The id of the consortium this row belongs to, by its `Access.consortium` path."""
+        *steps, last = self.Access.consortium.split("__")
+        if not steps and last == "pk":
+            return self.pk
+        obj = self
+        for step in steps:
+            field = obj._meta.get_field(step)
+            if field.many_to_one or field.one_to_one:
+                obj = getattr(obj, step)
+                continue
+            # The path crosses a many-valued relation (an organisation's memberships): ask the
+            # database, and expect the one consortium a new organisation belongs to.
+            ids = set(
+                type(self)
+                ._base_manager.filter(pk=self.pk)
+                .values_list(self.Access.consortium, flat=True)
+            )
+            if len(ids) != 1:
+                raise ValueError(f"{self} belongs to {len(ids)} consortia; record on another row.")
+            return ids.pop()
+        return getattr(obj, f"{last}_id")
+
+    def record(self, verb, *, by, reason="", details=None):
+        """Write the readable record of a business act on this row ("allocation v3
+        approved"), in the row's consortium."""
+        from consortium.models import Event
+
+        return Event.objects.create(
+            consortium_id=self.consortium_pk(),
+            by=by if getattr(by, "is_authenticated", False) else None,
+            verb=verb,
+            reason=reason,
+            object_model=self._meta.label,
+            object_id=str(self.pk),
+            object_repr=str(self)[:300],
+            details=details or {},
+        )
+
 
 @dataclass(frozen=True)
 class Frozen:

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
-from consortium.events import record_event
 from consortium.models import Membership, Organisation, RoleAssignment
 
 
@@ -25,7 +24,7 @@ def organisation_create(*, by, consortium, role, **fields):
     membership = Membership(consortium=consortium, organisation=org, role=role)
     membership.full_clean()
     membership.save_as(by=by, reason="Joined the consortium")
-    record_event(consortium_id=consortium.pk, by=by, verb="Organisation added", obj=org)
+    org.record("Organisation added", by=by)
     return org
 
 
@@ -56,7 +55,7 @@ def site_save(*, by, site, expected_version=None, reason=""):
         by=by, reason=reason or ("Site added" if created else ""), expected_version=expected_version
     )
     if created:
-        record_event(consortium_id=site.consortium_id, by=by, verb="Site added", obj=site)
+        site.record("Site added", by=by)
     return site
 
 
@@ -121,7 +120,7 @@ def role_assign(*, by, user, organisation, role):
             f"{user.get_full_name() or user.username} already holds that role there."
         )
     assignment.save_as(by=by, reason="Role given")
-    record_event(consortium_id=consortium_id, by=by, verb="Role given", obj=assignment)
+    assignment.record("Role given", by=by)
     return assignment
 
 
@@ -135,13 +134,7 @@ def role_revoke(*, by, assignment, reason):
         RoleAssignment.Role.LEAD,
     ):
         raise ValidationError("You cannot remove your own administrator or lead role.")
-    record_event(
-        consortium_id=assignment.consortium_id,
-        by=by,
-        verb="Role removed",
-        obj=assignment,
-        reason=reason,
-    )
+    assignment.record("Role removed", by=by, reason=reason)
     assignment._history_user = by
     assignment._change_reason = reason
     assignment.delete()
@@ -155,7 +148,5 @@ def consortium_update(*, by, consortium, expected_version, reason, **fields):
         setattr(consortium, name, value)
     consortium.full_clean()
     consortium.save_as(by=by, reason=reason, expected_version=expected_version)
-    record_event(
-        consortium_id=consortium.pk, by=by, verb="Settings changed", obj=consortium, reason=reason
-    )
+    consortium.record("Settings changed", by=by, reason=reason)
     return consortium

@@ -12,7 +12,6 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from consortium import access
-from consortium.events import record_event
 from consortium.models import Membership, Organisation
 from funding import money
 from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, Payment
@@ -48,7 +47,7 @@ def stream_save(*, by, stream, expected_version=None, reason=""):
         expected_version=expected_version,
     )
     if created:
-        record_event(consortium_id=stream.consortium_id, by=by, verb="Stream added", obj=stream)
+        stream.record("Stream added", by=by)
     return stream
 
 
@@ -135,12 +134,8 @@ def allocation_save_draft(*, by, allocation, expected_version=None, reason=""):
     )
     _write_lines(allocation, lines, by)
     if created:
-        record_event(
-            consortium_id=allocation.consortium_id,
-            by=by,
-            verb=f"Allocation v{allocation.revision} drafted",
-            obj=allocation,
-            reason=allocation.reason,
+        allocation.record(
+            f"Allocation v{allocation.revision} drafted", by=by, reason=allocation.reason
         )
     return allocation
 
@@ -162,11 +157,9 @@ def allocation_approve(*, allocation, by, reason=""):
     allocation.approved_by = by
     allocation.approved_at = timezone.now()
     allocation.save_as(by=by, reason=reason or f"Allocation v{allocation.revision} approved")
-    record_event(
-        consortium_id=allocation.consortium_id,
+    allocation.record(
+        f"Allocation v{allocation.revision} approved",
         by=by,
-        verb=f"Allocation v{allocation.revision} approved",
-        obj=allocation,
         reason=reason,
         details={"pot": str(allocation.pot), "formula": allocation.formula},
     )
@@ -203,12 +196,8 @@ def allocation_revise(*, allocation, by, reason):
     )
     new.save_as(by=by, reason=reason)
     _write_lines(new, allocation_preview(allocation=new), by)
-    record_event(
-        consortium_id=new.consortium_id,
-        by=by,
-        verb=f"Allocation v{new.revision} started from v{allocation.revision}",
-        obj=new,
-        reason=reason,
+    new.record(
+        f"Allocation v{new.revision} started from v{allocation.revision}", by=by, reason=reason
     )
     return new
 
@@ -365,11 +354,9 @@ def payment_schedule(*, by, payment):
     _check_within_allocation(payment)
     payment.full_clean()
     payment.save_as(by=by, reason=payment.adjustment_reason or "Payment scheduled")
-    record_event(
-        consortium_id=payment.consortium_id,
+    payment.record(
+        "Adjustment scheduled" if payment.is_adjustment else "Payment scheduled",
         by=by,
-        verb="Adjustment scheduled" if payment.is_adjustment else "Payment scheduled",
-        obj=payment,
         reason=payment.adjustment_reason,
         details={"amount": str(payment.amount)},
     )
@@ -413,13 +400,7 @@ def payment_approve(*, by, payment, reason=""):
     payment.status = Payment.Status.APPROVED
     payment.approved_by = by
     payment.save_as(by=by, reason=reason or "Payment approved")
-    record_event(
-        consortium_id=payment.consortium_id,
-        by=by,
-        verb="Payment approved",
-        obj=payment,
-        reason=reason,
-    )
+    payment.record("Payment approved", by=by, reason=reason)
     return payment
 
 
@@ -439,11 +420,9 @@ def payment_mark_paid(*, by, payment, paid_on, reference):
     payment.paid_on = paid_on
     payment.reference = reference.strip()
     payment.save_as(by=by, reason=f"Paid on {paid_on:%d %b %Y}, reference {payment.reference}")
-    record_event(
-        consortium_id=payment.consortium_id,
+    payment.record(
+        "Payment recorded as paid",
         by=by,
-        verb="Payment recorded as paid",
-        obj=payment,
         details={"paid_on": paid_on.isoformat(), "reference": payment.reference},
     )
     return payment
@@ -460,13 +439,7 @@ def payment_withhold(*, by, payment, reason):
     payment.status = Payment.Status.WITHHELD
     payment.withheld_reason = reason
     payment.save_as(by=by, reason=reason)
-    record_event(
-        consortium_id=payment.consortium_id,
-        by=by,
-        verb="Payment withheld",
-        obj=payment,
-        reason=reason,
-    )
+    payment.record("Payment withheld", by=by, reason=reason)
     return payment
 
 

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consortium import access
-from consortium.events import record_event
 from consortium.models import Role, RoleAssignment
 from supervision.models import (
     LeavePeriod,
@@ -53,7 +52,7 @@ def post_save(*, by, post, sites=None, funded_by=None, expected_version=None, re
     if funded_by is not None:
         post.funded_by.set(funded_by)
     if created:
-        record_event(consortium_id=post.consortium_id, by=by, verb="Post added", obj=post)
+        post.record("Post added", by=by)
     return post
 
 
@@ -83,7 +82,7 @@ def _refresh_post(post, by, today):
         post.status = Post.Status.VACANT
         post.vacancy_start = (max(ended) + timedelta(days=1)) if ended else today
         post.save_as(by=by, reason="Holder left: the post is vacant")
-        record_event(consortium_id=post.consortium_id, by=by, verb="Post fell vacant", obj=post)
+        post.record("Post fell vacant", by=by)
 
 
 @transaction.atomic
@@ -140,7 +139,7 @@ def staff_save(*, by, staff, expected_version=None, reason=""):
     if previous_post and previous_post.pk != staff.post_id:
         _refresh_post(previous_post, by, today)
     if created:
-        record_event(consortium_id=staff.consortium_id, by=by, verb="Staff member added", obj=staff)
+        staff.record("Staff member added", by=by)
     return staff
 
 
@@ -152,7 +151,7 @@ def leave_add(*, by, staff, start, end, reason):
     if staff.leave.filter(start__lte=end, end__gte=start).exists():
         raise ValidationError("This overlaps leave already recorded for them.")
     leave.save_as(by=by, reason="Leave recorded")
-    record_event(consortium_id=staff.consortium_id, by=by, verb="Leave recorded", obj=staff)
+    staff.record("Leave recorded", by=by)
     return leave
 
 
@@ -164,12 +163,7 @@ def requirement_save(*, by, requirement, reason=""):
     requirement.full_clean()
     created = requirement.pk is None
     requirement.save_as(by=by, reason=reason or ("Requirement set" if created else ""))
-    record_event(
-        consortium_id=requirement.consortium_id,
-        by=by,
-        verb=f"Supervision requirement set: {requirement}",
-        obj=target,
-    )
+    target.record(f"Supervision requirement set: {requirement}", by=by)
     return requirement
 
 
@@ -264,11 +258,9 @@ def session_record(
         action = SessionAction(session=session, description=description, due=due)
         action.full_clean()
         action.save_as(by=by, reason="Action agreed")
-    record_event(
-        consortium_id=session.consortium_id,
+    session.record(
+        f"{session.get_kind_display()} session logged ({session.get_status_display().lower()})",
         by=by,
-        verb=f"{session.get_kind_display()} session logged ({session.get_status_display().lower()})",
-        obj=session,
         details={"attendees": len(attendees)},
     )
     return session
@@ -295,7 +287,5 @@ def action_complete(*, by, action, on=None):
         raise ValidationError("An action cannot be done in the future.")
     action.done_on = on
     action.save_as(by=by, reason="Action done")
-    record_event(
-        consortium_id=action.session.consortium_id, by=by, verb="Action done", obj=action.session
-    )
+    action.session.record("Action done", by=by)
     return action

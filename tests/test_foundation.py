@@ -387,3 +387,18 @@ def test_it_groups_the_navigation_by_section_and_shows_the_sections_pages(
     # A section with one page for this person is named after the page.
     assert "Subcontracts" in main_nav(page) and "Contracts" not in main_nav(page)
     assert section_nav(page) == []
+
+
+@pytest.mark.django_db
+def test_record_writes_the_event_in_the_consortium_its_access_path_names(world, lead):
+    from consortium.models import Event
+
+    org = world.orgs["cvo_a"]
+    event = world.home.record("Settings changed", by=lead, reason="Tidy", details={"a": 1})
+    assert (event.consortium_id, event.object_model, event.by) == (
+        world.home.pk,
+        "consortium.Consortium",
+        lead,
+    )
+    assert Event.objects.filter(verb="Settings changed", reason="Tidy").count() == 1
+    assert org.record("Checked", by=lead).consortium_id == world.home.pk

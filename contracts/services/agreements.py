@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
-from consortium.events import record_event
 
 
 def _require_money(by):
@@ -28,12 +27,7 @@ def agreement_save(*, by, agreement, m2m=None, expected_version=None, reason="")
     for name, values in (m2m or {}).items():
         getattr(agreement, name).set(values)
     if created:
-        record_event(
-            consortium_id=agreement.consortium_id,
-            by=by,
-            verb=f"{label.capitalize()} added",
-            obj=agreement,
-        )
+        agreement.record(f"{label.capitalize()} added", by=by)
     return agreement
 
 
@@ -58,11 +52,9 @@ def variation_add(*, by, agreement, variation):
         raise ValidationError({"new_end": "The new end date is before the start date."})
     variation.full_clean()
     variation.save_as(by=by, reason=variation.reason)
-    record_event(
-        consortium_id=agreement.consortium_id,
+    agreement.record(
+        "Terms varied",
         by=by,
-        verb="Terms varied",
-        obj=agreement,
         reason=variation.reason,
         details={
             "value_change": str(variation.value_change),

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from consortium import access, dates
 from consortium.base import StaleEdit
-from consortium.events import record_event
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -101,12 +100,7 @@ def periods_create(*, subcontract, by, frequency="monthly", first=None, last=Non
         p.save_as(by=by, reason="Reporting period added")
         made.append(p)
     if made:
-        record_event(
-            consortium_id=subcontract.consortium_id,
-            by=by,
-            verb=f"{len(made)} reporting periods added",
-            obj=subcontract,
-        )
+        subcontract.record(f"{len(made)} reporting periods added", by=by)
     return made
 
 
@@ -254,13 +248,7 @@ def return_upload(*, ret, by, data, filename, expected_version=None):
         narrative=parsed.narrative,
         expected_version=expected_version,
     )
-    record_event(
-        consortium_id=current.consortium_id,
-        by=by,
-        verb="Return uploaded",
-        obj=current,
-        details={"rows": parsed.rows_checked},
-    )
+    current.record("Return uploaded", by=by, details={"rows": parsed.rows_checked})
     return parsed
 
 
@@ -321,11 +309,9 @@ def return_submit(*, ret, by, confirm_warnings=False):
     current.submitted_at = timezone.now()
     current.warnings_confirmed = bool(outcome.warnings)
     current.save_as(by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
-    record_event(
-        consortium_id=current.consortium_id,
+    current.record(
+        "Return resubmitted" if was == S.RETURNED else "Return submitted",
         by=by,
-        verb="Return resubmitted" if was == S.RETURNED else "Return submitted",
-        obj=current,
         details={"warnings_confirmed": [m.text for m in outcome.warnings]},
     )
     return current
@@ -356,12 +342,7 @@ def return_return(*, ret, by, comments):
     # The comments live in lead_comments, which only the lead and the subcontractor read
     # (PRIVATE_FIELDS); the history reason and the event say only what happened.
     current.save_as(by=by, reason="Returned with comments")
-    record_event(
-        consortium_id=current.consortium_id,
-        by=by,
-        verb="Return returned with comments",
-        obj=current,
-    )
+    current.record("Return returned with comments", by=by)
     return current
 
 
@@ -380,7 +361,7 @@ def return_approve(*, ret, by, reason=""):
         open_restatement.after = _snapshot(current)
         open_restatement.reapproved_at = current.approved_at
         open_restatement.save_as(by=by, reason="Restated figures approved")
-    record_event(consortium_id=current.consortium_id, by=by, verb="Return approved", obj=current)
+    current.record("Return approved", by=by)
     return current
 
 
@@ -394,7 +375,7 @@ def return_lock(*, ret, by):
         raise ValidationError("Only an approved return can be locked.")
     current.status = S.LOCKED
     current.save_transition(by=by, reason="Locked")
-    record_event(consortium_id=current.consortium_id, by=by, verb="Return locked", obj=current)
+    current.record("Return locked", by=by)
     return current
 
 
@@ -432,11 +413,5 @@ def return_reopen(*, ret, by, reason):
     current.approved_at = None
     current.times_reopened += 1
     current.save_transition(by=by, reason=f"Reopened: {reason}")
-    record_event(
-        consortium_id=current.consortium_id,
-        by=by,
-        verb="Return reopened",
-        obj=current,
-        reason=reason,
-    )
+    current.record("Return reopened", by=by, reason=reason)
     return current
