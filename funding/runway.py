@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from consortium import dates
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
 
@@ -42,21 +43,13 @@ def runway_sections(request, member):
     return sections
 
 
-def month_start(day):
-    return day.replace(day=1)
-
-
-def next_month(day):
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
 def spread(amount, start, end):
     """{first day of month: Decimal} for `amount` spread by days over [start, end]."""
-    shares, m = [], month_start(start)
+    shares, m = [], dates.month_start(start)
     while m <= end:
-        lo, hi = max(m, start), min(next_month(m) - datetime.timedelta(days=1), end)
+        lo, hi = max(m, start), min(dates.add_months(m, 1) - datetime.timedelta(days=1), end)
         shares.append(money.Share(m, Decimal((hi - lo).days + 1), m.isoformat(), m.toordinal()))
-        m = next_month(m)
+        m = dates.add_months(m, 1)
     return money.split(amount, shares)
 
 
@@ -90,10 +83,10 @@ class Runway:
 
 def _build(pieces, today, title):
     """`pieces`: (funder name, amount, start, end) of secured money."""
-    first = month_start(today)
+    first = dates.month_start(today)
     months = [first]
     while len(months) < HORIZON_MONTHS:
-        months.append(next_month(months[-1]))
+        months.append(dates.add_months(months[-1], 1))
     by_funder = {}
     runs_out = None
     for funder, amount, start, end in pieces:
@@ -116,12 +109,7 @@ def _build(pieces, today, title):
             (f"{len(rest)} other funders", row, sum(row, ZERO)),
         ]
     totals = [sum((f[1][i] for f in funders), ZERO) for i in range(HORIZON_MONTHS)]
-    secured = 0
-    if runs_out:
-        secured = (runs_out.year - today.year) * 12 + runs_out.month - today.month
-        if runs_out.day < today.day:
-            secured -= 1
-        secured = max(secured, 0)
+    secured = dates.whole_months_between(today, runs_out) if runs_out else 0
     return Runway(
         months=months,
         funders=funders,

@@ -2,8 +2,6 @@
 payments (scheduled → approved → paid / withheld). Each records who and why in history and
 as an Event; state changes lock the rows they depend on."""
 
-import calendar
-import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from consortium import access
+from consortium import access, dates
 from consortium.models import Membership, Organisation
 from funding import money
 from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, Payment
@@ -22,13 +20,6 @@ ZERO = Decimal("0.00")
 def _require_money(by):
     if not access.can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages money.")
-
-
-def add_months(day, n):
-    month = day.month - 1 + n
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- streams --------------------------------------------------------------------------------
@@ -480,7 +471,7 @@ def payment_schedule_generate(
             recipient=organisation,
             allocation_line=line,
             description=f"Instalment {i + 1} of {instalments}",
-            due_date=add_months(first_due, i * every_months),
+            due_date=dates.shift_months(first_due, i * every_months),
             amount=parts[i],
         )
         created.append(payment_schedule(by=by, payment=p))

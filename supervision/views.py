@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access
+from consortium.dates import add_months, month_range
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
 from consortium.views import apply_errors, save_or_refuse
@@ -153,9 +154,7 @@ def staff_detail(request, pk):
     )
     today = timezone.localdate()
     data = selectors.compliance_for(StaffMember.objects.filter(pk=staff.pk), today)
-    months = compliance.month_range(
-        compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1)), today
-    )
+    months = month_range(add_months(today, -(MONTHS_SHOWN - 1)), today)
     periods = []
     if data.practitioners:
         p = data.practitioners[0]
@@ -387,8 +386,8 @@ def _scope(user):
 
 
 def _months(today):
-    first = compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1))
-    return compliance.month_range(first, today)
+    first = add_months(today, -(MONTHS_SHOWN - 1))
+    return month_range(first, today)
 
 
 def _org_rows(summary, user):

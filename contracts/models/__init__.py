@@ -7,7 +7,6 @@ from contracts.models.agreements import (  # noqa: F401
     Subcontract,
     Terms,
     Variation,
-    end_of_day,
 )
 from contracts.models.returns import (  # noqa: F401
     CommissionerTemplate,

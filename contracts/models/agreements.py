@@ -1,4 +1,3 @@
-import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -228,7 +227,3 @@ class Variation(ConcordModel):
 
     def get_absolute_url(self):
         return self.agreement.get_absolute_url()
-
-
-def end_of_day(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))

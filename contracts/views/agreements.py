@@ -6,11 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from consortium import access
+from consortium.dates import end_of_day
 from consortium.lists import ConcordListView
 from consortium.views import apply_errors, save_or_refuse
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
-from contracts.models import Contract, Subcontract, end_of_day
+from contracts.models import Contract, Subcontract
 from contracts.services import agreements as services
 from contracts.tables.agreements import ContractTable, SubcontractTable
 from funding.models import Allocation, AllocationLine, Payment

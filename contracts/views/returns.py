@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.base import StaleEdit
+from consortium.dates import add_months, end_of_day
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors, save_or_refuse
 from contracts.forms.returns import (
@@ -120,8 +121,6 @@ def _return(request, pk):
 def _as_at(request, ret):
     """The return and its values as they stood at the end of ?as_at=YYYY-MM-DD, or None.
     A commissioner sees a past state only if the return was approved or locked then."""
-    from contracts.models import end_of_day
-
     try:
         day = datetime.date.fromisoformat(request.GET.get("as_at", ""))
     except ValueError:
@@ -472,8 +471,7 @@ def template_detail(request, pk):
 def _range(request):
     today = timezone.localdate()
     form = PeriodRangeForm(request.GET or None)
-    first = today.replace(day=1) - datetime.timedelta(days=365)
-    first = first.replace(day=1)
+    first = add_months(today, -12)
     last = today
     if form.is_valid():
         first = form.cleaned_data["first"] or first
