@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from consortium import dates
+from consortium import charts, dates
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
 
@@ -65,14 +65,6 @@ class Runway:
     @property
     def short(self):
         return self.months_secured < SHORT_MONTHS
-
-    def digest(self):
-        payload = json.dumps(
-            [self.title, [m.isoformat() for m in self.months], self.funders],
-            default=str,
-            sort_keys=True,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
     def rows(self):
         """(month, [amount per funder], total) for the table and the XLSX."""
@@ -183,35 +175,24 @@ def member_runway(user, organisation, today=None):
 
 def chart_svg(runway):
     """The runway as a stacked bar chart (SVG), cached by a hash of its figures."""
-    key = f"runway-svg:{runway.digest()}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = _render(runway)
-        cache.set(key, svg, 60 * 60)
-    return svg
+    figures = (runway.title, tuple(runway.months), tuple(map(tuple, runway.funders)))
+    return charts.render("funding-runway", figures, _draw, figsize=(9, 3.8)).image
 
 
-def _render(runway):
-    import io
-
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 3.8))
+def _draw(fig, figures):
+    title, months, funders = figures
     ax = fig.add_subplot()
-    labels = [m.strftime("%b %y") for m in runway.months]
+    labels = [m.strftime("%b %y") for m in months]
     bottom = [0.0] * len(labels)
     colours = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
-    for i, (name, row, _total) in enumerate(runway.funders):
+    for i, (name, row, _total) in enumerate(funders):
         heights = [float(v) for v in row]  # drawing only; the figures stay Decimal
         ax.bar(labels, heights, bottom=bottom, label=name, color=colours[i % len(colours)])
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_ylabel("£ per month")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
-    if runway.funders:
+    if funders:
         ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(runway.title)
+    ax.set_title(title)
     fig.tight_layout()
-    out = io.StringIO()
-    fig.savefig(out, format="svg")
-    return out.getvalue()

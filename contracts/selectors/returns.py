@@ -4,7 +4,6 @@ pathway funnel, completeness, charts, and approved activity for the allocation f
 Every function takes querysets already scoped by the access policy (or scopes them itself
 with `visible_to`), so totals and charts only ever cover rows the reader may see."""
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from consortium import charts
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -205,20 +205,16 @@ def late_returns(user, today=None):
 
 # --- charts --------------------------------------------------------------------------------
 
-_CHART_CACHE = {}
-
 
 def trend_svg(title, rows):
-    """An SVG line chart of actual against target by period (matplotlib's Figure API, never
-    pyplot; imported lazily; cached by a hash of the figures)."""
-    key = hashlib.sha256(repr((title, rows)).encode()).hexdigest()
-    if key in _CHART_CACHE:
-        return _CHART_CACHE[key]
-    import io
+    """An SVG line chart of actual against target by period, for inlining in the page (which
+    gives the same rows as a table)."""
+    svg = charts.render("returns-trend", (title, tuple(rows)), _draw_trend, figsize=(7, 3), dpi=100)
+    return svg.image[svg.image.find("<svg") :]
 
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 3), dpi=100)
+def _draw_trend(fig, figures):
+    title, rows = figures
     ax = fig.add_subplot()
     xs = [f"{r[0]:%b %y}" for r in rows]
     ax.plot(
@@ -240,14 +236,6 @@ def trend_svg(title, rows):
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    svg = buf.getvalue()
-    svg = svg[svg.find("<svg") :]
-    if len(_CHART_CACHE) > 256:
-        _CHART_CACHE.clear()
-    _CHART_CACHE[key] = svg
-    return svg
 
 
 # --- the money engine's "by activity" formula ---------------------------------------------
