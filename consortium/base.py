@@ -6,7 +6,8 @@ from functools import reduce
 
 from django.db import models, transaction
 from django.db.transaction import TransactionManagementError
-from django_scopes import ScopedManager
+from django_scopes.manager import DisabledQuerySet
+from django_scopes.state import get_scope
 from simple_history.models import HistoricalRecords
 
 
@@ -18,17 +19,44 @@ class AccessQuerySet(models.QuerySet):
         return access.visible(self, user)
 
 
-def scoped_manager(consortium_path, queryset_class=AccessQuerySet):
-    """The default manager of every consortium-owned model.
+class ConsortiumManager(models.Manager):
+    """The default manager of every consortium-owned model, fenced by the model's
+    `Access.consortium` path (or the path given, for a model without an Access class).
 
     Outside an active consortium scope (set per request by ConsortiumScopeMiddleware, or by
     `django_scopes.scope()` / `scopes_disabled()` in commands and tests) any query raises
     ScopeError, so a lookup that forgets the tenant fails loudly instead of leaking.
     """
-    return ScopedManager(
-        consortium=consortium_path,
-        _manager_class=models.Manager.from_queryset(queryset_class),
-    )
+
+    def __init__(self, consortium_path=None):
+        super().__init__()
+        self.consortium_path = consortium_path
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        current = get_scope()
+        if not current.get("_enabled", True):
+            return queryset
+        if "consortium" not in current:
+            return DisabledQuerySet(self.model, using=self._db, missing_scopes={"consortium"})
+        path = self.consortium_path or self.model.Access.consortium
+        value = current["consortium"]
+        if isinstance(value, list | tuple):
+            return queryset.filter(**{f"{path}__in": value})
+        if value is not None:
+            return queryset.filter(**{path: value})
+        return queryset
+
+    def all(self):
+        queryset = super().all()
+        if isinstance(queryset, DisabledQuerySet):
+            queryset = queryset.all()  # raises ScopeError
+        return queryset
+
+
+def scoped_manager(consortium_path):
+    """The scoped manager for a model that is not a ConcordModel (which gets its own)."""
+    return ConsortiumManager.from_queryset(AccessQuerySet)(consortium_path)
 
 
 class StaleEdit(Exception):
@@ -44,6 +72,9 @@ class ConcordModel(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords(inherit=True)
+
+    # Fenced by Access.consortium: each model states its tenant path once, there.
+    objects = ConsortiumManager.from_queryset(AccessQuerySet)()
 
     class Meta:
         abstract = True
@@ -168,6 +199,8 @@ class FreezableModel(ConcordModel):
     write that may change a frozen row."""
 
     frozen: Frozen
+
+    objects = ConsortiumManager.from_queryset(FrozenQuerySet)()
 
     class Meta:
         abstract = True

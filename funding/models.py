@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, FreezableModel, Frozen, FrozenQuerySet, scoped_manager
+from consortium.base import ConcordModel, FreezableModel, Frozen
 from consortium.models import Consortium, Organisation
 from funding import money
 
@@ -49,8 +49,6 @@ class FundingStream(ConcordModel):
     services_funded = models.TextField(
         blank=True, help_text="The services and service lines this money pays for."
     )
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["end", "name"]
@@ -146,8 +144,6 @@ class Allocation(FreezableModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
 
-    objects = scoped_manager("consortium", FrozenQuerySet)
-
     class Meta:
         ordering = ["-period_start", "stream__name", "-revision"]
         constraints = [
@@ -240,8 +236,6 @@ class AllocationLine(FreezableModel):
         message=APPROVED_MESSAGE,
     )
 
-    objects = scoped_manager("allocation__consortium", FrozenQuerySet)
-
     class Meta:
         ordering = ["allocation", "kind", "organisation__name"]
         constraints = [
@@ -295,8 +289,6 @@ class Payment(ConcordModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["due_date", "id"]

@@ -402,3 +402,18 @@ def test_record_writes_the_event_in_the_consortium_its_access_path_names(world, 
     )
     assert Event.objects.filter(verb="Settings changed", reason="Tidy").count() == 1
     assert org.record("Checked", by=lead).consortium_id == world.home.pk
+
+
+@pytest.mark.django_db
+def test_every_model_is_fenced_by_the_path_its_access_class_names(world):
+    from consortium.base import ConcordModel, ConsortiumManager
+
+    for model in apps.get_models():
+        if not issubclass(model, ConcordModel):
+            continue
+        assert isinstance(model._default_manager, ConsortiumManager), model
+        with scope(consortium=world.home.pk):
+            sql = str(model.objects.all().query)
+        assert "consortium" in sql.lower() or model is Consortium, model
+        with scope(consortium=world.home.pk):
+            assert all(row.consortium_pk() == world.home.pk for row in model.objects.all()[:5])

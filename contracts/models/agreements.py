@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, scoped_manager
+from consortium.base import ConcordModel
 from consortium.models import Consortium, Organisation, Site
 from funding.models import FundingStream
 
@@ -116,8 +116,6 @@ class Contract(Terms, ConcordModel):
     sites = models.ManyToManyField(Site, blank=True, related_name="contracts")
     funding_streams = models.ManyToManyField(FundingStream, blank=True, related_name="contracts")
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["reference"]
         constraints = [
@@ -164,8 +162,6 @@ class Subcontract(Terms, ConcordModel):
         blank=True, help_text="Terms particular to this subcontractor (never shown to others)."
     )
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["reference"]
         constraints = [
@@ -201,8 +197,6 @@ class Variation(ConcordModel):
         max_digits=14, decimal_places=2, default=Decimal("0.00"), help_text="Negative reduces it."
     )
     new_end = models.DateField(null=True, blank=True, help_text="Leave blank if unchanged.")
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["effective_date", "id"]

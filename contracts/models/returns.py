@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, FreezableModel, Frozen, FrozenQuerySet, scoped_manager
+from consortium.base import ConcordModel, FreezableModel, Frozen
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import Subcontract
 
@@ -91,8 +91,6 @@ class Indicator(ConcordModel):
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["position", "code"]
         constraints = [
@@ -143,8 +141,6 @@ class ReportingPeriod(ConcordModel):
     )
     due_date = models.DateField(editable=False)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["subcontract__reference", "start"]
         constraints = [
@@ -175,8 +171,6 @@ class Target(ConcordModel):
     period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="targets")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
     value = models.DecimalField(max_digits=14, decimal_places=2)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["period__start", "indicator__position"]
@@ -238,8 +232,6 @@ class PerformanceReturn(FreezableModel):
     warnings_confirmed = models.BooleanField(default=False)
     times_reopened = models.PositiveIntegerField(default=0)
 
-    objects = scoped_manager("consortium", FrozenQuerySet)
-
     class Meta:
         ordering = ["-period__start", "subcontract__reference"]
         constraints = [
@@ -292,8 +284,6 @@ class ReturnValue(FreezableModel):
         bulk_message=BULK_LOCKED_MESSAGE,
     )
 
-    objects = scoped_manager("consortium", FrozenQuerySet)
-
     class Meta:
         ordering = ["indicator__position", "indicator__code"]
         constraints = [
@@ -324,8 +314,6 @@ class Restatement(ConcordModel):
     before = models.JSONField(default=dict)  # code -> figure as text (or None)
     after = models.JSONField(null=True, blank=True)
     reapproved_at = models.DateTimeField(null=True, blank=True)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["-reopened_at"]
@@ -360,8 +348,6 @@ class CommissionerTemplate(ConcordModel):
     name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["commissioner__name"]
         constraints = [
@@ -390,8 +376,6 @@ class TemplateField(ConcordModel):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField(default=0)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["position", "id"]
 
@@ -410,8 +394,6 @@ class ReportSeen(ConcordModel):
     template = models.ForeignKey(CommissionerTemplate, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     seen_at = models.DateTimeField()
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         constraints = [
