@@ -38,7 +38,7 @@ class FundingStream(ConcordModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(money.ZERO)]
     )
     start = models.DateField()
     end = models.DateField()
@@ -126,8 +126,8 @@ class Allocation(FreezableModel):
         "management fee %",
         max_digits=5,
         decimal_places=2,
-        default=Decimal("0.00"),
-        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("99.99"))],
+        default=money.ZERO,
+        validators=[MinValueValidator(money.ZERO), MaxValueValidator(Decimal("99.99"))],
     )
     fee_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

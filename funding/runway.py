@@ -19,12 +19,12 @@ from django.utils import timezone
 from consortium import charts, dates
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
+from funding.money import ZERO
 
 HORIZON_MONTHS = 24
 SHORT_MONTHS = 12
 # Funders beyond the largest few are shown together, so the chart and table stay readable.
 NAMED_FUNDERS = 8
-ZERO = Decimal("0.00")
 
 
 # Other apps add sections to the runway page without funding depending on them (the

@@ -13,8 +13,7 @@ from consortium import access, dates
 from consortium.models import Membership, Organisation
 from funding import money
 from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, Payment
-
-ZERO = Decimal("0.00")
+from funding.money import ZERO
 
 
 def _require_money(by):

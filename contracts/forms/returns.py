@@ -78,13 +78,6 @@ class CommentsForm(ConcordForm):
     )
 
 
-class ReasonForm(ConcordForm):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why it is reopened. History keeps this.",
-    )
-
-
 class IndicatorForm(VersionedForm):
     class Meta(ConcordModelForm.Meta):
         model = Indicator

@@ -9,8 +9,9 @@ from django.utils import timezone
 from consortium.base import ConcordModel
 from consortium.models import Consortium, Organisation, Site
 from funding.models import FundingStream
+from funding.money import ZERO
 
-PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+PERCENT = [MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))]
 
 
 class Terms(models.Model):
@@ -33,7 +34,7 @@ class Terms(models.Model):
         "original value",
         max_digits=14,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[MinValueValidator(ZERO)],
     )
     start = models.DateField()
     end = models.DateField()
@@ -194,7 +195,7 @@ class Variation(ConcordModel):
     effective_date = models.DateField()
     reason = models.TextField()
     value_change = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0.00"), help_text="Negative reduces it."
+        max_digits=14, decimal_places=2, default=ZERO, help_text="Negative reduces it."
     )
     new_end = models.DateField(null=True, blank=True, help_text="Leave blank if unchanged.")
 

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from consortium import access
 from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
+from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors, save_or_refuse
 from contracts.forms.returns import (
@@ -23,7 +23,6 @@ from contracts.forms.returns import (
     IndicatorForm,
     PeriodRangeForm,
     PeriodsForm,
-    ReasonForm,
     ReturnForm,
     TargetForm,
     TemplateFieldForm,
@@ -132,7 +131,7 @@ def _as_at(request, ret):
         return day, None, {}
     a = access.actor(request.user)
     if not (a.oversees_consortium or access.can_edit_return(request.user, ret)):
-        if snap.status not in ("approved", "locked"):
+        if snap.status not in PerformanceReturn.FROZEN:
             return day, None, {}
     # As the history manager's as_of does, but narrowed to this return before picking each
     # value's latest version (not after, across every value in the consortium).
@@ -188,7 +187,7 @@ def return_detail(request, pk):
             if can_edit
             else None,
             "comments_form": CommentsForm(),
-            "reason_form": ReasonForm(),
+            "reason_form": ReasonForm(help_text="Why it is reopened. History keeps this."),
             "restatements": restatements,
         },
     )
@@ -590,10 +589,6 @@ def performance(request, pk=None):
             "can_setup": access.can_manage_returns_setup(request.user),
         },
     )
-
-
-def reverse_return(ret):
-    return reverse("returns:return_detail", args=[ret.pk])
 
 
 @login_required
