@@ -1,21 +1,26 @@
 """Writes for the consortium app. Views, commands and the admin call these; each records who
 did it (and, for changes of state, why) in history and as an Event."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
-from consortium.models import Membership, Organisation, RoleAssignment
+from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
 
 
-def _require_setup(by):
+def _require_setup(by: User) -> None:
     if not access.can_manage_setup(by):
         raise PermissionDenied("Only an administrator or the consortium lead can change set-up.")
 
 
 @transaction.atomic
-def organisation_create(*, by, consortium, role, **fields):
+def organisation_create(
+    *, by: User, consortium: Consortium, role: str, **fields: Any
+) -> Organisation:
     """Create an organisation and make it a member of `consortium` with `role`."""
     _require_setup(by)
     org = Organisation(**fields)
@@ -29,7 +34,15 @@ def organisation_create(*, by, consortium, role, **fields):
 
 
 @transaction.atomic
-def organisation_update(*, by, organisation, expected_version, reason="", role=None, **fields):
+def organisation_update(
+    *,
+    by: User,
+    organisation: Organisation,
+    expected_version: int | None,
+    reason: str = "",
+    role: str | None = None,
+    **fields: Any,
+) -> Organisation:
     _require_setup(by)
     for name, value in fields.items():
         setattr(organisation, name, value)
@@ -46,7 +59,9 @@ def organisation_update(*, by, organisation, expected_version, reason="", role=N
 
 
 @transaction.atomic
-def site_save(*, by, site, expected_version=None, reason=""):
+def site_save(
+    *, by: User, site: Site, expected_version: int | None = None, reason: str = ""
+) -> Site:
     _require_setup(by)
     site.consortium_id = access.actor(by).consortium_id
     site.full_clean()
@@ -60,7 +75,7 @@ def site_save(*, by, site, expected_version=None, reason=""):
 
 
 @transaction.atomic
-def person_create(*, by, username, first_name, last_name, email):
+def person_create(*, by: User, username: str, first_name: str, last_name: str, email: str) -> User:
     """Create a sign-in for a person. They set their password through the reset link."""
     _require_setup(by)
     User = get_user_model()
@@ -74,7 +89,7 @@ def person_create(*, by, username, first_name, last_name, email):
     return user
 
 
-def person_invite(*, by, user, base_url):
+def person_invite(*, by: User, user: User, base_url: str) -> None:
     """Email a new person a one-time link to set their password (the reset form will not
     serve an account that has never had one)."""
     from django.contrib.auth.tokens import default_token_generator
@@ -101,7 +116,7 @@ def person_invite(*, by, user, base_url):
 
 
 @transaction.atomic
-def role_assign(*, by, user, organisation, role):
+def role_assign(*, by: User, user: User, organisation: Organisation, role: str) -> RoleAssignment:
     _require_setup(by)
     consortium_id = access.actor(by).consortium_id
     if not Membership.objects.filter(
@@ -125,7 +140,7 @@ def role_assign(*, by, user, organisation, role):
 
 
 @transaction.atomic
-def role_revoke(*, by, assignment, reason):
+def role_revoke(*, by: User, assignment: RoleAssignment, reason: str) -> None:
     _require_setup(by)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the role is being removed."})
@@ -141,7 +156,9 @@ def role_revoke(*, by, assignment, reason):
 
 
 @transaction.atomic
-def consortium_update(*, by, consortium, expected_version, reason, **fields):
+def consortium_update(
+    *, by: User, consortium: Consortium, expected_version: int | None, reason: str, **fields: Any
+) -> Consortium:
     if not access.actor(by).has(RoleAssignment.Role.ADMIN, RoleAssignment.Role.LEAD):
         raise PermissionDenied("Only an administrator or the consortium lead can change settings.")
     for name, value in fields.items():

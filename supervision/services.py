@@ -1,15 +1,17 @@
 """Writes for the workforce: posts, staff, leave, requirements, sessions and their actions.
 Each checks the actor, validates, saves with who and why, and records an Event."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from consortium import access
-from consortium.models import Role, RoleAssignment
+from consortium.models import Organisation, Role, RoleAssignment
 from supervision.models import (
     LeavePeriod,
     Post,
@@ -17,16 +19,17 @@ from supervision.models import (
     SessionKind,
     SessionNote,
     StaffMember,
+    SupervisionRequirement,
     SupervisionSession,
 )
 
 
-def _require_workforce(by, organisation):
+def _require_workforce(by: User, organisation: Organisation | None) -> None:
     if not access.can_manage_workforce(by, organisation):
         raise PermissionDenied("Only the lead or the employing organisation's manager can do this.")
 
 
-def _consortium_id(by):
+def _consortium_id(by: User) -> int:
     consortium_id = access.actor(by).consortium_id
     if consortium_id is None:
         raise PermissionDenied("You hold no role in a consortium.")
@@ -34,7 +37,15 @@ def _consortium_id(by):
 
 
 @transaction.atomic
-def post_save(*, by, post, sites=None, funded_by=None, expected_version=None, reason=""):
+def post_save(
+    *,
+    by: User,
+    post: Post,
+    sites: Iterable | None = None,
+    funded_by: Iterable | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Post:
     """Create or change a post (its sites and funding streams too, when given)."""
     _require_workforce(by, post.organisation)
     post.consortium_id = _consortium_id(by)
@@ -56,7 +67,7 @@ def post_save(*, by, post, sites=None, funded_by=None, expected_version=None, re
     return post
 
 
-def _overlapping_holder(staff):
+def _overlapping_holder(staff: StaffMember) -> StaffMember | None:
     if staff.post_id is None:
         return None
     others = StaffMember.objects.filter(post_id=staff.post_id).exclude(pk=staff.pk)
@@ -66,7 +77,7 @@ def _overlapping_holder(staff):
     return others.order_by("start").first()
 
 
-def _refresh_post(post, by, today):
+def _refresh_post(post: Post | None, by: User, today: date) -> None:
     """A post with someone in it today is filled; one whose holder has left falls vacant the
     day after they left. A frozen post stays frozen."""
     if post is None or post.status == Post.Status.FROZEN:
@@ -86,7 +97,9 @@ def _refresh_post(post, by, today):
 
 
 @transaction.atomic
-def staff_save(*, by, staff, expected_version=None, reason=""):
+def staff_save(
+    *, by: User, staff: StaffMember, expected_version: int | None = None, reason: str = ""
+) -> StaffMember:
     """Create or change a staff record. Employment in one post may not overlap."""
     _require_workforce(by, staff.organisation)
     staff.consortium_id = _consortium_id(by)
@@ -144,7 +157,7 @@ def staff_save(*, by, staff, expected_version=None, reason=""):
 
 
 @transaction.atomic
-def leave_add(*, by, staff, start, end, reason):
+def leave_add(*, by: User, staff: StaffMember, start: date, end: date, reason: str) -> LeavePeriod:
     _require_workforce(by, staff.organisation)
     leave = LeavePeriod(staff=staff, start=start, end=end, reason=reason)
     leave.full_clean()
@@ -156,7 +169,9 @@ def leave_add(*, by, staff, start, end, reason):
 
 
 @transaction.atomic
-def requirement_save(*, by, requirement, reason=""):
+def requirement_save(
+    *, by: User, requirement: SupervisionRequirement, reason: str = ""
+) -> SupervisionRequirement:
     target = requirement.staff or requirement.post
     _require_workforce(by, target.organisation)
     requirement.consortium_id = _consortium_id(by)
@@ -167,7 +182,7 @@ def requirement_save(*, by, requirement, reason=""):
     return requirement
 
 
-def _supervisors_of(person, kind):
+def _supervisors_of(person: StaffMember, kind: str | None) -> set[int]:
     """Who may log a session of `kind` for `person` (any kind, when kind is None): their
     clinical supervisor for everything; their group supervisor for group and peer sessions."""
     ids = {person.clinical_supervisor_id}
@@ -176,7 +191,7 @@ def _supervisors_of(person, kind):
     return ids - {None}
 
 
-def _check_attendees(by, kind, date, attendees):
+def _check_attendees(by: User, kind: str, date: date, attendees: list[StaffMember]) -> list[str]:
     errors = []
     if not attendees:
         return ["Choose who attended."]
@@ -204,19 +219,19 @@ def _check_attendees(by, kind, date, attendees):
 @transaction.atomic
 def session_record(
     *,
-    by,
-    kind,
-    date,
-    attendees,
-    duration_minutes=60,
-    format=SupervisionSession.Format.IN_PERSON,
-    themes="",
-    notes="",
-    status=SupervisionSession.Status.HELD,
-    status_reason="",
-    rescheduled_to=None,
-    actions=(),
-):
+    by: User,
+    kind: str,
+    date: date,
+    attendees: Iterable[StaffMember],
+    duration_minutes: int = 60,
+    format: str = SupervisionSession.Format.IN_PERSON,
+    themes: str = "",
+    notes: str = "",
+    status: str = SupervisionSession.Status.HELD,
+    status_reason: str = "",
+    rescheduled_to: date | None = None,
+    actions: Iterable[tuple[str, date]] = (),
+) -> SupervisionSession:
     """Log a supervision session led by `by` for people they supervise. `actions`:
     [(description, due date)]. Notes are stored apart, readable by supervisor and supervisees
     only."""
@@ -267,7 +282,9 @@ def session_record(
 
 
 @transaction.atomic
-def note_update(*, by, note, text, expected_version=None):
+def note_update(
+    *, by: User, note: SessionNote, text: str, expected_version: int | None = None
+) -> SessionNote:
     if note.session.supervisor_id != by.pk:
         raise PermissionDenied("Only the session's supervisor can change its notes.")
     note.text = text
@@ -276,7 +293,7 @@ def note_update(*, by, note, text, expected_version=None):
 
 
 @transaction.atomic
-def action_complete(*, by, action, on=None):
+def action_complete(*, by: User, action: SessionAction, on: date | None = None) -> SessionAction:
     if not access.can_complete_action(by, action):
         raise PermissionDenied("Only the supervisor or the practitioner's manager can do this.")
     action = SessionAction.objects.select_for_update().get(pk=action.pk)

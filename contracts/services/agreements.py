@@ -1,18 +1,29 @@
 """Writes for contracts: prime contracts, subcontracts and their variations."""
 
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
+from contracts.models import Contract, Subcontract, Variation
 
 
-def _require_money(by):
+def _require_money(by: User) -> None:
     if not access.can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages contracts.")
 
 
 @transaction.atomic
-def agreement_save(*, by, agreement, m2m=None, expected_version=None, reason=""):
+def agreement_save(
+    *,
+    by: User,
+    agreement: Contract | Subcontract,
+    m2m: dict[str, Iterable] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Contract | Subcontract:
     """Create or change a contract or subcontract (with its sites and funding streams)."""
     _require_money(by)
     agreement.consortium_id = access.actor(by).consortium_id
@@ -32,7 +43,9 @@ def agreement_save(*, by, agreement, m2m=None, expected_version=None, reason="")
 
 
 @transaction.atomic
-def variation_add(*, by, agreement, variation):
+def variation_add(
+    *, by: User, agreement: Contract | Subcontract, variation: Variation
+) -> Variation:
     """Vary a contract or subcontract from a date; the original terms are kept."""
     _require_money(by)
     type(agreement).objects.select_for_update().get(pk=agreement.pk)

@@ -8,8 +8,10 @@ row, so of two racing transitions exactly one wins; edits carry the version the 
 from, so a stale edit is refused (StaleEdit) rather than overwriting.
 """
 
+import datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,9 +25,10 @@ from contracts.models import (
     Restatement,
     ReturnLocked,
     ReturnValue,
+    Subcontract,
     Target,
 )
-from contracts.validation.returns import validate
+from contracts.validation.returns import Outcome, validate
 from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
@@ -35,23 +38,23 @@ HISTORY_RETURNS = 12
 class UploadInvalid(ValidationError):
     """The uploaded file was read, but its figures are wrong; nothing was written."""
 
-    def __init__(self, problems, rows_checked=0):
+    def __init__(self, problems: list, rows_checked: int = 0):
         self.problems = problems
         self.rows_checked = rows_checked
         super().__init__([str(p) for p in problems])
 
 
-def _require_setup(by):
+def _require_setup(by: User) -> None:
     if not access.can_manage_returns_setup(by):
         raise PermissionDenied("Only the consortium lead sets up indicators, periods and targets.")
 
 
-def _fresh(ret):
+def _fresh(ret: PerformanceReturn) -> PerformanceReturn:
     """The return re-read under a row lock, for a transition."""
     return ret.for_transition("subcontract", "subcontract__contract", "period", "consortium")
 
 
-def indicators_for(consortium_id):
+def indicators_for(consortium_id: int) -> list[Indicator]:
     return list(
         Indicator.objects.filter(consortium_id=consortium_id, active=True).select_related(
             "not_more_than", "breakdown_of"
@@ -63,7 +66,9 @@ def indicators_for(consortium_id):
 
 
 @transaction.atomic
-def indicator_save(*, indicator, by, expected_version=None):
+def indicator_save(
+    *, indicator: Indicator, by: User, expected_version: int | None = None
+) -> Indicator:
     """Add an indicator to the consortium's library, or change one (refusing a stale edit)."""
     _require_setup(by)
     indicator.consortium_id = access.actor(by).consortium_id
@@ -71,7 +76,15 @@ def indicator_save(*, indicator, by, expected_version=None):
 
 
 @transaction.atomic
-def periods_create(*, subcontract, by, frequency="monthly", first=None, last=None, working_days=10):
+def periods_create(
+    *,
+    subcontract: Subcontract,
+    by: User,
+    frequency: str = "monthly",
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+    working_days: int = 10,
+) -> list[ReportingPeriod]:
     """Reporting periods for a subcontract (monthly or quarterly) from first to last, each
     due `working_days` working days after it ends. Existing periods are kept."""
     _require_setup(by)
@@ -105,7 +118,14 @@ def periods_create(*, subcontract, by, frequency="monthly", first=None, last=Non
 
 
 @transaction.atomic
-def target_set(*, period, indicator, value, by, reason=""):
+def target_set(
+    *,
+    period: ReportingPeriod,
+    indicator: Indicator,
+    value: Decimal | int | str,
+    by: User,
+    reason: str = "",
+) -> Target:
     _require_setup(by)
     value = Decimal(str(value))
     if value < 0:
@@ -125,7 +145,7 @@ def target_set(*, period, indicator, value, by, reason=""):
 
 
 @transaction.atomic
-def return_start(*, period, by):
+def return_start(*, period: ReportingPeriod, by: User) -> PerformanceReturn:
     """The return for a period, created as a draft if there is none yet."""
     sub = period.subcontract
     probe = PerformanceReturn(subcontract=sub, consortium_id=period.consortium_id)
@@ -138,7 +158,7 @@ def return_start(*, period, by):
     return ret
 
 
-def _require_editable(ret, by):
+def _require_editable(ret: PerformanceReturn, by: User) -> None:
     if not access.can_edit_return(by, ret):
         raise PermissionDenied("Only the subcontractor's people fill in this return.")
     if ret.is_frozen:
@@ -151,7 +171,15 @@ def _require_editable(ret, by):
 
 
 @transaction.atomic
-def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_version=None):
+def return_save_draft(
+    *,
+    ret: PerformanceReturn,
+    by: User,
+    values: dict[str, Decimal | None],
+    notes: dict[str, str] | None = None,
+    narrative: str | None = None,
+    expected_version: int | None = None,
+) -> PerformanceReturn:
     """Save figures (code → Decimal or None), notes (code → text) and the narrative."""
     current = _fresh(ret)
     if expected_version is not None and current.version != int(expected_version):
@@ -182,7 +210,7 @@ def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_v
     return current
 
 
-def values_of(ret):
+def values_of(ret: PerformanceReturn) -> dict[str, Decimal | None]:
     return {
         code: value
         for code, value in ReturnValue._base_manager.filter(ret=ret).values_list(
@@ -191,7 +219,7 @@ def values_of(ret):
     }
 
 
-def history_of(ret):
+def history_of(ret: PerformanceReturn) -> dict[str, list[Decimal]]:
     """Earlier approved figures of the same subcontract, code → [figures], newest first."""
     earlier = list(
         PerformanceReturn._base_manager.filter(
@@ -211,14 +239,21 @@ def history_of(ret):
     return out
 
 
-def check(ret):
+def check(ret: PerformanceReturn) -> Outcome:
     """The validation outcome for the return as saved."""
     rules = [i.rule() for i in indicators_for(ret.consortium_id)]
     return validate(values_of(ret), rules, history_of(ret))
 
 
 @transaction.atomic
-def return_upload(*, ret, by, data, filename, expected_version=None):
+def return_upload(
+    *,
+    ret: PerformanceReturn,
+    by: User,
+    data: bytes,
+    filename: str,
+    expected_version: int | None = None,
+) -> returns_xlsx.ParsedReturn:
     """Take a filled-in template. All or nothing: a file that cannot be opened raises
     UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
     current = _fresh(ret)
@@ -252,11 +287,11 @@ def return_upload(*, ret, by, data, filename, expected_version=None):
     return parsed
 
 
-def template_key(ret):
+def template_key(ret: PerformanceReturn) -> str:
     return f"CONCORD-RETURN-{ret.subcontract_id}-{ret.period_id}"
 
 
-def template_bytes(ret):
+def template_bytes(ret: PerformanceReturn) -> bytes:
     """The XLSX template for this return, carrying its current figures."""
     values = {v.indicator_id: v for v in ReturnValue._base_manager.filter(ret=ret).select_related()}
     rows = []
@@ -289,7 +324,9 @@ def template_bytes(ret):
 
 
 @transaction.atomic
-def return_submit(*, ret, by, confirm_warnings=False):
+def return_submit(
+    *, ret: PerformanceReturn, by: User, confirm_warnings: bool = False
+) -> PerformanceReturn:
     """Run the rules and submit. Errors refuse; warnings refuse until confirmed."""
     current = _fresh(ret)
     if not access.can_edit_return(by, current):
@@ -317,7 +354,7 @@ def return_submit(*, ret, by, confirm_warnings=False):
     return current
 
 
-def _require_review(current, by):
+def _require_review(current: PerformanceReturn, by: User) -> None:
     if not access.can_review_return(by, current):
         if current.submitted_by_id == by.pk:
             raise PermissionDenied("You submitted this return, so somebody else must review it.")
@@ -330,7 +367,7 @@ def _require_review(current, by):
 
 
 @transaction.atomic
-def return_return(*, ret, by, comments):
+def return_return(*, ret: PerformanceReturn, by: User, comments: str) -> PerformanceReturn:
     """Send a submitted return back to the subcontractor with comments."""
     comments = (comments or "").strip()
     if not comments:
@@ -347,7 +384,7 @@ def return_return(*, ret, by, comments):
 
 
 @transaction.atomic
-def return_approve(*, ret, by, reason=""):
+def return_approve(*, ret: PerformanceReturn, by: User, reason: str = "") -> PerformanceReturn:
     current = _fresh(ret)
     _require_review(current, by)
     current.status = S.APPROVED
@@ -366,7 +403,7 @@ def return_approve(*, ret, by, reason=""):
 
 
 @transaction.atomic
-def return_lock(*, ret, by):
+def return_lock(*, ret: PerformanceReturn, by: User) -> PerformanceReturn:
     """Close an approved return (for example once reported)."""
     current = _fresh(ret)
     if not access.can_reopen_return(by, current):
@@ -379,7 +416,7 @@ def return_lock(*, ret, by):
     return current
 
 
-def _snapshot(ret):
+def _snapshot(ret: PerformanceReturn) -> dict[str, str | None]:
     return {
         code: (None if v is None else f"{v:f}")
         for code, v in ReturnValue._base_manager.filter(ret=ret).values_list(
@@ -389,7 +426,7 @@ def _snapshot(ret):
 
 
 @transaction.atomic
-def return_reopen(*, ret, by, reason):
+def return_reopen(*, ret: PerformanceReturn, by: User, reason: str) -> PerformanceReturn:
     """Take an approved or locked return back to draft so its subcontractor can restate it.
     The only way an approved figure changes; the restatement log keeps before and after."""
     reason = (reason or "").strip()
