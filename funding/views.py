@@ -301,14 +301,16 @@ def _reason_action(request, pk, *, action, title, submit, required):
     if not required:
         form.fields["reason"].required = False
     if request.method == "POST" and form.is_valid():
-        try:
-            result = action(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: action(
                 allocation=allocation, by=request.user, reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, f"{title}: done.")
-            return redirect(result.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{title}: done.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -413,17 +415,20 @@ def schedule_generate(request, pk):
             initial[name] = request.GET[name]
     form = GenerateScheduleForm(request.POST or None, organisations=orgs.values(), initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.payment_schedule_generate(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.payment_schedule_generate(
                 by=request.user, allocation=allocation, **form.cleaned_data
-            )
-            messages.success(request, f"{len(created)} payments scheduled.")
-            return redirect(
+            ),
+            success=lambda created: f"{len(created)} payments scheduled.",
+            to=lambda _: (
                 reverse("funding:payment_list")
                 + f"?recipient={form.cleaned_data['organisation'].pk}"
-            )
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -533,17 +538,21 @@ def payment_action(request, pk, action):
         raise Http404("Not found")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def act():
             if action == "approve":
-                services.payment_approve(by=request.user, payment=payment, reason=data["reason"])
-            elif action == "pay":
-                services.payment_mark_paid(by=request.user, payment=payment, **data)
-            else:
-                services.payment_withhold(by=request.user, payment=payment, reason=data["reason"])
-            messages.success(request, f"{title}: done.")
-            return redirect(payment.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+                return services.payment_approve(
+                    by=request.user, payment=payment, reason=data["reason"]
+                )
+            if action == "pay":
+                return services.payment_mark_paid(by=request.user, payment=payment, **data)
+            return services.payment_withhold(
+                by=request.user, payment=payment, reason=data["reason"]
+            )
+
+        response = save_or_refuse(request, form, act, success=f"{title}: done.")
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",

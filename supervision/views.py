@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -13,7 +13,7 @@ from consortium import access
 from consortium.dates import add_months, month_range
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import apply_errors, save_or_refuse
+from consortium.views import save_or_refuse
 from funding.models import FundingStream
 from supervision import charts, compliance, selectors, services
 from supervision.filters import PostFilter, SessionFilter, StaffFilter
@@ -241,12 +241,15 @@ def leave_add(request, pk):
     staff = _managed_staff(request, pk)
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.leave_add(by=request.user, staff=staff, **form.cleaned_data)
-            messages.success(request, "Leave recorded.")
-            return redirect(staff.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.leave_add(by=request.user, staff=staff, **form.cleaned_data),
+            success="Leave recorded.",
+            to=lambda _: staff.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -266,12 +269,15 @@ def requirement_add(request, pk):
         requirement = next((r for r in existing if r.kind == kind), form.instance)
         requirement.interval_months = form.cleaned_data["interval_months"]
         requirement.led_by = form.cleaned_data["led_by"]
-        try:
-            services.requirement_save(by=request.user, requirement=requirement)
-            messages.success(request, "Supervision requirement saved.")
-            return redirect(staff.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.requirement_save(by=request.user, requirement=requirement),
+            success="Supervision requirement saved.",
+            to=lambda _: staff.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -310,8 +316,10 @@ def session_create(request):
     form = SessionForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            session = services.session_record(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.session_record(
                 by=request.user,
                 kind=data["kind"],
                 date=data["date"],
@@ -324,11 +332,11 @@ def session_create(request):
                 status_reason=data["status_reason"],
                 rescheduled_to=data["rescheduled_to"],
                 actions=data["actions"],
-            )
-            messages.success(request, f"{session} logged.")
-            return redirect(session.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=lambda session: f"{session} logged.",
+        )
+        if response:
+            return response
     return render(
         request,
         "supervision/session_form.html",

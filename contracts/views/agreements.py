@@ -1,14 +1,12 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from consortium import access
 from consortium.dates import end_of_day
 from consortium.lists import ConcordListView
-from consortium.views import apply_errors, save_or_refuse
+from consortium.views import save_or_refuse
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
 from contracts.models import Contract, Subcontract
@@ -188,12 +186,17 @@ def _variation(request, model, pk):
     agreement = access.get_visible_or_404(model, request.user, pk=pk)
     form = VariationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.variation_add(by=request.user, agreement=agreement, variation=form.instance)
-            messages.success(request, "Variation recorded.")
-            return redirect(agreement.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.variation_add(
+                by=request.user, agreement=agreement, variation=form.instance
+            ),
+            success="Variation recorded.",
+            to=lambda _: agreement.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
