@@ -522,8 +522,8 @@ def generate_workforce(scale, consortium, named):
 
     from django.utils import timezone
 
+    from consortium import dates
     from consortium.models import Role
-    from supervision import compliance
     from supervision.models import (
         Post,
         SessionKind,
@@ -599,7 +599,7 @@ def generate_workforce(scale, consortium, named):
         batch_size=2000,
     )
     colleague, lead = users["colleague"], users["lead"]
-    first_month = compliance.add_months(compliance.month_start(today), -(scale.months - 1))
+    first_month = dates.add_months(dates.month_start(today), -(scale.months - 1))
     staff = StaffMember.objects.bulk_create(
         (
             StaffMemberFactory.build(
@@ -633,8 +633,8 @@ def generate_workforce(scale, consortium, named):
         return colleague if group[0].organisation_id == cvo_org.pk else lead
 
     for m in range(scale.months):
-        month = compliance.add_months(first_month, m)
-        last_day = min(compliance.month_end(month), today)
+        month = dates.add_months(first_month, m)
+        last_day = min(dates.month_end(month), today)
         planned = []
         for person in staff:
             if rng.random() < 0.05:

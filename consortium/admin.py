@@ -47,6 +47,17 @@ class ScopedAdmin(FencedAdmin):
     def view_on_site_url(self, obj):
         return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
 
+    def has_change_permission(self, request, obj=None):
+        # A frozen record (an approved return or allocation) is read-only here too.
+        if getattr(obj, "is_frozen", False):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if getattr(obj, "is_frozen", False):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         obj._history_user = request.user
         obj._change_reason = "Changed in the admin" if change else "Added in the admin"

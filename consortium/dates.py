@@ -1,14 +1,16 @@
-"""Periods and working days, in one place.
+"""Months, periods and working days, in one place: no other module does month arithmetic.
 
 A working day is Monday to Friday and not a bank holiday in England and Wales (the `holidays`
 package's UK calendar with subdivision ENG, which includes substitute days such as
 "Boxing Day (observed)" and one-off holidays such as state funerals).
 """
 
+import calendar
 import datetime
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
 
 
 @lru_cache(maxsize=64)
@@ -48,20 +50,66 @@ def working_days_between(start, end):
     return count
 
 
+def month_start(day):
+    return day.replace(day=1)
+
+
+# Compliance walks months for every practitioner; these are cached for that.
+@lru_cache(maxsize=4096)
 def month_end(day):
-    nxt = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return nxt - datetime.timedelta(days=1)
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+@lru_cache(maxsize=4096)
 def add_months(day, months):
     """The first of the month `months` after day's month."""
     index = day.year * 12 + (day.month - 1) + months
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
+def shift_months(day, months):
+    """The same day of the month `months` on (the month's last day where it is shorter)."""
+    first = add_months(day, months)
+    return first.replace(day=min(day.day, month_end(first).day))
+
+
+def shift_years(day, years):
+    """The same day `years` on (28 February for 29 February in a common year)."""
+    return shift_months(day, 12 * years)
+
+
+@lru_cache(maxsize=4096)
+def months_apart(a, b):
+    """Calendar months from a's month to b's month (negative when b's is earlier)."""
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def whole_months_between(a, b):
+    """Complete months from a to b (0 when b is before a)."""
+    months = months_apart(a, b) - (1 if b.day < a.day else 0)
+    return max(months, 0)
+
+
+def month_range(first, last):
+    """Month starts from `first`'s month to `last`'s month inclusive."""
+    first = month_start(first)
+    return [add_months(first, i) for i in range(months_apart(first, last) + 1)]
+
+
+def last_complete_months(today, n):
+    """The first and last month of the `n` complete months before today's month."""
+    last = add_months(month_start(today), -1)
+    return add_months(last, -(n - 1)), last
+
+
+def end_of_day(day):
+    """The last moment of `day` in Concord's time zone (for "as at" a date)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+
+
 def month_periods(first, last):
     """(start, end) for each calendar month from first's month to last's month inclusive."""
-    start = first.replace(day=1)
+    start = month_start(first)
     out = []
     while start <= last:
         out.append((start, month_end(start)))

@@ -137,6 +137,11 @@ class ReasonForm(ConcordForm):
         widget=forms.Textarea(attrs={"rows": 3}), help_text="History keeps this."
     )
 
+    def __init__(self, *args, help_text=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if help_text:
+            self.fields["reason"].help_text = help_text
+
 
 class ConsortiumSettingsForm(VersionedForm):
     reason = forms.CharField(

@@ -26,8 +26,6 @@ class Consortium(ConcordModel):
         help_text="Who approves returns and claims for work the lead agency delivers itself.",
     )
 
-    objects = scoped_manager("pk")
-
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "consortia"
@@ -63,8 +61,6 @@ class Organisation(ConcordModel):
     address = models.TextField(blank=True)
     notes = models.TextField(blank=True)
 
-    objects = scoped_manager("memberships__consortium")
-
     class Meta:
         ordering = ["name"]
 
@@ -94,8 +90,6 @@ class Membership(ConcordModel):
     role = models.CharField(max_length=20, choices=Role.choices)
     joined = models.DateField(null=True, blank=True)
     left = models.DateField(null=True, blank=True)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["organisation__name"]
@@ -140,8 +134,6 @@ class Site(ConcordModel):
         help_text="The member whose practitioners work here.",
     )
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -181,8 +173,6 @@ class RoleAssignment(ConcordModel):
         Organisation, on_delete=models.PROTECT, related_name="role_assignments"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "role"]

@@ -1,22 +1,26 @@
 """Writes for the consortium app. Views, commands and the admin call these; each records who
 did it (and, for changes of state, why) in history and as an Event."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
-from consortium.events import record_event
-from consortium.models import Membership, Organisation, RoleAssignment
+from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
 
 
-def _require_setup(by):
+def _require_setup(by: User) -> None:
     if not access.can_manage_setup(by):
         raise PermissionDenied("Only an administrator or the consortium lead can change set-up.")
 
 
 @transaction.atomic
-def organisation_create(*, by, consortium, role, **fields):
+def organisation_create(
+    *, by: User, consortium: Consortium, role: str, **fields: Any
+) -> Organisation:
     """Create an organisation and make it a member of `consortium` with `role`."""
     _require_setup(by)
     org = Organisation(**fields)
@@ -25,12 +29,20 @@ def organisation_create(*, by, consortium, role, **fields):
     membership = Membership(consortium=consortium, organisation=org, role=role)
     membership.full_clean()
     membership.save_as(by=by, reason="Joined the consortium")
-    record_event(consortium_id=consortium.pk, by=by, verb="Organisation added", obj=org)
+    org.record("Organisation added", by=by)
     return org
 
 
 @transaction.atomic
-def organisation_update(*, by, organisation, expected_version, reason="", role=None, **fields):
+def organisation_update(
+    *,
+    by: User,
+    organisation: Organisation,
+    expected_version: int | None,
+    reason: str = "",
+    role: str | None = None,
+    **fields: Any,
+) -> Organisation:
     _require_setup(by)
     for name, value in fields.items():
         setattr(organisation, name, value)
@@ -47,7 +59,9 @@ def organisation_update(*, by, organisation, expected_version, reason="", role=N
 
 
 @transaction.atomic
-def site_save(*, by, site, expected_version=None, reason=""):
+def site_save(
+    *, by: User, site: Site, expected_version: int | None = None, reason: str = ""
+) -> Site:
     _require_setup(by)
     site.consortium_id = access.actor(by).consortium_id
     site.full_clean()
@@ -56,12 +70,12 @@ def site_save(*, by, site, expected_version=None, reason=""):
         by=by, reason=reason or ("Site added" if created else ""), expected_version=expected_version
     )
     if created:
-        record_event(consortium_id=site.consortium_id, by=by, verb="Site added", obj=site)
+        site.record("Site added", by=by)
     return site
 
 
 @transaction.atomic
-def person_create(*, by, username, first_name, last_name, email):
+def person_create(*, by: User, username: str, first_name: str, last_name: str, email: str) -> User:
     """Create a sign-in for a person. They set their password through the reset link."""
     _require_setup(by)
     User = get_user_model()
@@ -75,7 +89,7 @@ def person_create(*, by, username, first_name, last_name, email):
     return user
 
 
-def person_invite(*, by, user, base_url):
+def person_invite(*, by: User, user: User, base_url: str) -> None:
     """Email a new person a one-time link to set their password (the reset form will not
     serve an account that has never had one)."""
     from django.contrib.auth.tokens import default_token_generator
@@ -102,7 +116,7 @@ def person_invite(*, by, user, base_url):
 
 
 @transaction.atomic
-def role_assign(*, by, user, organisation, role):
+def role_assign(*, by: User, user: User, organisation: Organisation, role: str) -> RoleAssignment:
     _require_setup(by)
     consortium_id = access.actor(by).consortium_id
     if not Membership.objects.filter(
@@ -121,12 +135,12 @@ def role_assign(*, by, user, organisation, role):
             f"{user.get_full_name() or user.username} already holds that role there."
         )
     assignment.save_as(by=by, reason="Role given")
-    record_event(consortium_id=consortium_id, by=by, verb="Role given", obj=assignment)
+    assignment.record("Role given", by=by)
     return assignment
 
 
 @transaction.atomic
-def role_revoke(*, by, assignment, reason):
+def role_revoke(*, by: User, assignment: RoleAssignment, reason: str) -> None:
     _require_setup(by)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the role is being removed."})
@@ -135,27 +149,21 @@ def role_revoke(*, by, assignment, reason):
         RoleAssignment.Role.LEAD,
     ):
         raise ValidationError("You cannot remove your own administrator or lead role.")
-    record_event(
-        consortium_id=assignment.consortium_id,
-        by=by,
-        verb="Role removed",
-        obj=assignment,
-        reason=reason,
-    )
+    assignment.record("Role removed", by=by, reason=reason)
     assignment._history_user = by
     assignment._change_reason = reason
     assignment.delete()
 
 
 @transaction.atomic
-def consortium_update(*, by, consortium, expected_version, reason, **fields):
+def consortium_update(
+    *, by: User, consortium: Consortium, expected_version: int | None, reason: str, **fields: Any
+) -> Consortium:
     if not access.actor(by).has(RoleAssignment.Role.ADMIN, RoleAssignment.Role.LEAD):
         raise PermissionDenied("Only an administrator or the consortium lead can change settings.")
     for name, value in fields.items():
         setattr(consortium, name, value)
     consortium.full_clean()
     consortium.save_as(by=by, reason=reason, expected_version=expected_version)
-    record_event(
-        consortium_id=consortium.pk, by=by, verb="Settings changed", obj=consortium, reason=reason
-    )
+    consortium.record("Settings changed", by=by, reason=reason)
     return consortium

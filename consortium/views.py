@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from consortium import access, services
 from consortium.base import StaleEdit
@@ -38,6 +39,27 @@ def apply_errors(form, error):
             form.add_error(field if field in form.fields else None, errs)
     else:
         form.add_error(None, error.messages)
+
+
+def save_or_refuse(request, form, save, *, success, to=None, refused=apply_errors):
+    """The POST of every edit view, once the form is valid: `save()` calls the service.
+
+    Saved: the success message (text, or a function of what `save()` returned) and a redirect
+    to `to(saved)`, or to the saved object's page. A stale edit (somebody saved the record
+    after this person opened it): STALE_MESSAGE and the edit page again, showing the other
+    person's version. A refusal (ValidationError, PermissionDenied) goes on the form through
+    `refused(form, error)` and None is returned, so the view shows the person's input again.
+    """
+    try:
+        saved = save()
+    except StaleEdit:
+        messages.error(request, STALE_MESSAGE)
+        return redirect(request.path)
+    except (ValidationError, PermissionDenied) as error:
+        refused(form, error)
+        return None
+    messages.success(request, success(saved) if callable(success) else success)
+    return redirect(to(saved) if to else saved)
 
 
 @login_required
@@ -110,28 +132,34 @@ def organisation_edit(request, pk=None):
     form = OrganisationForm(request.POST or None, instance=org, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in OrganisationForm.Meta.fields}
-        try:
-            if org is None:
-                consortium = Consortium.objects.get(pk=request.actor.consortium_id)
-                org = services.organisation_create(
-                    by=request.user, consortium=consortium, role=form.cleaned_data["role"], **data
-                )
-                messages.success(request, f"{org.name} added to the consortium.")
-            else:
-                services.organisation_update(
+        role = form.cleaned_data["role"]
+        if org is None:
+            consortium = Consortium.objects.get(pk=request.actor.consortium_id)
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: services.organisation_create(
+                    by=request.user, consortium=consortium, role=role, **data
+                ),
+                success=lambda org: f"{org.name} added to the consortium.",
+                to=lambda org: reverse("consortium:organisation_detail", args=[org.pk]),
+            )
+        else:
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: services.organisation_update(
                     by=request.user,
                     organisation=org,
                     expected_version=form.cleaned_data["expected_version"],
-                    role=form.cleaned_data["role"],
+                    role=role,
                     **data,
-                )
-                messages.success(request, f"{org.name} saved.")
-            return redirect("consortium:organisation_detail", pk=org.pk)
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("consortium:organisation_edit", pk=org.pk)
-        except ValidationError as e:
-            apply_errors(form, e)
+                ),
+                success=lambda org: f"{org.name} saved.",
+                to=lambda org: reverse("consortium:organisation_detail", args=[org.pk]),
+            )
+        if response:
+            return response
     title = f"Change {org.name}" if org else "Add an organisation"
     return render(
         request, "consortium/form_page.html", {"form": form, "title": title, "object": org}
@@ -169,19 +197,19 @@ def site_edit(request, pk=None):
     site = access.get_visible_or_404(Site, request.user, pk=pk) if pk else Site()
     form = SiteForm(request.POST or None, instance=site, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.site_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.site_save(
                 by=request.user,
                 site=form.instance,
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{site.name} saved.")
-            return redirect("consortium:site_detail", pk=site.pk)
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("consortium:site_edit", pk=site.pk)
-        except ValidationError as e:
-            apply_errors(form, e)
+            ),
+            success=f"{site.name} saved.",
+            to=lambda site: reverse("consortium:site_detail", args=[site.pk]),
+        )
+        if response:
+            return response
     title = f"Change {site.name}" if pk else "Add a site"
     return render(
         request,
@@ -300,19 +328,19 @@ def consortium_settings(request):
     form = ConsortiumSettingsForm(request.POST or None, instance=consortium)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in ConsortiumSettingsForm.Meta.fields}
-        try:
-            services.consortium_update(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.consortium_update(
                 by=request.user,
                 consortium=consortium,
                 expected_version=form.cleaned_data["expected_version"],
                 reason=form.cleaned_data["reason"],
                 **data,
-            )
-            messages.success(request, "Settings saved.")
-            return redirect("consortium:settings")
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("consortium:settings")
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success="Settings saved.",
+            to=lambda _: reverse("consortium:settings"),
+        )
+        if response:
+            return response
     return render(request, "consortium/settings.html", {"consortium": consortium, "form": form})

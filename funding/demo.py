@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from consortium import dates
 from funding import services
 from funding.models import Allocation, FundingStream, Payment
 from tests.factories import AllocationFactory, FundingStreamFactory, on
@@ -19,12 +20,12 @@ PAID_LATE_SHARE = 0.125
 
 
 def _months_ago(today, n):
-    return services.add_months(today.replace(day=1), -n)
+    return dates.add_months(today, -n)
 
 
 def streams_plan(today):
     def span(start, months):
-        return start, services.add_months(start, months) - datetime.timedelta(days=1)
+        return start, dates.shift_months(start, months) - datetime.timedelta(days=1)
 
     return [
         # key, funder key, name, kind, amount, (start, end), status, services
@@ -84,7 +85,7 @@ def streams_plan(today):
             "Lindenfield Foundation recovery pilot",
             K.GRANT,
             "45000.00",
-            span(today.replace(day=1), 12),
+            span(dates.month_start(today), 12),
             S.BID_SUBMITTED,
             "Substance-misuse recovery pilot (bid submitted).",
         ),

@@ -4,6 +4,7 @@ from django import forms
 
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from funding.models import Allocation, FundingStream, Payment
+from funding.money import ZERO
 
 
 class StreamForm(VersionedForm):
@@ -64,7 +65,7 @@ class AllocationForm(VersionedForm):
             fig = forms.DecimalField(
                 label=f"{org.name}: figure",
                 required=False,
-                min_value=Decimal("0"),
+                min_value=ZERO,
                 max_digits=14,
                 decimal_places=2,
                 initial=current.get("figure"),
@@ -74,7 +75,7 @@ class AllocationForm(VersionedForm):
             over = forms.DecimalField(
                 label=f"{org.name}: overhead %",
                 required=False,
-                min_value=Decimal("0"),
+                min_value=ZERO,
                 max_value=Decimal("100"),
                 max_digits=5,
                 decimal_places=2,

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, scoped_manager
+from consortium.base import ConcordModel, FreezableModel, Frozen
 from consortium.models import Consortium, Organisation
 from funding import money
 
@@ -38,7 +38,7 @@ class FundingStream(ConcordModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(money.ZERO)]
     )
     start = models.DateField()
     end = models.DateField()
@@ -49,8 +49,6 @@ class FundingStream(ConcordModel):
     services_funded = models.TextField(
         blank=True, help_text="The services and service lines this money pays for."
     )
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["end", "name"]
@@ -95,7 +93,7 @@ APPROVED_MESSAGE = (
 )
 
 
-class Allocation(ConcordModel):
+class Allocation(FreezableModel):
     """A pot (a funding stream for a period) divided between members by a formula.
 
     `revision` numbers the versions of one pot (stream + period); the locking `version`
@@ -114,6 +112,8 @@ class Allocation(ConcordModel):
         DRAFT = "draft", "Draft"
         APPROVED = "approved", "Approved"
 
+    frozen = Frozen(states=(Status.APPROVED,), error=ApprovedIsFinal, message=APPROVED_MESSAGE)
+
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="allocations")
     stream = models.ForeignKey(FundingStream, on_delete=models.PROTECT, related_name="allocations")
     period_start = models.DateField()
@@ -126,8 +126,8 @@ class Allocation(ConcordModel):
         "management fee %",
         max_digits=5,
         decimal_places=2,
-        default=Decimal("0.00"),
-        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("99.99"))],
+        default=money.ZERO,
+        validators=[MinValueValidator(money.ZERO), MaxValueValidator(Decimal("99.99"))],
     )
     fee_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -143,8 +143,6 @@ class Allocation(ConcordModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["-period_start", "stream__name", "-revision"]
@@ -214,20 +212,8 @@ class Allocation(ConcordModel):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        if self.pk:
-            stored = Allocation._base_manager.filter(pk=self.pk).values_list("status", flat=True)
-            if stored.first() == self.Status.APPROVED:
-                raise ApprovedIsFinal(APPROVED_MESSAGE)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        if self.is_approved:
-            raise ApprovedIsFinal(APPROVED_MESSAGE)
-        return super().delete(*args, **kwargs)
-
-
-class AllocationLine(ConcordModel):
+class AllocationLine(FreezableModel):
     class Kind(models.TextChoices):
         MEMBER = money.MEMBER, "Share"
         OVERHEAD = money.OVERHEAD, "Overhead"
@@ -243,7 +229,12 @@ class AllocationLine(ConcordModel):
     arithmetic = models.TextField(blank=True)
     note = models.TextField(blank=True)
 
-    objects = scoped_manager("allocation__consortium")
+    frozen = Frozen(
+        states=(Allocation.Status.APPROVED,),
+        status="allocation__status",
+        error=ApprovedIsFinal,
+        message=APPROVED_MESSAGE,
+    )
 
     class Meta:
         ordering = ["allocation", "kind", "organisation__name"]
@@ -260,23 +251,6 @@ class AllocationLine(ConcordModel):
 
     def __str__(self):
         return f"{self.organisation}: {self.get_kind_display()} {self.amount}"
-
-    def _guard(self):
-        status = (
-            Allocation._base_manager.filter(pk=self.allocation_id)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if status == Allocation.Status.APPROVED:
-            raise ApprovedIsFinal(APPROVED_MESSAGE)
-
-    def save(self, *args, **kwargs):
-        self._guard()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self._guard()
-        return super().delete(*args, **kwargs)
 
 
 class Payment(ConcordModel):
@@ -315,8 +289,6 @@ class Payment(ConcordModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["due_date", "id"]

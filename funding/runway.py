@@ -16,15 +16,15 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from consortium import access
+from consortium import access, charts, dates
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
+from funding.money import ZERO
 
 HORIZON_MONTHS = 24
 SHORT_MONTHS = 12
 # Funders beyond the largest few are shown together, so the chart and table stay readable.
 NAMED_FUNDERS = 8
-ZERO = Decimal("0.00")
 
 
 # Other apps add sections to the runway page without funding depending on them (the
@@ -50,21 +50,13 @@ def runway_sections(request, member):
     return sections
 
 
-def month_start(day):
-    return day.replace(day=1)
-
-
-def next_month(day):
-    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
 def spread(amount, start, end):
     """{first day of month: Decimal} for `amount` spread by days over [start, end]."""
-    shares, m = [], month_start(start)
+    shares, m = [], dates.month_start(start)
     while m <= end:
-        lo, hi = max(m, start), min(next_month(m) - datetime.timedelta(days=1), end)
+        lo, hi = max(m, start), min(dates.add_months(m, 1) - datetime.timedelta(days=1), end)
         shares.append(money.Share(m, Decimal((hi - lo).days + 1), m.isoformat(), m.toordinal()))
-        m = next_month(m)
+        m = dates.add_months(m, 1)
     return money.split(amount, shares)
 
 
@@ -81,14 +73,6 @@ class Runway:
     def short(self):
         return self.months_secured < SHORT_MONTHS
 
-    def digest(self):
-        payload = json.dumps(
-            [self.title, [m.isoformat() for m in self.months], self.funders],
-            default=str,
-            sort_keys=True,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
-
     def rows(self):
         """(month, [amount per funder], total) for the table and the XLSX."""
         return [
@@ -98,10 +82,10 @@ class Runway:
 
 def _build(pieces, today, title):
     """`pieces`: (funder name, amount, start, end) of secured money."""
-    first = month_start(today)
+    first = dates.month_start(today)
     months = [first]
     while len(months) < HORIZON_MONTHS:
-        months.append(next_month(months[-1]))
+        months.append(dates.add_months(months[-1], 1))
     by_funder = {}
     runs_out = None
     for funder, amount, start, end in pieces:
@@ -124,12 +108,7 @@ def _build(pieces, today, title):
             (f"{len(rest)} other funders", row, sum(row, ZERO)),
         ]
     totals = [sum((f[1][i] for f in funders), ZERO) for i in range(HORIZON_MONTHS)]
-    secured = 0
-    if runs_out:
-        secured = (runs_out.year - today.year) * 12 + runs_out.month - today.month
-        if runs_out.day < today.day:
-            secured -= 1
-        secured = max(secured, 0)
+    secured = dates.whole_months_between(today, runs_out) if runs_out else 0
     return Runway(
         months=months,
         funders=funders,
@@ -201,35 +180,24 @@ def member_runway(user, organisation, today=None):
 
 def chart_svg(runway):
     """The runway as a stacked bar chart (SVG), cached by a hash of its figures."""
-    key = f"runway-svg:{runway.digest()}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = _render(runway)
-        cache.set(key, svg, 60 * 60)
-    return svg
+    figures = (runway.title, tuple(runway.months), tuple(map(tuple, runway.funders)))
+    return charts.render("funding-runway", figures, _draw, figsize=(9, 3.8)).image
 
 
-def _render(runway):
-    import io
-
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 3.8))
+def _draw(fig, figures):
+    title, months, funders = figures
     ax = fig.add_subplot()
-    labels = [m.strftime("%b %y") for m in runway.months]
+    labels = [m.strftime("%b %y") for m in months]
     bottom = [0.0] * len(labels)
     colours = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
-    for i, (name, row, _total) in enumerate(runway.funders):
+    for i, (name, row, _total) in enumerate(funders):
         heights = [float(v) for v in row]  # drawing only; the figures stay Decimal
         ax.bar(labels, heights, bottom=bottom, label=name, color=colours[i % len(colours)])
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_ylabel("£ per month")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
-    if runway.funders:
+    if funders:
         ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(runway.title)
+    ax.set_title(title)
     fig.tight_layout()
-    out = io.StringIO()
-    fig.savefig(out, format="svg")
-    return out.getvalue()

@@ -2,42 +2,35 @@
 payments (scheduled → approved → paid / withheld). Each records who and why in history and
 as an Event; state changes lock the rows they depend on."""
 
-import calendar
 import datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from consortium import access
-from consortium.events import record_event
+from consortium import access, dates
 from consortium.models import Membership, Organisation
 from funding import money
 from funding.access import can_manage_money
-from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, Payment
+from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, FundingStream, Payment
+from funding.money import ZERO
 
-ZERO = Decimal("0.00")
 
-
-def _require_money(by):
+def _require_money(by: User) -> None:
     if not can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages money.")
-
-
-def add_months(day, n):
-    month = day.month - 1 + n
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- streams --------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def stream_save(*, by, stream, expected_version=None, reason=""):
+def stream_save(
+    *, by: User, stream: FundingStream, expected_version: int | None = None, reason: str = ""
+) -> FundingStream:
     """Create or change a funding stream."""
     _require_money(by)
     stream.consortium_id = access.actor(by).consortium_id
@@ -49,14 +42,14 @@ def stream_save(*, by, stream, expected_version=None, reason=""):
         expected_version=expected_version,
     )
     if created:
-        record_event(consortium_id=stream.consortium_id, by=by, verb="Stream added", obj=stream)
+        stream.record("Stream added", by=by)
     return stream
 
 
 # --- allocations ----------------------------------------------------------------------------
 
 
-def eligible_members(consortium_id):
+def eligible_members(consortium_id: int) -> QuerySet[Organisation]:
     """Organisations an allocation may give a line: the lead and its subcontractors."""
     return Organisation.objects.filter(
         memberships__consortium_id=consortium_id,
@@ -64,7 +57,7 @@ def eligible_members(consortium_id):
     ).order_by("name")
 
 
-def _members(allocation):
+def _members(allocation: Allocation) -> list[money.Member]:
     ids = [int(k) for k in allocation.inputs]
     names = dict(
         eligible_members(allocation.consortium_id).filter(pk__in=ids).values_list("pk", "name")
@@ -85,7 +78,7 @@ def _members(allocation):
     return members
 
 
-def allocation_preview(*, allocation):
+def allocation_preview(*, allocation: Allocation) -> list[money.Line]:
     """The lines `allocation` would have (a what-if: nothing is written)."""
     fee_org = None
     if allocation.fee_percent and allocation.fee_organisation_id:
@@ -99,7 +92,7 @@ def allocation_preview(*, allocation):
     )
 
 
-def _write_lines(allocation, lines, by):
+def _write_lines(allocation: Allocation, lines: list[money.Line], by: User) -> None:
     allocation.lines.all().delete()
     for line in lines:
         row = AllocationLine(
@@ -114,7 +107,9 @@ def _write_lines(allocation, lines, by):
 
 
 @transaction.atomic
-def allocation_save_draft(*, by, allocation, expected_version=None, reason=""):
+def allocation_save_draft(
+    *, by: User, allocation: Allocation, expected_version: int | None = None, reason: str = ""
+) -> Allocation:
     """Create or change a draft allocation and recalculate its lines."""
     _require_money(by)
     if allocation.pk:
@@ -136,18 +131,14 @@ def allocation_save_draft(*, by, allocation, expected_version=None, reason=""):
     )
     _write_lines(allocation, lines, by)
     if created:
-        record_event(
-            consortium_id=allocation.consortium_id,
-            by=by,
-            verb=f"Allocation v{allocation.revision} drafted",
-            obj=allocation,
-            reason=allocation.reason,
+        allocation.record(
+            f"Allocation v{allocation.revision} drafted", by=by, reason=allocation.reason
         )
     return allocation
 
 
 @transaction.atomic
-def allocation_approve(*, allocation, by, reason=""):
+def allocation_approve(*, allocation: Allocation, by: User, reason: str = "") -> Allocation:
     """Approve a draft: from now on it never changes."""
     _require_money(by)
     allocation = Allocation.objects.select_for_update().get(pk=allocation.pk)
@@ -163,11 +154,9 @@ def allocation_approve(*, allocation, by, reason=""):
     allocation.approved_by = by
     allocation.approved_at = timezone.now()
     allocation.save_as(by=by, reason=reason or f"Allocation v{allocation.revision} approved")
-    record_event(
-        consortium_id=allocation.consortium_id,
+    allocation.record(
+        f"Allocation v{allocation.revision} approved",
         by=by,
-        verb=f"Allocation v{allocation.revision} approved",
-        obj=allocation,
         reason=reason,
         details={"pot": str(allocation.pot), "formula": allocation.formula},
     )
@@ -175,7 +164,7 @@ def allocation_approve(*, allocation, by, reason=""):
 
 
 @transaction.atomic
-def allocation_revise(*, allocation, by, reason):
+def allocation_revise(*, allocation: Allocation, by: User, reason: str) -> Allocation:
     """Start a new version of an approved allocation; the approved one stays as it was."""
     _require_money(by)
     if not reason or not reason.strip():
@@ -204,17 +193,15 @@ def allocation_revise(*, allocation, by, reason):
     )
     new.save_as(by=by, reason=reason)
     _write_lines(new, allocation_preview(allocation=new), by)
-    record_event(
-        consortium_id=new.consortium_id,
-        by=by,
-        verb=f"Allocation v{new.revision} started from v{allocation.revision}",
-        obj=new,
-        reason=reason,
+    new.record(
+        f"Allocation v{new.revision} started from v{allocation.revision}", by=by, reason=reason
     )
     return new
 
 
-def compare(older, newer):
+def compare(
+    older: Allocation, newer: Allocation
+) -> list[tuple[str, str, Decimal | None, Decimal | None, Decimal]]:
     """Rows (organisation, kind, older amount, newer amount, difference) for two versions."""
     rows = {}
     for which, alloc in ((0, older), (1, newer)):
@@ -230,7 +217,7 @@ def compare(older, newer):
 # --- payments -------------------------------------------------------------------------------
 
 
-def current_approved(allocation):
+def current_approved(allocation: Allocation) -> Allocation | None:
     return (
         allocation.same_pot()
         .filter(status=Allocation.Status.APPROVED)
@@ -239,7 +226,7 @@ def current_approved(allocation):
     )
 
 
-def supported_amount(*, organisation_id, allocation):
+def supported_amount(*, organisation_id: int, allocation: Allocation) -> Decimal:
     """What the pot's latest approved version gives `organisation_id`."""
     current = current_approved(allocation)
     if current is None:
@@ -248,7 +235,9 @@ def supported_amount(*, organisation_id, allocation):
     return total or ZERO
 
 
-def committed_amount(*, organisation_id, allocation, exclude_pk=None):
+def committed_amount(
+    *, organisation_id: int, allocation: Allocation, exclude_pk: int | None = None
+) -> Decimal:
     """Scheduled, approved and paid payments (not withheld, not adjustments) to the member
     from any version of the pot."""
     qs = Payment.objects.filter(
@@ -263,7 +252,7 @@ def committed_amount(*, organisation_id, allocation, exclude_pk=None):
     return qs.aggregate(t=Sum("amount"))["t"] or ZERO
 
 
-def reconciliation(allocation):
+def reconciliation(allocation: Allocation) -> list[dict]:
     """Per member of the pot: what the latest approved version gives it, what is scheduled or
     approved, what is paid, adjustments, and what is left to schedule."""
     current = current_approved(allocation)
@@ -311,7 +300,7 @@ def reconciliation(allocation):
     return out
 
 
-def _check_within_allocation(payment):
+def _check_within_allocation(payment: Payment) -> None:
     """Refuse a payment that the approved allocation does not support (adjustments aside)."""
     if payment.amount is None:
         raise ValidationError({"amount": "Enter an amount."})
@@ -357,7 +346,7 @@ def _check_within_allocation(payment):
 
 
 @transaction.atomic
-def payment_schedule(*, by, payment):
+def payment_schedule(*, by: User, payment: Payment) -> Payment:
     """Schedule a payment to a member, within what the approved allocation supports."""
     _require_money(by)
     payment.consortium_id = access.actor(by).consortium_id
@@ -366,11 +355,9 @@ def payment_schedule(*, by, payment):
     _check_within_allocation(payment)
     payment.full_clean()
     payment.save_as(by=by, reason=payment.adjustment_reason or "Payment scheduled")
-    record_event(
-        consortium_id=payment.consortium_id,
+    payment.record(
+        "Adjustment scheduled" if payment.is_adjustment else "Payment scheduled",
         by=by,
-        verb="Adjustment scheduled" if payment.is_adjustment else "Payment scheduled",
-        obj=payment,
         reason=payment.adjustment_reason,
         details={"amount": str(payment.amount)},
     )
@@ -378,7 +365,9 @@ def payment_schedule(*, by, payment):
 
 
 @transaction.atomic
-def payment_update(*, by, payment, expected_version, reason=""):
+def payment_update(
+    *, by: User, payment: Payment, expected_version: int | None, reason: str = ""
+) -> Payment:
     """Change a scheduled payment (its amount, date or description)."""
     _require_money(by)
     stored = Payment.objects.select_for_update().get(pk=payment.pk)
@@ -393,12 +382,12 @@ def payment_update(*, by, payment, expected_version, reason=""):
     return payment
 
 
-def _lock(payment):
+def _lock(payment: Payment) -> Payment:
     return Payment.objects.select_for_update().select_related("recipient").get(pk=payment.pk)
 
 
 @transaction.atomic
-def payment_approve(*, by, payment, reason=""):
+def payment_approve(*, by: User, payment: Payment, reason: str = "") -> Payment:
     """Approve a scheduled payment. An adjustment needs a second person: whoever scheduled it
     cannot approve it."""
     _require_money(by)
@@ -414,18 +403,14 @@ def payment_approve(*, by, payment, reason=""):
     payment.status = Payment.Status.APPROVED
     payment.approved_by = by
     payment.save_as(by=by, reason=reason or "Payment approved")
-    record_event(
-        consortium_id=payment.consortium_id,
-        by=by,
-        verb="Payment approved",
-        obj=payment,
-        reason=reason,
-    )
+    payment.record("Payment approved", by=by, reason=reason)
     return payment
 
 
 @transaction.atomic
-def payment_mark_paid(*, by, payment, paid_on, reference):
+def payment_mark_paid(
+    *, by: User, payment: Payment, paid_on: datetime.date | None, reference: str
+) -> Payment:
     _require_money(by)
     payment = _lock(payment)
     if payment.status != Payment.Status.APPROVED:
@@ -440,18 +425,16 @@ def payment_mark_paid(*, by, payment, paid_on, reference):
     payment.paid_on = paid_on
     payment.reference = reference.strip()
     payment.save_as(by=by, reason=f"Paid on {paid_on:%d %b %Y}, reference {payment.reference}")
-    record_event(
-        consortium_id=payment.consortium_id,
+    payment.record(
+        "Payment recorded as paid",
         by=by,
-        verb="Payment recorded as paid",
-        obj=payment,
         details={"paid_on": paid_on.isoformat(), "reference": payment.reference},
     )
     return payment
 
 
 @transaction.atomic
-def payment_withhold(*, by, payment, reason):
+def payment_withhold(*, by: User, payment: Payment, reason: str) -> Payment:
     _require_money(by)
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the payment is withheld."})
@@ -461,20 +444,21 @@ def payment_withhold(*, by, payment, reason):
     payment.status = Payment.Status.WITHHELD
     payment.withheld_reason = reason
     payment.save_as(by=by, reason=reason)
-    record_event(
-        consortium_id=payment.consortium_id,
-        by=by,
-        verb="Payment withheld",
-        obj=payment,
-        reason=reason,
-    )
+    payment.record("Payment withheld", by=by, reason=reason)
     return payment
 
 
 @transaction.atomic
 def payment_schedule_generate(
-    *, by, allocation, organisation, instalments, first_due, every_months=1, share_percent=100
-):
+    *,
+    by: User,
+    allocation: Allocation,
+    organisation: Organisation,
+    instalments: int,
+    first_due: datetime.date,
+    every_months: int = 1,
+    share_percent: Decimal | int = 100,
+) -> list[Payment]:
     """Instalments for what the approved allocation gives `organisation` and has not yet been
     scheduled (`share_percent` of it: the block share of the subcontract's payment terms),
     split exactly to the penny. The instalments stay editable while scheduled."""
@@ -508,7 +492,7 @@ def payment_schedule_generate(
             recipient=organisation,
             allocation_line=line,
             description=f"Instalment {i + 1} of {instalments}",
-            due_date=add_months(first_due, i * every_months),
+            due_date=dates.shift_months(first_due, i * every_months),
             amount=parts[i],
         )
         created.append(payment_schedule(by=by, payment=p))

@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import access
-from consortium.base import StaleEdit
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import apply_errors, save_or_refuse
 from funding import runway as runway_module
 from funding import services
 from funding.access import (
@@ -80,19 +79,18 @@ def stream_edit(request, pk=None):
     )
     form = StreamForm(request.POST or None, instance=stream, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.stream_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.stream_save(
                 by=request.user,
                 stream=form.instance,
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{stream.name} saved.")
-            return redirect(stream.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("funding:stream_edit", pk=stream.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{stream.name} saved.",
+        )
+        if response:
+            return response
     title = f"Change {stream.name}" if pk else "Add a funding stream"
     return render(
         request,
@@ -245,33 +243,34 @@ def allocation_edit(request, pk=None):
         initial=_figures_from_query(request) if pk is None else None,
     )
     preview = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and "preview" in request.POST:
+        kinds = dict(AllocationLine.Kind.choices)
         try:
-            if "preview" in request.POST:
-                kinds = dict(AllocationLine.Kind.choices)
-                preview = [
-                    {
-                        "organisation": {"name": line.name},
-                        "organisation_id": line.organisation_id,
-                        "get_kind_display": kinds[line.kind],
-                        "arithmetic": line.arithmetic,
-                        "amount": line.amount,
-                    }
-                    for line in services.allocation_preview(allocation=form.instance)
-                ]
-            else:
-                services.allocation_save_draft(
-                    by=request.user,
-                    allocation=form.instance,
-                    expected_version=form.cleaned_data["expected_version"],
-                )
-                messages.success(request, "Draft allocation saved.")
-                return redirect(allocation.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("funding:allocation_edit", pk=allocation.pk)
+            preview = [
+                {
+                    "organisation": {"name": line.name},
+                    "organisation_id": line.organisation_id,
+                    "get_kind_display": kinds[line.kind],
+                    "arithmetic": line.arithmetic,
+                    "amount": line.amount,
+                }
+                for line in services.allocation_preview(allocation=form.instance)
+            ]
         except (ValidationError, PermissionDenied) as e:
             apply_errors(form, e)
+    elif request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.allocation_save_draft(
+                by=request.user,
+                allocation=form.instance,
+                expected_version=form.cleaned_data["expected_version"],
+            ),
+            success="Draft allocation saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "funding/allocation_form.html",
@@ -297,14 +296,16 @@ def _reason_action(request, pk, *, action, title, submit, required):
     if not required:
         form.fields["reason"].required = False
     if request.method == "POST" and form.is_valid():
-        try:
-            result = action(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: action(
                 allocation=allocation, by=request.user, reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, f"{title}: done.")
-            return redirect(result.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{title}: done.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -407,17 +408,20 @@ def schedule_generate(request, pk):
             initial[name] = request.GET[name]
     form = GenerateScheduleForm(request.POST or None, organisations=orgs.values(), initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.payment_schedule_generate(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.payment_schedule_generate(
                 by=request.user, allocation=allocation, **form.cleaned_data
-            )
-            messages.success(request, f"{len(created)} payments scheduled.")
-            return redirect(
+            ),
+            success=lambda created: f"{len(created)} payments scheduled.",
+            to=lambda _: (
                 reverse("funding:payment_list")
                 + f"?recipient={form.cleaned_data['organisation'].pk}"
-            )
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -476,22 +480,26 @@ def payment_edit(request, pk=None):
         return redirect(payment.get_absolute_url())
     form = PaymentForm(request.POST or None, instance=payment, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            if pk:
-                services.payment_update(
+        if pk:
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: services.payment_update(
                     by=request.user,
                     payment=form.instance,
                     expected_version=form.cleaned_data["expected_version"],
-                )
-            else:
-                services.payment_schedule(by=request.user, payment=form.instance)
-            messages.success(request, "Payment saved.")
-            return redirect(payment.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("funding:payment_edit", pk=payment.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+                ),
+                success="Payment saved.",
+            )
+        else:
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: services.payment_schedule(by=request.user, payment=form.instance),
+                success="Payment saved.",
+            )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -523,17 +531,21 @@ def payment_action(request, pk, action):
         raise Http404("Not found")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def act():
             if action == "approve":
-                services.payment_approve(by=request.user, payment=payment, reason=data["reason"])
-            elif action == "pay":
-                services.payment_mark_paid(by=request.user, payment=payment, **data)
-            else:
-                services.payment_withhold(by=request.user, payment=payment, reason=data["reason"])
-            messages.success(request, f"{title}: done.")
-            return redirect(payment.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+                return services.payment_approve(
+                    by=request.user, payment=payment, reason=data["reason"]
+                )
+            if action == "pay":
+                return services.payment_mark_paid(by=request.user, payment=payment, **data)
+            return services.payment_withhold(
+                by=request.user, payment=payment, reason=data["reason"]
+            )
+
+        response = save_or_refuse(request, form, act, success=f"{title}: done.")
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",

@@ -1,34 +1,21 @@
-"""The compliance chart: drawn server-side with matplotlib's object API (never pyplot, which
-keeps global state), as SVG, cached by a hash of the figures it shows. The page shows the
-same figures as a table."""
+"""The compliance chart (drawn and cached by consortium.charts). The page shows the same
+figures as a table."""
 
-import hashlib
-
-from django.core.cache import cache
-
-CACHE_SECONDS = 60 * 60
+from consortium import charts
 
 
 def data_hash(points):
-    return hashlib.sha256(repr(points).encode()).hexdigest()[:16]
+    return charts.figures_hash(points)[:16]
 
 
 def compliance_svg(points):
     """points: [(month label, rate or None, met, due)]."""
-    key = f"supervision-chart-{data_hash(points)}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = _draw(points)
-        cache.set(key, svg, CACHE_SECONDS)
-    return svg
+    return charts.render(
+        "supervision-compliance", points, _draw, figsize=(8, 3.2), layout="constrained"
+    ).image
 
 
-def _draw(points):
-    import io
-
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 3.2), layout="constrained")
+def _draw(fig, points):
     ax = fig.subplots()
     labels = [p[0] for p in points]
     values = [float(p[1]) if p[1] is not None else 0.0 for p in points]
@@ -49,6 +36,3 @@ def _draw(points):
     ax.legend(loc="lower right", fontsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()

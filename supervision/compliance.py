@@ -19,12 +19,19 @@ consortium rates pool the periods of everyone in them; they are not an average o
 """
 
 import bisect
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import NamedTuple
+
+from consortium.dates import (
+    add_months,
+    last_complete_months,
+    month_end,
+    month_start,
+    months_apart,
+    shift_years,
+)
 
 MET = "met"
 MISSED = "missed"
@@ -37,41 +44,6 @@ MIN_AVAILABLE_DAYS = 14
 STAFF_HORIZONS = (90, 30)
 DBS_RENEWAL_YEARS = 3
 THRESHOLD = Decimal("80.0")  # a 3-month rate below this is flagged
-
-
-# --- months ---------------------------------------------------------------------------------
-
-
-def month_start(d):
-    return d.replace(day=1)
-
-
-@lru_cache(maxsize=4096)
-def add_months(month, n):
-    years, index = divmod(month.month - 1 + n, 12)
-    return date(month.year + years, index + 1, 1)
-
-
-@lru_cache(maxsize=4096)
-def month_end(month):
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-@lru_cache(maxsize=4096)
-def months_apart(a, b):
-    return (b.year - a.year) * 12 + b.month - a.month
-
-
-def month_range(first, last):
-    """Month starts from `first` to `last` inclusive."""
-    first, last = month_start(first), month_start(last)
-    return [add_months(first, i) for i in range(months_apart(first, last) + 1)]
-
-
-def last_complete_months(today, n):
-    """The first and last month of the `n` complete months before today's month."""
-    last = add_months(month_start(today), -1)
-    return add_months(last, -(n - 1)), last
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -337,9 +309,7 @@ def dbs_renewal_due(dbs_date, update_service):
     every DBS_RENEWAL_YEARS years."""
     if dbs_date is None or update_service:
         return None
-    year = dbs_date.year + DBS_RENEWAL_YEARS
-    day = min(dbs_date.day, calendar.monthrange(year, dbs_date.month)[1])
-    return dbs_date.replace(year=year, day=day)
+    return shift_years(dbs_date, DBS_RENEWAL_YEARS)
 
 
 def fitness(

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Organisation, Role
 from funding.runway import runway_section
@@ -36,7 +37,7 @@ def _compute_due(request):
     staff_qs = selectors.current_staff(_supervisees(request), today)
     data = selectors.compliance_for(staff_qs, today)
     names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[p.id for p in data.practitioners]))
-    last = compliance.add_months(compliance.month_start(today), -1)
+    last = dates.add_months(dates.month_start(today), -1)
     due, overdue = [], []
     for p in data.practitioners:
         periods = compliance.practitioner_periods(p, data.held.get(p.id, {}), today, last, today)

@@ -13,9 +13,10 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from consortium import dates
 from consortium.models import Role
 from funding.models import FundingStream
-from supervision import compliance, services
+from supervision import services
 from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
 from tests.factories import (
     FundingStreamFactory,
@@ -169,7 +170,7 @@ def seed(ctx):
     from django.utils import timezone
 
     today = timezone.localdate()
-    first_month = compliance.add_months(compliance.month_start(today), -(MONTHS - 1))
+    first_month = dates.add_months(dates.month_start(today), -(MONTHS - 1))
     # The day the lead started keeping the workforce here, a week before the months shown.
     setup_day = first_month - timedelta(days=7)
 
@@ -264,7 +265,7 @@ def seed(ctx):
             profession, body = PROFESSIONS[n % len(PROFESSIONS)]
             # Most started before the two years shown; a few joined part-way, mid-month.
             if n % 9 == 4:
-                start = compliance.add_months(first_month, 6 + n % 12) + timedelta(days=17)
+                start = dates.add_months(first_month, 6 + n % 12) + timedelta(days=17)
             else:
                 start = first_month - timedelta(days=200 + 37 * n)
             with on(max(start, setup_day)):
@@ -347,17 +348,17 @@ def seed(ctx):
     # A spell of parental leave, recorded a month ahead, and a practitioner who went three
     # months unsupervised.
     on_leave = people[8]
-    leave_start = compliance.add_months(first_month, 10) + timedelta(days=3)
+    leave_start = dates.add_months(first_month, 10) + timedelta(days=3)
     with on(leave_start - timedelta(days=30)):
         leave = services.leave_add(
             by=lead,
             staff=on_leave,
             start=leave_start,
-            end=compliance.month_end(compliance.add_months(leave_start, 4)),
+            end=dates.month_end(dates.add_months(leave_start, 4)),
             reason="Parental leave",
         )
     gap_person = people[20]
-    gap_months = {compliance.add_months(first_month, m) for m in (15, 16, 17)}
+    gap_months = {dates.add_months(first_month, m) for m in (15, 16, 17)}
 
     _sessions(people, today, first_month, rng, leave, gap_person, gap_months)
 
@@ -392,7 +393,7 @@ def _sessions(people, today, first_month, rng, leave, gap_person, gap_months):
             return False
         if person.pk == leave.staff_id and leave.start <= day <= leave.end:
             return False
-        return not (person is gap_person and compliance.month_start(day) in gap_months)
+        return not (person is gap_person and dates.month_start(day) in gap_months)
 
     cohorts, groups = {}, {}
     for person in people:
@@ -403,8 +404,8 @@ def _sessions(people, today, first_month, rng, leave, gap_person, gap_months):
     supervisors.update({p.group_supervisor_id: p.group_supervisor for p in people})
 
     for m in range(MONTHS):
-        month = compliance.add_months(first_month, m)
-        last_day = min(compliance.month_end(month), today)
+        month = dates.add_months(first_month, m)
+        last_day = min(dates.month_end(month), today)
         gatherings = [(SessionKind.GROUP, 9, groups), (SessionKind.PEER, 23, cohorts)]
         for kind, day_of_month, by_leader in gatherings:
             # Groups of up to eight.

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, scoped_manager
+from consortium.base import ConcordModel
 from consortium.models import Consortium, Organisation, Site
 from funding.models import FundingStream
 from supervision import compliance
@@ -53,8 +53,6 @@ class Post(ConcordModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VACANT)
     vacancy_start = models.DateField(null=True, blank=True, help_text="When the post fell vacant.")
     cover_arrangements = models.TextField(blank=True)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["organisation__name", "title", "id"]
@@ -169,8 +167,6 @@ class StaffMember(ConcordModel):
     )
     supervisor_accreditation_expiry = models.DateField(null=True, blank=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [
@@ -222,8 +218,6 @@ class LeavePeriod(ConcordModel):
     end = models.DateField()
     reason = models.CharField(max_length=200, help_text="For example: parental leave.")
 
-    objects = scoped_manager("staff__consortium")
-
     class Meta:
         ordering = ["start"]
         constraints = [
@@ -261,8 +255,6 @@ class SupervisionRequirement(ConcordModel):
     led_by = models.CharField(
         "who may lead it", max_length=30, choices=SupervisorQualification.choices, blank=True
     )
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["kind"]
@@ -321,8 +313,6 @@ class SupervisionSession(ConcordModel):
     status_reason = models.TextField("reason cancelled or rescheduled", blank=True)
     rescheduled_to = models.DateField(null=True, blank=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [
@@ -356,8 +346,6 @@ class SessionNote(ConcordModel):
     )
     text = models.TextField("confidential notes")
 
-    objects = scoped_manager("session__consortium")
-
     class Access(ConcordModel.Access):
         consortium = "session__consortium"
 
@@ -375,8 +363,6 @@ class SessionAction(ConcordModel):
     description = models.CharField(max_length=300)
     due = models.DateField("due date")
     done_on = models.DateField(null=True, blank=True)
-
-    objects = scoped_manager("session__consortium")
 
     class Meta:
         ordering = ["due", "id"]

@@ -1,7 +1,6 @@
 """Reads for the workforce pages: turn scoped querysets into the plain data that
 supervision.compliance works on, in a fixed number of queries whatever the size."""
 
-import calendar
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from consortium import dates
 from funding.models import FundingStream
 from supervision import compliance
 from supervision.models import (
@@ -95,7 +95,7 @@ def compliance_for(staff_qs, today=None, months=12):
     """Rates and the data behind them for everyone in `staff_qs` over the last `months`."""
     today = today or timezone.localdate()
     people = practitioners(staff_qs)
-    first, _ = compliance.last_complete_months(today, max(months, 12))
+    first, _ = dates.last_complete_months(today, max(months, 12))
     held = held_sessions(staff_qs, first, today)
     rates = compliance.rolling_rates(people, held, today)
     return Compliance(people, held, rates, today)
@@ -142,10 +142,8 @@ def compliance_summary(staff_qs, consortium_id, today=None):
     if summary is not None:
         return summary
     data = compliance_for(staff_qs, today)
-    first_shown = compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1))
-    complete = compliance.month_range(
-        first_shown, compliance.add_months(compliance.month_start(today), -1)
-    )
+    first_shown = dates.add_months(today, -(MONTHS_SHOWN - 1))
+    complete = dates.month_range(first_shown, dates.add_months(today, -1))
     summary = Summary(
         rates=data.rates,
         monthly=compliance.monthly_rates(data.practitioners, data.held, complete, today),
@@ -223,7 +221,7 @@ def expiring_checks(staff_qs, today=None):
     soon = today + timedelta(days=max(compliance.STAFF_HORIZONS))
     # A DBS check taken on or before this day is due for renewal within the horizon (a day's
     # slack for leap years; fitness() has the exact rule).
-    dbs_cutoff = _years_before(soon, compliance.DBS_RENEWAL_YEARS) + timedelta(days=1)
+    dbs_cutoff = dates.shift_years(soon, -compliance.DBS_RENEWAL_YEARS) + timedelta(days=1)
     near = (
         Q(registration_expiry__isnull=True)
         | Q(registration_expiry__lte=soon)
@@ -241,8 +239,3 @@ def expiring_checks(staff_qs, today=None):
             alerts.append((s, alert))
     alerts.sort(key=lambda x: x[1].expiry)
     return alerts, lapsed
-
-
-def _years_before(day, years):
-    year = day.year - years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))

@@ -1,16 +1,17 @@
 """Writes for the workforce: posts, staff, leave, requirements, sessions and their actions.
 Each checks the actor, validates, saves with who and why, and records an Event."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from consortium import access
-from consortium.events import record_event
-from consortium.models import Role, RoleAssignment
+from consortium.models import Organisation, Role, RoleAssignment
 from supervision.access import (
     can_complete_action,
     can_log_sessions,
@@ -24,16 +25,17 @@ from supervision.models import (
     SessionKind,
     SessionNote,
     StaffMember,
+    SupervisionRequirement,
     SupervisionSession,
 )
 
 
-def _require_workforce(by, organisation):
+def _require_workforce(by: User, organisation: Organisation | None) -> None:
     if not can_manage_workforce(by, organisation):
         raise PermissionDenied("Only the lead or the employing organisation's manager can do this.")
 
 
-def _consortium_id(by):
+def _consortium_id(by: User) -> int:
     consortium_id = access.actor(by).consortium_id
     if consortium_id is None:
         raise PermissionDenied("You hold no role in a consortium.")
@@ -41,7 +43,15 @@ def _consortium_id(by):
 
 
 @transaction.atomic
-def post_save(*, by, post, sites=None, funded_by=None, expected_version=None, reason=""):
+def post_save(
+    *,
+    by: User,
+    post: Post,
+    sites: Iterable | None = None,
+    funded_by: Iterable | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Post:
     """Create or change a post (its sites and funding streams too, when given)."""
     _require_workforce(by, post.organisation)
     post.consortium_id = _consortium_id(by)
@@ -59,11 +69,11 @@ def post_save(*, by, post, sites=None, funded_by=None, expected_version=None, re
     if funded_by is not None:
         post.funded_by.set(funded_by)
     if created:
-        record_event(consortium_id=post.consortium_id, by=by, verb="Post added", obj=post)
+        post.record("Post added", by=by)
     return post
 
 
-def _overlapping_holder(staff):
+def _overlapping_holder(staff: StaffMember) -> StaffMember | None:
     if staff.post_id is None:
         return None
     others = StaffMember.objects.filter(post_id=staff.post_id).exclude(pk=staff.pk)
@@ -73,7 +83,7 @@ def _overlapping_holder(staff):
     return others.order_by("start").first()
 
 
-def _refresh_post(post, by, today):
+def _refresh_post(post: Post | None, by: User, today: date) -> None:
     """A post with someone in it today is filled; one whose holder has left falls vacant the
     day after they left. A frozen post stays frozen."""
     if post is None or post.status == Post.Status.FROZEN:
@@ -89,11 +99,13 @@ def _refresh_post(post, by, today):
         post.status = Post.Status.VACANT
         post.vacancy_start = (max(ended) + timedelta(days=1)) if ended else today
         post.save_as(by=by, reason="Holder left: the post is vacant")
-        record_event(consortium_id=post.consortium_id, by=by, verb="Post fell vacant", obj=post)
+        post.record("Post fell vacant", by=by)
 
 
 @transaction.atomic
-def staff_save(*, by, staff, expected_version=None, reason=""):
+def staff_save(
+    *, by: User, staff: StaffMember, expected_version: int | None = None, reason: str = ""
+) -> StaffMember:
     """Create or change a staff record. Employment in one post may not overlap."""
     _require_workforce(by, staff.organisation)
     staff.consortium_id = _consortium_id(by)
@@ -146,40 +158,37 @@ def staff_save(*, by, staff, expected_version=None, reason=""):
     if previous_post and previous_post.pk != staff.post_id:
         _refresh_post(previous_post, by, today)
     if created:
-        record_event(consortium_id=staff.consortium_id, by=by, verb="Staff member added", obj=staff)
+        staff.record("Staff member added", by=by)
     return staff
 
 
 @transaction.atomic
-def leave_add(*, by, staff, start, end, reason):
+def leave_add(*, by: User, staff: StaffMember, start: date, end: date, reason: str) -> LeavePeriod:
     _require_workforce(by, staff.organisation)
     leave = LeavePeriod(staff=staff, start=start, end=end, reason=reason)
     leave.full_clean()
     if staff.leave.filter(start__lte=end, end__gte=start).exists():
         raise ValidationError("This overlaps leave already recorded for them.")
     leave.save_as(by=by, reason="Leave recorded")
-    record_event(consortium_id=staff.consortium_id, by=by, verb="Leave recorded", obj=staff)
+    staff.record("Leave recorded", by=by)
     return leave
 
 
 @transaction.atomic
-def requirement_save(*, by, requirement, reason=""):
+def requirement_save(
+    *, by: User, requirement: SupervisionRequirement, reason: str = ""
+) -> SupervisionRequirement:
     target = requirement.staff or requirement.post
     _require_workforce(by, target.organisation)
     requirement.consortium_id = _consortium_id(by)
     requirement.full_clean()
     created = requirement.pk is None
     requirement.save_as(by=by, reason=reason or ("Requirement set" if created else ""))
-    record_event(
-        consortium_id=requirement.consortium_id,
-        by=by,
-        verb=f"Supervision requirement set: {requirement}",
-        obj=target,
-    )
+    target.record(f"Supervision requirement set: {requirement}", by=by)
     return requirement
 
 
-def _supervisors_of(person, kind):
+def _supervisors_of(person: StaffMember, kind: str | None) -> set[int]:
     """Who may log a session of `kind` for `person` (any kind, when kind is None): their
     clinical supervisor for everything; their group supervisor for group and peer sessions."""
     ids = {person.clinical_supervisor_id}
@@ -188,7 +197,7 @@ def _supervisors_of(person, kind):
     return ids - {None}
 
 
-def _check_attendees(by, kind, date, attendees):
+def _check_attendees(by: User, kind: str, date: date, attendees: list[StaffMember]) -> list[str]:
     errors = []
     if not attendees:
         return ["Choose who attended."]
@@ -216,19 +225,19 @@ def _check_attendees(by, kind, date, attendees):
 @transaction.atomic
 def session_record(
     *,
-    by,
-    kind,
-    date,
-    attendees,
-    duration_minutes=60,
-    format=SupervisionSession.Format.IN_PERSON,
-    themes="",
-    notes="",
-    status=SupervisionSession.Status.HELD,
-    status_reason="",
-    rescheduled_to=None,
-    actions=(),
-):
+    by: User,
+    kind: str,
+    date: date,
+    attendees: Iterable[StaffMember],
+    duration_minutes: int = 60,
+    format: str = SupervisionSession.Format.IN_PERSON,
+    themes: str = "",
+    notes: str = "",
+    status: str = SupervisionSession.Status.HELD,
+    status_reason: str = "",
+    rescheduled_to: date | None = None,
+    actions: Iterable[tuple[str, date]] = (),
+) -> SupervisionSession:
     """Log a supervision session led by `by` for people they supervise. `actions`:
     [(description, due date)]. Notes are stored apart, readable by supervisor and supervisees
     only."""
@@ -270,18 +279,18 @@ def session_record(
         action = SessionAction(session=session, description=description, due=due)
         action.full_clean()
         action.save_as(by=by, reason="Action agreed")
-    record_event(
-        consortium_id=session.consortium_id,
+    session.record(
+        f"{session.get_kind_display()} session logged ({session.get_status_display().lower()})",
         by=by,
-        verb=f"{session.get_kind_display()} session logged ({session.get_status_display().lower()})",
-        obj=session,
         details={"attendees": len(attendees)},
     )
     return session
 
 
 @transaction.atomic
-def note_update(*, by, note, text, expected_version=None):
+def note_update(
+    *, by: User, note: SessionNote, text: str, expected_version: int | None = None
+) -> SessionNote:
     if note.session.supervisor_id != by.pk:
         raise PermissionDenied("Only the session's supervisor can change its notes.")
     note.text = text
@@ -290,7 +299,7 @@ def note_update(*, by, note, text, expected_version=None):
 
 
 @transaction.atomic
-def action_complete(*, by, action, on=None):
+def action_complete(*, by: User, action: SessionAction, on: date | None = None) -> SessionAction:
     if not can_complete_action(by, action):
         raise PermissionDenied("Only the supervisor or the practitioner's manager can do this.")
     action = SessionAction.objects.select_for_update().get(pk=action.pk)
@@ -301,7 +310,5 @@ def action_complete(*, by, action, on=None):
         raise ValidationError("An action cannot be done in the future.")
     action.done_on = on
     action.save_as(by=by, reason="Action done")
-    record_event(
-        consortium_id=action.session.consortium_id, by=by, verb="Action done", obj=action.session
-    )
+    action.session.record("Action done", by=by)
     return action

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access
-from consortium.base import StaleEdit
+from consortium.dates import add_months, month_range
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import save_or_refuse
 from funding.models import FundingStream
 from supervision import charts, compliance, selectors, services
 from supervision.access import (
@@ -108,21 +108,20 @@ def post_edit(request, pk=None):
     access.require(can_manage_workforce(request.user, post.organisation if pk else None))
     form = PostForm(request.POST or None, instance=post, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.post_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.post_save(
                 by=request.user,
                 post=form.instance,
                 sites=form.cleaned_data["sites"],
                 funded_by=form.cleaned_data.get("funded_by"),
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{post.title} saved.")
-            return redirect(post.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("supervision:post_edit", pk=post.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{post.title} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -161,9 +160,7 @@ def staff_detail(request, pk):
     )
     today = timezone.localdate()
     data = selectors.compliance_for(StaffMember.objects.filter(pk=staff.pk), today)
-    months = compliance.month_range(
-        compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1)), today
-    )
+    months = month_range(add_months(today, -(MONTHS_SHOWN - 1)), today)
     periods = []
     if data.practitioners:
         p = data.practitioners[0]
@@ -212,19 +209,18 @@ def staff_edit(request, pk=None):
     access.require(can_manage_workforce(request.user, staff.organisation if pk else None))
     form = StaffForm(request.POST or None, instance=staff, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.staff_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.staff_save(
                 by=request.user,
                 staff=form.instance,
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{staff.name} saved.")
-            return redirect(staff.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("supervision:staff_edit", pk=staff.pk)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=f"{staff.name} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -247,12 +243,15 @@ def leave_add(request, pk):
     staff = _managed_staff(request, pk)
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.leave_add(by=request.user, staff=staff, **form.cleaned_data)
-            messages.success(request, "Leave recorded.")
-            return redirect(staff.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.leave_add(by=request.user, staff=staff, **form.cleaned_data),
+            success="Leave recorded.",
+            to=lambda _: staff.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -272,12 +271,15 @@ def requirement_add(request, pk):
         requirement = next((r for r in existing if r.kind == kind), form.instance)
         requirement.interval_months = form.cleaned_data["interval_months"]
         requirement.led_by = form.cleaned_data["led_by"]
-        try:
-            services.requirement_save(by=request.user, requirement=requirement)
-            messages.success(request, "Supervision requirement saved.")
-            return redirect(staff.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.requirement_save(by=request.user, requirement=requirement),
+            success="Supervision requirement saved.",
+            to=lambda _: staff.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -316,8 +318,10 @@ def session_create(request):
     form = SessionForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            session = services.session_record(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.session_record(
                 by=request.user,
                 kind=data["kind"],
                 date=data["date"],
@@ -330,11 +334,11 @@ def session_create(request):
                 status_reason=data["status_reason"],
                 rescheduled_to=data["rescheduled_to"],
                 actions=data["actions"],
-            )
-            messages.success(request, f"{session} logged.")
-            return redirect(session.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=lambda session: f"{session} logged.",
+        )
+        if response:
+            return response
     return render(
         request,
         "supervision/session_form.html",
@@ -391,8 +395,8 @@ def _scope(user):
 
 
 def _months(today):
-    first = compliance.add_months(compliance.month_start(today), -(MONTHS_SHOWN - 1))
-    return compliance.month_range(first, today)
+    first = add_months(today, -(MONTHS_SHOWN - 1))
+    return month_range(first, today)
 
 
 def _org_rows(summary, user):

@@ -388,3 +388,33 @@ def test_it_groups_the_navigation_by_section_and_shows_the_sections_pages(
     # pages a supervisor may open only the indicator library.
     assert "Indicators" in main_nav(page) and "Performance" not in main_nav(page)
     assert section_nav(page) == []
+
+
+@pytest.mark.django_db
+def test_record_writes_the_event_in_the_consortium_its_access_path_names(world, lead):
+    from consortium.models import Event
+
+    org = world.orgs["cvo_a"]
+    event = world.home.record("Settings changed", by=lead, reason="Tidy", details={"a": 1})
+    assert (event.consortium_id, event.object_model, event.by) == (
+        world.home.pk,
+        "consortium.Consortium",
+        lead,
+    )
+    assert Event.objects.filter(verb="Settings changed", reason="Tidy").count() == 1
+    assert org.record("Checked", by=lead).consortium_id == world.home.pk
+
+
+@pytest.mark.django_db
+def test_every_model_is_fenced_by_the_path_its_access_class_names(world):
+    from consortium.base import ConcordModel, ConsortiumManager
+
+    for model in apps.get_models():
+        if not issubclass(model, ConcordModel):
+            continue
+        assert isinstance(model._default_manager, ConsortiumManager), model
+        with scope(consortium=world.home.pk):
+            sql = str(model.objects.all().query)
+        assert "consortium" in sql.lower() or model is Consortium, model
+        with scope(consortium=world.home.pk):
+            assert all(row.consortium_pk() == world.home.pk for row in model.objects.all()[:5])

@@ -242,3 +242,41 @@ def test_approved_activity_starts_an_allocation_by_activity(rw, client, lead):
     assert f'name="figure_{a}" value="40.00"' in form and f'name="figure_{b}" value="40.00"' in form
     assert re.search(r'<option value="activity" selected>', form)
     assert "Members&#x27; figures filled in from" in form
+
+
+def _indicator_post(ind, **changes):
+    data = {
+        "code": ind.code,
+        "name": ind.name,
+        "definition": ind.definition,
+        "unit": ind.unit,
+        "aggregation": ind.aggregation,
+        "direction": ind.direction,
+        "logic_stage": ind.logic_stage,
+        "pathway_stage": ind.pathway_stage,
+        "breakdown_group": ind.breakdown_group,
+        "position": ind.position,
+        "active": "on",
+        "expected_version": ind.version,
+    }
+    return {**data, **changes}
+
+
+def test_a_stale_indicator_edit_is_refused_and_the_first_change_survives(
+    rw, client, lead, admin_user
+):
+    from django.urls import reverse
+
+    from contracts.models import Indicator
+
+    ind = rw.returns["ind"]["REF"]
+    url = reverse("returns:indicator_edit", args=[ind.pk])
+    opened = _indicator_post(ind)
+    client.force_login(admin_user)
+    first = client.post(url, {**opened, "name": "Referrals received (first edit)"})
+    assert first.status_code == 302
+    client.force_login(lead)
+    second = client.post(url, {**opened, "name": "Referrals (second edit)"}, follow=True)
+    assert "Somebody else saved this record" in second.content.decode()
+    assert Indicator.objects.get(pk=ind.pk).name == "Referrals received (first edit)"
+    assert Indicator.objects.get(pk=ind.pk).version == ind.version + 1

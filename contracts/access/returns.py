@@ -11,10 +11,7 @@ from django.db.models import Q
 
 from consortium.access import actor, private_fields, rule
 from consortium.models import Role
-from contracts.models.returns import FROZEN
-
-# A commissioner reads a return once it is approved, that is once it is frozen.
-RETURN_READABLE_BY_COMMISSIONER = FROZEN
+from contracts.models import PerformanceReturn
 
 
 def _returns_condition(a, prefix=""):
@@ -27,7 +24,8 @@ def _returns_condition(a, prefix=""):
         condition |= Q(
             **{
                 f"{prefix}subcontract__contract__commissioner__in": a.orgs(Role.COMMISSIONER),
-                f"{prefix}status__in": RETURN_READABLE_BY_COMMISSIONER,
+                # A commissioner reads a return once it is approved, that is once it is frozen.
+                f"{prefix}status__in": PerformanceReturn.FROZEN,
             }
         )
     return condition

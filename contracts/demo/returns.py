@@ -413,7 +413,7 @@ def seed(ctx):
     library = seed_library(consortium)
     rng = random.Random(20260401)
     today = timezone.localdate()
-    last_month = dates.add_months(today.replace(day=1), -1)
+    last_month = dates.add_months(today, -1)
     first_month = dates.add_months(last_month, -23)
     lead = ctx.users["lead"]
     key_of = {org.pk: key for key, org in ctx.orgs.items()}

@@ -1,6 +1,6 @@
 from django import forms
 
-from consortium.forms import ConcordForm, ConcordModelForm
+from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from contracts.models import Indicator, TemplateField
 
 
@@ -78,14 +78,7 @@ class CommentsForm(ConcordForm):
     )
 
 
-class ReasonForm(ConcordForm):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why it is reopened. History keeps this.",
-    )
-
-
-class IndicatorForm(ConcordModelForm):
+class IndicatorForm(VersionedForm):
     class Meta(ConcordModelForm.Meta):
         model = Indicator
         fields = [

@@ -7,10 +7,8 @@ from contracts.models.agreements import (  # noqa: F401
     Subcontract,
     Terms,
     Variation,
-    end_of_day,
 )
 from contracts.models.returns import (  # noqa: F401
-    FROZEN,
     CommissionerTemplate,
     Indicator,
     PerformanceReturn,
@@ -18,10 +16,7 @@ from contracts.models.returns import (  # noqa: F401
     ReportSeen,
     Restatement,
     ReturnLocked,
-    ReturnQuerySet,
     ReturnValue,
-    ReturnValueQuerySet,
     Target,
     TemplateField,
-    locked_message,
 )

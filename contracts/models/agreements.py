@@ -1,4 +1,3 @@
-import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,11 +6,12 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, scoped_manager
+from consortium.base import ConcordModel
 from consortium.models import Consortium, Organisation, Site
 from funding.models import FundingStream
+from funding.money import ZERO
 
-PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+PERCENT = [MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))]
 
 
 class Terms(models.Model):
@@ -34,7 +34,7 @@ class Terms(models.Model):
         "original value",
         max_digits=14,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[MinValueValidator(ZERO)],
     )
     start = models.DateField()
     end = models.DateField()
@@ -117,8 +117,6 @@ class Contract(Terms, ConcordModel):
     sites = models.ManyToManyField(Site, blank=True, related_name="contracts")
     funding_streams = models.ManyToManyField(FundingStream, blank=True, related_name="contracts")
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["reference"]
         constraints = [
@@ -165,8 +163,6 @@ class Subcontract(Terms, ConcordModel):
         blank=True, help_text="Terms particular to this subcontractor (never shown to others)."
     )
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["reference"]
         constraints = [
@@ -199,11 +195,9 @@ class Variation(ConcordModel):
     effective_date = models.DateField()
     reason = models.TextField()
     value_change = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0.00"), help_text="Negative reduces it."
+        max_digits=14, decimal_places=2, default=ZERO, help_text="Negative reduces it."
     )
     new_end = models.DateField(null=True, blank=True, help_text="Leave blank if unchanged.")
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["effective_date", "id"]
@@ -228,7 +222,3 @@ class Variation(ConcordModel):
 
     def get_absolute_url(self):
         return self.agreement.get_absolute_url()
-
-
-def end_of_day(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))

@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import ScopedManager
 
-from consortium.base import AccessQuerySet, ConcordModel, scoped_manager
+from consortium.base import ConcordModel, FreezableModel, Frozen
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import Subcontract
 
@@ -92,8 +91,6 @@ class Indicator(ConcordModel):
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["position", "code"]
         constraints = [
@@ -144,8 +141,6 @@ class ReportingPeriod(ConcordModel):
     )
     due_date = models.DateField(editable=False)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["subcontract__reference", "start"]
         constraints = [
@@ -177,8 +172,6 @@ class Target(ConcordModel):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
     value = models.DecimalField(max_digits=14, decimal_places=2)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["period__start", "indicator__position"]
         constraints = [
@@ -199,41 +192,28 @@ class ReturnLocked(Exception):
     reopen service."""
 
 
-FROZEN = ("approved", "locked")
+BULK_LOCKED_MESSAGE = (
+    "Approved or locked returns cannot be changed in bulk. The consortium lead can reopen a "
+    "return, giving a reason."
+)
 
 
-class ReturnQuerySet(AccessQuerySet):
-    """Bulk writes cannot reach an approved or locked return."""
-
-    frozen_filter = "status__in"
-
-    def _refuse_if_frozen(self):
-        if self.filter(**{self.frozen_filter: FROZEN}).exists():
-            raise ReturnLocked(
-                "Approved or locked returns cannot be changed in bulk. The consortium lead can "
-                "reopen a return, giving a reason."
-            )
-
-    def update(self, **kwargs):
-        self._refuse_if_frozen()
-        return super().update(**kwargs)
-
-    def delete(self):
-        self._refuse_if_frozen()
-        return super().delete()
-
-
-class ReturnValueQuerySet(ReturnQuerySet):
-    frozen_filter = "ret__status__in"
-
-
-class PerformanceReturn(ConcordModel):
+class PerformanceReturn(FreezableModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
         RETURNED = "returned", "Returned for changes"
         APPROVED = "approved", "Approved"
         LOCKED = "locked", "Locked"
+
+    FROZEN = (Status.APPROVED, Status.LOCKED)
+    frozen = Frozen(
+        states=FROZEN,
+        error=ReturnLocked,
+        message="This return is {status}, so it cannot be changed. The consortium lead can "
+        "reopen it, giving a reason.",
+        bulk_message=BULK_LOCKED_MESSAGE,
+    )
 
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="returns")
     subcontract = models.ForeignKey(Subcontract, on_delete=models.PROTECT, related_name="returns")
@@ -251,10 +231,6 @@ class PerformanceReturn(ConcordModel):
     lead_comments = models.TextField(blank=True, help_text="Why the lead returned it.")
     warnings_confirmed = models.BooleanField(default=False)
     times_reopened = models.PositiveIntegerField(default=0)
-
-    objects = ScopedManager(
-        consortium="consortium", _manager_class=models.Manager.from_queryset(ReturnQuerySet)
-    )
 
     class Meta:
         ordering = ["-period__start", "subcontract__reference"]
@@ -276,10 +252,6 @@ class PerformanceReturn(ConcordModel):
         return reverse("returns:return_detail", args=[self.pk])
 
     @property
-    def is_frozen(self):
-        return self.status in FROZEN
-
-    @property
     def is_editable(self):
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
 
@@ -289,32 +261,8 @@ class PerformanceReturn(ConcordModel):
             return timezone.localdate(self.submitted_at) > self.period.due_date
         return today > self.period.due_date
 
-    def save(self, *args, **kwargs):
-        # Only the transition services may write a row that is approved or locked in the
-        # database; they set _transition for the one save they make.
-        if self.pk and not getattr(self, "_transition", False):
-            stored = (
-                type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
-            )
-            if stored in FROZEN:
-                raise ReturnLocked(locked_message(self))
-        self._transition = False
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        if self.is_frozen:
-            raise ReturnLocked(locked_message(self))
-        return super().delete(*args, **kwargs)
-
-
-def locked_message(ret):
-    return (
-        f"This return is {ret.get_status_display().lower()}, so it cannot be changed. "
-        "The consortium lead can reopen it, giving a reason."
-    )
-
-
-class ReturnValue(ConcordModel):
+class ReturnValue(FreezableModel):
     # No index of its own: values are always read by return, and an index here leads SQLite's
     # planner to scan every value of the consortium instead of the return's few.
     consortium = models.ForeignKey(
@@ -327,8 +275,13 @@ class ReturnValue(ConcordModel):
     value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.TextField(blank=True)
 
-    objects = ScopedManager(
-        consortium="consortium", _manager_class=models.Manager.from_queryset(ReturnValueQuerySet)
+    frozen = Frozen(
+        states=PerformanceReturn.FROZEN,
+        status="ret__status",
+        error=ReturnLocked,
+        message="This return is approved or locked, so its figures cannot be changed. The "
+        "consortium lead can reopen it, giving a reason.",
+        bulk_message=BULK_LOCKED_MESSAGE,
     )
 
     class Meta:
@@ -343,28 +296,6 @@ class ReturnValue(ConcordModel):
 
     def __str__(self):
         return f"{self.indicator.code}: {self.value}"
-
-    def _refuse_if_frozen(self):
-        if getattr(self, "_transition", False):
-            return
-        status = (
-            PerformanceReturn._base_manager.filter(pk=self.ret_id)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if status in FROZEN:
-            raise ReturnLocked(
-                "This return is approved or locked, so its figures cannot be changed. The "
-                "consortium lead can reopen it, giving a reason."
-            )
-
-    def save(self, *args, **kwargs):
-        self._refuse_if_frozen()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self._refuse_if_frozen()
-        return super().delete(*args, **kwargs)
 
 
 class Restatement(ConcordModel):
@@ -383,8 +314,6 @@ class Restatement(ConcordModel):
     before = models.JSONField(default=dict)  # code -> figure as text (or None)
     after = models.JSONField(null=True, blank=True)
     reapproved_at = models.DateTimeField(null=True, blank=True)
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         ordering = ["-reopened_at"]
@@ -419,8 +348,6 @@ class CommissionerTemplate(ConcordModel):
     name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["commissioner__name"]
         constraints = [
@@ -449,8 +376,6 @@ class TemplateField(ConcordModel):
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField(default=0)
 
-    objects = scoped_manager("consortium")
-
     class Meta:
         ordering = ["position", "id"]
 
@@ -469,8 +394,6 @@ class ReportSeen(ConcordModel):
     template = models.ForeignKey(CommissionerTemplate, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     seen_at = models.DateTimeField()
-
-    objects = scoped_manager("consortium")
 
     class Meta:
         constraints = [

@@ -4,7 +4,6 @@ pathway funnel, completeness, charts, and approved activity for the allocation f
 Every function takes querysets already scoped by the access policy (or scopes them itself
 with `visible_to`), so totals and charts only ever cover rows the reader may see."""
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from consortium import charts
 from contracts.models import (
-    FROZEN,
     Indicator,
     PerformanceReturn,
     ReportingPeriod,
@@ -61,7 +60,7 @@ def commissioner_report(template, user, first, last):
     returns = (
         PerformanceReturn.objects.visible_to(user)
         .filter(
-            status__in=FROZEN,
+            status__in=PerformanceReturn.FROZEN,
             subcontract__contract__commissioner_id=template.commissioner_id,
             period__start__gte=first,
             period__start__lte=last,
@@ -108,7 +107,7 @@ def performance(user, indicator, subcontract=None, first=None, last=None):
     """[(period_start, actual, target, rag)] for the indicator across the visible approved
     returns (one subcontract, or the consortium), by month."""
     values = ReturnValue.objects.visible_to(user).filter(
-        indicator=indicator, ret__status__in=FROZEN
+        indicator=indicator, ret__status__in=PerformanceReturn.FROZEN
     )
     targets = Target.objects.visible_to(user).filter(indicator=indicator)
     if subcontract is not None:
@@ -146,7 +145,7 @@ def funnel(user, first, last, subcontract=None):
     )
     stages.sort(key=lambda i: (order.index(i.pathway_stage), i.position))
     values = ReturnValue.objects.visible_to(user).filter(
-        ret__status__in=FROZEN,
+        ret__status__in=PerformanceReturn.FROZEN,
         ret__period__start__gte=first,
         ret__period__start__lte=last,
         indicator__in=stages,
@@ -180,7 +179,7 @@ def completeness(user, first, last, today=None):
         r = returns.get(p.pk)
         if r is None:
             state = "missing (late)" if today > p.due_date else "not started"
-        elif r.status in FROZEN:
+        elif r.status in PerformanceReturn.FROZEN:
             state = "approved"
         elif r.status == "submitted":
             state = "awaiting approval"
@@ -206,20 +205,16 @@ def late_returns(user, today=None):
 
 # --- charts --------------------------------------------------------------------------------
 
-_CHART_CACHE = {}
-
 
 def trend_svg(title, rows):
-    """An SVG line chart of actual against target by period (matplotlib's Figure API, never
-    pyplot; imported lazily; cached by a hash of the figures)."""
-    key = hashlib.sha256(repr((title, rows)).encode()).hexdigest()
-    if key in _CHART_CACHE:
-        return _CHART_CACHE[key]
-    import io
+    """An SVG line chart of actual against target by period, for inlining in the page (which
+    gives the same rows as a table)."""
+    svg = charts.render("returns-trend", (title, tuple(rows)), _draw_trend, figsize=(7, 3), dpi=100)
+    return svg.image[svg.image.find("<svg") :]
 
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 3), dpi=100)
+def _draw_trend(fig, figures):
+    title, rows = figures
     ax = fig.add_subplot()
     xs = [f"{r[0]:%b %y}" for r in rows]
     ax.plot(
@@ -241,14 +236,6 @@ def trend_svg(title, rows):
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    svg = buf.getvalue()
-    svg = svg[svg.find("<svg") :]
-    if len(_CHART_CACHE) > 256:
-        _CHART_CACHE.clear()
-    _CHART_CACHE[key] = svg
-    return svg
 
 
 # --- the money engine's "by activity" formula ---------------------------------------------
@@ -262,7 +249,7 @@ def activity_by_member(consortium, first, last, indicator_code):
     rows = ReturnValue.objects.filter(
         consortium=consortium,
         indicator__code=indicator_code,
-        ret__status__in=FROZEN,
+        ret__status__in=PerformanceReturn.FROZEN,
         ret__period__start__gte=first,
         ret__period__start__lte=last,
         value__isnull=False,

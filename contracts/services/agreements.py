@@ -1,20 +1,30 @@
 """Writes for contracts: prime contracts, subcontracts and their variations."""
 
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access
-from consortium.events import record_event
+from contracts.models import Contract, Subcontract, Variation
 from funding.access import can_manage_money
 
 
-def _require_money(by):
+def _require_money(by: User) -> None:
     if not can_manage_money(by):
         raise PermissionDenied("Only the consortium lead or an administrator manages contracts.")
 
 
 @transaction.atomic
-def agreement_save(*, by, agreement, m2m=None, expected_version=None, reason=""):
+def agreement_save(
+    *,
+    by: User,
+    agreement: Contract | Subcontract,
+    m2m: dict[str, Iterable] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Contract | Subcontract:
     """Create or change a contract or subcontract (with its sites and funding streams)."""
     _require_money(by)
     agreement.consortium_id = access.actor(by).consortium_id
@@ -29,17 +39,14 @@ def agreement_save(*, by, agreement, m2m=None, expected_version=None, reason="")
     for name, values in (m2m or {}).items():
         getattr(agreement, name).set(values)
     if created:
-        record_event(
-            consortium_id=agreement.consortium_id,
-            by=by,
-            verb=f"{label.capitalize()} added",
-            obj=agreement,
-        )
+        agreement.record(f"{label.capitalize()} added", by=by)
     return agreement
 
 
 @transaction.atomic
-def variation_add(*, by, agreement, variation):
+def variation_add(
+    *, by: User, agreement: Contract | Subcontract, variation: Variation
+) -> Variation:
     """Vary a contract or subcontract from a date; the original terms are kept."""
     _require_money(by)
     type(agreement).objects.select_for_update().get(pk=agreement.pk)
@@ -59,11 +66,9 @@ def variation_add(*, by, agreement, variation):
         raise ValidationError({"new_end": "The new end date is before the start date."})
     variation.full_clean()
     variation.save_as(by=by, reason=variation.reason)
-    record_event(
-        consortium_id=agreement.consortium_id,
+    agreement.record(
+        "Terms varied",
         by=by,
-        verb="Terms varied",
-        obj=agreement,
         reason=variation.reason,
         details={
             "value_change": str(variation.value_change),

@@ -8,15 +8,16 @@ row, so of two racing transitions exactly one wins; edits carry the version the 
 from, so a stale edit is refused (StaleEdit) rather than overwriting.
 """
 
+import datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from consortium import dates
+from consortium import access, dates
 from consortium.base import StaleEdit
-from consortium.events import record_event
 from contracts.access.returns import (
     can_edit_return,
     can_manage_returns_setup,
@@ -30,10 +31,10 @@ from contracts.models import (
     Restatement,
     ReturnLocked,
     ReturnValue,
+    Subcontract,
     Target,
-    locked_message,
 )
-from contracts.validation.returns import validate
+from contracts.validation.returns import Outcome, validate
 from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
@@ -43,41 +44,23 @@ HISTORY_RETURNS = 12
 class UploadInvalid(ValidationError):
     """The uploaded file was read, but its figures are wrong; nothing was written."""
 
-    def __init__(self, problems, rows_checked=0):
+    def __init__(self, problems: list, rows_checked: int = 0):
         self.problems = problems
         self.rows_checked = rows_checked
         super().__init__([str(p) for p in problems])
 
 
-def _require_setup(by):
+def _require_setup(by: User) -> None:
     if not can_manage_returns_setup(by):
         raise PermissionDenied("Only the consortium lead sets up indicators, periods and targets.")
 
 
-def _fresh(ret):
+def _fresh(ret: PerformanceReturn) -> PerformanceReturn:
     """The return re-read under a row lock, for a transition."""
-    return (
-        PerformanceReturn._base_manager.select_for_update(of=("self",))
-        .select_related("subcontract", "subcontract__contract", "period", "consortium")
-        .get(pk=ret.pk)
-    )
+    return ret.for_transition("subcontract", "subcontract__contract", "period", "consortium")
 
 
-def _copy_state(target, source):
-    for f in ("status", "version", "submitted_by_id", "submitted_at", "approved_by_id"):
-        setattr(target, f, getattr(source, f))
-    target.approved_at = source.approved_at
-    target.lead_comments = source.lead_comments
-    target.times_reopened = source.times_reopened
-    target.narrative = source.narrative
-
-
-def _transition_save(ret, *, by, reason):
-    ret._transition = True
-    ret.save_as(by=by, reason=reason)
-
-
-def indicators_for(consortium_id):
+def indicators_for(consortium_id: int) -> list[Indicator]:
     return list(
         Indicator.objects.filter(consortium_id=consortium_id, active=True).select_related(
             "not_more_than", "breakdown_of"
@@ -89,7 +72,25 @@ def indicators_for(consortium_id):
 
 
 @transaction.atomic
-def periods_create(*, subcontract, by, frequency="monthly", first=None, last=None, working_days=10):
+def indicator_save(
+    *, indicator: Indicator, by: User, expected_version: int | None = None
+) -> Indicator:
+    """Add an indicator to the consortium's library, or change one (refusing a stale edit)."""
+    _require_setup(by)
+    indicator.consortium_id = access.actor(by).consortium_id
+    return indicator.save_as(by=by, reason="Indicator saved", expected_version=expected_version)
+
+
+@transaction.atomic
+def periods_create(
+    *,
+    subcontract: Subcontract,
+    by: User,
+    frequency: str = "monthly",
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+    working_days: int = 10,
+) -> list[ReportingPeriod]:
     """Reporting periods for a subcontract (monthly or quarterly) from first to last, each
     due `working_days` working days after it ends. Existing periods are kept."""
     _require_setup(by)
@@ -118,17 +119,19 @@ def periods_create(*, subcontract, by, frequency="monthly", first=None, last=Non
         p.save_as(by=by, reason="Reporting period added")
         made.append(p)
     if made:
-        record_event(
-            consortium_id=subcontract.consortium_id,
-            by=by,
-            verb=f"{len(made)} reporting periods added",
-            obj=subcontract,
-        )
+        subcontract.record(f"{len(made)} reporting periods added", by=by)
     return made
 
 
 @transaction.atomic
-def target_set(*, period, indicator, value, by, reason=""):
+def target_set(
+    *,
+    period: ReportingPeriod,
+    indicator: Indicator,
+    value: Decimal | int | str,
+    by: User,
+    reason: str = "",
+) -> Target:
     _require_setup(by)
     value = Decimal(str(value))
     if value < 0:
@@ -148,7 +151,7 @@ def target_set(*, period, indicator, value, by, reason=""):
 
 
 @transaction.atomic
-def return_start(*, period, by):
+def return_start(*, period: ReportingPeriod, by: User) -> PerformanceReturn:
     """The return for a period, created as a draft if there is none yet."""
     sub = period.subcontract
     probe = PerformanceReturn(subcontract=sub, consortium_id=period.consortium_id)
@@ -161,11 +164,11 @@ def return_start(*, period, by):
     return ret
 
 
-def _require_editable(ret, by):
+def _require_editable(ret: PerformanceReturn, by: User) -> None:
     if not can_edit_return(by, ret):
         raise PermissionDenied("Only the subcontractor's people fill in this return.")
     if ret.is_frozen:
-        raise ReturnLocked(locked_message(ret))
+        raise ReturnLocked(ret.frozen_message())
     if not ret.is_editable:
         raise ValidationError(
             "This return has been submitted, so it cannot be changed now. If it needs a "
@@ -174,7 +177,15 @@ def _require_editable(ret, by):
 
 
 @transaction.atomic
-def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_version=None):
+def return_save_draft(
+    *,
+    ret: PerformanceReturn,
+    by: User,
+    values: dict[str, Decimal | None],
+    notes: dict[str, str] | None = None,
+    narrative: str | None = None,
+    expected_version: int | None = None,
+) -> PerformanceReturn:
     """Save figures (code → Decimal or None), notes (code → text) and the narrative."""
     current = _fresh(ret)
     if expected_version is not None and current.version != int(expected_version):
@@ -202,11 +213,10 @@ def return_save_draft(*, ret, by, values, notes=None, narrative=None, expected_v
         current.narrative = narrative
     current.warnings_confirmed = False
     current.save_as(by=by, reason="Draft saved")
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
-def values_of(ret):
+def values_of(ret: PerformanceReturn) -> dict[str, Decimal | None]:
     return {
         code: value
         for code, value in ReturnValue._base_manager.filter(ret=ret).values_list(
@@ -215,7 +225,7 @@ def values_of(ret):
     }
 
 
-def history_of(ret):
+def history_of(ret: PerformanceReturn) -> dict[str, list[Decimal]]:
     """Earlier approved figures of the same subcontract, code → [figures], newest first."""
     earlier = list(
         PerformanceReturn._base_manager.filter(
@@ -235,14 +245,21 @@ def history_of(ret):
     return out
 
 
-def check(ret):
+def check(ret: PerformanceReturn) -> Outcome:
     """The validation outcome for the return as saved."""
     rules = [i.rule() for i in indicators_for(ret.consortium_id)]
     return validate(values_of(ret), rules, history_of(ret))
 
 
 @transaction.atomic
-def return_upload(*, ret, by, data, filename, expected_version=None):
+def return_upload(
+    *,
+    ret: PerformanceReturn,
+    by: User,
+    data: bytes,
+    filename: str,
+    expected_version: int | None = None,
+) -> returns_xlsx.ParsedReturn:
     """Take a filled-in template. All or nothing: a file that cannot be opened raises
     UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
     current = _fresh(ret)
@@ -264,29 +281,23 @@ def return_upload(*, ret, by, data, filename, expected_version=None):
             )
     if problems:
         raise UploadInvalid(problems, parsed.rows_checked)
-    return_save_draft(
-        ret=ret,
+    current = return_save_draft(
+        ret=current,
         by=by,
         values=parsed.values,
         notes=parsed.notes,
         narrative=parsed.narrative,
         expected_version=expected_version,
     )
-    record_event(
-        consortium_id=ret.consortium_id,
-        by=by,
-        verb="Return uploaded",
-        obj=ret,
-        details={"rows": parsed.rows_checked},
-    )
+    current.record("Return uploaded", by=by, details={"rows": parsed.rows_checked})
     return parsed
 
 
-def template_key(ret):
+def template_key(ret: PerformanceReturn) -> str:
     return f"CONCORD-RETURN-{ret.subcontract_id}-{ret.period_id}"
 
 
-def template_bytes(ret):
+def template_bytes(ret: PerformanceReturn) -> bytes:
     """The XLSX template for this return, carrying its current figures."""
     values = {v.indicator_id: v for v in ReturnValue._base_manager.filter(ret=ret).select_related()}
     rows = []
@@ -319,13 +330,15 @@ def template_bytes(ret):
 
 
 @transaction.atomic
-def return_submit(*, ret, by, confirm_warnings=False):
+def return_submit(
+    *, ret: PerformanceReturn, by: User, confirm_warnings: bool = False
+) -> PerformanceReturn:
     """Run the rules and submit. Errors refuse; warnings refuse until confirmed."""
     current = _fresh(ret)
     if not can_edit_return(by, current):
         raise PermissionDenied("Only the subcontractor's people submit this return.")
     if current.is_frozen:
-        raise ReturnLocked(locked_message(current))
+        raise ReturnLocked(current.frozen_message())
     if current.status not in (S.DRAFT, S.RETURNED):
         raise ValidationError("This return has already been submitted.")
     outcome = check(current)
@@ -338,19 +351,16 @@ def return_submit(*, ret, by, confirm_warnings=False):
     current.submitted_by = by
     current.submitted_at = timezone.now()
     current.warnings_confirmed = bool(outcome.warnings)
-    _transition_save(current, by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
-    record_event(
-        consortium_id=current.consortium_id,
+    current.save_as(by=by, reason="Submitted" if was == S.DRAFT else "Resubmitted")
+    current.record(
+        "Return resubmitted" if was == S.RETURNED else "Return submitted",
         by=by,
-        verb="Return resubmitted" if was == S.RETURNED else "Return submitted",
-        obj=current,
         details={"warnings_confirmed": [m.text for m in outcome.warnings]},
     )
-    _copy_state(ret, current)
-    return ret
+    return current
 
 
-def _require_review(current, by):
+def _require_review(current: PerformanceReturn, by: User) -> None:
     if not can_review_return(by, current):
         if current.submitted_by_id == by.pk:
             raise PermissionDenied("You submitted this return, so somebody else must review it.")
@@ -363,7 +373,7 @@ def _require_review(current, by):
 
 
 @transaction.atomic
-def return_return(*, ret, by, comments):
+def return_return(*, ret: PerformanceReturn, by: User, comments: str) -> PerformanceReturn:
     """Send a submitted return back to the subcontractor with comments."""
     comments = (comments or "").strip()
     if not comments:
@@ -374,25 +384,19 @@ def return_return(*, ret, by, comments):
     current.lead_comments = comments
     # The comments live in lead_comments, which only the lead and the subcontractor read
     # (PRIVATE_FIELDS); the history reason and the event say only what happened.
-    _transition_save(current, by=by, reason="Returned with comments")
-    record_event(
-        consortium_id=current.consortium_id,
-        by=by,
-        verb="Return returned with comments",
-        obj=current,
-    )
-    _copy_state(ret, current)
-    return ret
+    current.save_as(by=by, reason="Returned with comments")
+    current.record("Return returned with comments", by=by)
+    return current
 
 
 @transaction.atomic
-def return_approve(*, ret, by, reason=""):
+def return_approve(*, ret: PerformanceReturn, by: User, reason: str = "") -> PerformanceReturn:
     current = _fresh(ret)
     _require_review(current, by)
     current.status = S.APPROVED
     current.approved_by = by
     current.approved_at = timezone.now()
-    _transition_save(current, by=by, reason=reason or "Approved")
+    current.save_as(by=by, reason=reason or "Approved")
     open_restatement = (
         Restatement.objects.filter(ret=current, after__isnull=True).order_by("-reopened_at").first()
     )
@@ -400,13 +404,12 @@ def return_approve(*, ret, by, reason=""):
         open_restatement.after = _snapshot(current)
         open_restatement.reapproved_at = current.approved_at
         open_restatement.save_as(by=by, reason="Restated figures approved")
-    record_event(consortium_id=current.consortium_id, by=by, verb="Return approved", obj=current)
-    _copy_state(ret, current)
-    return ret
+    current.record("Return approved", by=by)
+    return current
 
 
 @transaction.atomic
-def return_lock(*, ret, by):
+def return_lock(*, ret: PerformanceReturn, by: User) -> PerformanceReturn:
     """Close an approved return (for example once reported)."""
     current = _fresh(ret)
     if not can_reopen_return(by, current):
@@ -414,13 +417,12 @@ def return_lock(*, ret, by):
     if current.status != S.APPROVED:
         raise ValidationError("Only an approved return can be locked.")
     current.status = S.LOCKED
-    _transition_save(current, by=by, reason="Locked")
-    record_event(consortium_id=current.consortium_id, by=by, verb="Return locked", obj=current)
-    _copy_state(ret, current)
-    return ret
+    current.save_transition(by=by, reason="Locked")
+    current.record("Return locked", by=by)
+    return current
 
 
-def _snapshot(ret):
+def _snapshot(ret: PerformanceReturn) -> dict[str, str | None]:
     return {
         code: (None if v is None else f"{v:f}")
         for code, v in ReturnValue._base_manager.filter(ret=ret).values_list(
@@ -430,7 +432,7 @@ def _snapshot(ret):
 
 
 @transaction.atomic
-def return_reopen(*, ret, by, reason):
+def return_reopen(*, ret: PerformanceReturn, by: User, reason: str) -> PerformanceReturn:
     """Take an approved or locked return back to draft so its subcontractor can restate it.
     The only way an approved figure changes; the restatement log keeps before and after."""
     reason = (reason or "").strip()
@@ -453,13 +455,6 @@ def return_reopen(*, ret, by, reason):
     current.approved_by = None
     current.approved_at = None
     current.times_reopened += 1
-    _transition_save(current, by=by, reason=f"Reopened: {reason}")
-    record_event(
-        consortium_id=current.consortium_id,
-        by=by,
-        verb="Return reopened",
-        obj=current,
-        reason=reason,
-    )
-    _copy_state(ret, current)
-    return ret
+    current.save_transition(by=by, reason=f"Reopened: {reason}")
+    current.record("Return reopened", by=by, reason=reason)
+    return current

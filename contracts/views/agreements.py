@@ -1,17 +1,15 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from consortium import access
-from consortium.base import StaleEdit
+from consortium.dates import end_of_day
 from consortium.lists import ConcordListView
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import save_or_refuse
 from contracts.access.agreements import can_see_contracts, can_see_subcontracts
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
-from contracts.models import Contract, Subcontract, end_of_day
+from contracts.models import Contract, Subcontract
 from contracts.services import agreements as services
 from contracts.tables.agreements import ContractTable, SubcontractTable
 from funding.access import can_manage_money
@@ -53,20 +51,19 @@ def _edit(request, model, form_class, pk, noun):
     obj = access.get_visible_or_404(model, request.user, pk=pk) if pk else model()
     form = form_class(request.POST or None, instance=obj, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.agreement_save(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.agreement_save(
                 by=request.user,
                 agreement=form.instance,
                 m2m={name: form.cleaned_data[name] for name in M2M},
                 expected_version=form.cleaned_data["expected_version"],
-            )
-            messages.success(request, f"{obj} saved.")
-            return redirect(obj.get_absolute_url())
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect(request.path)
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+            ),
+            success=lambda saved: f"{saved} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -185,12 +182,17 @@ def _variation(request, model, pk):
     agreement = access.get_visible_or_404(model, request.user, pk=pk)
     form = VariationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.variation_add(by=request.user, agreement=agreement, variation=form.instance)
-            messages.success(request, "Variation recorded.")
-            return redirect(agreement.get_absolute_url())
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.variation_add(
+                by=request.user, agreement=agreement, variation=form.instance
+            ),
+            success="Variation recorded.",
+            to=lambda _: agreement.get_absolute_url(),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",

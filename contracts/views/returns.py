@@ -8,17 +8,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.base import StaleEdit
+from consortium.dates import add_months, end_of_day
+from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
-from consortium.views import STALE_MESSAGE, apply_errors
+from consortium.views import STALE_MESSAGE, apply_errors, save_or_refuse
 from contracts.access.returns import (
-    RETURN_READABLE_BY_COMMISSIONER,
     can_edit_return,
     can_manage_returns_setup,
     can_reopen_return,
@@ -30,7 +30,6 @@ from contracts.forms.returns import (
     IndicatorForm,
     PeriodRangeForm,
     PeriodsForm,
-    ReasonForm,
     ReturnForm,
     TargetForm,
     TemplateFieldForm,
@@ -121,8 +120,6 @@ def _return(request, pk):
 def _as_at(request, ret):
     """The return and its values as they stood at the end of ?as_at=YYYY-MM-DD, or None.
     A commissioner sees a past state only if the return was approved or locked then."""
-    from contracts.models import end_of_day
-
     try:
         day = datetime.date.fromisoformat(request.GET.get("as_at", ""))
     except ValueError:
@@ -134,7 +131,7 @@ def _as_at(request, ret):
         return day, None, {}
     a = access.actor(request.user)
     if not (a.oversees_consortium or can_edit_return(request.user, ret)):
-        if snap.status not in RETURN_READABLE_BY_COMMISSIONER:
+        if snap.status not in PerformanceReturn.FROZEN:
             return day, None, {}
     # As the history manager's as_of does, but narrowed to this return before picking each
     # value's latest version (not after, across every value in the consortium).
@@ -190,7 +187,7 @@ def return_detail(request, pk):
             if can_edit
             else None,
             "comments_form": CommentsForm(),
-            "reason_form": ReasonForm(),
+            "reason_form": ReasonForm(help_text="Why it is reopened. History keeps this."),
             "restatements": restatements,
         },
     )
@@ -203,7 +200,7 @@ def return_edit(request, pk):
     if not ret.is_editable:
         messages.error(
             request,
-            svc.locked_message(ret)
+            ret.frozen_message()
             if ret.is_frozen
             else "This return has been submitted. Ask the consortium lead to return it if it "
             "needs a change.",
@@ -219,8 +216,11 @@ def return_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
-        try:
-            svc.return_save_draft(
+        submit = "submit" in request.POST
+
+        def save():
+            nonlocal ret
+            ret = svc.return_save_draft(
                 ret=ret,
                 by=request.user,
                 values=figures,
@@ -228,25 +228,33 @@ def return_edit(request, pk):
                 narrative=form.cleaned_data["narrative"],
                 expected_version=form.cleaned_data["expected_version"],
             )
-            if "submit" in request.POST:
-                svc.return_submit(
+            if submit:
+                ret = svc.return_submit(
                     ret=ret, by=request.user, confirm_warnings=form.cleaned_data["confirm_warnings"]
                 )
-                messages.success(request, "Return submitted. The consortium lead will review it.")
-            else:
-                messages.success(request, "Draft saved.")
-            return redirect(ret)
-        except StaleEdit:
-            messages.error(request, STALE_MESSAGE)
-            return redirect("returns:return_edit", pk=ret.pk)
-        except ValidationError as e:
+            return ret
+
+        def refused(form, e):
             if any(err.code == "warnings" for err in getattr(e, "error_list", [])):
                 form.add_error(None, "Some figures are unusual for this subcontract:")
                 form.add_error("confirm_warnings", e.messages)
             else:
                 apply_errors(form, e)
+            # The draft may have been saved before the submission was refused.
             form.data = form.data.copy()
             form.data["expected_version"] = ret.version
+
+        response = save_or_refuse(
+            request,
+            form,
+            save,
+            success="Return submitted. The consortium lead will review it."
+            if submit
+            else "Draft saved.",
+            refused=refused,
+        )
+        if response:
+            return response
     return render(request, "contracts/return_form.html", {"ret": ret, "form": form})
 
 
@@ -396,11 +404,18 @@ def indicator_edit(request, pk=None):
     )
     form = IndicatorForm(request.POST or None, instance=ind, user=request.user)
     if request.method == "POST" and form.is_valid():
-        ind = form.save(commit=False)
-        ind.consortium_id = request.actor.consortium_id
-        ind.save_as(by=request.user, reason="Indicator saved")
-        messages.success(request, f"{ind.code} saved.")
-        return redirect(ind)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: svc.indicator_save(
+                indicator=form.instance,
+                by=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+            ),
+            success=lambda ind: f"{ind.code} saved.",
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -453,8 +468,7 @@ def template_detail(request, pk):
 def _range(request):
     today = timezone.localdate()
     form = PeriodRangeForm(request.GET or None)
-    first = today.replace(day=1) - datetime.timedelta(days=365)
-    first = first.replace(day=1)
+    first = add_months(today, -12)
     last = today
     if form.is_valid():
         first = form.cleaned_data["first"] or first
@@ -573,10 +587,6 @@ def performance(request, pk=None):
             "can_setup": can_manage_returns_setup(request.user),
         },
     )
-
-
-def reverse_return(ret):
-    return reverse("returns:return_detail", args=[ret.pk])
 
 
 @login_required

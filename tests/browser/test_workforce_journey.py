@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from supervision import compliance
+from consortium import dates
 from supervision.models import SessionKind, StaffMember, SupervisionSession
 from tests.browser.conftest import assert_accessible, login
 
@@ -38,7 +38,7 @@ def demo(live_server):
         SupervisionSession.objects.filter(
             attendees__in=larkspur,
             kind__in=[SessionKind.ONE_TO_ONE, SessionKind.GROUP],
-            date__gte=compliance.month_start(today),
+            date__gte=dates.month_start(today),
         ).delete()
     return larkspur
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import factory
 
+from consortium import dates
 from consortium.models import Organisation
 from funding import services
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
@@ -24,7 +25,7 @@ class FundingStreamFactory(factory.django.DjangoModelFactory):
     kind = FundingStream.Kind.CONTRACT
     amount = Decimal("120000.00")
     start = datetime.date(2026, 4, 1)
-    end = factory.LazyAttribute(lambda s: services.add_months(s.start, 12) - datetime.timedelta(1))
+    end = factory.LazyAttribute(lambda s: dates.shift_months(s.start, 12) - datetime.timedelta(1))
     status = FundingStream.Status.SECURED
 
 
