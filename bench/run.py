@@ -156,7 +156,7 @@ def generate_organisations(scale, consortium, named):
     """Organisations and their memberships: one lead agency, one CVO the bench's CVO manager
     works for, a few commissioners and funders, the rest CVO subcontractors and partners."""
     from consortium.models import Membership, Organisation
-    from tests.factories import MembershipFactory, OrganisationFactory
+    from tests.factories.consortium import MembershipFactory, OrganisationFactory
 
     K, M = Organisation.Kind, Membership.Role
     prefix = named["prefix"]
@@ -201,7 +201,7 @@ def generate_people(scale, consortium, named):
     from django.contrib.auth.hashers import make_password
 
     from consortium.models import Organisation, Role, RoleAssignment
-    from tests.factories import RoleAssignmentFactory, UserFactory
+    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
 
     User = get_user_model()
     prefix, rng = named["prefix"], named["rng"]
@@ -259,7 +259,7 @@ def generate_people(scale, consortium, named):
 
 def generate_sites(scale, consortium, named):
     from consortium.models import Site
-    from tests.factories import SiteFactory
+    from tests.factories.consortium import SiteFactory
 
     prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
     operators = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
@@ -302,13 +302,12 @@ def generate_money(scale, consortium, named):
 
     from contracts.models import Contract, Subcontract
     from funding.models import Allocation, AllocationLine, FundingStream, Payment
-    from tests.factories import (
+    from tests.factories.contracts import ContractFactory, SubcontractFactory
+    from tests.factories.funding import (
         AllocationFactory,
         AllocationLineFactory,
-        ContractFactory,
         FundingStreamFactory,
         PaymentFactory,
-        SubcontractFactory,
     )
 
     rng, prefix, orgs = named["rng"], named["prefix"], named["orgs"]
@@ -413,7 +412,7 @@ def generate_returns(scale, consortium, named):
         Subcontract,
         TemplateField,
     )
-    from tests.factories import (
+    from tests.factories.contracts import (
         CommissionerTemplateFactory,
         ContractFactory,
         IndicatorFactory,
@@ -531,14 +530,13 @@ def generate_workforce(scale, consortium, named):
         SupervisionRequirement,
         SupervisionSession,
     )
-    from tests.factories import (
-        FundingStreamFactory,
+    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
+    from tests.factories.funding import FundingStreamFactory
+    from tests.factories.supervision import (
         PostFactory,
-        RoleAssignmentFactory,
         StaffMemberFactory,
         SupervisionRequirementFactory,
         SupervisionSessionFactory,
-        UserFactory,
     )
 
     if not scale.practitioners:

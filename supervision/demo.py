@@ -18,14 +18,12 @@ from consortium.models import Role
 from funding.models import FundingStream
 from supervision import services
 from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
-from tests.factories import (
-    FundingStreamFactory,
+from tests.factories.consortium import RoleAssignmentFactory, UserFactory, on
+from tests.factories.funding import FundingStreamFactory
+from tests.factories.supervision import (
     PostFactory,
-    RoleAssignmentFactory,
     StaffMemberFactory,
     SupervisionRequirementFactory,
-    UserFactory,
-    on,
 )
 
 FIRST = [

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from contracts.models import Contract, Subcontract
 from contracts.services import agreements as services
-from tests.factories import ContractFactory, SubcontractFactory, VariationFactory, on
+from tests.factories.consortium import on
+from tests.factories.contracts import ContractFactory, SubcontractFactory, VariationFactory
 
 SUBCONTRACTS = [
     # key, reference, title, value, block %, special terms

@@ -16,11 +16,11 @@ from django.utils import timezone
 from consortium import dates
 from contracts.models import Indicator, Subcontract
 from contracts.services import returns as return_services
-from tests.factories import (
+from tests.factories.consortium import on
+from tests.factories.contracts import (
     CommissionerTemplateFactory,
     IndicatorFactory,
     TemplateFieldFactory,
-    on,
     return_through_workflow,
 )
 
