@@ -62,6 +62,19 @@ def save_or_refuse(request, form, save, *, success, to=None, refused=apply_error
     return redirect(to(saved) if to else saved)
 
 
+def form_page(
+    request, form, save, *, success, to=None, template="consortium/form_page.html", **context
+):
+    """An edit page: the form, and on a valid POST `save_or_refuse` with the same arguments.
+    Whatever is not saved (a refusal, or the first visit) shows the page again with `context`
+    (title, object, submit_label, ...)."""
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(request, form, save, success=success, to=to)
+        if response:
+            return response
+    return render(request, template, {"form": form, **context})
+
+
 @login_required
 def dashboard(request):
     return render(request, "consortium/dashboard.html", {"panels": panels_for(request)})
@@ -196,25 +209,19 @@ def site_edit(request, pk=None):
     access.require(access.can_manage_setup(request.user))
     site = access.get_visible_or_404(Site, request.user, pk=pk) if pk else Site()
     form = SiteForm(request.POST or None, instance=site, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.site_save(
-                by=request.user,
-                site=form.instance,
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=f"{site.name} saved.",
-            to=lambda site: reverse("consortium:site_detail", args=[site.pk]),
-        )
-        if response:
-            return response
     title = f"Change {site.name}" if pk else "Add a site"
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {"form": form, "title": title, "object": site if pk else None},
+        form,
+        lambda: services.site_save(
+            by=request.user,
+            site=form.instance,
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=f"{site.name} saved.",
+        to=lambda site: reverse("consortium:site_detail", args=[site.pk]),
+        title=title,
+        object=site if pk else None,
     )
 
 

@@ -11,7 +11,7 @@ from consortium import access
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import apply_errors, save_or_refuse
+from consortium.views import apply_errors, form_page, save_or_refuse
 from funding import runway as runway_module
 from funding import services
 from funding.access import (
@@ -78,24 +78,18 @@ def stream_edit(request, pk=None):
         access.get_visible_or_404(FundingStream, request.user, pk=pk) if pk else FundingStream()
     )
     form = StreamForm(request.POST or None, instance=stream, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.stream_save(
-                by=request.user,
-                stream=form.instance,
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=f"{stream.name} saved.",
-        )
-        if response:
-            return response
     title = f"Change {stream.name}" if pk else "Add a funding stream"
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {"form": form, "title": title, "object": stream if pk else None},
+        form,
+        lambda: services.stream_save(
+            by=request.user,
+            stream=form.instance,
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=f"{stream.name} saved.",
+        title=title,
+        object=stream if pk else None,
     )
 
 
@@ -295,26 +289,14 @@ def _reason_action(request, pk, *, action, title, submit, required):
     form = ReasonForm(request.POST or None)
     if not required:
         form.fields["reason"].required = False
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: action(
-                allocation=allocation, by=request.user, reason=form.cleaned_data["reason"]
-            ),
-            success=f"{title}: done.",
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"{title}: {allocation}",
-            "submit_label": submit,
-            "object": allocation,
-        },
+        form,
+        lambda: action(allocation=allocation, by=request.user, reason=form.cleaned_data["reason"]),
+        success=f"{title}: done.",
+        title=f"{title}: {allocation}",
+        submit_label=submit,
+        object=allocation,
     )
 
 
@@ -407,30 +389,19 @@ def schedule_generate(request, pk):
         if request.GET.get(name):
             initial[name] = request.GET[name]
     form = GenerateScheduleForm(request.POST or None, organisations=orgs.values(), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.payment_schedule_generate(
-                by=request.user, allocation=allocation, **form.cleaned_data
-            ),
-            success=lambda created: f"{len(created)} payments scheduled.",
-            to=lambda _: (
-                reverse("funding:payment_list")
-                + f"?recipient={form.cleaned_data['organisation'].pk}"
-            ),
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Schedule payments from {allocation}",
-            "object": allocation,
-            "submit_label": "Schedule payments",
-        },
+        form,
+        lambda: services.payment_schedule_generate(
+            by=request.user, allocation=allocation, **form.cleaned_data
+        ),
+        success=lambda created: f"{len(created)} payments scheduled.",
+        to=lambda _: (
+            reverse("funding:payment_list") + f"?recipient={form.cleaned_data['organisation'].pk}"
+        ),
+        title=f"Schedule payments from {allocation}",
+        object=allocation,
+        submit_label="Schedule payments",
     )
 
 

@@ -13,7 +13,7 @@ from consortium import access
 from consortium.dates import add_months, month_range
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import save_or_refuse
+from consortium.views import form_page, save_or_refuse
 from funding.models import FundingStream
 from supervision import charts, compliance, selectors, services
 from supervision.access import (
@@ -107,29 +107,19 @@ def post_edit(request, pk=None):
     post = access.get_visible_or_404(Post, request.user, pk=pk) if pk else Post()
     access.require(can_manage_workforce(request.user, post.organisation if pk else None))
     form = PostForm(request.POST or None, instance=post, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.post_save(
-                by=request.user,
-                post=form.instance,
-                sites=form.cleaned_data["sites"],
-                funded_by=form.cleaned_data.get("funded_by"),
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=f"{post.title} saved.",
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Change {post.title}" if pk else "Add a post",
-            "object": post if pk else None,
-        },
+        form,
+        lambda: services.post_save(
+            by=request.user,
+            post=form.instance,
+            sites=form.cleaned_data["sites"],
+            funded_by=form.cleaned_data.get("funded_by"),
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=f"{post.title} saved.",
+        title=f"Change {post.title}" if pk else "Add a post",
+        object=post if pk else None,
     )
 
 
@@ -208,27 +198,17 @@ def staff_edit(request, pk=None):
     staff = access.get_visible_or_404(StaffMember, request.user, pk=pk) if pk else StaffMember()
     access.require(can_manage_workforce(request.user, staff.organisation if pk else None))
     form = StaffForm(request.POST or None, instance=staff, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.staff_save(
-                by=request.user,
-                staff=form.instance,
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=f"{staff.name} saved.",
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Change {staff.name}" if pk else "Add a staff member",
-            "object": staff if pk else None,
-        },
+        form,
+        lambda: services.staff_save(
+            by=request.user,
+            staff=form.instance,
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=f"{staff.name} saved.",
+        title=f"Change {staff.name}" if pk else "Add a staff member",
+        object=staff if pk else None,
     )
 
 
@@ -242,20 +222,14 @@ def _managed_staff(request, pk):
 def leave_add(request, pk):
     staff = _managed_staff(request, pk)
     form = LeaveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.leave_add(by=request.user, staff=staff, **form.cleaned_data),
-            success="Leave recorded.",
-            to=lambda _: staff.get_absolute_url(),
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {"form": form, "title": f"Record leave for {staff.name}", "object": staff},
+        form,
+        lambda: services.leave_add(by=request.user, staff=staff, **form.cleaned_data),
+        success="Leave recorded.",
+        to=lambda _: staff.get_absolute_url(),
+        title=f"Record leave for {staff.name}",
+        object=staff,
     )
 
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from consortium import access
 from consortium.dates import end_of_day
 from consortium.lists import ConcordListView
-from consortium.views import save_or_refuse
+from consortium.views import form_page
 from contracts.access.agreements import can_see_contracts, can_see_subcontracts
 from contracts.filters.agreements import ContractFilter, SubcontractFilter
 from contracts.forms.agreements import AsAtForm, ContractForm, SubcontractForm, VariationForm
@@ -50,28 +50,18 @@ def _edit(request, model, form_class, pk, noun):
     access.require(can_manage_money(request.user))
     obj = access.get_visible_or_404(model, request.user, pk=pk) if pk else model()
     form = form_class(request.POST or None, instance=obj, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.agreement_save(
-                by=request.user,
-                agreement=form.instance,
-                m2m={name: form.cleaned_data[name] for name in M2M},
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=lambda saved: f"{saved} saved.",
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Change {obj}" if pk else f"Add a {noun}",
-            "object": obj if pk else None,
-        },
+        form,
+        lambda: services.agreement_save(
+            by=request.user,
+            agreement=form.instance,
+            m2m={name: form.cleaned_data[name] for name in M2M},
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=lambda saved: f"{saved} saved.",
+        title=f"Change {obj}" if pk else f"Add a {noun}",
+        object=obj if pk else None,
     )
 
 
@@ -181,27 +171,17 @@ def _variation(request, model, pk):
     access.require(can_manage_money(request.user))
     agreement = access.get_visible_or_404(model, request.user, pk=pk)
     form = VariationForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.variation_add(
-                by=request.user, agreement=agreement, variation=form.instance
-            ),
-            success="Variation recorded.",
-            to=lambda _: agreement.get_absolute_url(),
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Vary {agreement}",
-            "object": agreement,
-            "submit_label": "Record the variation",
-        },
+        form,
+        lambda: services.variation_add(
+            by=request.user, agreement=agreement, variation=form.instance
+        ),
+        success="Variation recorded.",
+        to=lambda _: agreement.get_absolute_url(),
+        title=f"Vary {agreement}",
+        object=agreement,
+        submit_label="Record the variation",
     )
 
 

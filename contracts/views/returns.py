@@ -17,7 +17,7 @@ from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
-from consortium.views import STALE_MESSAGE, apply_errors, save_or_refuse
+from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from contracts.access.returns import (
     can_edit_return,
     can_manage_returns_setup,
@@ -403,27 +403,17 @@ def indicator_edit(request, pk=None):
         else Indicator(consortium_id=request.actor.consortium_id)
     )
     form = IndicatorForm(request.POST or None, instance=ind, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: svc.indicator_save(
-                indicator=form.instance,
-                by=request.user,
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success=lambda ind: f"{ind.code} saved.",
-        )
-        if response:
-            return response
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {
-            "form": form,
-            "title": f"Change {ind.code}" if pk else "Add an indicator",
-            "object": ind if pk else None,
-        },
+        form,
+        lambda: svc.indicator_save(
+            indicator=form.instance,
+            by=request.user,
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success=lambda ind: f"{ind.code} saved.",
+        title=f"Change {ind.code}" if pk else "Add an indicator",
+        object=ind if pk else None,
     )
 
 
