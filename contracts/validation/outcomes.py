@@ -31,8 +31,9 @@ HUNDRED = Decimal(100)
 
 
 def normalise_reference(reference):
-    """A case reference as typed, made comparable: no spaces, upper case."""
-    return "".join(str(reference or "").split()).upper()
+    """A case reference as typed, made comparable: letters and digits only, upper case (so
+    "nhs 99-88" and "NHS9988" are the same person)."""
+    return "".join(c for c in str(reference or "") if c.isalnum()).upper()
 
 
 def consortium_key(master, consortium_identity):

@@ -494,7 +494,7 @@ def make_measure(contract, claimants, *, by, publish=True, **kw):
 
 def claim_line(ref, engaged, outcome=None, events=1, evidence=None):
     """(reference, engagement date, outcome date, events, evidence reference)."""
-    return (ref, engaged, outcome or engaged, events, evidence or f"Case file note {ref}")
+    return (ref, engaged, outcome or engaged, events, evidence or "Case file note")
 
 
 def make_claim(
