@@ -203,6 +203,8 @@ def exposure(user, first, last):
             status=OutcomeMeasure.Status.PUBLISHED, valid_from__lte=last, valid_to__gte=first
         )
     )
+    if not measures:
+        return Exposure("The consortium"), []
     claimants = defaultdict(list)
     for c in MeasureClaimant.objects.visible_to(user).filter(measure__in=measures):
         claimants[c.measure_id].append(c)
