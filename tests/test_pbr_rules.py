@@ -193,3 +193,24 @@ def test_the_payable_amount_is_never_above_a_cap_never_negative_and_is_its_lines
         if room is not None:
             assert result.payable <= max(room, D("0"))
     assert result.payable == result.payable.quantize(D("0.01"))
+
+
+def test_production_refuses_to_start_without_a_long_pseudonym_key():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(
+        os.environ,
+        CONCORD_ENV="production",
+        CONCORD_SECRET_KEY="s" * 60,
+        CONCORD_ALLOWED_HOSTS="x.org",
+        CONCORD_PSEUDONYM_KEY="too-short",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "CONCORD_PSEUDONYM_KEY must be at least 32 characters" in result.stderr
