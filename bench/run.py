@@ -77,6 +77,10 @@ class Scale:
     return_subcontracts: int = 3
     return_months: int = 6
     return_indicators: int = 10
+    # Payment by results: members × claim periods × lines per claim.
+    pbr_members: int = 3
+    pbr_periods: int = 2
+    pbr_lines: int = 5
 
     def part(self, fraction, name):
         """A smaller consortium of the same shape (the other consortium in the database)."""
@@ -123,6 +127,10 @@ SCALES = {
         return_subcontracts=int(os.environ.get("BENCH_RETURN_SUBCONTRACTS", "500")),
         return_months=60,
         return_indicators=30,
+        # PbR: 400 members × 12 periods × 100 lines = 480,000 claim lines.
+        pbr_members=int(os.environ.get("BENCH_PBR_MEMBERS", "400")),
+        pbr_periods=12,
+        pbr_lines=100,
     ),
 }
 
@@ -677,6 +685,108 @@ def generate_workforce(scale, consortium, named):
     }
 
 
+def generate_pbr(scale, consortium, named):
+    """A published binary measure on a contract, claimable by `pbr_members` members (the bench
+    CVO first), with an approved claim of `pbr_lines` verified lines per member and monthly
+    period, bulk-created (the newest period of each member submitted, not yet approved)."""
+    import datetime
+    from decimal import Decimal
+
+    from consortium.models import Membership, Organisation, Role, RoleAssignment
+    from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
+    from contracts.services.outcomes import participant_hash
+    from tests.factories.contracts import ContractFactory, OutcomeMeasureFactory
+
+    prefix, lead_org, cvo_org = named["prefix"], named["lead_org"], named["cvo_org"]
+    users = named.get("users", {})
+    commissioner = (
+        RoleAssignment.objects.filter(user=users.get("commissioner"), role=Role.COMMISSIONER)
+        .values_list("organisation", flat=True)
+        .first()
+    )
+    start = datetime.date(2025, 4, 1)
+    contract = ContractFactory(
+        consortium=consortium,
+        reference=f"{prefix}PBR-1",
+        commissioner_id=commissioner or lead_org.pk,
+        lead=lead_org,
+        start=start,
+        end=datetime.date(2027, 3, 31),
+    )
+    measure = OutcomeMeasureFactory(
+        contract=contract,
+        code="MH28",
+        status=OutcomeMeasure.Status.PUBLISHED,
+        tariff=Decimal("250.00"),
+        period_cap=Decimal("5000000.00"),
+        claim_frequency=OutcomeMeasure.Frequency.MONTHLY,
+    )
+    OutcomeMeasure._base_manager.filter(pk=measure.pk).update(series=measure.pk)
+    existing = list(
+        Organisation.objects.filter(memberships__consortium=consortium, kind="cvo")
+        .exclude(pk=cvo_org.pk)
+        .values_list("pk", flat=True)[: scale.pbr_members - 1]
+    )
+    extra = Organisation.objects.bulk_create(
+        Organisation(name=f"{prefix}PbR member {i:04d}", kind="cvo")
+        for i in range(max(0, scale.pbr_members - 1 - len(existing)))
+    )
+    Membership.objects.bulk_create(
+        Membership(consortium=consortium, organisation=o, role="subcontractor") for o in extra
+    )
+    members = [cvo_org.pk, *existing, *[o.pk for o in extra]]
+    MeasureClaimant.objects.bulk_create(
+        MeasureClaimant(consortium=consortium, measure=measure, organisation_id=m) for m in members
+    )
+    periods = [
+        (datetime.date(2025 + (3 + k) // 12, (3 + k) % 12 + 1, 1)) for k in range(scale.pbr_periods)
+    ]
+    payable = Decimal("250.00") * scale.pbr_lines
+    claims = PbRClaim.objects.bulk_create(
+        PbRClaim(
+            consortium=consortium,
+            measure=measure,
+            claimant_id=m,
+            period_start=p,
+            period_end=p + datetime.timedelta(days=27),
+            status="submitted" if k == len(periods) - 1 else "approved",
+            engaged=scale.pbr_lines * 2,
+            eligible=scale.pbr_lines * 3,
+            verification="all",
+            earned_amount=None if k == len(periods) - 1 else payable,
+            payable_amount=None if k == len(periods) - 1 else payable,
+        )
+        for m in members
+        for k, p in enumerate(periods)
+    )
+    batch = []
+    for c in claims:
+        day = c.period_start + datetime.timedelta(days=3)
+        for i in range(scale.pbr_lines):
+            batch.append(
+                ClaimLine(
+                    consortium=consortium,
+                    claim=c,
+                    series=measure.pk,
+                    window="once",
+                    participant=participant_hash(
+                        consortium.pk, f"{prefix}{c.claimant_id}-{c.period_start}-{i}"
+                    ),
+                    engagement_date=day,
+                    outcome_date=day,
+                    evidence_ref=f"Letter {i}",
+                    status="verified" if c.status == "approved" else "pending",
+                    amount=Decimal("250.00") if c.status == "approved" else None,
+                )
+            )
+            if len(batch) >= 5000:
+                ClaimLine.objects.bulk_create(batch)
+                batch = []
+    ClaimLine.objects.bulk_create(batch)
+    mine = next(c for c in claims if c.claimant_id == cvo_org.pk and c.status == "approved")
+    return {"pbr_claim": mine, "pbr_first": periods[0]}
+
+
 GENERATORS = [
     generate_organisations,
     generate_people,
@@ -685,6 +795,7 @@ GENERATORS = [
     generate_workforce,
     generate_money,
     generate_returns,
+    generate_pbr,
 ]
 
 
@@ -732,7 +843,7 @@ PAGES = [
     Page("stream detail", lambda n: f"/funding/streams/{n['stream'].pk}/", ("lead",)),
     Page("runway", lambda n: "/funding/runway/", ("lead",)),
     Page("runway chart", lambda n: "/funding/runway/chart.svg", ("lead",)),
-    Page("allocations", lambda n: "/funding/allocations/"),
+    Page("allocations", lambda n: "/funding/allocations/", ("lead",)),
     Page("allocation detail", lambda n: f"/funding/allocations/{n['allocation'].pk}/"),
     Page("allocation statement", lambda n: "/funding/statement/", ("cvo",)),
     Page("payments", lambda n: "/funding/payments/"),
@@ -775,6 +886,18 @@ PAGES = [
             f"?first={n['returns_last']:%Y-%m-01}&last={n['returns_last']:%Y-%m-01}"
         ),
         ("lead",),
+    ),
+    Page("pbr claims", lambda n: "/pbr/claims/", ("lead", "cvo", "commissioner")),
+    Page("pbr claim detail", lambda n: f"/pbr/claims/{n['pbr_claim'].pk}/", ("lead", "cvo")),
+    Page(
+        "pbr statement",
+        lambda n: f"/pbr/statement/?first={n['pbr_first']:%Y-%m-%d}",
+        ("lead", "cvo", "commissioner"),
+    ),
+    Page(
+        "pbr exposure",
+        lambda n: f"/pbr/exposure/?first={n['pbr_first']:%Y-%m-%d}",
+        ("lead", "cvo", "commissioner"),
     ),
     Page(
         "performance",

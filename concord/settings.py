@@ -58,6 +58,11 @@ if PRODUCTION:
     SECRET_KEY = env_str("CONCORD_SECRET_KEY")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("CONCORD_SECRET_KEY must be at least 50 characters.")
+    # The master secret behind PbR participant pseudonyms (keyed hashes of case references):
+    # kept outside the database, so a copy of the tables cannot be matched back to people.
+    PSEUDONYM_KEY = env_str("CONCORD_PSEUDONYM_KEY")
+    if len(PSEUDONYM_KEY) < 32:
+        raise ImproperlyConfigured("CONCORD_PSEUDONYM_KEY must be at least 32 characters.")
     ALLOWED_HOSTS = env_list("CONCORD_ALLOWED_HOSTS", [])
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set CONCORD_ALLOWED_HOSTS (comma-separated host names).")
@@ -65,6 +70,9 @@ if PRODUCTION:
 else:
     SECRET_KEY = env_str(
         "CONCORD_SECRET_KEY", "development-only-key-never-use-in-production-0123456789abcdef"
+    )
+    PSEUDONYM_KEY = env_str(
+        "CONCORD_PSEUDONYM_KEY", "development-only-pseudonym-key-never-use-in-production"
     )
     ALLOWED_HOSTS = env_list("CONCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     DEBUG = env_bool("CONCORD_DEBUG", True)

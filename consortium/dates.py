@@ -130,3 +130,9 @@ def quarter_periods(first, last):
 def due_date(period_end, working_days):
     """When a return for a period ending `period_end` is due: that many working days later."""
     return add_working_days(period_end, working_days)
+
+
+def financial_year(day):
+    """(1 April, 31 March) of the UK financial year that `day` falls in."""
+    start_year = day.year if day.month >= 4 else day.year - 1
+    return datetime.date(start_year, 4, 1), datetime.date(start_year + 1, 3, 31)

@@ -3,6 +3,7 @@
 from consortium.access import signed_in
 from consortium.navigation import register
 from contracts.access.agreements import can_see_contracts, can_see_subcontracts
+from contracts.access.outcomes import can_see_claims
 from contracts.access.returns import can_see_performance
 
 CONTRACTS = {"section": "Contracts", "order": 20}
@@ -15,3 +16,10 @@ register("Returns", "returns:return_list", check=can_see_performance, **PERFORMA
 register("Performance", "returns:performance", check=can_see_performance, **PERFORMANCE)
 register("Indicators", "returns:indicator_list", check=signed_in, **PERFORMANCE)
 register("Commissioner reports", "returns:template_list", check=can_see_performance, **PERFORMANCE)
+
+# Payment by results belongs with the contracts that pay for outcomes.
+OUTCOMES = {"section": "Contracts", "order": 21}
+register("PbR claims", "outcomes:claim_list", check=can_see_claims, **OUTCOMES)
+register("Outcome measures", "outcomes:measure_list", check=can_see_claims, **OUTCOMES)
+register("PbR statement", "outcomes:pbr_statement", check=can_see_claims, **OUTCOMES)
+register("PbR exposure", "outcomes:exposure", check=can_see_claims, **OUTCOMES)

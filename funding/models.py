@@ -272,6 +272,17 @@ class Payment(ConcordModel):
         related_name="payments",
         help_text="The allocation this payment draws on.",
     )
+
+    class Basis(models.TextChoices):
+        ALLOCATION = "allocation", "An approved allocation"
+        RESULTS = "results", "Approved payment-by-results claims"
+
+    basis = models.CharField(
+        max_length=20,
+        choices=Basis.choices,
+        default=Basis.ALLOCATION,
+        help_text="What supports the payment: an allocation, or approved PbR claims.",
+    )
     description = models.CharField(max_length=200, blank=True)
     due_date = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)

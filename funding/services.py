@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from consortium import access, dates
 from consortium.models import Membership, Organisation
-from funding import money
+from funding import money, results
 from funding.access import can_manage_money
 from funding.models import APPROVED_MESSAGE, Allocation, AllocationLine, FundingStream, Payment
 from funding.money import ZERO
@@ -312,6 +312,21 @@ def _check_within_allocation(payment: Payment) -> None:
     elif payment.amount <= 0:
         raise ValidationError({"amount": "The amount must be more than £0.00."})
     line = payment.allocation_line
+    if payment.basis == Payment.Basis.RESULTS and not payment.is_adjustment:
+        if line is not None:
+            raise ValidationError(
+                {"allocation_line": "A payment for results draws on claims, not an allocation."}
+            )
+        supported = results.supported(payment)
+        if payment.amount > supported:
+            raise ValidationError(
+                {
+                    "amount": f"Approved claims support £{supported:,.2f} for this payment, less "
+                    f"than £{payment.amount:,.2f}. Reduce it, or record the difference as an "
+                    "adjustment with a reason (a second person approves it)."
+                }
+            )
+        return
     if line is None:
         if not payment.is_adjustment:
             raise ValidationError(
@@ -398,7 +413,9 @@ def payment_approve(*, by: User, payment: Payment, reason: str = "") -> Payment:
         raise ValidationError(
             "You recorded this adjustment, so somebody else in the lead agency must approve it."
         )
-    if not payment.is_adjustment and payment.allocation_line_id:
+    if not payment.is_adjustment and (
+        payment.allocation_line_id or payment.basis == Payment.Basis.RESULTS
+    ):
         _check_within_allocation(payment)
     payment.status = Payment.Status.APPROVED
     payment.approved_by = by

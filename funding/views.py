@@ -12,8 +12,8 @@ from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
 from consortium.views import apply_errors, form_page, save_or_refuse
+from funding import results, services
 from funding import runway as runway_module
-from funding import services
 from funding.access import (
     can_manage_money,
     can_read_statements,
@@ -370,7 +370,11 @@ def statement(request):
     return render(
         request,
         "funding/statement.html",
-        {"allocations": latest, "own_orgs": access.actor(request.user).orgs("cvo_manager")},
+        {
+            "allocations": latest,
+            "own_orgs": access.actor(request.user).orgs("cvo_manager"),
+            "sections": results.exposure_sections(request.user),
+        },
     )
 
 

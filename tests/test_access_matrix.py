@@ -442,6 +442,95 @@ MATRIX.update(
     }
 )
 
+# --- payment by results ---
+
+
+def pbr(key):
+    return lambda w: {"pk": w.pbr[key].pk}
+
+
+def pbr_line(key):
+    return lambda w: {"pk": w.pbr[key].lines.first().pk}
+
+
+def pbr_act(key, action="counts"):
+    return lambda w: {"pk": w.pbr[key].pk, "action": action}
+
+
+NOT_LEAD_OR_A = ("cvo_b", "commissioner", "supervisor", "lead")
+
+MATRIX.update(
+    {
+        "outcomes:measure_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "outcomes:measure_create": Entry(reachable=NOTHING, denied=each(NOT_LEAD, NOTHING)),
+        "outcomes:measure_detail": Entry(
+            reachable=pbr("measure"),
+            outside=pbr("away_measure"),
+            denied={"supervisor": pbr("measure")},
+        ),
+        "outcomes:measure_edit": Entry(
+            reachable=pbr("measure"),
+            outside=pbr("away_measure"),
+            denied=each(NOT_LEAD, pbr("measure")),
+        ),
+        "outcomes:measure_action": Entry(
+            reachable=pbr_act("measure", "publish"),
+            outside=pbr_act("away_measure", "publish"),
+            denied=each(NOT_LEAD, pbr_act("measure", "publish")),
+        ),
+        "outcomes:claim_start": Entry(
+            reachable=pbr("measure"),
+            outside=pbr("away_measure"),
+            denied=each(("supervisor", "commissioner"), pbr("measure")),
+        ),
+        "outcomes:claim_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "outcomes:claim_detail": Entry(
+            reachable=pbr("submitted_b"),
+            outside=pbr("away_claim"),
+            # A commissioner sees claims only from the point they are verified.
+            denied=each(NOT_B, pbr("submitted_b")),
+        ),
+        "outcomes:line_add": Entry(
+            reachable=pbr("draft_a"),
+            outside=pbr("away_claim"),
+            denied=each(NOT_LEAD_OR_A, pbr("draft_a")),
+        ),
+        "outcomes:claim_template": Entry(
+            reachable=pbr("draft_a"),
+            outside=pbr("away_claim"),
+            denied=each(NOT_LEAD_OR_A, pbr("draft_a")),
+        ),
+        "outcomes:claim_upload": Entry(
+            reachable=pbr("draft_a"),
+            outside=pbr("away_claim"),
+            denied=each(NOT_LEAD_OR_A, pbr("draft_a")),
+        ),
+        "outcomes:claim_action": Entry(
+            reachable=pbr_act("draft_a"),
+            outside=pbr_act("away_claim"),
+            denied={
+                "cvo_a": pbr_act("submitted_b"),
+                "cvo_b": pbr_act("draft_a"),
+                "commissioner": pbr_act("submitted_b", "approve"),
+                "supervisor": pbr_act("draft_a"),
+            },
+        ),
+        "outcomes:line_decide": Entry(
+            reachable=pbr_line("submitted_b"),
+            outside=pbr_line("away_claim"),
+            denied=each(("cvo_a", "cvo_b", "commissioner", "supervisor"), pbr_line("submitted_b")),
+        ),
+        "outcomes:line_remove": Entry(
+            reachable=pbr_line("draft_a"),
+            outside=pbr_line("away_claim"),
+            denied=each(NOT_LEAD_OR_A, pbr_line("draft_a")),
+        ),
+        "outcomes:pbr_statement": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "outcomes:exposure": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "outcomes:allocation_figures": Entry(reachable=NOTHING, denied=each(NOT_LEAD, NOTHING)),
+    }
+)
+
 # Admin pages: for each registered model, an object of it in the other consortium.
 OUTSIDE = {
     "consortium.Consortium": lambda w: w.away,
@@ -455,6 +544,9 @@ OUTSIDE = {
     "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
     "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
     "contracts.CommissionerTemplate": lambda w: w.returns["away_template"],
+    "contracts.OutcomeMeasure": lambda w: w.pbr["away_measure"],
+    "contracts.PbRClaim": lambda w: w.pbr["away_claim"],
+    "contracts.ClaimLine": lambda w: w.pbr["away_claim"].lines.first(),
     "supervision.Post": lambda w: w.extra["posts"]["away"],
     "supervision.StaffMember": lambda w: w.extra["staff"]["away"],
     "supervision.LeavePeriod": lambda w: w.extra["away_leave"],
@@ -584,11 +676,12 @@ def matrix_world(world):
     # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
     # supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry
     # PRIVATE_B in their narrative and notes.
-    from tests.factories import build_money, build_returns, build_workforce
+    from tests.factories import build_money, build_pbr, build_returns, build_workforce
 
     build_money(world)
     build_workforce(world)
     build_returns(world)
+    build_pbr(world)
     return world
 
 

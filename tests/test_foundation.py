@@ -257,6 +257,7 @@ def test_it_passes_the_deploy_check_with_production_settings():
     env.update(
         CONCORD_ENV="production",
         CONCORD_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        CONCORD_PSEUDONYM_KEY="p" * 32,
         CONCORD_ALLOWED_HOSTS="concord.example.org",
     )
     result = subprocess.run(

@@ -104,3 +104,8 @@ def seed(ctx):
     from contracts.demo import returns as demo_returns
 
     demo_returns.seed(ctx)
+
+    # Payment by results on the prime and probation contracts.
+    from contracts.demo import outcomes as demo_outcomes
+
+    demo_outcomes.seed(ctx)

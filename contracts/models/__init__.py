@@ -1,5 +1,6 @@
-"""Contracts' models by sub-domain: agreements (contracts, subcontracts, variations) and
-returns (indicators, periods, targets, returns, report templates)."""
+"""Contracts' models by sub-domain: agreements (contracts, subcontracts, variations),
+returns (indicators, periods, targets, returns, report templates) and outcomes (payment by
+results: measures, claims, lines)."""
 
 from contracts.models.agreements import (  # noqa: F401
     PERCENT,
@@ -7,6 +8,14 @@ from contracts.models.agreements import (  # noqa: F401
     Subcontract,
     Terms,
     Variation,
+)
+from contracts.models.outcomes import (  # noqa: F401, E402
+    ClaimFrozen,
+    ClaimLine,
+    MeasureClaimant,
+    MeasureInUse,
+    OutcomeMeasure,
+    PbRClaim,
 )
 from contracts.models.returns import (  # noqa: F401
     CommissionerTemplate,

@@ -10,15 +10,17 @@ row and cell, and the caller writes nothing unless there are none.
 """
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from contracts.xlsx import guard
+from contracts.xlsx.guard import UploadProblem, UploadRefused  # noqa: F401
 
 SHEET = "Return"
 KEY_LABEL = "Template key"
@@ -33,7 +35,6 @@ MAX_UNCOMPRESSED = getattr(settings, "RETURN_UPLOAD_MAX_UNCOMPRESSED", 20 * 1024
 MAX_ENTRIES = 100
 MAX_ROWS = 1000
 MAX_COLS = 30
-MACRO_MARKERS = (b"vbaproject", b"macroenabled", b"vbadata", b"activex")
 
 
 @dataclass
@@ -47,24 +48,6 @@ class TemplateRow:
 
 
 @dataclass
-class UploadProblem:
-    row: int | None
-    column: str | None
-    text: str
-
-    def __str__(self):
-        where = []
-        if self.row:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        if not where:
-            return self.text
-        prefix = ", ".join(where)
-        return f"{prefix[0].upper()}{prefix[1:]}: {self.text}"
-
-
-@dataclass
 class ParsedReturn:
     values: dict = field(default_factory=dict)  # code -> Decimal | None
     notes: dict = field(default_factory=dict)  # code -> str
@@ -75,10 +58,6 @@ class ParsedReturn:
     @property
     def ok(self):
         return not self.problems
-
-
-class UploadRefused(Exception):
-    """The file is not one Concord will open. Nothing was read from it."""
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -157,88 +136,18 @@ def write_template(*, key, heading, details, rows, narrative=""):
 
 def check_container(data, filename=""):
     """Refuse anything that is not a plain, modest .xlsx before any XML parser sees it."""
-    name = (filename or "").lower()
-    if name and not name.endswith(".xlsx"):
-        if name.endswith((".xlsm", ".xltm", ".xlam")):
-            raise UploadRefused(
-                "This file can contain macros (.xlsm). Save it as an Excel Workbook (.xlsx) "
-                "and upload that."
-            )
-        raise UploadRefused(
-            "Upload the return as an Excel Workbook (.xlsx): the template you downloaded."
-        )
-    if not data:
-        raise UploadRefused("The file is empty. Upload the filled-in template.")
-    if len(data) > MAX_BYTES:
-        raise UploadRefused(
-            f"The file is {len(data) // 1024:,} KB; the limit is {MAX_BYTES // 1024:,} KB. "
-            "Upload the template without extra sheets or pictures."
-        )
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UploadRefused(
-            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
-            "upload it without converting it."
-        )
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise UploadRefused(
-            "The file is damaged and cannot be opened. Download a new template."
-        ) from e
-    if len(infos) > MAX_ENTRIES:
-        raise UploadRefused(
-            f"The file holds {len(infos)} parts; a return template has far fewer. "
-            "Download a new template."
-        )
-    total = 0
-    names = set()
-    for info in infos:
-        lower = info.filename.lower()
-        if info.flag_bits & 0x1:
-            raise UploadRefused("The file is encrypted or password-protected. Remove the password.")
-        if lower.startswith("/") or ".." in lower.split("/"):
-            raise UploadRefused(
-                "The file is damaged and cannot be opened. Download a new template."
-            )
-        if any(m in lower.encode() for m in MACRO_MARKERS):
-            raise UploadRefused(
-                "The file contains macros or embedded code. Save it as an Excel Workbook "
-                "(.xlsx) without macros and upload that."
-            )
-        total += info.file_size
-        if total > MAX_UNCOMPRESSED:
-            raise UploadRefused(
-                "The file expands to far more data than a return template holds, so it was "
-                "not opened. Download a new template."
-            )
-        names.add(lower)
-    if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
-        raise UploadRefused(
-            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
-            "upload it without converting it."
-        )
-    try:
-        content_types = zf.read("[Content_Types].xml").lower()
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise UploadRefused(
-            "The file is damaged and cannot be opened. Download a new template."
-        ) from e
-    if any(m in content_types for m in MACRO_MARKERS):
-        raise UploadRefused(
-            "The file is a macro-enabled workbook. Save it as an Excel Workbook (.xlsx) "
-            "without macros and upload that."
-        )
-    return len(infos), total
+    return guard.check_container(
+        data,
+        filename,
+        what="return",
+        max_bytes=MAX_BYTES,
+        max_uncompressed=MAX_UNCOMPRESSED,
+        max_entries=MAX_ENTRIES,
+    )
 
 
 def _open(data, data_only):
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
-    except Exception as e:  # openpyxl raises many kinds for a broken file
-        raise UploadRefused(
-            "The file could not be read as a workbook. Download a new template and fill it in."
-        ) from e
+    return guard.open_workbook(data, data_only=data_only)
 
 
 def _rows(ws):
@@ -252,10 +161,7 @@ def _rows(ws):
         yield i, row
 
 
-def _text(v):
-    if v is None:
-        return ""
-    return str(v).strip()
+_text = guard.cell_text
 
 
 def _number(raw, cached, row, problems, col="D"):

@@ -13,6 +13,7 @@ from contracts.models import (
     CommissionerTemplate,
     Contract,
     Indicator,
+    OutcomeMeasure,
     PerformanceReturn,
     ReportingPeriod,
     ReturnValue,
@@ -22,7 +23,7 @@ from contracts.models import (
     Variation,
 )
 from contracts.services import returns as return_services
-from tests.factories.consortium import ConsortiumFactory, OrganisationFactory, on
+from tests.factories.consortium import ConsortiumFactory, OrganisationFactory, on, person
 from tests.factories.funding import make_allocation, make_payment, make_stream
 
 PRIVATE_B = "SENTINEL-B-PRIVATE"
@@ -452,3 +453,173 @@ def build_returns(w):
     )
     w.returns = r
     return r
+
+
+# --- payment by results ------------------------------------------------------------------------
+
+
+class OutcomeMeasureFactory(factory.django.DjangoModelFactory):
+    """A draft binary measure on a contract, for the contract's term. Published measures come
+    through the services: see make_measure."""
+
+    class Meta:
+        model = OutcomeMeasure
+
+    contract = factory.SubFactory(ContractFactory)
+    consortium = factory.SelfAttribute("contract.consortium")
+    code = factory.Sequence(lambda n: f"PBR{n}")
+    name = factory.LazyAttribute(lambda m: f"Outcome {m.code}")
+    definition = "Engaged with a community mental-health service within 28 days of referral."
+    evidence_required = "The service's confirmation of the first appointment attended."
+    rule = OutcomeMeasure.Rule.BINARY
+    tariff = Decimal("250.00")
+    window_days = 28
+    valid_from = factory.SelfAttribute("contract.start")
+    valid_to = factory.SelfAttribute("contract.end")
+    claim_frequency = OutcomeMeasure.Frequency.QUARTERLY
+
+
+def make_measure(contract, claimants, *, by, publish=True, **kw):
+    """A measure on `contract` that `claimants` ([org] or [(org, share %)]) may claim, saved
+    (and published) through the services by `by` (a lead)."""
+    from contracts.services import outcomes as pbr
+
+    measure = OutcomeMeasureFactory.build(contract=contract, **kw)
+    pairs = [c if isinstance(c, tuple) else (c, None) for c in claimants]
+    measure = pbr.measure_save(by=by, measure=measure, claimants=pairs)
+    if publish:
+        measure = pbr.measure_publish(by=by, measure=measure)
+    return measure
+
+
+def claim_line(ref, engaged, outcome=None, events=1, evidence=None):
+    """(reference, engagement date, outcome date, events, evidence reference)."""
+    return (ref, engaged, outcome or engaged, events, evidence or "Case file note")
+
+
+def make_claim(
+    measure,
+    claimant,
+    period_start,
+    lines,
+    *,
+    by,
+    status="draft",
+    verifier=None,
+    approver=None,
+    payer=None,
+    refuse=(),
+    engaged=None,
+    eligible=None,
+    sample=None,
+    reason="",
+):
+    """A claim moved through the services to `status`: `by` fills it in and submits it,
+    `verifier` verifies every line (refusing the references in `refuse`) or a `sample`
+    (size, seed), `approver` approves, `payer` records the payment; "rejected" is rejected by
+    the verifier with `reason`."""
+    from contracts.services import outcomes as pbr
+
+    claim = pbr.claim_start(by=by, measure=measure, claimant=claimant, period_start=period_start)
+    for ref, e, o, n, evidence in lines:
+        pbr.line_add(
+            by=by,
+            claim=claim,
+            reference=ref,
+            engagement_date=e,
+            outcome_date=o,
+            events=n,
+            evidence_ref=evidence,
+        )
+    if engaged is not None or eligible is not None:
+        claim = pbr.claim_save_counts(by=by, claim=claim, eligible=eligible, engaged=engaged)
+    if status == "draft":
+        return claim
+    claim = pbr.claim_submit(by=by, claim=claim)
+    if status == "submitted":
+        return claim
+    if status == "rejected":
+        return pbr.claim_reject(by=verifier, claim=claim, reason=reason or "Evidence missing.")
+    refused = {pbr.participant_hash(claim.consortium_id, r) for r in refuse}
+    if sample:
+        claim = pbr.claim_draw_sample(by=verifier, claim=claim, size=sample[0], seed=sample[1])
+        decide = claim.lines.filter(in_sample=True)
+    else:
+        claim = pbr.claim_verify_every_line(by=verifier, claim=claim)
+        decide = claim.lines.all()
+    for line in list(decide):
+        if line.participant in refused:
+            pbr.line_decide(by=verifier, line=line, decision="refused", note="No evidence held.")
+        else:
+            pbr.line_decide(by=verifier, line=line, decision="verified")
+    claim = pbr.claim_verify(by=verifier, claim=claim)
+    if status == "verified":
+        return claim
+    claim = pbr.claim_approve(by=approver, claim=claim)
+    if status == "approved":
+        return claim
+    pbr.claim_pay(by=payer, claim=claim, paid_on=claim.approved_at.date(), reference="BACS-PBR")
+    claim.refresh_from_db()
+    return claim
+
+
+def build_pbr(w):
+    """Payment by results for the standard world (needs build_money): a published measure on
+    the commissioner's contract that CVO A and CVO B may claim; for CVO A a draft and an
+    approved claim; for CVO B a submitted claim whose evidence carries PRIVATE_B and a
+    verified one; a measure and an approved claim away."""
+    m, o, u = w.money, w.orgs, w.users
+    p = {}
+    start = m["contract"].start
+    p["measure"] = make_measure(m["contract"], [o["cvo_a"], o["cvo_b"]], by=u["lead"], code="MH28")
+    q1, q2 = start, datetime.date(start.year, start.month + 3, 1)
+    day = datetime.date(start.year, start.month, 10)
+    p["approved_a"] = make_claim(
+        p["measure"],
+        o["cvo_a"],
+        q1,
+        [claim_line("A-1", day), claim_line("A-2", day)],
+        by=u["cvo_a"],
+        status="approved",
+        verifier=u["lead"],
+        approver=u["commissioner"],
+    )
+    p["draft_a"] = make_claim(p["measure"], o["cvo_a"], q2, [claim_line("A-3", q2)], by=u["cvo_a"])
+    p["submitted_b"] = make_claim(
+        p["measure"],
+        o["cvo_b"],
+        q1,
+        [claim_line("B-1", day, evidence=PRIVATE_B)],
+        by=u["cvo_b"],
+        status="submitted",
+    )
+    p["verified_b"] = make_claim(
+        p["measure"],
+        o["cvo_b"],
+        q2,
+        [claim_line("B-2", q2)],
+        by=u["cvo_b"],
+        status="verified",
+        verifier=u["lead"],
+    )
+    away_contract = ContractFactory(
+        consortium=w.away,
+        commissioner=o["away_lead"],
+        lead=o["away_lead"],
+        title=f"Away contract {w.SENTINEL}",
+    )
+    away_lead = person("away_lead_pbr", w.away, o["away_lead"], Role.LEAD)
+    away_cvo = person("away_cvo_pbr", w.away, o["away_cvo"], Role.CVO_MANAGER)
+    p["away_measure"] = make_measure(
+        away_contract, [o["away_cvo"]], by=away_lead, code="AWAY", name=f"Away {w.SENTINEL}"
+    )
+    p["away_claim"] = make_claim(
+        p["away_measure"],
+        o["away_cvo"],
+        away_contract.start,
+        [claim_line("Z-1", away_contract.start, evidence=w.SENTINEL)],
+        by=away_cvo,
+        status="submitted",
+    )
+    w.pbr = p
+    return p

@@ -1,0 +1,149 @@
+"""Payment by results on the dashboards, the funding runway and the allocation statement
+(registered into funding's registries, which cannot import contracts), and the support that
+approved claims give to results payments."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium import access, dates
+from consortium.dashboard import panel
+from consortium.models import Role
+from consortium.templatetags.concord import money as money_text
+from contracts.access.outcomes import can_see_claims
+from contracts.models import PbRClaim
+from contracts.selectors import outcomes as sel
+from contracts.services.outcomes import supported_by_claims
+from funding import results
+from funding.runway import runway_section
+
+results.support(supported_by_claims)
+
+S = PbRClaim.Status
+
+
+def _percent(value):
+    return "—" if value is None else f"{value}%"
+
+
+def exposure_rows(whole, members, *, with_consortium=True):
+    rows = []
+    for r in ([whole] if with_consortium else []) + members:
+        rows.append(
+            [
+                (r.name, None),
+                (money_text(r.block), None),
+                (money_text(r.pbr_max), None),
+                (_percent(r.share_percent), None),
+                (money_text(r.earned), None),
+                (_percent(r.earned_percent), None),
+            ]
+        )
+    return rows
+
+
+EXPOSURE_HEADERS = [
+    "Who",
+    "Block income",
+    "Most outcomes can earn (under the caps)",
+    "Share of income at risk",
+    "Earned so far",
+    "Earned of the most",
+]
+
+
+def _exposure_section(user, title):
+    first, last = dates.financial_year(timezone.localdate())
+    whole, members = sel.exposure(user, first, last)
+    rows = exposure_rows(whole, members, with_consortium=access.actor(user).oversees_consortium)
+    return {
+        "title": f"{title}, {sel.period_label(first, last)}",
+        "headers": EXPOSURE_HEADERS,
+        "rows": rows,
+        "empty": "No payment-by-results measure applies in this financial year.",
+    }
+
+
+@runway_section
+def income_at_risk(request, member):
+    """The runway's own band for income that depends on outcomes."""
+    if not can_see_claims(request.user):
+        return None
+    return _exposure_section(request.user, "Income at risk: payment by results")
+
+
+@results.exposure
+def statement_exposure(user, organisation):
+    if not can_see_claims(user):
+        return None
+    return _exposure_section(user, "Income that depends on outcomes")
+
+
+def _claims_panel(request, qs, title, empty, link_query, tone="warning"):
+    claims = list(qs.select_related("measure", "claimant").order_by("period_start", "id")[:11])
+    count = qs.count() if len(claims) > 10 else len(claims)
+    return {
+        "title": title,
+        "items": [(str(c), c.get_absolute_url()) for c in claims[:10]],
+        "count": count,
+        "tone": tone if claims else None,
+        "empty": empty,
+        "link": (reverse("outcomes:claim_list") + link_query, "All claims"),
+    }
+
+
+@panel(roles=[Role.LEAD], order=22)
+def claims_to_verify(request):
+    qs = PbRClaim.objects.visible_to(request.user).filter(status=S.SUBMITTED)
+    return _claims_panel(
+        request,
+        qs,
+        "PbR claims to verify",
+        "No claims are waiting for verification.",
+        "?status=submitted",
+    )
+
+
+@panel(roles=[Role.COMMISSIONER], order=13)
+def claims_to_approve(request):
+    qs = PbRClaim.objects.visible_to(request.user).filter(status=S.VERIFIED)
+    return _claims_panel(
+        request,
+        qs,
+        "PbR claims to approve",
+        "No verified claims are waiting for you.",
+        "?status=verified",
+    )
+
+
+@panel(roles=[Role.CVO_MANAGER], order=13)
+def my_open_claims(request):
+    qs = PbRClaim.objects.visible_to(request.user).filter(status__in=[S.DRAFT, S.SUBMITTED])
+    return _claims_panel(
+        request, qs, "Your PbR claims in progress", "No claims in progress.", "", tone=None
+    )
+
+
+@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER], order=24)
+def pbr_exposure(request):
+    first, last = dates.financial_year(timezone.localdate())
+    whole, members = sel.exposure(request.user, first, last)
+    a = request.actor
+    shown = [whole] if a.oversees_consortium or a.has(Role.COMMISSIONER) else members
+    items = []
+    for r in shown:
+        if not r.pbr_max and not r.uncapped:
+            continue
+        items.append(
+            (
+                f"{r.name}: {_percent(r.share_percent)} of income depends on outcomes "
+                f"(at most {money_text(r.pbr_max)}); earned {money_text(r.earned)} "
+                f"({_percent(r.earned_percent)} of the most)",
+                None,
+            )
+        )
+    return {
+        "title": "Payment by results exposure",
+        "items": items,
+        "empty": "No payment-by-results measure applies this financial year.",
+        "link": (reverse("outcomes:exposure"), "Exposure by member"),
+    }

@@ -1,0 +1,131 @@
+"""The guarded spreadsheet reader's generic parts, shared by every upload Concord takes back
+(performance returns, PbR claim evidence).
+
+Before openpyxl sees a byte: the size, that the file is a ZIP holding a plain (macro-free)
+workbook, and the entry count and total uncompressed size (openpyxl has no decompression cap).
+defusedxml is installed, which openpyxl uses against XML entity attacks. Workbooks open in
+read-only mode.
+"""
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+
+MACRO_MARKERS = (b"vbaproject", b"macroenabled", b"vbadata", b"activex")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class UploadRefused(Exception):
+    """The file is not one Concord will open. Nothing was read from it."""
+
+
+@dataclass
+class UploadProblem:
+    row: int | None
+    column: str | None
+    text: str
+
+    def __str__(self):
+        where = []
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        if not where:
+            return self.text
+        prefix = ", ".join(where)
+        return f"{prefix[0].upper()}{prefix[1:]}: {self.text}"
+
+
+def check_container(data, filename="", *, what, max_bytes, max_uncompressed, max_entries=100):
+    """Refuse anything that is not a plain, modest .xlsx before any XML parser sees it."""
+    name = (filename or "").lower()
+    if name and not name.endswith(".xlsx"):
+        if name.endswith((".xlsm", ".xltm", ".xlam")):
+            raise UploadRefused(
+                "This file can contain macros (.xlsm). Save it as an Excel Workbook (.xlsx) "
+                "and upload that."
+            )
+        raise UploadRefused(
+            f"Upload the {what} as an Excel Workbook (.xlsx): the template you downloaded."
+        )
+    if not data:
+        raise UploadRefused("The file is empty. Upload the filled-in template.")
+    if len(data) > max_bytes:
+        raise UploadRefused(
+            f"The file is {len(data) // 1024:,} KB; the limit is {max_bytes // 1024:,} KB. "
+            "Upload the template without extra sheets or pictures."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UploadRefused(
+            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
+            "upload it without converting it."
+        )
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UploadRefused(
+            "The file is damaged and cannot be opened. Download a new template."
+        ) from e
+    if len(infos) > max_entries:
+        raise UploadRefused(
+            f"The file holds {len(infos)} parts; a {what} template has far fewer. "
+            "Download a new template."
+        )
+    total = 0
+    names = set()
+    for info in infos:
+        lower = info.filename.lower()
+        if info.flag_bits & 0x1:
+            raise UploadRefused("The file is encrypted or password-protected. Remove the password.")
+        if lower.startswith("/") or ".." in lower.split("/"):
+            raise UploadRefused(
+                "The file is damaged and cannot be opened. Download a new template."
+            )
+        if any(m in lower.encode() for m in MACRO_MARKERS):
+            raise UploadRefused(
+                "The file contains macros or embedded code. Save it as an Excel Workbook "
+                "(.xlsx) without macros and upload that."
+            )
+        total += info.file_size
+        if total > max_uncompressed:
+            raise UploadRefused(
+                f"The file expands to far more data than a {what} template holds, so it was "
+                "not opened. Download a new template."
+            )
+        names.add(lower)
+    if "[content_types].xml" not in names or "xl/workbook.xml" not in names:
+        raise UploadRefused(
+            "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
+            "upload it without converting it."
+        )
+    try:
+        content_types = zf.read("[Content_Types].xml").lower()
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise UploadRefused(
+            "The file is damaged and cannot be opened. Download a new template."
+        ) from e
+    if any(m in content_types for m in MACRO_MARKERS):
+        raise UploadRefused(
+            "The file is a macro-enabled workbook. Save it as an Excel Workbook (.xlsx) "
+            "without macros and upload that."
+        )
+    return len(infos), total
+
+
+def open_workbook(data, *, data_only):
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except Exception as e:  # openpyxl raises many kinds for a broken file
+        raise UploadRefused(
+            "The file could not be read as a workbook. Download a new template and fill it in."
+        ) from e
+
+
+def cell_text(v):
+    if v is None:
+        return ""
+    return str(v).strip()
