@@ -56,6 +56,7 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("contracts/", include("contracts.urls.agreements")),
     path("", include("contracts.urls.returns")),
+    path("risks/", include("risks.urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.
     path(
