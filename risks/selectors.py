@@ -107,6 +107,14 @@ def _cell_counts(risks, kind):
     )
 
 
+def own_organisation(user):
+    """The organisation a CVO manager keeps a register for (their first, if several)."""
+    from consortium.models import Organisation
+
+    orgs = access.actor(user).orgs("cvo_manager")
+    return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
+
+
 def open_suggestions(user, *, organisation=None, today=None):
     """Suggested risks for `user` (about `organisation`) that nobody dismissed while their
     evidence stayed the same, and that no open risk already came from."""

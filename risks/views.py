@@ -54,9 +54,7 @@ from risks.tables import RiskTable
 # --- registers ------------------------------------------------------------------------------
 
 
-def _own_organisation(user):
-    orgs = access.actor(user).orgs("cvo_manager")
-    return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
+_own_organisation = selectors.own_organisation
 
 
 @login_required

@@ -116,7 +116,7 @@ def build_risks(w):
     r["action_b"] = r["risk_b"].actions.get()
     r["swot"] = make_swot(
         u["lead"],
-        items=[("threat", "Commissioners reorganise", 30), ("weakness", "Funding fragility", 60)],
+        items=[("threat", "Commissioners reorganise", 30), ("weakness", "Funding fragility", 70)],
     )
     services.swot_agree(by=u["lead"], analysis=r["swot"])
     r["threat"] = r["swot"].items.get(quadrant="threat")
