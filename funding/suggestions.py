@@ -1,9 +1,10 @@
-"""Risks the money shows coming: streams ending with no renewal decision, members with less
+"""Risks the money shows coming: streams ending with no renewal decision (no stream from the
+same funder continuing it), members with less
 than a year's funding secured, payments owed to members that are overdue."""
 
 import datetime
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.urls import reverse
 
 from consortium import dates
@@ -14,10 +15,18 @@ from funding.models import Allocation, AllocationLine, FundingStream, Payment
 @suggestion_source
 def streams_ending(*, user, organisation, today, limits):
     horizon = today + datetime.timedelta(days=limits.horizon_days)
+    # Renewed: the same funder's money continues in a stream starting by a month after.
+    renewal = FundingStream.objects.filter(
+        consortium=OuterRef("consortium"),
+        funder=OuterRef("funder"),
+        start__gt=OuterRef("start"),
+        start__lte=OuterRef("end") + datetime.timedelta(days=31),
+    ).exclude(status=FundingStream.Status.ENDED)
     streams = (
         FundingStream.objects.visible_to(user)
-        .filter(end__gte=today, end__lte=horizon, renewal_decision_date__isnull=True)
+        .filter(end__gte=today, end__lte=horizon)
         .exclude(status=FundingStream.Status.ENDED)
+        .exclude(Exists(renewal))
     )
     if organisation is not None:
         streams = streams.filter(allocations__lines__organisation=organisation).distinct()
@@ -26,7 +35,12 @@ def streams_ending(*, user, organisation, today, limits):
             key=f"funding.stream_ending:{s.pk}",
             title=f"{s.name} ends on {s.end:%-d %B %Y} with no renewal decision",
             evidence=f"{s.name} ({s.funder.name}) ends {s.end.isoformat()}; status "
-            f"{s.get_status_display().lower()}; no renewal decision recorded.",
+            f"{s.get_status_display().lower()}; no renewal recorded"
+            + (
+                f" (decision due {s.renewal_decision_date.isoformat()})."
+                if s.renewal_decision_date
+                else "."
+            ),
             category="Financial",
             likelihood=4,
             consequence=4,
