@@ -132,3 +132,8 @@ def can_start_swot(user):
 def can_override_consensus(user):
     """The lead may override a computed consensus, with a reason."""
     return actor(user).oversees_consortium
+
+
+@rule("risks.SwotAction")
+def swot_actions(qs, a):
+    return qs.filter(_swot_condition(a, "item__analysis__"))

@@ -10,9 +10,16 @@ LEVELS = [(i, str(i)) for i in range(1, 6)]
 KINDS = [("inherent", "Inherent"), ("residual", "Residual"), ("target", "Target")]
 
 
+def registers(request):
+    """The registers the person may read, named by their organisation (fetched with them)."""
+    if request is None:
+        return RiskRegister.objects.none()
+    return RiskRegister.objects.visible_to(request.user).select_related("organisation")
+
+
 class RiskFilter(ConcordFilterSet):
     title = django_filters.CharFilter(lookup_expr="icontains", label="Title contains")
-    register = django_filters.ModelChoiceFilter(queryset=scoped(RiskRegister))
+    register = django_filters.ModelChoiceFilter(queryset=registers)
     category = django_filters.ModelChoiceFilter(queryset=scoped(RiskCategory))
     band = django_filters.ChoiceFilter(
         field_name="residual_band",

@@ -165,6 +165,7 @@ class ActionForm(ConcordForm):
     def __init__(self, *args, user, register, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people_for(user, register.organisation)
+        self.fields["owner"].required = False  # the service says what to do when it is missing
         self.fields["owner"].widget.attrs["class"] = "govuk-select"
 
 
@@ -235,3 +236,113 @@ class DismissForm(ConcordForm):
 
 def is_lead(user):
     return actor(user).oversees_consortium
+
+
+class RiskSettingsForm(ConcordForm):
+    """The consortium's risk settings in one form: the matrix (descriptors, band thresholds,
+    labels and colours), review intervals, thresholds and category appetites."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, settings_row, categories, **kwargs):
+        from risks import scoring
+        from risks.services import SETTINGS_FIELDS
+
+        super().__init__(*args, **kwargs)
+        matrix = settings_row.matrix
+        self.categories = list(categories)
+        fields = {}
+        for i in range(5):
+            fields[f"likelihood_{i + 1}"] = forms.CharField(
+                label=f"Likelihood {i + 1}", initial=matrix.likelihood_labels[i], max_length=40
+            )
+        for i in range(5):
+            fields[f"consequence_{i + 1}"] = forms.CharField(
+                label=f"Consequence {i + 1}", initial=matrix.consequence_labels[i], max_length=40
+            )
+        colours = [(c, c.capitalize()) for c in scoring.COLOURS]
+        for band in matrix.bands:
+            key = band["key"]
+            fields[f"band_{key}_label"] = forms.CharField(
+                label=f"{key.capitalize()} band: label", initial=band["label"], max_length=30
+            )
+            fields[f"band_{key}_from"] = forms.IntegerField(
+                label=f"{key.capitalize()} band: starts at score",
+                initial=band["from"],
+                min_value=1,
+                max_value=25,
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+            fields[f"band_{key}_colour"] = forms.ChoiceField(
+                label=f"{key.capitalize()} band: colour", choices=colours, initial=band["colour"]
+            )
+        for name in SETTINGS_FIELDS:
+            model_field = type(settings_row)._meta.get_field(name)
+            fields[name] = forms.IntegerField(
+                label=str(model_field.verbose_name).capitalize(),
+                initial=getattr(settings_row, name),
+                min_value=0,
+                help_text=model_field.help_text,
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+        for category in self.categories:
+            fields[f"appetite_{category.pk}"] = forms.IntegerField(
+                label=f"Appetite: {category.name}",
+                initial=category.appetite,
+                min_value=1,
+                max_value=25,
+                help_text="The highest residual score tolerated.",
+                widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+            )
+        fields["new_category"] = forms.CharField(
+            label="Add a category", required=False, max_length=100
+        )
+        fields["new_category_appetite"] = forms.IntegerField(
+            label="Its appetite",
+            required=False,
+            min_value=1,
+            max_value=25,
+            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        )
+        fields["reason"] = forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 2}), help_text="Say why; history keeps this."
+        )
+        self.fields.update(fields)
+        self.initial.setdefault("expected_version", settings_row.version)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "govuk-select"
+            elif isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["class"] = "govuk-textarea"
+            elif not isinstance(field.widget, forms.HiddenInput):
+                field.widget.attrs["class"] = "govuk-input govuk-input--width-20"
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{name}-hint"
+
+    def service_arguments(self):
+        from risks.scoring import BAND_KEYS
+        from risks.services import SETTINGS_FIELDS
+
+        data = self.cleaned_data
+        return {
+            "values": {name: data[name] for name in SETTINGS_FIELDS},
+            "matrix": {
+                "likelihood_labels": [data[f"likelihood_{i}"] for i in range(1, 6)],
+                "consequence_labels": [data[f"consequence_{i}"] for i in range(1, 6)],
+                "bands": [
+                    {
+                        "key": key,
+                        "label": data[f"band_{key}_label"],
+                        "from": data[f"band_{key}_from"],
+                        "colour": data[f"band_{key}_colour"],
+                    }
+                    for key in BAND_KEYS
+                ],
+            },
+            "appetites": {c.pk: data[f"appetite_{c.pk}"] for c in self.categories},
+            "new_category": (data["new_category"], data["new_category_appetite"] or 12)
+            if data.get("new_category")
+            else None,
+            "reason": data["reason"],
+            "expected_version": data.get("expected_version"),
+        }

@@ -714,3 +714,38 @@ class SwotItem(FreezableModel):
     def consensus(self, settings_row):
         """The consensus shown: the lead's override (with its reason) or the computed band."""
         return self.consensus_override or self.computed_consensus(settings_row)
+
+
+class SwotAction(ConcordModel):
+    """What the consortium (or member) will do about an opportunity. Kept after the SWOT is
+    agreed: the SWOT is frozen, the work on it is not."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    item = models.ForeignKey(SwotItem, on_delete=models.PROTECT, related_name="actions")
+    description = models.TextField()
+    owner = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    due = models.DateField("due date")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    completion_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(completion_note=""),
+                name="swot_action_done_needs_note",
+            ),
+        ]
+
+    class Access(ConcordModel.Access):
+        consortium = "item__analysis__consortium"
+        owner = "item__analysis__organisation"
+
+    def __str__(self):
+        return self.description[:80]
+
+    def is_overdue(self, today=None):
+        return self.status == self.Status.OPEN and self.due < (today or timezone.localdate())

@@ -36,6 +36,7 @@ from risks.models import (
     RiskReview,
     RiskSettings,
     SuggestionDismissal,
+    SwotAction,
     SwotAnalysis,
     SwotItem,
 )
@@ -597,3 +598,87 @@ def swot_new_round(
         ).save_as(by=by, reason="Copied from the previous round")
     new.record("SWOT round started", by=by, details={"previous": analysis.pk})
     return new
+
+
+SETTINGS_FIELDS = (
+    "review_days_low",
+    "review_days_moderate",
+    "review_days_high",
+    "review_days_extreme",
+    "escalation_threshold",
+    "consensus_high_percent",
+    "consensus_reasonable_percent",
+    "horizon_days",
+    "vacancy_days",
+    "compliance_threshold",
+)
+
+
+@transaction.atomic
+def settings_save(
+    *,
+    by: User,
+    values: dict,
+    matrix: dict,
+    appetites: dict,
+    new_category: tuple | None,
+    reason: str,
+    expected_version: int | None = None,
+) -> RiskSettings:
+    """Change the consortium's risk settings: intervals, thresholds, category appetites (and
+    a new category); a changed matrix becomes a new matrix version (registers keep theirs)."""
+    if not can_manage_risk_settings(by):
+        raise PermissionDenied("Only the consortium lead changes the risk settings.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why; history keeps it."})
+    consortium_id = _consortium_id(by)
+    current = settings_for(consortium_id)
+    for name in SETTINGS_FIELDS:
+        setattr(current, name, values[name])
+    current.full_clean(exclude=["consortium", "matrix"])
+    if current.consensus_reasonable_percent >= current.consensus_high_percent:
+        raise ValidationError(
+            {"consensus_reasonable_percent": "Reasonable consensus must start below high."}
+        )
+    if not 1 <= current.escalation_threshold <= 25:
+        raise ValidationError({"escalation_threshold": "Give a score from 1 to 25."})
+    current.save_as(by=by, reason=reason, expected_version=expected_version)
+    old = current.matrix
+    if (
+        matrix["likelihood_labels"] != old.likelihood_labels
+        or matrix["consequence_labels"] != old.consequence_labels
+        or matrix["bands"] != old.bands
+    ):
+        matrix_revise(by=by, reason=reason, **matrix)
+    for category in RiskCategory.objects.filter(consortium_id=consortium_id, pk__in=appetites):
+        if category.appetite != appetites[category.pk]:
+            category.appetite = appetites[category.pk]
+            category.full_clean()
+            category.save_as(by=by, reason=reason)
+    if new_category and new_category[0].strip():
+        category = RiskCategory(
+            consortium_id=consortium_id, name=new_category[0].strip(), appetite=new_category[1]
+        )
+        category.full_clean()
+        category.save_as(by=by, reason=reason)
+    return current
+
+
+@transaction.atomic
+def swot_action_add(
+    *, by: User, item: SwotItem, description: str, owner: User | None, due: datetime.date | None
+) -> SwotAction:
+    """An action from an opportunity."""
+    if not can_keep_swot(by, item.analysis):
+        raise PermissionDenied("Only the SWOT's keeper adds actions to it.")
+    if item.quadrant != SwotItem.Quadrant.OPPORTUNITY:
+        raise ValidationError("Actions come from opportunities; open a risk from a threat.")
+    if owner is None:
+        raise ValidationError({"owner": "Name who owns the action: every action needs an owner."})
+    if due is None:
+        raise ValidationError({"due": "Give the date the action is due."})
+    action = SwotAction(item=item, description=description, owner=owner, due=due)
+    action.full_clean()
+    action.save_as(by=by, reason="Action from an opportunity")
+    item.analysis.record("Action from an opportunity", by=by, details={"item": item.pk})
+    return action

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from risks.access import (
     can_decide_escalations,
     can_keep_register,
     can_keep_swot,
+    can_manage_risk_settings,
     can_open_register,
     can_override_consensus,
     can_see_risks,
@@ -36,6 +38,7 @@ from risks.forms import (
     OverrideForm,
     ReviewForm,
     RiskForm,
+    RiskSettingsForm,
     SwotForm,
     SwotItemForm,
 )
@@ -46,6 +49,7 @@ from risks.models import (
     RiskCategory,
     RiskLink,
     RiskRegister,
+    SwotAction,
     SwotAnalysis,
     SwotItem,
 )
@@ -60,16 +64,18 @@ _own_organisation = selectors.own_organisation
 @login_required
 def register_list(request):
     access.require(can_see_risks(request.user))
-    registers = list(
-        RiskRegister.objects.visible_to(request.user).select_related("organisation", "owner")
-    )
-    counts = {}
     today = timezone.localdate()
-    visible = Risk.objects.visible_to(request.user).open()
-    for register in registers:
-        mine = visible.filter(register=register)
-        counts[register.pk] = (mine.count(), mine.review_overdue(today).count())
-    rows = [(r, *counts[r.pk]) for r in registers]
+    # A register's risks are readable by whoever reads the register: count them in SQL.
+    open_risks = Q(risks__status=Risk.Status.OPEN)
+    registers = list(
+        RiskRegister.objects.visible_to(request.user)
+        .select_related("organisation", "owner")
+        .annotate(
+            open_count=Count("risks", filter=open_risks),
+            overdue_count=Count("risks", filter=open_risks & Q(risks__next_review__lt=today)),
+        )
+    )
+    rows = [(r, r.open_count, r.overdue_count) for r in registers]
     a = access.actor(request.user)
     can_open = []
     if a.oversees_consortium and not any(r.is_consortium for r in registers):
@@ -665,7 +671,17 @@ def _swot(request, pk):
 def swot_detail(request, pk):
     analysis = _swot(request, pk)
     settings_row = services.settings_for(analysis.consortium_id)
-    items = list(SwotItem.objects.visible_to(request.user).filter(analysis=analysis))
+    items = list(
+        SwotItem.objects.visible_to(request.user)
+        .filter(analysis=analysis)
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=SwotAction.objects.select_related("owner"),
+                to_attr="action_list",
+            )
+        )
+    )
     risks_by_item = {}
     for risk in Risk.objects.visible_to(request.user).filter(swot_item__in=items):
         risks_by_item.setdefault(risk.swot_item_id, []).append(risk)
@@ -691,6 +707,8 @@ def swot_detail(request, pk):
             "quadrants": quadrants,
             "settings": settings_row,
             "can_keep": keep and not analysis.is_frozen,
+            "can_act": keep,
+            "today": timezone.localdate(),
             "can_round": keep and analysis.is_frozen,
             "can_override": can_override_consensus(request.user) and not analysis.is_frozen,
             "register": register
@@ -801,3 +819,54 @@ def swot_compare(request, pk, other):
             "comparison": selectors.compare_rounds(older, analysis, settings_row),
         },
     )
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+@login_required
+def risk_settings(request):
+    access.require(can_manage_risk_settings(request.user))
+    consortium_id = request.actor.consortium_id
+    settings_row = services.settings_for(consortium_id)
+    categories = RiskCategory.objects.visible_to(request.user).order_by("name")
+    form = RiskSettingsForm(request.POST or None, settings_row=settings_row, categories=categories)
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.settings_save(by=request.user, **form.service_arguments()),
+            success="Risk settings saved. Registers keep the matrix their risks were scored under.",
+            to=lambda s: reverse("risks:settings"),
+        )
+        if response:
+            return response
+    return render(
+        request,
+        "risks/settings.html",
+        {"form": form, "settings": settings_row, "matrix": settings_row.matrix},
+    )
+
+
+@login_required
+def swot_action_add(request, pk):
+    access.require(can_see_swot(request.user))
+    item = access.get_visible_or_404(
+        SwotItem.objects.select_related("analysis__organisation"),
+        request.user,
+        pk=pk,
+        quadrant=SwotItem.Quadrant.OPPORTUNITY,
+    )
+    access.require(can_keep_swot(request.user, item.analysis))
+    form = ActionForm(request.POST or None, user=request.user, register=item.analysis)
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_action_add(by=request.user, item=item, **form.cleaned_data),
+            success="Action added.",
+            to=lambda a: item.get_absolute_url(),
+        )
+        if response:
+            return response
+    return _form_page(request, form, f"An action from “{item}”", item.analysis)

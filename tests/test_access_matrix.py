@@ -521,6 +521,15 @@ MATRIX.update(
             denied=each(("supervisor", "commissioner"), NOTHING),
         ),
         "risks:swot_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:swot_action_add": Entry(
+            reachable=lambda w: {"pk": w.risks["opportunity_b"].pk},
+            outside=lambda w: {"pk": w.risks["away_swot"].items.get().pk},
+            denied=each(
+                ("cvo_a", "supervisor", "commissioner"),
+                lambda w: {"pk": w.risks["opportunity_b"].pk},
+            ),
+        ),
+        "risks:settings": Entry(reachable=NOTHING, denied=each(NOT_KEEPERS_C, NOTHING)),
         "risks:swot_create": Entry(
             reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
         ),

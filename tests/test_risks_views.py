@@ -282,3 +282,43 @@ def test_a_risk_can_link_only_what_the_keeper_sees(world, risks, cvo_a):
 
 def test_a_new_risk_starts_at_C_001(lead):
     assert make_risk(make_register(lead), lead).reference == "C-001"
+
+
+def test_the_lead_changes_the_matrix_and_old_registers_keep_theirs(client, world, risks, lead):
+    from risks.forms import RiskSettingsForm
+    from risks.models import RiskCategory
+
+    c = client_for(client, lead)
+    page = c.get("/risks/settings/")
+    assert page.status_code == 200
+    settings_row = services.settings_for(world.home.pk)
+    form = RiskSettingsForm(
+        settings_row=settings_row,
+        categories=RiskCategory.objects.filter(consortium=world.home).order_by("name"),
+    )
+    data = {
+        name: (form.initial.get(name) if name in form.initial else field.initial)
+        for name, field in form.fields.items()
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    data.update(
+        band_moderate_from=5,
+        band_high_label="Serious",
+        review_days_high=45,
+        new_category="Estates",
+        new_category_appetite=10,
+        reason="Board adopted a stricter matrix",
+    )
+    response = c.post("/risks/settings/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    settings_row = services.settings_for(world.home.pk)
+    assert settings_row.matrix.number == 2 and settings_row.review_days_high == 45
+    assert RiskCategory.objects.get(consortium=world.home, name="Estates").appetite == 10
+    risk = Risk.objects.get(pk=risks["risk_c"].pk)
+    assert risk.register.matrix.number == 1 and risk.residual().label == "High"
+    assert b"newer risk matrix" in c.get(risks["consortium"].get_absolute_url()).content
+
+
+def test_only_the_lead_opens_the_risk_settings(client, risks, cvo_a, commissioner):
+    for user in (cvo_a, commissioner):
+        assert client_for(client, user).get("/risks/settings/").status_code == 404

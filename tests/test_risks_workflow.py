@@ -246,3 +246,16 @@ def test_a_swot_threat_opens_a_linked_risk(lead):
     risk = make_risk(make_register(lead), lead, threat.statement, swot_item=threat)
     assert list(threat.risks.all()) == [risk]
     assert risk.swot_item == threat
+
+
+def test_an_opportunity_gets_an_action_even_once_the_swot_is_agreed(lead):
+    swot = make_swot(lead, items=[("opportunity", "Liaison and diversion trials", 40)])
+    services.swot_agree(by=lead, analysis=swot)
+    item = swot.items.get()
+    with pytest.raises(ValidationError) as e:
+        services.swot_action_add(by=lead, item=item, description="Bid", owner=None, due=DAY)
+    assert "owner" in e.value.message_dict
+    action = services.swot_action_add(
+        by=lead, item=item, description="Bid for the trial", owner=lead, due=DAY
+    )
+    assert list(item.actions.all()) == [action]

@@ -124,8 +124,12 @@ def build_risks(w):
         u["lead"], title="Next year's SWOT (draft)", items=[("strength", "Stable leadership", 50)]
     )
     r["swot_b"] = make_swot(
-        u["cvo_b"], o["cvo_b"], f"B's SWOT {PRIVATE_B}", items=[("threat", f"B {PRIVATE_B}", 2)]
+        u["cvo_b"],
+        o["cvo_b"],
+        f"B's SWOT {PRIVATE_B}",
+        items=[("threat", f"B {PRIVATE_B}", 2), ("opportunity", f"B's chance {PRIVATE_B}", 2)],
     )
+    r["opportunity_b"] = r["swot_b"].items.get(quadrant="opportunity")
     # Away: the other consortium's register, risk and SWOT.
     away = w.users["outsider"]
     r["away_register"] = make_register(away)
