@@ -2,14 +2,16 @@
 their own register; for a commissioner, the consortium's top risks. Counted in SQL against
 today's date."""
 
-from django.db.models import Q
+from datetime import timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from consortium.dashboard import panel
 from consortium.models import Role
 from risks import selectors
-from risks.models import Escalation, Risk, RiskAction
+from risks.models import Acceptance, Escalation, Risk, RiskAction
 
 REVIEW_SOON_DAYS = 14
 
@@ -28,10 +30,24 @@ def _kept(request):
 @panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=40)
 def risks_needing_attention(request):
     today = timezone.localdate()
-    risks = _kept(request)
-    overdue = risks.review_overdue(today)
-    soon = risks.review_due_within(REVIEW_SOON_DAYS, today)
-    above = risks.unaccepted_above_appetite(today)
+    risks = _kept(request).open()
+    accepted = Acceptance.objects.filter(
+        risk=OuterRef("pk"), expires__gte=today, score__gte=OuterRef("residual_score")
+    )
+    counts = risks.aggregate(
+        overdue=Count("pk", filter=Q(next_review__lt=today)),
+        soon=Count(
+            "pk",
+            filter=Q(
+                next_review__gte=today,
+                next_review__lte=today + timedelta(days=REVIEW_SOON_DAYS),
+            ),
+        ),
+        above=Count(
+            "pk",
+            filter=Q(residual_score__gt=F("category__appetite")) & ~Q(Exists(accepted)),
+        ),
+    )
     actions = (
         RiskAction.objects.visible_to(request.user)
         .overdue(today)
@@ -39,11 +55,11 @@ def risks_needing_attention(request):
     )
     base = reverse("risks:risk_list")
     items = [
-        (f"Reviews overdue: {overdue.count()}", f"{base}?overdue=true&status=open"),
-        (f"Reviews due within {REVIEW_SOON_DAYS} days: {soon.count()}", None),
+        (f"Reviews overdue: {counts['overdue']}", f"{base}?overdue=true&status=open"),
+        (f"Reviews due within {REVIEW_SOON_DAYS} days: {counts['soon']}", None),
         (f"Actions overdue: {actions.count()}", None),
         (
-            f"Above appetite without a current acceptance: {above.count()}",
+            f"Above appetite without a current acceptance: {counts['above']}",
             f"{base}?above_appetite=true",
         ),
     ]

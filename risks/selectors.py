@@ -12,7 +12,7 @@ from django.utils import timezone
 from consortium import access
 from consortium.suggestions import Limits, suggestions_for
 from risks.models import Risk, RiskRegister, RiskReview, SuggestionDismissal, SwotItem
-from risks.services import settings_for
+from risks.services import current_settings
 
 KINDS = ("inherent", "residual", "target")
 
@@ -67,7 +67,7 @@ def heat_map(user, *, register=None, kind="residual"):
     risks = Risk.objects.visible_to(user).open()
     if register is None:
         register = RiskRegister.objects.visible_to(user).filter(organisation__isnull=True).first()
-    matrix = register.matrix if register else settings_for(consortium_id).matrix
+    matrix = register.matrix if register else current_settings(consortium_id).matrix
     risks = risks.filter(register=register) if register else risks.none()
     counts = Counter({(lk, c): n for lk, c, n in _cell_counts(risks, kind)})
     base = reverse("risks:risk_list")
@@ -122,7 +122,7 @@ def open_suggestions(user, *, organisation=None, today=None):
     consortium_id = access.actor(user).consortium_id
     if consortium_id is None:
         return []
-    settings_row = settings_for(consortium_id)
+    settings_row = current_settings(consortium_id)
     limits = Limits(
         horizon_days=settings_row.horizon_days,
         vacancy_days=settings_row.vacancy_days,

@@ -77,6 +77,23 @@ def settings_for(consortium_id: int) -> RiskSettings:
         return RiskSettings.objects.create(consortium_id=consortium_id, matrix=matrix)
 
 
+def current_settings(consortium_id: int) -> RiskSettings:
+    """The consortium's risk settings for reading: the stored ones, or (before anybody has
+    needed to store them) the defaults, unsaved — a page view never writes."""
+    found = RiskSettings.objects.filter(consortium_id=consortium_id).select_related("matrix")
+    current = found.first()
+    if current is not None:
+        return current
+    matrix = RiskMatrix(
+        consortium_id=consortium_id,
+        number=1,
+        likelihood_labels=list(scoring.LIKELIHOOD),
+        consequence_labels=list(scoring.CONSEQUENCE),
+        bands=[dict(b) for b in scoring.DEFAULT_BANDS],
+    )
+    return RiskSettings(consortium_id=consortium_id, matrix=matrix)
+
+
 @transaction.atomic
 def matrix_revise(
     *,
@@ -166,7 +183,8 @@ def next_review_date(risk: Risk, from_day: datetime.date) -> datetime.date:
 
 
 def _next_reference(register: RiskRegister) -> str:
-    RiskRegister.objects.select_for_update().filter(pk=register.pk).exists()
+    # Lock the register: two risks added at once take their numbers one after the other.
+    list(RiskRegister.objects.select_for_update().filter(pk=register.pk).values_list("pk"))
     taken = Risk.objects.filter(register=register).count()
     while True:
         taken += 1
@@ -304,13 +322,13 @@ def risk_accept(*, by: User, risk: Risk, reason: str, expires: datetime.date | N
         raise ValidationError({"expires": "The expiry must be after today."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why the risk is accepted."})
-    acceptance = Acceptance.objects.create(
+    acceptance = Acceptance(
         risk=current,
         accepted_by=by,
         reason=reason,
         score=current.residual_score,
         expires=expires,
-    )
+    ).save_as(by=by, reason=reason)
     current.treatment = Risk.Treatment.TOLERATE
     current.save_as(by=by, reason=f"Accepted at {current.residual_score}: {reason}")
     current.record(
@@ -349,7 +367,7 @@ def risk_review(
     due = next_review or next_review_date(current, reviewed_on)
     if due <= reviewed_on:
         raise ValidationError({"next_review": "The next review must be after this one."})
-    review = RiskReview.objects.create(
+    review = RiskReview(
         risk=current,
         reviewed_on=reviewed_on,
         reviewer=by,
@@ -360,7 +378,7 @@ def risk_review(
         target_score=current.target_score,
         what_changed=what_changed,
         next_review=due,
-    )
+    ).save_as(by=by, reason=what_changed)
     current.next_review = due
     current.save_as(by=by, reason=f"Reviewed: {what_changed}")
     current.record(
@@ -389,7 +407,9 @@ def escalation_request(*, by: User, risk: Risk, reason: str) -> Escalation:
         raise ValidationError("This risk is already on the consortium register.")
     if Escalation.objects.filter(member_risk=current, status=Escalation.Status.REQUESTED).exists():
         raise ValidationError("An escalation of this risk is already waiting for the lead.")
-    escalation = Escalation.objects.create(member_risk=current, requested_by=by, reason=reason)
+    escalation = Escalation(member_risk=current, requested_by=by, reason=reason).save_as(
+        by=by, reason=reason
+    )
     current.record("Escalation requested", by=by, reason=reason)
     return escalation
 
@@ -453,7 +473,7 @@ def risk_deescalate(*, by: User, risk: Risk, reason: str) -> Escalation:
     member_risk = Risk.objects.filter(escalated_to=risk).first()
     if member_risk is None:
         raise ValidationError("This risk was not escalated from a member.")
-    escalation = Escalation.objects.create(
+    escalation = Escalation(
         member_risk=member_risk,
         consortium_risk=risk,
         direction=Escalation.Direction.DOWN,
@@ -463,7 +483,7 @@ def risk_deescalate(*, by: User, risk: Risk, reason: str) -> Escalation:
         decided_by=by,
         decision_reason=reason,
         decided_at=timezone.now(),
-    )
+    ).save_as(by=by, reason=reason)
     risk_close(by=by, risk=risk, reason=f"De-escalated to {member_risk.reference}: {reason}")
     member_risk.record("Risk de-escalated", by=by, reason=reason)
     return escalation

@@ -32,5 +32,5 @@ urlpatterns = [
     path("swot/<int:pk>/compare/<int:other>/", views.swot_compare, name="swot_compare"),
     path("swot/items/<int:pk>/consensus/", views.swot_item_override, name="swot_item_override"),
     path("swot/items/<int:pk>/action/", views.swot_action_add, name="swot_action_add"),
-    path("settings/", views.risk_settings, name="settings"),
+    path("settings/", views.risk_settings, name="risk_settings"),
 ]

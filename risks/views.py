@@ -120,7 +120,7 @@ def register_detail(request, pk):
         .order_by("status", "-residual_score", "reference")
     )
     heat, _ = selectors.heat_map(request.user, register=register)
-    settings_row = services.settings_for(register.consortium_id)
+    settings_row = services.current_settings(register.consortium_id)
     current_matrix = settings_row.matrix
     return render(
         request,
@@ -226,7 +226,6 @@ def _prefill(request, register):
 def risk_create(request, register_pk):
     access.require(can_see_risks(request.user))
     register = _keepable_register(request, register_pk)
-    services.settings_for(register.consortium_id)
     initial, extra = _prefill(request, register)
     risk = Risk(register=register)
     form = RiskForm(
@@ -343,7 +342,7 @@ def risk_detail(request, pk):
                 and risk.is_open
                 and not risk.escalated_to_id
                 and risk.residual_score
-                >= services.settings_for(risk.register.consortium_id).escalation_threshold
+                >= services.current_settings(risk.register.consortium_id).escalation_threshold
             ),
         },
     )
@@ -670,7 +669,7 @@ def _swot(request, pk):
 @login_required
 def swot_detail(request, pk):
     analysis = _swot(request, pk)
-    settings_row = services.settings_for(analysis.consortium_id)
+    settings_row = services.current_settings(analysis.consortium_id)
     items = list(
         SwotItem.objects.visible_to(request.user)
         .filter(analysis=analysis)
@@ -809,7 +808,7 @@ def swot_compare(request, pk, other):
     older = _swot(request, other)
     if older.organisation_id != analysis.organisation_id:
         raise Http404("Not found")
-    settings_row = services.settings_for(analysis.consortium_id)
+    settings_row = services.current_settings(analysis.consortium_id)
     return render(
         request,
         "risks/swot_compare.html",
@@ -828,7 +827,7 @@ def swot_compare(request, pk, other):
 def risk_settings(request):
     access.require(can_manage_risk_settings(request.user))
     consortium_id = request.actor.consortium_id
-    settings_row = services.settings_for(consortium_id)
+    settings_row = services.current_settings(consortium_id)
     categories = RiskCategory.objects.visible_to(request.user).order_by("name")
     form = RiskSettingsForm(request.POST or None, settings_row=settings_row, categories=categories)
     if request.method == "POST" and form.is_valid():
@@ -837,7 +836,7 @@ def risk_settings(request):
             form,
             lambda: services.settings_save(by=request.user, **form.service_arguments()),
             success="Risk settings saved. Registers keep the matrix their risks were scored under.",
-            to=lambda s: reverse("risks:settings"),
+            to=lambda s: reverse("risks:risk_settings"),
         )
         if response:
             return response

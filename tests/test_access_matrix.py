@@ -529,7 +529,7 @@ MATRIX.update(
                 lambda w: {"pk": w.risks["opportunity_b"].pk},
             ),
         ),
-        "risks:settings": Entry(reachable=NOTHING, denied=each(NOT_KEEPERS_C, NOTHING)),
+        "risks:risk_settings": Entry(reachable=NOTHING, denied=each(NOT_KEEPERS_C, NOTHING)),
         "risks:swot_create": Entry(
             reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
         ),

@@ -259,3 +259,23 @@ def test_an_opportunity_gets_an_action_even_once_the_swot_is_agreed(lead):
         by=lead, item=item, description="Bid for the trial", owner=lead, due=DAY
     )
     assert list(item.actions.all()) == [action]
+
+
+def test_acceptance_escalation_and_review_are_events_with_who_and_why(lead, cvo_a, world):
+    risk = make_risk(make_register(cvo_a, world.orgs["cvo_a"]), cvo_a, residual=(4, 4))
+    acceptance = services.risk_accept(
+        by=cvo_a, risk=risk, reason="Board accepts", expires=datetime.date(2026, 12, 31)
+    )
+    r = review(risk, cvo_a, DAY, (4, 4), "Still high")
+    escalation = services.escalation_request(by=cvo_a, risk=risk, reason="Borough-wide")
+    for obj, why in (
+        (acceptance, "Board accepts"),
+        (r, "Still high"),
+        (escalation, "Borough-wide"),
+    ):
+        row = obj.history.earliest()
+        assert (row.history_user, row.history_change_reason) == (cvo_a, why)
+    events = {e.verb: (e.by, e.reason) for e in Event.objects.all()}
+    assert events["Risk accepted above appetite"] == (cvo_a, "Board accepts")
+    assert events["Risk reviewed"] == (cvo_a, "Still high")
+    assert events["Escalation requested"] == (cvo_a, "Borough-wide")
