@@ -184,7 +184,8 @@ def next_review_date(risk: Risk, from_day: datetime.date) -> datetime.date:
 
 def _next_reference(register: RiskRegister) -> str:
     # Lock the register: two risks added at once take their numbers one after the other.
-    list(RiskRegister.objects.select_for_update().filter(pk=register.pk).values_list("pk"))
+    locked = RiskRegister.objects.select_for_update().filter(pk=register.pk).order_by()
+    list(locked.values_list("pk"))
     taken = Risk.objects.filter(register=register).count()
     while True:
         taken += 1
