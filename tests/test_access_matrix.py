@@ -584,6 +584,9 @@ OUTSIDE = {
     "supervision.SupervisionRequirement": lambda w: w.extra["away_requirement"],
     "supervision.SupervisionSession": lambda w: w.extra["sessions"]["away"],
     "supervision.SessionAction": lambda w: w.extra["actions"]["away"],
+    "risks.RiskRegister": lambda w: w.risks["away_register"],
+    "risks.Risk": lambda w: w.risks["away_risk"],
+    "risks.SwotAnalysis": lambda w: w.risks["away_swot"],
 }
 ADMIN_VIEWS_WITH_OBJECT = ("change", "delete", "history")
 
