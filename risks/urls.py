@@ -8,6 +8,7 @@ urlpatterns = [
     path("open/", views.register_open, name="register_open"),
     path("registers/<int:pk>/", views.register_detail, name="register_detail"),
     path("registers/<int:register_pk>/add/", views.risk_create, name="risk_create"),
+    path("registers/<int:pk>/matrix/", views.register_adopt_matrix, name="register_adopt_matrix"),
     path("list/", views.RiskList.as_view(), name="risk_list"),
     path("heat-map/", views.heatmap, name="heatmap"),
     path("risks/<int:pk>/", views.risk_detail, name="risk_detail"),

@@ -869,3 +869,28 @@ def swot_action_add(request, pk):
         if response:
             return response
     return _form_page(request, form, f"An action from “{item}”", item.analysis)
+
+
+@login_required
+def register_adopt_matrix(request, pk):
+    """Move a register to the consortium's current matrix, on purpose and with a reason."""
+    access.require(can_see_risks(request.user))
+    register = _keepable_register(request, pk)
+    form = ReasonForm(
+        request.POST or None,
+        help_text="Why the register's risks are regraded under the current matrix.",
+    )
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.register_adopt_matrix(
+                by=request.user, register=register, reason=form.cleaned_data["reason"]
+            ),
+            success="The register now uses the current matrix; its risks are regraded.",
+        )
+        if response:
+            return response
+    return _form_page(
+        request, form, f"Move the {register} to the current matrix", register, "Move and regrade"
+    )

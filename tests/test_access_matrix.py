@@ -472,6 +472,11 @@ MATRIX.update(
             outside=lambda w: {"register_pk": w.risks["away_register"].pk},
             denied=each(NOT_KEEPERS_B, lambda w: {"register_pk": w.risks["reg_b"].pk}),
         ),
+        "risks:register_adopt_matrix": Entry(
+            reachable=rk("reg_b"),
+            outside=rk("away_register"),
+            denied=each(NOT_KEEPERS_B, rk("reg_b")),
+        ),
         "risks:risk_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
         "risks:heatmap": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
         "risks:risk_detail": Entry(

@@ -47,6 +47,7 @@ def test_the_demo_has_a_swot_registers_reviews_and_suggestions():
     assert any("has been vacant more than 60 days" in t for t in titles)
     assert any("is covered by a single post" in t for t in titles)
     assert any("Payments owed to" in t for t in titles)
+    assert any("has less than 12 months' funding secured" in t for t in titles)
     cvo1 = User.objects.get(username="cvo1")
     mine = selectors.open_suggestions(cvo1, organisation=selectors.own_organisation(cvo1))
     assert mine and all("Clearwater" not in s.title for s in mine)

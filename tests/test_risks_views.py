@@ -317,6 +317,10 @@ def test_the_lead_changes_the_matrix_and_old_registers_keep_theirs(client, world
     risk = Risk.objects.get(pk=risks["risk_c"].pk)
     assert risk.register.matrix.number == 1 and risk.residual().label == "High"
     assert b"newer risk matrix" in c.get(risks["consortium"].get_absolute_url()).content
+    url = f"/risks/registers/{risks['consortium'].pk}/matrix/"
+    assert c.post(url, {"reason": "Regrade at the board"}).status_code == 302
+    risk.refresh_from_db()
+    assert risk.register.matrix.number == 2 and risk.residual().label == "Serious"
 
 
 def test_only_the_lead_opens_the_risk_settings(client, risks, cvo_a, commissioner):
