@@ -189,3 +189,59 @@ def compare_rounds(older, newer, settings_row):
         up=up,
         down=down,
     )
+
+
+# GOV.UK tag colours (background, text), so the image matches the table's labels.
+TAG_COLOURS = {
+    "green": ("#cce2d8", "#005a30"),
+    "yellow": ("#fff7bf", "#594d00"),
+    "orange": ("#fcd6c3", "#6e3619"),
+    "red": ("#f4cdc6", "#2a0b06"),
+    "purple": ("#dbd5e9", "#3d2375"),
+    "pink": ("#efcfe1", "#6b1c40"),
+    "blue": ("#bbd4ea", "#0c2d4a"),
+    "grey": ("#eeefef", "#383f43"),
+    "turquoise": ("#bfe3e0", "#10403c"),
+}
+
+
+def heat_map_svg(heat):
+    """The heat map as an SVG (consortium.charts: cached by a hash of its figures); each
+    cell carries its count and its band's label, so colour is never the only signal."""
+    from consortium import charts
+
+    figures = (
+        heat.kind,
+        tuple(label for _, label in heat.consequence_labels),
+        tuple(
+            (lk, label, tuple((c.count, c.band.label, c.band.colour) for c in cells))
+            for lk, label, cells in heat.rows
+        ),
+    )
+    return charts.render("risk-heat-map", figures, _draw_heat_map, figsize=(7.5, 5)).image
+
+
+def _draw_heat_map(fig, figures):
+    from matplotlib.patches import Rectangle
+
+    kind, consequences, rows = figures
+    ax = fig.add_subplot()
+    for r, (_lk, _label, cells) in enumerate(rows):
+        y = 4 - r
+        for x, (count, band, colour) in enumerate(cells):
+            back, text = TAG_COLOURS.get(colour, TAG_COLOURS["grey"])
+            ax.add_patch(Rectangle((x, y), 1, 1, facecolor=back, edgecolor="white", linewidth=2))
+            ax.text(x + 0.5, y + 0.6, str(count), ha="center", va="center", fontsize=15,
+                    color=text, fontweight="bold")  # fmt: skip
+            ax.text(x + 0.5, y + 0.25, band, ha="center", va="center", fontsize=8, color=text)
+    ax.set_xlim(0, 5)
+    ax.set_ylim(0, 5)
+    ax.set_xticks([i + 0.5 for i in range(5)], [f"{i + 1} {c}" for i, c in enumerate(consequences)])
+    ax.set_yticks([4 - r + 0.5 for r in range(5)], [f"{lk} {label}" for lk, label, _ in rows])
+    ax.tick_params(length=0, labelsize=8)
+    ax.set_xlabel("Consequence")
+    ax.set_ylabel("Likelihood")
+    ax.set_title(f"{kind.capitalize()} scores: open risks")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.tight_layout()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("registers/<int:pk>/matrix/", views.register_adopt_matrix, name="register_adopt_matrix"),
     path("list/", views.RiskList.as_view(), name="risk_list"),
     path("heat-map/", views.heatmap, name="heatmap"),
+    path("heat-map/chart.svg", views.heatmap_chart, name="heatmap_chart"),
     path("risks/<int:pk>/", views.risk_detail, name="risk_detail"),
     path("risks/<int:pk>/change/", views.risk_edit, name="risk_edit"),
     path("risks/<int:pk>/review/", views.risk_review, name="risk_review"),

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -171,6 +171,22 @@ def heatmap(request):
         "risks/heatmap.html",
         {"heat": heat, "register": register, "registers": registers, "kinds": selectors.KINDS},
     )
+
+
+@login_required
+def heatmap_chart(request):
+    access.require(can_see_risks(request.user))
+    register = None
+    if request.GET.get("register"):
+        register = access.get_visible_or_404(RiskRegister, request.user, pk=request.GET["register"])
+    heat, register = selectors.heat_map(
+        request.user, register=register, kind=request.GET.get("kind", "residual")
+    )
+    if register is None:
+        raise Http404("Not found")
+    response = HttpResponse(selectors.heat_map_svg(heat), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # --- risks ----------------------------------------------------------------------------------

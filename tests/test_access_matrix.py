@@ -479,6 +479,7 @@ MATRIX.update(
         ),
         "risks:risk_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
         "risks:heatmap": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:heatmap_chart": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
         "risks:risk_detail": Entry(
             reachable=rk("risk_c"),
             outside=rk("away_risk"),

@@ -326,3 +326,12 @@ def test_the_lead_changes_the_matrix_and_old_registers_keep_theirs(client, world
 def test_only_the_lead_opens_the_risk_settings(client, risks, cvo_a, commissioner):
     for user in (cvo_a, commissioner):
         assert client_for(client, user).get("/risks/settings/").status_code == 404
+
+
+def test_the_heat_map_image_carries_counts_and_band_labels(client, risks, lead, cvo_a):
+    url = f"/risks/heat-map/chart.svg?register={risks['consortium'].pk}"
+    response = client_for(client, lead).get(url)
+    assert response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
+    other = f"/risks/heat-map/chart.svg?register={risks['reg_b'].pk}"
+    assert client_for(client, cvo_a).get(other).status_code == 404
