@@ -932,6 +932,7 @@ PAGES = [
     Page("risk list", lambda n: "/risks/list/", ("lead", "cvo", "commissioner")),
     Page("risk list overdue", lambda n: "/risks/list/?overdue=true&above_appetite=true"),
     Page("risk heat map", lambda n: "/risks/heat-map/", ("lead", "cvo", "commissioner")),
+    Page("risk heat map chart", lambda n: "/risks/heat-map/chart.svg", ("lead", "commissioner")),
     Page(
         "risk register detail",
         lambda n: f"/risks/registers/{n['member_register'].pk}/",
