@@ -81,6 +81,10 @@ class Scale:
     pbr_members: int = 3
     pbr_periods: int = 2
     pbr_lines: int = 5
+    # Risks: registers (the consortium's and members') × risks × reviews per risk.
+    risk_registers: int = 3
+    risks_per_register: int = 5
+    risk_reviews: int = 2
 
     def part(self, fraction, name):
         """A smaller consortium of the same shape (the other consortium in the database)."""
@@ -95,6 +99,7 @@ class Scale:
             streams=max(4, int(self.streams * fraction)),
             subcontracts=max(4, int(self.subcontracts * fraction)),
             payments=max(8, int(self.payments * fraction)),
+            risk_registers=max(2, int(self.risk_registers * fraction)),
         )
 
 
@@ -131,6 +136,9 @@ SCALES = {
         pbr_members=int(os.environ.get("BENCH_PBR_MEMBERS", "400")),
         pbr_periods=12,
         pbr_lines=100,
+        risk_registers=400,
+        risks_per_register=50,
+        risk_reviews=12,
     ),
 }
 
@@ -787,6 +795,127 @@ def generate_pbr(scale, consortium, named):
     return {"pbr_claim": mine, "pbr_first": periods[0]}
 
 
+def generate_risks(scale, consortium, named):
+    """Risk registers: the consortium's and one per member (up to `scale.risk_registers`),
+    each with `scale.risks_per_register` risks, an action each and `scale.risk_reviews`
+    reviews, a SWOT, and a few escalations waiting. The bench's CVO keeps the second
+    register."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consortium.models import Role
+    from risks import services
+    from risks.models import (
+        Escalation,
+        Risk,
+        RiskAction,
+        RiskCategory,
+        RiskRegister,
+        RiskReview,
+    )
+    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
+    from tests.factories.risks import make_swot
+
+    prefix, rng, users = named["prefix"], named["rng"], named["users"]
+    lead, cvo, cvo_org = users["lead"], users["cvo"], named["cvo_org"]
+    if "commissioner" not in users:
+        commissioners = [o for o in named["orgs"] if o.kind in ("commissioner", "probation")]
+        commissioner_org = (commissioners or named["orgs"])[0]
+        users["commissioner"] = UserFactory(username=f"{prefix}risk-commissioner")
+        RoleAssignmentFactory(
+            user=users["commissioner"],
+            consortium=consortium,
+            organisation=commissioner_org,
+            role=Role.COMMISSIONER,
+        )
+    today = timezone.localdate()
+    settings_row = services.settings_for(consortium.pk)
+    categories = list(RiskCategory.objects.filter(consortium=consortium))
+    members = [cvo_org] + [
+        o for o in named["orgs"] if o.pk not in (cvo_org.pk, named["lead_org"].pk)
+    ]
+    owners = [None] + members[: scale.risk_registers - 1]
+    registers = RiskRegister.objects.bulk_create(
+        RiskRegister(
+            consortium=consortium,
+            organisation=org,
+            owner=lead if org is None else cvo,
+            matrix=settings_row.matrix,
+            prefix="C" if org is None else f"M{i}",
+        )
+        for i, org in enumerate(owners)
+    )
+    for register in registers:
+        register.matrix = settings_row.matrix
+    risks = []
+    for register in registers:
+        for n in range(scale.risks_per_register):
+            lk, c = rng.randint(1, 5), rng.randint(1, 5)
+            risk = Risk(
+                register=register,
+                reference=f"{register.prefix}-{n + 1:03d}",
+                title=f"{prefix}Risk {n} of {register.prefix}",
+                cause="Short-term funding",
+                event="a stream ends",
+                consequence="posts are lost",
+                category=rng.choice(categories),
+                owner=register.owner,
+                inherent_likelihood=min(5, lk + 1),
+                inherent_consequence=c,
+                residual_likelihood=lk,
+                residual_consequence=c,
+                target_likelihood=1,
+                target_consequence=c,
+                next_review=today + timedelta(days=rng.randint(-60, 120)),
+            )
+            risk.rescore()
+            risks.append(risk)
+    risks = Risk.objects.bulk_create(risks, batch_size=2000)
+    RiskAction.objects.bulk_create(
+        (
+            RiskAction(
+                risk=r,
+                description="Bid for renewal",
+                owner=r.owner,
+                due=today + timedelta(days=rng.randint(-90, 90)),
+            )
+            for r in risks
+        ),
+        batch_size=5000,
+    )
+    reviews = (
+        RiskReview(
+            risk=r,
+            reviewed_on=today - timedelta(days=30 * (k + 1)),
+            reviewer=r.owner,
+            inherent_score=r.inherent_score,
+            residual_likelihood=r.residual_likelihood,
+            residual_consequence=r.residual_consequence,
+            residual_score=max(1, r.residual_score - rng.randint(-2, 2)),
+            target_score=r.target_score,
+            what_changed="Reviewed",
+            next_review=today - timedelta(days=30 * k),
+        )
+        for r in risks
+        for k in range(scale.risk_reviews)
+    )
+    RiskReview.objects.bulk_create(reviews, batch_size=5000)
+    member_risks = [r for r in risks if r.register.organisation_id][:5]
+    Escalation.objects.bulk_create(
+        Escalation(member_risk=r, requested_by=r.owner, reason="Too big for one member")
+        for r in member_risks
+    )
+    make_swot(lead, title=f"{prefix}SWOT", items=[("threat", "Funding ends", 30)])
+    if not prefix:
+        print(
+            f"  risks: {len(registers)} registers, {len(risks)} risks, "
+            f"{len(risks) * scale.risk_reviews} reviews",
+            flush=True,
+        )
+    return {"risk_register": registers[0], "member_register": registers[1], "risk": risks[0]}
+
+
 GENERATORS = [
     generate_organisations,
     generate_people,
@@ -796,7 +925,24 @@ GENERATORS = [
     generate_money,
     generate_returns,
     generate_pbr,
+    generate_risks,
 ]
+
+
+ONLY = None  # --only: the one area measured (its generator and pages, with the basics)
+BASICS = ("generate_organisations", "generate_people", "generate_sites")
+
+
+def generators():
+    if ONLY is None:
+        return GENERATORS
+    return [g for g in GENERATORS if g.__name__ in BASICS or ONLY in g.__name__]
+
+
+def pages():
+    if ONLY is None:
+        return PAGES
+    return [p for p in PAGES if ONLY.rstrip("s") in p.name or p.name == "dashboard"]
 
 
 def build(scale):
@@ -809,10 +955,10 @@ def build(scale):
         home = Consortium.objects.create(name="Bench Consortium")
         away = Consortium.objects.create(name="Other Consortium")
         named = {"prefix": "", "rng": random.Random(1), "consortium": home}
-        for generate in GENERATORS:
+        for generate in generators():
             named.update(generate(scale, home, named) or {})
         other = {"prefix": "other-", "rng": random.Random(2), "consortium": away}
-        for generate in GENERATORS:
+        for generate in generators():
             other.update(generate(scale.part(0.25, "other"), away, other) or {})
     return named
 
@@ -905,6 +1051,19 @@ PAGES = [
             f"/performance/?first={n['returns_last']:%Y-%m-01}&last={n['returns_last']:%Y-%m-01}"
         ),
     ),
+    Page("risk registers", lambda n: "/risks/", ("lead", "cvo", "commissioner")),
+    Page("risk list", lambda n: "/risks/list/", ("lead", "cvo", "commissioner")),
+    Page("risk list overdue", lambda n: "/risks/list/?overdue=true&above_appetite=true"),
+    Page("risk heat map", lambda n: "/risks/heat-map/", ("lead", "cvo", "commissioner")),
+    Page("risk heat map chart", lambda n: "/risks/heat-map/chart.svg", ("lead", "commissioner")),
+    Page(
+        "risk register detail",
+        lambda n: f"/risks/registers/{n['member_register'].pk}/",
+        ("lead", "cvo"),
+    ),
+    Page("risk detail", lambda n: f"/risks/risks/{n['risk'].pk}/", ("lead", "cvo", "commissioner")),
+    Page("risk suggestions", lambda n: "/risks/suggested/", ("lead", "cvo")),
+    Page("dashboard (risks)", lambda n: "/", ("commissioner",)),
 ]
 
 
@@ -967,7 +1126,7 @@ def run_scale(scale, repeat):
         clients[role] = Client()
         clients[role].force_login(user)
     results = []
-    for page in PAGES:
+    for page in pages():
         url = page.url(named)
         for role in page.roles:
             figures = measure(clients[role], url, repeat)
@@ -1035,7 +1194,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["small", "large", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--only", help="measure one area, e.g. risks: its generator and pages, and the basics"
+    )
     args = parser.parse_args()
+    global ONLY
+    ONLY = args.only
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     scales = ["small", "large"] if args.scale == "both" else [args.scale]

@@ -11,4 +11,4 @@ class ConsortiumConfig(AppConfig):
         # navigation entries when its module is imported: import them all once, at start-up,
         # as the admin does with admin.py. An access rule must be registered before the first
         # query, or the generic rule would answer for that model.
-        autodiscover_modules("access", "dashboard", "navigation")
+        autodiscover_modules("access", "dashboard", "navigation", "suggestions")

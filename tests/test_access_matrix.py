@@ -531,6 +531,135 @@ MATRIX.update(
     }
 )
 
+# --- risks and SWOT ---
+
+
+def rk(key):
+    return lambda w: {"pk": w.risks[key].pk}
+
+
+NOT_RISKS = ("supervisor",)
+NOT_KEEPERS_C = ("cvo_a", "cvo_b", "supervisor", "commissioner")  # of the consortium register
+NOT_KEEPERS_B = ("lead", "admin", "cvo_a", "supervisor", "commissioner")  # of B's register
+
+MATRIX.update(
+    {
+        "risks:register_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:register_open": Entry(
+            reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
+        ),
+        "risks:register_detail": Entry(
+            reachable=rk("consortium"),
+            outside=rk("away_register"),
+            denied={
+                **each(("cvo_a", "commissioner", "supervisor"), rk("reg_b")),
+                "cvo_b": rk("reg_a"),
+            },
+        ),
+        "risks:risk_create": Entry(
+            reachable=lambda w: {"register_pk": w.risks["consortium"].pk},
+            outside=lambda w: {"register_pk": w.risks["away_register"].pk},
+            denied=each(NOT_KEEPERS_B, lambda w: {"register_pk": w.risks["reg_b"].pk}),
+        ),
+        "risks:register_adopt_matrix": Entry(
+            reachable=rk("reg_b"),
+            outside=rk("away_register"),
+            denied=each(NOT_KEEPERS_B, rk("reg_b")),
+        ),
+        "risks:risk_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:heatmap": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:heatmap_chart": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:risk_detail": Entry(
+            reachable=rk("risk_c"),
+            outside=rk("away_risk"),
+            denied={
+                **each(("cvo_a", "commissioner", "supervisor"), rk("risk_b")),
+                "cvo_b": rk("risk_a"),
+            },
+        ),
+        **{
+            name: Entry(
+                reachable=rk("risk_b"),
+                outside=rk("away_risk"),
+                denied=each(NOT_KEEPERS_B, rk("risk_b")),
+            )
+            for name in (
+                "risks:risk_edit",
+                "risks:risk_review",
+                "risks:risk_close",
+                "risks:control_add",
+                "risks:action_add",
+                "risks:risk_accept",
+                "risks:risk_escalate",
+            )
+        },
+        "risks:risk_deescalate": Entry(
+            reachable=rk("risk_c"),
+            outside=rk("away_risk"),
+            denied=each(NOT_KEEPERS_C, rk("risk_c")),
+        ),
+        "risks:action_done": Entry(
+            reachable=rk("action_b"),
+            outside=rk("away_action"),
+            denied=each(NOT_KEEPERS_B, rk("action_b")),
+        ),
+        "risks:escalation_decide": Entry(
+            reachable=rk("escalation"),
+            denied=each(NOT_KEEPERS_C, rk("escalation")),
+        ),
+        "risks:suggestions": Entry(
+            reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
+        ),
+        "risks:suggestion_dismiss": Entry(
+            url="/risks/suggested/dismiss/?key=no-such-suggestion",
+            reachable=NOTHING,
+            denied=each(("supervisor", "commissioner"), NOTHING),
+        ),
+        "risks:swot_list": Entry(reachable=NOTHING, denied=each(NOT_RISKS, NOTHING)),
+        "risks:swot_action_add": Entry(
+            reachable=lambda w: {"pk": w.risks["opportunity_b"].pk},
+            outside=lambda w: {"pk": w.risks["away_swot"].items.get().pk},
+            denied=each(
+                ("cvo_a", "supervisor", "commissioner"),
+                lambda w: {"pk": w.risks["opportunity_b"].pk},
+            ),
+        ),
+        "risks:risk_settings": Entry(reachable=NOTHING, denied=each(NOT_KEEPERS_C, NOTHING)),
+        "risks:swot_create": Entry(
+            reachable=NOTHING, denied=each(("supervisor", "commissioner"), NOTHING)
+        ),
+        "risks:swot_detail": Entry(
+            reachable=rk("swot"),
+            outside=rk("away_swot"),
+            denied={
+                **each(("cvo_a", "commissioner", "supervisor"), rk("swot_b")),
+                "cvo_b": rk("swot_draft"),
+            },
+        ),
+        **{
+            name: Entry(
+                reachable=rk("swot_b"),
+                outside=rk("away_swot"),
+                denied=each(("cvo_a", "supervisor", "commissioner"), rk("swot_b")),
+            )
+            for name in ("risks:swot_item_add", "risks:swot_agree", "risks:swot_new_round")
+        },
+        "risks:swot_compare": Entry(
+            reachable=lambda w: {"pk": w.risks["swot"].pk, "other": w.risks["swot_draft"].pk},
+            outside=lambda w: {"pk": w.risks["away_swot"].pk, "other": w.risks["away_swot"].pk},
+            denied=each(
+                ("cvo_a", "supervisor", "commissioner"),
+                lambda w: {"pk": w.risks["swot_b"].pk, "other": w.risks["swot_b"].pk},
+            ),
+        ),
+        "risks:swot_item_override": Entry(
+            reachable=lambda w: {"pk": w.risks["swot_draft"].items.get().pk},
+            outside=lambda w: {"pk": w.risks["away_swot"].items.get().pk},
+            denied=each(NOT_KEEPERS_C, lambda w: {"pk": w.risks["swot_draft"].items.get().pk}),
+        ),
+    }
+)
+
 # Admin pages: for each registered model, an object of it in the other consortium.
 OUTSIDE = {
     "consortium.Consortium": lambda w: w.away,
@@ -553,6 +682,9 @@ OUTSIDE = {
     "supervision.SupervisionRequirement": lambda w: w.extra["away_requirement"],
     "supervision.SupervisionSession": lambda w: w.extra["sessions"]["away"],
     "supervision.SessionAction": lambda w: w.extra["actions"]["away"],
+    "risks.RiskRegister": lambda w: w.risks["away_register"],
+    "risks.Risk": lambda w: w.risks["away_risk"],
+    "risks.SwotAnalysis": lambda w: w.risks["away_swot"],
 }
 ADMIN_VIEWS_WITH_OBJECT = ("change", "delete", "history")
 
@@ -676,12 +808,19 @@ def matrix_world(world):
     # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
     # supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry
     # PRIVATE_B in their narrative and notes.
-    from tests.factories import build_money, build_pbr, build_returns, build_workforce
+    from tests.factories import (
+        build_money,
+        build_pbr,
+        build_returns,
+        build_risks,
+        build_workforce,
+    )
 
     build_money(world)
     build_workforce(world)
     build_returns(world)
     build_pbr(world)
+    build_risks(world)
     return world
 
 

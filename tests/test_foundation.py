@@ -380,6 +380,7 @@ def test_it_groups_the_navigation_by_section_and_shows_the_sections_pages(
         "Contracts",
         "Performance",
         "Workforce",
+        "Risks",
         "Consortium",
     ]
     assert section_nav(page) == ["Organisations", "Sites", "People and roles", "Settings"]

@@ -50,6 +50,7 @@ from tests.factories.funding import (
     make_payment,
     make_stream,
 )
+from tests.factories.risks import build_risks, make_register, make_risk, make_swot, review
 from tests.factories.supervision import (
     NOTES_SENTINEL,
     LeavePeriodFactory,
@@ -102,19 +103,24 @@ __all__ = [
     "make_claim",
     "make_measure",
     "build_returns",
+    "build_risks",
     "build_workforce",
     "make_agreements",
     "make_allocation",
     "make_indicators",
     "make_payment",
     "make_period",
+    "make_register",
     "make_return",
+    "make_risk",
+    "make_swot",
     "make_stream",
     "member",
     "on",
     "person",
     "requirements_for",
     "return_through_workflow",
+    "review",
     "session",
     "staff",
 ]

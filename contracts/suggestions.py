@@ -1,0 +1,121 @@
+"""Risks delivery shows coming: subcontracts whose returns were late two periods running,
+and indicators red against target in the latest approved returns (below 80% of a
+higher-is-better target)."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium.suggestions import Suggestion, suggestion_source
+from contracts.models import Indicator, PerformanceReturn, ReportingPeriod, ReturnValue, Target
+
+RED_SHARE = Decimal("0.80")  # below 80% of target is red
+
+
+@suggestion_source
+def returns_late_twice(*, user, organisation, today, limits):
+    periods = ReportingPeriod.objects.visible_to(user).filter(due_date__lt=today)
+    if organisation is not None:
+        periods = periods.filter(subcontract__cvo=organisation)
+    recent = list(
+        periods.order_by("subcontract_id", "-due_date").values_list(
+            "pk",
+            "subcontract_id",
+            "due_date",
+            "subcontract__reference",
+            "subcontract__cvo",
+            "subcontract__cvo__name",
+        )[:5000]
+    )
+    last_two = defaultdict(list)
+    for row in recent:
+        if len(last_two[row[1]]) < 2:
+            last_two[row[1]].append(row)
+    period_ids = [r[0] for rows in last_two.values() for r in rows]
+    submitted = dict(
+        PerformanceReturn.objects.filter(period_id__in=period_ids).values_list(
+            "period_id", "submitted_at"
+        )
+    )
+    found = []
+    for sub_id, rows in last_two.items():
+        if len(rows) < 2:
+            continue
+
+        def late(row):
+            at = submitted.get(row[0])
+            return at is None or timezone.localdate(at) > row[2]
+
+        if all(late(r) for r in rows):
+            _pk, _sub, due, ref, cvo, cvo_name = rows[0]
+            found.append(
+                Suggestion(
+                    key=f"contracts.late_returns:{sub_id}",
+                    title=f"{cvo_name}: returns for {ref} late two periods running",
+                    evidence=f"The returns due {rows[1][2].isoformat()} and {due.isoformat()} "
+                    "were late or are still missing.",
+                    category="Legal and contractual",
+                    likelihood=3,
+                    consequence=3,
+                    link=reverse("contracts:subcontract_detail", args=[sub_id]),
+                    organisation_id=cvo,
+                    concerns=(("contracts.Subcontract", sub_id),),
+                )
+            )
+    return sorted(found, key=lambda s: s.title)
+
+
+@suggestion_source
+def indicators_red(*, user, organisation, today, limits):
+    returns = PerformanceReturn.objects.visible_to(user).filter(status__in=PerformanceReturn.FROZEN)
+    if organisation is not None:
+        returns = returns.filter(subcontract__cvo=organisation)
+    latest = {}
+    rows = returns.order_by("-period__start").values_list("pk", "subcontract_id", "period_id")
+    for ret_id, sub_id, period_id in rows.iterator():
+        latest.setdefault(sub_id, (ret_id, period_id))
+    if not latest:
+        return []
+    ret_ids = [r for r, _p in latest.values()]
+    period_ids = [p for _r, p in latest.values()]
+    targets = {
+        (p, ind): value
+        for p, ind, value in Target.objects.filter(period_id__in=period_ids).values_list(
+            "period_id", "indicator_id", "value"
+        )
+    }
+    found = []
+    rows = ReturnValue.objects.filter(
+        ret_id__in=ret_ids, indicator__direction=Indicator.Direction.HIGHER
+    ).values_list(
+        "ret__period_id",
+        "indicator_id",
+        "indicator__name",
+        "value",
+        "ret__subcontract_id",
+        "ret__subcontract__reference",
+        "ret__subcontract__cvo",
+        "ret__subcontract__cvo__name",
+        "ret__period__start",
+    )
+    for period_id, ind, name, value, sub_id, ref, cvo, cvo_name, start in rows:
+        target = targets.get((period_id, ind))
+        if not target or value is None or value >= target * RED_SHARE:
+            continue
+        found.append(
+            Suggestion(
+                key=f"contracts.indicator_red:{sub_id}:{ind}",
+                title=f"{cvo_name}: {name} red against target ({ref})",
+                evidence=f"{value} against a target of {target} for the period starting "
+                f"{start.isoformat()}.",
+                category="Operational and delivery",
+                likelihood=3,
+                consequence=3,
+                link=reverse("returns:subcontract_performance", args=[sub_id]),
+                organisation_id=cvo,
+                concerns=(("contracts.Subcontract", sub_id),),
+            )
+        )
+    return sorted(found, key=lambda s: s.title)

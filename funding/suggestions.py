@@ -1,0 +1,116 @@
+"""Risks the money shows coming: streams ending with no renewal decision (no stream from the
+same funder continuing it), members with less
+than a year's funding secured, payments owed to members that are overdue."""
+
+import datetime
+
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.urls import reverse
+
+from consortium import dates
+from consortium.suggestions import Suggestion, suggestion_source
+from funding.models import Allocation, AllocationLine, FundingStream, Payment
+
+
+@suggestion_source
+def streams_ending(*, user, organisation, today, limits):
+    horizon = today + datetime.timedelta(days=limits.horizon_days)
+    # Renewed: the same funder's money continues in a stream starting by a month after.
+    renewal = FundingStream.objects.filter(
+        consortium=OuterRef("consortium"),
+        funder=OuterRef("funder"),
+        start__gt=OuterRef("start"),
+        start__lte=OuterRef("end") + datetime.timedelta(days=31),
+    ).exclude(status=FundingStream.Status.ENDED)
+    streams = (
+        FundingStream.objects.visible_to(user)
+        .filter(end__gte=today, end__lte=horizon)
+        .exclude(status=FundingStream.Status.ENDED)
+        .exclude(Exists(renewal))
+    )
+    if organisation is not None:
+        streams = streams.filter(allocations__lines__organisation=organisation).distinct()
+    return [
+        Suggestion(
+            key=f"funding.stream_ending:{s.pk}",
+            title=f"{s.name} ends on {s.end:%-d %B %Y} with no renewal decision",
+            evidence=f"{s.name} ({s.funder.name}) ends {s.end.isoformat()}; status "
+            f"{s.get_status_display().lower()}; no renewal recorded"
+            + (
+                f" (decision due {s.renewal_decision_date.isoformat()})."
+                if s.renewal_decision_date
+                else "."
+            ),
+            category="Financial",
+            likelihood=4,
+            consequence=4,
+            link=reverse("funding:stream_detail", args=[s.pk]),
+            concerns=(("funding.FundingStream", s.pk),),
+        )
+        for s in streams.select_related("funder").order_by("end")
+    ]
+
+
+@suggestion_source
+def members_short_of_funding(*, user, organisation, today, limits):
+    year_ahead = dates.shift_months(today, 12)
+    lines = AllocationLine.objects.visible_to(user).filter(
+        kind=AllocationLine.Kind.MEMBER,
+        allocation__status=Allocation.Status.APPROVED,
+        allocation__stream__status=FundingStream.Status.SECURED,
+        allocation__stream__end__gte=today,
+    )
+    if organisation is not None:
+        lines = lines.filter(organisation=organisation)
+    found = []
+    rows = (
+        lines.values("organisation", "organisation__name")
+        .annotate(secured_to=Max("allocation__stream__end"))
+        .filter(secured_to__lt=year_ahead)
+        .order_by("organisation__name")
+    )
+    for row in rows:
+        found.append(
+            Suggestion(
+                key=f"funding.short_of_funding:{row['organisation']}",
+                title=f"{row['organisation__name']} has less than 12 months' funding secured",
+                evidence=f"Secured funding for {row['organisation__name']} runs to "
+                f"{row['secured_to'].isoformat()}.",
+                category="Financial",
+                likelihood=4,
+                consequence=4,
+                organisation_id=row["organisation"],
+                concerns=(("consortium.Organisation", row["organisation"]),),
+            )
+        )
+    return found
+
+
+@suggestion_source
+def payments_overdue(*, user, organisation, today, limits):
+    payments = Payment.objects.visible_to(user).filter(
+        status__in=[Payment.Status.SCHEDULED, Payment.Status.APPROVED], due_date__lt=today
+    )
+    if organisation is not None:
+        payments = payments.filter(recipient=organisation)
+    rows = (
+        payments.values("recipient", "recipient__name")
+        .annotate(n=Count("pk"), oldest=Min("due_date"), total=Sum("amount"))
+        .filter(~Q(n=0))
+        .order_by("recipient__name")
+    )
+    return [
+        Suggestion(
+            key=f"funding.payments_overdue:{r['recipient']}",
+            title=f"Payments owed to {r['recipient__name']} are overdue",
+            evidence=f"{r['n']} payment(s) totalling £{r['total']:,.2f} overdue, the oldest due "
+            f"{r['oldest'].isoformat()}.",
+            category="Partnership",
+            likelihood=3,
+            consequence=3,
+            link=reverse("funding:payment_list") + f"?recipient={r['recipient']}",
+            organisation_id=r["recipient"],
+            concerns=(("consortium.Organisation", r["recipient"]),),
+        )
+        for r in rows
+    ]

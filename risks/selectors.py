@@ -1,0 +1,247 @@
+"""Reads for risks: heat maps with movement since the last review, suggested risks not yet
+dismissed, SWOT comparisons and the dashboard counts. Everything starts from querysets
+scoped by the access policy, so counts and cells cover only what the reader may see."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium import access
+from consortium.suggestions import Limits, suggestions_for
+from risks.models import Risk, RiskRegister, RiskReview, SuggestionDismissal, SwotItem
+from risks.services import current_settings
+
+KINDS = ("inherent", "residual", "target")
+
+
+def with_previous_score(risks):
+    """Annotate each risk with its residual score at the review before its latest one."""
+    earlier = RiskReview.objects.filter(risk=OuterRef("pk")).order_by("-reviewed_on", "-id")
+    return risks.annotate(
+        previous_score=Subquery(earlier.values("residual_score")[1:2]),
+        latest_score=Subquery(earlier.values("residual_score")[:1]),
+    )
+
+
+def movement(risk):
+    """up / down / same since the previous review; new when there is no earlier review."""
+    previous = getattr(risk, "previous_score", None)
+    if previous is None:
+        return "new"
+    if risk.residual_score > previous:
+        return "up"
+    if risk.residual_score < previous:
+        return "down"
+    return "same"
+
+
+@dataclass
+class HeatMap:
+    kind: str
+    matrix: object
+    rows: list  # [(likelihood, label, [Cell × 5])], likelihood 5 → 1
+    total: int
+    consequence_labels: list
+    movement: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Cell:
+    likelihood: int
+    consequence: int
+    count: int
+    band: object
+    url: str
+
+
+def heat_map(user, *, register=None, kind="residual"):
+    """Counts of open risks per cell of the 5×5 grid, with each cell's band and a link to
+    the risks in it. The consortium view (no register) is the consortium register: its own
+    risks and those escalated to it."""
+    if kind not in KINDS:
+        kind = "residual"
+    consortium_id = access.actor(user).consortium_id
+    risks = Risk.objects.visible_to(user).open()
+    if register is None:
+        register = RiskRegister.objects.visible_to(user).filter(organisation__isnull=True).first()
+    matrix = register.matrix if register else current_settings(consortium_id).matrix
+    risks = risks.filter(register=register) if register else risks.none()
+    counts = Counter({(lk, c): n for lk, c, n in _cell_counts(risks, kind)})
+    base = reverse("risks:risk_list")
+    rows = []
+    for lk in range(5, 0, -1):
+        cells = []
+        for c in range(1, 6):
+            query = f"?register={register.pk if register else ''}&kind={kind}&likelihood={lk}&consequence={c}&status=open"
+            cells.append(
+                Cell(
+                    likelihood=lk,
+                    consequence=c,
+                    count=counts.get((lk, c), 0),
+                    band=matrix.band(lk * c),
+                    url=base + query,
+                )
+            )
+        rows.append((lk, matrix.likelihood_labels[lk - 1], cells))
+    moved = Counter(movement(r) for r in with_previous_score(risks).only("pk", "residual_score"))
+    return HeatMap(
+        kind=kind,
+        matrix=matrix,
+        rows=rows,
+        total=sum(counts.values()),
+        consequence_labels=list(enumerate(matrix.consequence_labels, start=1)),
+        movement=moved,
+    ), register
+
+
+def _cell_counts(risks, kind):
+    from django.db.models import Count
+
+    return (
+        risks.values_list(f"{kind}_likelihood", f"{kind}_consequence")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def own_organisation(user):
+    """The organisation a CVO manager keeps a register for (their first, if several)."""
+    from consortium.models import Organisation
+
+    orgs = access.actor(user).orgs("cvo_manager")
+    return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
+
+
+def open_suggestions(user, *, organisation=None, today=None):
+    """Suggested risks for `user` (about `organisation`) that nobody dismissed while their
+    evidence stayed the same, and that no open risk already came from."""
+    today = today or timezone.localdate()
+    consortium_id = access.actor(user).consortium_id
+    if consortium_id is None:
+        return []
+    settings_row = current_settings(consortium_id)
+    limits = Limits(
+        horizon_days=settings_row.horizon_days,
+        vacancy_days=settings_row.vacancy_days,
+        compliance_threshold=settings_row.compliance_threshold,
+    )
+    found = suggestions_for(user, organisation=organisation, today=today, limits=limits)
+    if not found:
+        return []
+    dismissed = set(
+        SuggestionDismissal.objects.filter(
+            consortium_id=consortium_id, organisation=organisation
+        ).values_list("key", "fingerprint")
+    )
+    opened = set(
+        Risk.objects.visible_to(user)
+        .open()
+        .filter(register__organisation=organisation)
+        .exclude(suggestion_key="")
+        .values_list("suggestion_key", flat=True)
+    )
+    return [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+
+
+def find_suggestion(user, key, *, organisation=None):
+    for s in open_suggestions(user, organisation=organisation):
+        if s.key == key:
+            return s
+    return None
+
+
+@dataclass
+class Comparison:
+    new: list
+    dropped: list
+    up: list
+    down: list
+
+
+LEVELS = {"single": 0, "reasonable": 1, "high": 2}
+
+
+def compare_rounds(older, newer, settings_row):
+    """Items new in `newer`, dropped since `older`, and those whose consensus went up or
+    down (matched by quadrant and statement)."""
+
+    def index(analysis):
+        return {
+            (i.quadrant, i.statement.strip().lower()): i
+            for i in SwotItem.objects.filter(analysis=analysis).select_related("analysis")
+        }
+
+    before, after = index(older), index(newer)
+    up, down = [], []
+    for key in before.keys() & after.keys():
+        was = LEVELS[before[key].consensus(settings_row)]
+        now = LEVELS[after[key].consensus(settings_row)]
+        if now > was:
+            up.append(after[key])
+        elif now < was:
+            down.append(after[key])
+    return Comparison(
+        new=[after[k] for k in sorted(after.keys() - before.keys())],
+        dropped=[before[k] for k in sorted(before.keys() - after.keys())],
+        up=up,
+        down=down,
+    )
+
+
+# GOV.UK tag colours (background, text), so the image matches the table's labels.
+TAG_COLOURS = {
+    "green": ("#cce2d8", "#005a30"),
+    "yellow": ("#fff7bf", "#594d00"),
+    "orange": ("#fcd6c3", "#6e3619"),
+    "red": ("#f4cdc6", "#2a0b06"),
+    "purple": ("#dbd5e9", "#3d2375"),
+    "pink": ("#efcfe1", "#6b1c40"),
+    "blue": ("#bbd4ea", "#0c2d4a"),
+    "grey": ("#eeefef", "#383f43"),
+    "turquoise": ("#bfe3e0", "#10403c"),
+}
+
+
+def heat_map_svg(heat):
+    """The heat map as an SVG (consortium.charts: cached by a hash of its figures); each
+    cell carries its count and its band's label, so colour is never the only signal."""
+    from consortium import charts
+
+    figures = (
+        heat.kind,
+        tuple(label for _, label in heat.consequence_labels),
+        tuple(
+            (lk, label, tuple((c.count, c.band.label, c.band.colour) for c in cells))
+            for lk, label, cells in heat.rows
+        ),
+    )
+    return charts.render("risk-heat-map", figures, _draw_heat_map, figsize=(7.5, 5)).image
+
+
+def _draw_heat_map(fig, figures):
+    from matplotlib.patches import Rectangle
+
+    kind, consequences, rows = figures
+    ax = fig.add_subplot()
+    for r, (_lk, _label, cells) in enumerate(rows):
+        y = 4 - r
+        for x, (count, band, colour) in enumerate(cells):
+            back, text = TAG_COLOURS.get(colour, TAG_COLOURS["grey"])
+            ax.add_patch(Rectangle((x, y), 1, 1, facecolor=back, edgecolor="white", linewidth=2))
+            ax.text(x + 0.5, y + 0.6, str(count), ha="center", va="center", fontsize=15,
+                    color=text, fontweight="bold")  # fmt: skip
+            ax.text(x + 0.5, y + 0.25, band, ha="center", va="center", fontsize=8, color=text)
+    ax.set_xlim(0, 5)
+    ax.set_ylim(0, 5)
+    ax.set_xticks([i + 0.5 for i in range(5)], [f"{i + 1} {c}" for i, c in enumerate(consequences)])
+    ax.set_yticks([4 - r + 0.5 for r in range(5)], [f"{lk} {label}" for lk, label, _ in rows])
+    ax.tick_params(length=0, labelsize=8)
+    ax.set_xlabel("Consequence")
+    ax.set_ylabel("Likelihood")
+    ax.set_title(f"{kind.capitalize()} scores: open risks")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.tight_layout()

@@ -1,0 +1,70 @@
+import django_tables2 as tables
+from django.utils import timezone
+from django.utils.html import format_html
+
+from consortium.lists import ConcordTable
+from risks.models import Risk
+
+
+class RiskTable(ConcordTable):
+    reference = tables.Column(linkify=True)
+    title = tables.Column(linkify=lambda record: record.get_absolute_url())
+    register = tables.Column(
+        accessor="register__organisation__name", verbose_name="Register", default="Consortium"
+    )
+    category = tables.Column(accessor="category__name", verbose_name="Category")
+    owner = tables.Column(
+        accessor="owner__last_name", verbose_name="Owner", order_by=("owner__last_name",)
+    )
+    residual_score = tables.Column(verbose_name="Residual score")
+    band = tables.Column(
+        verbose_name="Band", accessor="residual_band", order_by=("residual_score",)
+    )
+    next_review = tables.Column(verbose_name="Next review")
+    flags = tables.Column(verbose_name="Flags", empty_values=(), orderable=False)
+
+    class Meta(ConcordTable.Meta):
+        model = Risk
+        fields = [
+            "reference",
+            "title",
+            "register",
+            "category",
+            "owner",
+            "residual_score",
+            "band",
+            "next_review",
+            "status",
+            "flags",
+        ]
+        order_by = ("-residual_score",)
+
+    def render_owner(self, record):
+        return record.owner.get_full_name() or record.owner.username
+
+    def value_owner(self, record):
+        return self.render_owner(record)
+
+    def render_band(self, record):
+        band = record.residual()
+        return format_html(
+            '<strong class="govuk-tag govuk-tag--{}">{}</strong>', band.colour, band.label
+        )
+
+    def value_band(self, record):
+        return record.residual().label
+
+    def value_flags(self, record):
+        today = timezone.localdate()
+        flags = []
+        if record.review_overdue(today):
+            flags.append("Review overdue")
+        if record.above_appetite():
+            flags.append("Above appetite")
+        if record.escalated_to_id:
+            flags.append("Escalated")
+        return ", ".join(flags)
+
+    def render_flags(self, record):
+        text = self.value_flags(record)
+        return text or "—"
