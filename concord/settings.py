@@ -69,6 +69,21 @@ else:
     ALLOWED_HOSTS = env_list("CONCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     DEBUG = env_bool("CONCORD_DEBUG", True)
 
+# The key that seals the audit chain (consortium.audit). Keep it outside the database and its
+# backups: whoever holds both could rewrite history undetectably.
+if PRODUCTION:
+    CONCORD_AUDIT_KEY = env_str("CONCORD_AUDIT_KEY")
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must be at least 32 characters.")
+    if CONCORD_AUDIT_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must differ from CONCORD_SECRET_KEY.")
+else:
+    CONCORD_AUDIT_KEY = env_str(
+        "CONCORD_AUDIT_KEY", "development-only-audit-key-never-use-in-production"
+    )
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must be at least 32 characters.")
+
 CSRF_TRUSTED_ORIGINS = env_list("CONCORD_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [

@@ -19,6 +19,32 @@ def _scopes_off_for_setup():
         yield
 
 
+TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _append_only_tables(request):
+    """The append-only triggers stay in force in every test. A test that commits (the browser
+    journeys) ends with Django emptying each table; SQLite does that with DELETE, which the
+    triggers refuse, so they are lifted just for that and put back before the next test.
+    (PostgreSQL empties tables with TRUNCATE, which row triggers do not see.)"""
+    from django.db import connection
+
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = bool(TRANSACTIONAL & names) or bool(marker and marker.kwargs.get("transaction"))
+    if connection.vendor != "sqlite" or not (transactional or marker or "db" in names):
+        yield
+        return
+    from consortium import audit
+
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    audit.set_triggers(install=True)
+    yield
+    if transactional:
+        audit.set_triggers(install=False)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
