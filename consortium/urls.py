@@ -18,4 +18,5 @@ urlpatterns = [
     path("roles/<int:pk>/remove/", views.role_revoke, name="role_revoke"),
     path("settings/", views.consortium_settings, name="settings"),
     path("switch/", views.switch_consortium, name="switch"),
+    path("security-log/", views.SecurityLog.as_view(), name="security_log"),
 ]

@@ -9,7 +9,7 @@ from django.urls import reverse
 from consortium import access, services
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
-from consortium.filters import OrganisationFilter, PeopleFilter, SiteFilter
+from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
 from consortium.forms import (
     ConsortiumSettingsForm,
     OrganisationForm,
@@ -20,8 +20,15 @@ from consortium.forms import (
 )
 from consortium.lists import ConcordListView
 from consortium.middleware import SESSION_KEY
-from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
-from consortium.tables import OrganisationTable, PeopleTable, SiteTable
+from consortium.models import (
+    Consortium,
+    Membership,
+    Organisation,
+    RoleAssignment,
+    SecurityEvent,
+    Site,
+)
+from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
 
 STALE_MESSAGE = (
     "Somebody else saved this record after you opened it, so your changes were not saved. "
@@ -344,3 +351,18 @@ def consortium_settings(request):
         if response:
             return response
     return render(request, "consortium/settings.html", {"consortium": consortium, "form": form})
+
+
+class SecurityLog(ConcordListView):
+    """The consortium's security log, for its administrators: read-only, as every entry is."""
+
+    model = SecurityEvent
+    table_class = SecurityEventTable
+    filterset_class = SecurityEventFilter
+    title = "Security log"
+    export_name = "security-log"
+    readers = staticmethod(access.can_read_security_log)
+    table_pagination = {"per_page": 50}
+
+    def get_base_queryset(self):
+        return SecurityEvent.objects.all()

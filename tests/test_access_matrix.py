@@ -148,6 +148,9 @@ MATRIX = {
     ),
     "consortium:settings": Entry(reachable=lambda w: {}),
     "consortium:switch": Entry(reachable=lambda w: {}),
+    "consortium:security_log": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
+    ),
     "admin_view_on_site": Entry(
         reachable=lambda w: {
             "content_type_id": ct(w.orgs["cvo_a"]),
