@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "csp",
     "consortium",
     "funding",
     "contracts",
@@ -120,6 +121,8 @@ MIDDLEWARE = [
     "consortium.middleware.ConsortiumScopeMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "consortium.security.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "concord.urls"
@@ -201,6 +204,30 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp): scripts, styles, images and fonts from Concord itself
+# only; no inline script or style, no third-party origin, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of Concord uses are switched off; passkeys may be used by Concord
+# itself.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

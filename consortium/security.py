@@ -33,6 +33,21 @@ class RequestContextMiddleware:
             _request.reset(token)
 
 
+class PermissionsPolicyMiddleware:
+    """Send the Permissions-Policy header (settings.PERMISSIONS_POLICY) on every response."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.policy = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.policy)
+        return response
+
+
 def current_request():
     return _request.get()
 
