@@ -101,6 +101,9 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "consortium",
     "funding",
     "contracts",
@@ -115,12 +118,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "consortium.security.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "consortium.middleware.ConsortiumScopeMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After axes, so a locked-out person is told so rather than sent for a code.
+    "consortium.twofactor.TwoFactorMiddleware",
     "csp.middleware.CSPMiddleware",
     "consortium.security.PermissionsPolicyMiddleware",
 ]
@@ -191,10 +197,22 @@ CONCORD_LOGIN_COOLOFF_MINUTES = env_int("CONCORD_LOGIN_COOLOFF_MINUTES", 30)
 AXES_COOLOFF_TIME = CONCORD_LOGIN_COOLOFF_MINUTES / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+# Wrong second-factor codes count as failed sign-ins too. The count is cleared when a sign-in
+# is complete (after the second factor, where the person has one), not when the password alone
+# is right: otherwise signing in again with a known password would reset the count of codes.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("CONCORD_LOGIN_LOCKOUT", True)
 # Attempts are listed per deployment, not per consortium: keep them out of the admin.
 AXES_ENABLE_ADMIN = False
+
+# Two-factor sign-in (django-otp; consortium.twofactor). Sensitive acts ask for a fresh code
+# when the last one is older than this.
+CONCORD_FRESH_FACTOR_MINUTES = env_int("CONCORD_FRESH_FACTOR_MINUTES", 15)
+if not 1 <= CONCORD_FRESH_FACTOR_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("CONCORD_FRESH_FACTOR_MINUTES must be between 1 and 1440.")
+OTP_TOTP_ISSUER = env_str("CONCORD_TOTP_ISSUER", "Concord")
+# A code may be one 30-second step early or late (phone clocks drift); each code works once.
+OTP_TOTP_TOLERANCE = 1
 
 SESSION_COOKIE_AGE = env_int("CONCORD_SESSION_MINUTES", 8 * 60) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -192,3 +192,50 @@ class ConcordSetPasswordForm(ConcordFormMixin, SetPasswordForm):
         user = super().save(commit=commit)
         security.log(security.Kind.PASSWORD_RESET, user=user)
         return user
+
+
+class CodeForm(ConcordForm):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+
+
+class PasswordAgainForm(ConcordForm):
+    password = forms.CharField(
+        label="Your password",
+        help_text="Changing how you sign in needs your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class AuthenticatorForm(ConcordForm):
+    name = forms.CharField(
+        label="A name for this authenticator",
+        max_length=64,
+        initial="Authenticator app",
+        help_text="For example, the phone it is on.",
+    )
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=10,
+        help_text="The 6 digits the app shows for Concord.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+    password = forms.CharField(
+        label="Your password",
+        required=False,
+        help_text="Changing how you sign in needs your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, ask_password=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ask_password:
+            self.fields["password"].required = True
+        else:
+            del self.fields["password"]

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from consortium import access, services
+from consortium import access, services, twofactor
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
@@ -242,6 +242,8 @@ class People(ConcordListView):
 @login_required
 def person_create(request):
     access.require(access.can_manage_setup(request.user))
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
     form = PersonForm(request.POST or None, prefix="person")
     role_form = RoleAssignmentForm(request.POST or None, user=request.user, prefix="role")
     if request.method == "POST" and form.is_valid() and role_form.is_valid():
@@ -289,6 +291,8 @@ def person_detail(request, user_id):
     form = RoleAssignmentForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
         access.require(access.can_manage_setup(request.user))
+        if ask := twofactor.fresh_factor_response(request):
+            return ask
         if form.is_valid():
             try:
                 services.role_assign(by=request.user, user=person, **form.cleaned_data)
@@ -309,6 +313,8 @@ def role_revoke(request, pk):
     assignment = access.get_visible_or_404(
         RoleAssignment.objects.select_related("user", "organisation"), request.user, pk=pk
     )
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
