@@ -198,3 +198,15 @@ def test_two_events_at_once_do_not_fork_the_chain():
         assert seqs == list(range(1, len(seqs) + 1))
         broken, _ = audit.verify()
     assert broken is None
+
+
+@pytest.mark.django_db
+def test_the_commissioners_dashboard_shows_todays_chain_head(client, world, lead, commissioner):
+    from django.urls import reverse
+
+    world.sites["home"].record("site checked", by=lead)
+    head = audit.daily_head(world.home.pk)
+    client.force_login(commissioner)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Audit chain head" in page
+    assert f"link {head.seq}, {head.hash}" in page
