@@ -4,10 +4,10 @@ chain still verifies and its tables are still append-only. The README's "Backing
 restoring" section gives the same commands."""
 
 import datetime
-from io import StringIO
 import os
 import shutil
 import subprocess
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
