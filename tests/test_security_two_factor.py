@@ -415,3 +415,24 @@ def test_the_payment_total_is_untouched_by_a_refused_act(world, lead, money, _no
     c.post(url, data)
     assert Payment.objects.get(pk=money["payment"].pk).amount == D("1000.00")
     assert Payment.objects.get(pk=money["payment"].pk).status != "approved"
+
+
+# --- the demo -------------------------------------------------------------------------------
+
+
+def test_demo_code_prints_the_code_a_demo_users_authenticator_accepts(world, lead, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from consortium.demo import demo_authenticator
+
+    device = demo_authenticator(lead)
+    out = StringIO()
+    call_command("demo_code", "lead", stdout=out)
+    assert device.verify_token(out.getvalue().strip())
+    settings.PRODUCTION = True
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("demo_code", "lead", stdout=StringIO())
