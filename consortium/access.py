@@ -224,6 +224,11 @@ def can_manage_setup(user):
     return actor(user).oversees_consortium
 
 
+def can_reset_second_factors(user):
+    """Reset another person's second factors (a lost phone): administrators only."""
+    return actor(user).has(Role.ADMIN)
+
+
 def can_read_security_log(user):
     """The security log of the consortium: administrators only."""
     return actor(user).has(Role.ADMIN)

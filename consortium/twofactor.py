@@ -294,6 +294,28 @@ def remove_authenticator(request, *, device):
         security.log(security.Kind.FACTOR_REMOVED, user=user, detail=name)
 
 
+def reset_factors(*, by, user, reason):
+    """Remove every second factor of `user` (who lost their phone and recovery codes), on an
+    administrator's word after checking who they are. If their role needs a factor they set up
+    a new one at their next sign-in; any session of theirs is no longer verified."""
+    if user.pk == by.pk:
+        raise ValidationError("Manage your own second factors from your sign-in settings.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why, and how you checked who asked."})
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        StaticDevice.objects.filter(user=user).delete()
+        security.log(
+            security.Kind.FACTOR_REMOVED,
+            user=by,
+            detail=(
+                f"Second factors of {user.get_full_name() or user.username} ({user.username}) "
+                f"reset: {removed} authenticator(s) and the recovery codes. Reason: {reason}"
+            ),
+        )
+    return removed
+
+
 # --- the fresh-factor gate for sensitive acts ---------------------------------------------
 
 

@@ -303,7 +303,50 @@ def person_detail(request, user_id):
     return render(
         request,
         "consortium/person_detail.html",
-        {"person": person, "assignments": assignments, "form": form, "can_manage": can_manage},
+        {
+            "person": person,
+            "assignments": assignments,
+            "form": form,
+            "can_manage": can_manage,
+            "can_reset_factors": access.can_reset_second_factors(request.user)
+            and person.pk != request.user.pk,
+            "factor_count": len(twofactor.factors(person)),
+        },
+    )
+
+
+@login_required
+def person_reset_two_factor(request, user_id):
+    """An administrator resets the second factors of a person who lost them."""
+    access.require(access.can_reset_second_factors(request.user))
+    person, _assignments = _visible_person(request, user_id)
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
+    form = ReasonForm(
+        request.POST or None, help_text="Say why, and how you checked who asked for it."
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.reset_factors(
+                by=request.user, user=person, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                f"Second factors reset. {person.get_full_name() or person.username} sets up a "
+                "new one at their next sign-in.",
+            )
+            return redirect("consortium:person_detail", user_id=person.pk)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Reset the second factors of {person.get_full_name() or person.username}",
+            "submit_label": "Reset second factors",
+        },
     )
 
 

@@ -149,6 +149,11 @@ MATRIX = {
             "commissioner": user_id("cvo_b"),
         },
     ),
+    "consortium:person_reset_two_factor": Entry(
+        reachable=user_id("cvo_a"),
+        outside=user_id("outsider"),
+        denied={r: user_id("cvo_a") for r in ("lead",) + NOT_SETUP},
+    ),
     "consortium:role_revoke": Entry(
         reachable=role_assignment("cvo_a"),
         outside=role_assignment("outsider"),

@@ -436,3 +436,47 @@ def test_demo_code_prints_the_code_a_demo_users_authenticator_accepts(world, lea
 
     with pytest.raises(CommandError):
         call_command("demo_code", "lead", stdout=StringIO())
+
+
+# --- an administrator resets a lost factor ---------------------------------------------------
+
+
+def test_an_administrator_resets_the_factors_of_a_person_who_lost_them(world, admin_user, lead):
+    phone = authenticator(lead)
+    StaticDevice.objects.create(user=lead, name=twofactor.RECOVERY_NAME)
+    own = authenticator(admin_user)
+    c = password_step("admin")
+    give(c, code(own))
+    url = reverse("consortium:person_reset_two_factor", args=[lead.pk])
+    person_page = c.get(reverse("consortium:person_detail", args=[lead.pk])).content.decode()
+    assert f'href="{url}"' in person_page and "1 authenticator app" in person_page
+    assert "Reset second factors" in c.get(url).content.decode()
+    assert c.post(url, {"reason": ""}).status_code == 200
+    assert TOTPDevice.objects.filter(pk=phone.pk).exists()
+    done = c.post(url, {"reason": "Lost phone; checked by video call"})
+    assert done.status_code == 302
+    assert not TOTPDevice.objects.filter(user=lead).exists()
+    assert not StaticDevice.objects.filter(user=lead).exists()
+    entry = last(Kind.FACTOR_REMOVED, user=admin_user)
+    assert "lead" in entry.detail and "video call" in entry.detail
+    # At their next sign-in the lead sets up a new authenticator.
+    again = password_step("lead")
+    assert again.get(reverse("dashboard"))["Location"].startswith(reverse("two_factor_setup"))
+
+
+def test_resetting_factors_asks_the_administrator_for_a_fresh_code(world, admin_user, lead, _now):
+    own = authenticator(admin_user)
+    c = password_step("admin")
+    give(c, code(own))
+    _now.shift(datetime.timedelta(minutes=20))
+    url = reverse("consortium:person_reset_two_factor", args=[lead.pk])
+    assert c.post(url, {"reason": "Lost phone"})["Location"].startswith(
+        reverse("two_factor_verify")
+    )
+
+
+@pytest.mark.parametrize("role", ["lead", "cvo_a", "commissioner"])
+def test_only_an_administrator_resets_another_persons_factors(client, world, role):
+    client.force_login(world.users[role])
+    url = reverse("consortium:person_reset_two_factor", args=[world.users["supervisor"].pk])
+    assert client.post(url, {"reason": "x"}).status_code == 404
