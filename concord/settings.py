@@ -77,6 +77,21 @@ else:
     ALLOWED_HOSTS = env_list("CONCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     DEBUG = env_bool("CONCORD_DEBUG", True)
 
+# The key that seals the audit chain (consortium.audit). Keep it outside the database and its
+# backups: whoever holds both could rewrite history undetectably.
+if PRODUCTION:
+    CONCORD_AUDIT_KEY = env_str("CONCORD_AUDIT_KEY")
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must be at least 32 characters.")
+    if CONCORD_AUDIT_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must differ from CONCORD_SECRET_KEY.")
+else:
+    CONCORD_AUDIT_KEY = env_str(
+        "CONCORD_AUDIT_KEY", "development-only-audit-key-never-use-in-production"
+    )
+    if len(CONCORD_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured("CONCORD_AUDIT_KEY must be at least 32 characters.")
+
 CSRF_TRUSTED_ORIGINS = env_list("CONCORD_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -93,6 +108,10 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "consortium",
     "funding",
     "contracts",
@@ -107,11 +126,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "consortium.security.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "consortium.middleware.ConsortiumScopeMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After axes, so a locked-out person is told so rather than sent for a code.
+    "consortium.twofactor.TwoFactorMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "consortium.security.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "concord.urls"
@@ -180,10 +205,22 @@ CONCORD_LOGIN_COOLOFF_MINUTES = env_int("CONCORD_LOGIN_COOLOFF_MINUTES", 30)
 AXES_COOLOFF_TIME = CONCORD_LOGIN_COOLOFF_MINUTES / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+# Wrong second-factor codes count as failed sign-ins too. The count is cleared when a sign-in
+# is complete (after the second factor, where the person has one), not when the password alone
+# is right: otherwise signing in again with a known password would reset the count of codes.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("CONCORD_LOGIN_LOCKOUT", True)
 # Attempts are listed per deployment, not per consortium: keep them out of the admin.
 AXES_ENABLE_ADMIN = False
+
+# Two-factor sign-in (django-otp; consortium.twofactor). Sensitive acts ask for a fresh code
+# when the last one is older than this.
+CONCORD_FRESH_FACTOR_MINUTES = env_int("CONCORD_FRESH_FACTOR_MINUTES", 15)
+if not 1 <= CONCORD_FRESH_FACTOR_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("CONCORD_FRESH_FACTOR_MINUTES must be between 1 and 1440.")
+OTP_TOTP_ISSUER = env_str("CONCORD_TOTP_ISSUER", "Concord")
+# A code may be one 30-second step early or late (phone clocks drift); each code works once.
+OTP_TOTP_TOLERANCE = 1
 
 SESSION_COOKIE_AGE = env_int("CONCORD_SESSION_MINUTES", 8 * 60) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -193,6 +230,30 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp): scripts, styles, images and fonts from Concord itself
+# only; no inline script or style, no third-party origin, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of Concord uses are switched off; passkeys may be used by Concord
+# itself.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from consortium import account, forms, history, views
 from consortium import admin as consortium_admin
-from consortium import forms, history, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -21,6 +21,20 @@ urlpatterns = [
         name="login",
     ),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", account.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/set-up/", account.two_factor_setup, name="two_factor_setup"),
+    path(
+        "account/two-factor/recovery-codes/",
+        account.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("account/security/", account.account_security, name="account_security"),
+    path(
+        "account/security/recovery-codes/",
+        account.recovery_codes_renew,
+        name="recovery_codes_renew",
+    ),
+    path("account/security/factors/<int:pk>/remove/", account.factor_remove, name="factor_remove"),
     path(
         "account/password/",
         auth_views.PasswordChangeView.as_view(form_class=forms.ConcordPasswordChangeForm),

@@ -29,6 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.http import Http404
 
+from consortium import security
 from consortium.models import Role, RoleAssignment
 
 ACTOR_ATTR = "_concord_actor"
@@ -144,16 +145,33 @@ def require(allowed):
     """Let the request go on only if `allowed` (a check's answer); otherwise 404, never 403,
     so that a page's existence does not leak either."""
     if not allowed:
+        security.log(security.Kind.OUT_OF_SCOPE, detail="A page this person's roles do not open.")
         raise Http404("Not found")
 
 
 def get_visible_or_404(model_or_qs, user, **lookup):
-    """Fetch one object the user may see, or answer 404 (never 403: no title leaks)."""
+    """Fetch one object the user may see, or answer 404 (never 403: no title leaks). Asking
+    for an object that exists but is out of the person's scope is written to the security
+    log."""
     qs = getattr(model_or_qs, "objects", model_or_qs)
     try:
         return visible(qs.all(), user).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):
+        _log_out_of_scope(qs.model, user, lookup)
         raise Http404("Not found") from None
+
+
+def _log_out_of_scope(model, user, lookup):
+    try:
+        exists = model._base_manager.filter(**lookup).exists()
+    except (ValueError, TypeError):
+        return
+    if exists:
+        security.log(
+            security.Kind.OUT_OF_SCOPE,
+            user=user,
+            detail=f"{model._meta.label} {', '.join(f'{k}={v}' for k, v in lookup.items())}",
+        )
 
 
 @rule("consortium.RoleAssignment")
@@ -204,3 +222,18 @@ def member_of_consortium(user):
 def can_manage_setup(user):
     """Set up organisations, memberships, sites, people and roles."""
     return actor(user).oversees_consortium
+
+
+def can_reset_second_factors(user):
+    """Reset another person's second factors (a lost phone): administrators only."""
+    return actor(user).has(Role.ADMIN)
+
+
+def can_read_security_log(user):
+    """The security log of the consortium: administrators only."""
+    return actor(user).has(Role.ADMIN)
+
+
+@rule("consortium.SecurityEvent")
+def security_events(qs, a):
+    return qs if a.has(Role.ADMIN) else qs.none()

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.shortcuts import redirect
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consortium import access
 from consortium.models import Consortium, Event, Membership, Organisation, RoleAssignment, Site
@@ -131,6 +133,11 @@ User = get_user_model()
 admin.site.unregister(User)
 # Roles are RoleAssignments; permission groups are not used.
 admin.site.unregister(Group)
+# Second factors are each person's own (Sign-in settings); a lost one is reset with
+# `manage.py reset_two_factor`. django-otp's admin pages list everyone's, unscoped.
+for _model in (StaticDevice, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(User)

@@ -12,3 +12,5 @@ class ConsortiumConfig(AppConfig):
         # as the admin does with admin.py. An access rule must be registered before the first
         # query, or the generic rule would answer for that model.
         autodiscover_modules("access", "dashboard", "navigation", "suggestions")
+        # The security log listens for sign-ins, failures and lockouts.
+        from consortium import security  # noqa: F401

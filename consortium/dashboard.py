@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.urls import reverse
 
+from consortium import audit
 from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
 
 
@@ -74,3 +75,27 @@ def consortium_glance(request):
         )
     )
     return {"title": "The consortium at a glance", "items": items, "empty": "No members yet."}
+
+
+@panel(roles=[Role.COMMISSIONER, Role.LEAD, Role.ADMIN], order=97)
+def audit_chain_head(request):
+    """The head of the consortium's audit chain, today and at the close of yesterday: note
+    them (the assurance pack prints them too) and any later rewrite of the record shows."""
+    import datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    items = []
+    for label, day in (
+        ("Today so far", today),
+        ("Close of yesterday", today - datetime.timedelta(days=1)),
+    ):
+        head = audit.daily_head(request.actor.consortium_id, day)
+        if head is not None:
+            items.append((f"{label} ({day:%-d %b %Y}): link {head.seq}, {head.hash}", None))
+    return {
+        "title": "Audit chain head",
+        "items": items,
+        "empty": "No business events are recorded yet.",
+    }

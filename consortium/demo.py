@@ -98,6 +98,24 @@ class DemoContext:
     extra: dict = field(default_factory=dict)
 
 
+DEMO_AUTHENTICATOR = "Demo authenticator"
+
+
+def demo_authenticator(user):
+    """Every demo user signs in with a second factor, from an authenticator whose secret is
+    known (derived from the username): `seed_demo` prints it, and `manage.py demo_code USER`
+    prints the current code. Never for real accounts: the secret is public."""
+    import hashlib
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    key = hashlib.sha1(f"concord-demo-{user.username}".encode()).hexdigest()
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name=DEMO_AUTHENTICATOR, defaults={"key": key, "confirmed": True}
+    )
+    return device
+
+
 def seed(ctx):
     consortium = Consortium.objects.filter(name=CONSORTIUM_NAME).first() or ConsortiumFactory(
         name=CONSORTIUM_NAME, description=CONSORTIUM_DESCRIPTION
@@ -147,6 +165,7 @@ def seed(ctx):
         RoleAssignmentFactory(
             user=user, consortium=consortium, organisation=ctx.orgs[org_key], role=role
         )
+        demo_authenticator(user)
         ctx.users[username] = user
     # Managers of the two smaller CVOs: they fill in their returns but do not sign in here.
     for username, first, last, role, org_key in OTHER_PEOPLE:

@@ -1,7 +1,7 @@
 import django_filters
 
 from consortium.lists import ConcordFilterSet, scoped
-from consortium.models import Organisation, RoleAssignment, Site
+from consortium.models import Organisation, RoleAssignment, SecurityEvent, Site
 
 
 class OrganisationFilter(ConcordFilterSet):
@@ -35,3 +35,16 @@ class PeopleFilter(ConcordFilterSet):
         return queryset.filter(
             Q(user__first_name__icontains=value) | Q(user__last_name__icontains=value)
         )
+
+
+class SecurityEventFilter(ConcordFilterSet):
+    username = django_filters.CharFilter(lookup_expr="icontains", label="Username contains")
+    ip_address = django_filters.CharFilter(lookup_expr="startswith", label="IP address starts")
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="On or after")
+    until = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="On or before"
+    )
+
+    class Meta:
+        model = SecurityEvent
+        fields = ["kind", "username", "ip_address", "since", "until"]

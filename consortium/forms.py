@@ -8,6 +8,7 @@ from django.contrib.auth.forms import (
 from django.db import models
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
+from consortium import security
 from consortium.models import Consortium, Membership, Organisation, Role, Site
 
 WIDGET_CLASSES = {
@@ -150,7 +151,13 @@ class ConsortiumSettingsForm(VersionedForm):
 
     class Meta(ConcordModelForm.Meta):
         model = Consortium
-        fields = ["name", "description", "open_book_allocations", "lead_work_approved_by"]
+        fields = [
+            "name",
+            "description",
+            "open_book_allocations",
+            "lead_work_approved_by",
+            "two_factor_for_everyone",
+        ]
 
 
 class LoginForm(ConcordFormMixin, AuthenticationForm):
@@ -161,12 +168,74 @@ class LoginForm(ConcordFormMixin, AuthenticationForm):
 
 
 class ConcordPasswordChangeForm(ConcordFormMixin, PasswordChangeForm):
-    pass
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        security.log(security.Kind.PASSWORD_CHANGED, user=user)
+        return user
 
 
 class ConcordPasswordResetForm(ConcordFormMixin, PasswordResetForm):
-    pass
+    def save(self, *args, **kwargs):
+        email = self.cleaned_data["email"]
+        users = list(self.get_users(email))
+        for user in users:
+            security.log(security.Kind.PASSWORD_RESET_REQUESTED, user=user, detail=email)
+        if not users:
+            security.log(
+                security.Kind.PASSWORD_RESET_REQUESTED, detail=f"{email} (no such account)"
+            )
+        return super().save(*args, **kwargs)
 
 
 class ConcordSetPasswordForm(ConcordFormMixin, SetPasswordForm):
-    pass
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        security.log(security.Kind.PASSWORD_RESET, user=user)
+        return user
+
+
+class CodeForm(ConcordForm):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+
+
+class PasswordAgainForm(ConcordForm):
+    password = forms.CharField(
+        label="Your password",
+        help_text="Changing how you sign in needs your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class AuthenticatorForm(ConcordForm):
+    name = forms.CharField(
+        label="A name for this authenticator",
+        max_length=64,
+        initial="Authenticator app",
+        help_text="For example, the phone it is on.",
+    )
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=10,
+        help_text="The 6 digits the app shows for Concord.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+    password = forms.CharField(
+        label="Your password",
+        required=False,
+        help_text="Changing how you sign in needs your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, ask_password=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ask_password:
+            self.fields["password"].required = True
+        else:
+            del self.fields["password"]

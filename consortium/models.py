@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from simple_history import register
@@ -24,6 +24,13 @@ class Consortium(ConcordModel):
         choices=LeadWorkApprover.choices,
         default=LeadWorkApprover.ANOTHER_LEAD_PERSON,
         help_text="Who approves returns and claims for work the lead agency delivers itself.",
+    )
+    two_factor_for_everyone = models.BooleanField(
+        default=False,
+        help_text=(
+            "Everyone signs in with a second factor, not only administrators, leads, "
+            "commissioners and clinical supervisors."
+        ),
     )
 
     class Meta:
@@ -215,6 +222,126 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.verb}: {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        from consortium import audit
+
+        if self.pk is not None:
+            raise ValueError("Events are append-only.")
+        # Sealed in the same transaction: an event is never written without its link.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            audit.append(self)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Events are append-only.")
+
+
+class AuditEntry(models.Model):
+    """One link of a consortium's tamper-evident audit chain: the Event it seals, the hash of
+    the link before it, its own hash over both, and an HMAC under CONCORD_AUDIT_KEY (kept out
+    of the database). Written only by consortium.audit.append; a database trigger refuses
+    UPDATE and DELETE."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="audit_entry")
+    at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["consortium", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "seq"], name="one_link_per_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.consortium_id}#{self.seq} {self.hash[:12]}"
+
+
+class AuditHead(models.Model):
+    """The newest link of a consortium's chain. Appending locks this row, so two events at
+    once cannot both follow the same link."""
+
+    consortium = models.OneToOneField(
+        Consortium, on_delete=models.PROTECT, related_name="+", primary_key=True
+    )
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    objects = scoped_manager("consortium")
+
+    def __str__(self):
+        return f"{self.consortium_id}#{self.seq}"
+
+
+class SecurityEvent(models.Model):
+    """One entry of the security log: who did what to their sign-in, or reached for what they
+    may not see, when and from where. Append-only (a trigger refuses UPDATE and DELETE);
+    written only by consortium.security.log."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in (password)"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        SIGNED_OUT = "signed_out", "Signed out"
+        FACTOR_VERIFIED = "factor_verified", "Second factor accepted"
+        FACTOR_FAILED = "factor_failed", "Second factor refused"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        FACTOR_ADDED = "factor_added", "Second factor added"
+        FACTOR_REMOVED = "factor_removed", "Second factor removed"
+        FACTOR_REMOVAL_REFUSED = "factor_removal_refused", "Removing a second factor refused"
+        RECOVERY_CODES_ISSUED = "recovery_codes_issued", "Recovery codes issued"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password set through a reset link"
+        ROLE_GIVEN = "role_given", "Role given"
+        ROLE_REMOVED = "role_removed", "Role removed"
+        EXPORT = "export", "Personal data exported"
+        OUT_OF_SCOPE = "out_of_scope", "Refused: out of scope"
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who it was about, when known.",
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="As typed, when given.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    detail = models.TextField(blank=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["consortium", "kind", "at"])]
+
+    class Access:
+        consortium = "consortium"
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.username or self.user_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The security log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The security log is append-only.")
 
 
 # People's names and addresses change too; keep who changed them. Password hashes and sign-in

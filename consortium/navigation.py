@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from consortium.access import member_of_consortium, signed_in
+from consortium.access import can_read_security_log, member_of_consortium, signed_in
 
 
 @dataclass(frozen=True)
@@ -110,4 +110,11 @@ register("Sites", "consortium:site_list", section="Consortium", check=signed_in,
 register("People and roles", "consortium:people", section="Consortium", check=signed_in, order=90)
 register(
     "Settings", "consortium:settings", section="Consortium", check=member_of_consortium, order=90
+)
+register(
+    "Security log",
+    "consortium:security_log",
+    section="Consortium",
+    check=can_read_security_log,
+    order=90,
 )

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from consortium import access
+from consortium import access, security
 from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
 
 
@@ -136,7 +136,17 @@ def role_assign(*, by: User, user: User, organisation: Organisation, role: str) 
         )
     assignment.save_as(by=by, reason="Role given")
     assignment.record("Role given", by=by)
+    security.log(
+        security.Kind.ROLE_GIVEN,
+        user=by,
+        consortium_id=consortium_id,
+        detail=f"{_name(user)}: {assignment.get_role_display()}, {organisation}",
+    )
     return assignment
+
+
+def _name(user: User) -> str:
+    return f"{user.get_full_name() or user.username} ({user.username})"
 
 
 @transaction.atomic
@@ -150,6 +160,15 @@ def role_revoke(*, by: User, assignment: RoleAssignment, reason: str) -> None:
     ):
         raise ValidationError("You cannot remove your own administrator or lead role.")
     assignment.record("Role removed", by=by, reason=reason)
+    security.log(
+        security.Kind.ROLE_REMOVED,
+        user=by,
+        consortium_id=assignment.consortium_id,
+        detail=(
+            f"{_name(assignment.user)}: {assignment.get_role_display()}, "
+            f"{assignment.organisation}. Reason: {reason}"
+        ),
+    )
     assignment._history_user = by
     assignment._change_reason = reason
     assignment.delete()

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from consortium.lists import ConcordTable
-from consortium.models import Organisation, RoleAssignment, Site
+from consortium.models import Organisation, RoleAssignment, SecurityEvent, Site
 
 
 class OrganisationTable(ConcordTable):
@@ -47,3 +47,14 @@ class PeopleTable(ConcordTable):
 
     def value_person(self, record):
         return record.user.get_full_name() or record.user.username
+
+
+class SecurityEventTable(ConcordTable):
+    at = tables.DateTimeColumn(verbose_name="When", format="j M Y H:i:s")
+    username = tables.Column(verbose_name="Who")
+    ip_address = tables.Column(verbose_name="IP address")
+    user_agent = tables.Column(verbose_name="Browser")
+
+    class Meta(ConcordTable.Meta):
+        model = SecurityEvent
+        fields = ["at", "kind", "username", "detail", "ip_address", "user_agent", "path"]

@@ -15,7 +15,13 @@ urlpatterns = [
     path("people/", views.People.as_view(), name="people"),
     path("people/add/", views.person_create, name="person_create"),
     path("people/<int:user_id>/", views.person_detail, name="person_detail"),
+    path(
+        "people/<int:user_id>/reset-two-factor/",
+        views.person_reset_two_factor,
+        name="person_reset_two_factor",
+    ),
     path("roles/<int:pk>/remove/", views.role_revoke, name="role_revoke"),
     path("settings/", views.consortium_settings, name="settings"),
     path("switch/", views.switch_consortium, name="switch"),
+    path("security-log/", views.SecurityLog.as_view(), name="security_log"),
 ]

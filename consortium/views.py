@@ -6,10 +6,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from consortium import access, services
+from consortium import access, services, twofactor
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
-from consortium.filters import OrganisationFilter, PeopleFilter, SiteFilter
+from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
 from consortium.forms import (
     ConsortiumSettingsForm,
     OrganisationForm,
@@ -20,8 +20,15 @@ from consortium.forms import (
 )
 from consortium.lists import ConcordListView
 from consortium.middleware import SESSION_KEY
-from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
-from consortium.tables import OrganisationTable, PeopleTable, SiteTable
+from consortium.models import (
+    Consortium,
+    Membership,
+    Organisation,
+    RoleAssignment,
+    SecurityEvent,
+    Site,
+)
+from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
 
 STALE_MESSAGE = (
     "Somebody else saved this record after you opened it, so your changes were not saved. "
@@ -242,6 +249,8 @@ class People(ConcordListView):
 @login_required
 def person_create(request):
     access.require(access.can_manage_setup(request.user))
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
     form = PersonForm(request.POST or None, prefix="person")
     role_form = RoleAssignmentForm(request.POST or None, user=request.user, prefix="role")
     if request.method == "POST" and form.is_valid() and role_form.is_valid():
@@ -289,6 +298,8 @@ def person_detail(request, user_id):
     form = RoleAssignmentForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
         access.require(access.can_manage_setup(request.user))
+        if ask := twofactor.fresh_factor_response(request):
+            return ask
         if form.is_valid():
             try:
                 services.role_assign(by=request.user, user=person, **form.cleaned_data)
@@ -299,7 +310,50 @@ def person_detail(request, user_id):
     return render(
         request,
         "consortium/person_detail.html",
-        {"person": person, "assignments": assignments, "form": form, "can_manage": can_manage},
+        {
+            "person": person,
+            "assignments": assignments,
+            "form": form,
+            "can_manage": can_manage,
+            "can_reset_factors": access.can_reset_second_factors(request.user)
+            and person.pk != request.user.pk,
+            "factor_count": len(twofactor.factors(person)),
+        },
+    )
+
+
+@login_required
+def person_reset_two_factor(request, user_id):
+    """An administrator resets the second factors of a person who lost them."""
+    access.require(access.can_reset_second_factors(request.user))
+    person, _assignments = _visible_person(request, user_id)
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
+    form = ReasonForm(
+        request.POST or None, help_text="Say why, and how you checked who asked for it."
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.reset_factors(
+                by=request.user, user=person, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(
+                request,
+                f"Second factors reset. {person.get_full_name() or person.username} sets up a "
+                "new one at their next sign-in.",
+            )
+            return redirect("consortium:person_detail", user_id=person.pk)
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": f"Reset the second factors of {person.get_full_name() or person.username}",
+            "submit_label": "Reset second factors",
+        },
     )
 
 
@@ -309,6 +363,8 @@ def role_revoke(request, pk):
     assignment = access.get_visible_or_404(
         RoleAssignment.objects.select_related("user", "organisation"), request.user, pk=pk
     )
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -351,3 +407,18 @@ def consortium_settings(request):
         if response:
             return response
     return render(request, "consortium/settings.html", {"consortium": consortium, "form": form})
+
+
+class SecurityLog(ConcordListView):
+    """The consortium's security log, for its administrators: read-only, as every entry is."""
+
+    model = SecurityEvent
+    table_class = SecurityEventTable
+    filterset_class = SecurityEventFilter
+    title = "Security log"
+    export_name = "security-log"
+    readers = staticmethod(access.can_read_security_log)
+    table_pagination = {"per_page": 50}
+
+    def get_base_queryset(self):
+        return SecurityEvent.objects.all()

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium import access
+from consortium import access, twofactor
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
@@ -281,11 +281,13 @@ def allocation_edit(request, pk=None):
     )
 
 
-def _reason_action(request, pk, *, action, title, submit, required):
+def _reason_action(request, pk, *, action, title, submit, required, sensitive=False):
     access.require(can_manage_money(request.user))
     allocation = access.get_visible_or_404(
         Allocation.objects.select_related("stream"), request.user, pk=pk
     )
+    if sensitive and (ask := twofactor.fresh_factor_response(request)):
+        return ask
     form = ReasonForm(request.POST or None)
     if not required:
         form.fields["reason"].required = False
@@ -309,6 +311,7 @@ def allocation_approve(request, pk):
         title="Approve the allocation",
         submit="Approve",
         required=False,
+        sensitive=True,
     )
 
 
@@ -492,6 +495,11 @@ def payment_action(request, pk, action):
     payment = access.get_visible_or_404(
         Payment.objects.select_related("recipient"), request.user, pk=pk
     )
+    if action not in ("approve", "pay", "withhold"):
+        raise Http404("Not found")
+    # Every act on a payment moves money or stops it: each asks for a fresh second factor.
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
     if action == "approve":
         form = ReasonForm(request.POST or None)
         form.fields["reason"].required = False

@@ -49,6 +49,14 @@ class Entry:
     denied: dict = field(default_factory=dict)
 
 
+def device_of(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "Authenticator app"}
+    )[0]
+
+
 def pk(key, group="orgs"):
     return lambda w: {"pk": getattr(w, group)[key].pk}
 
@@ -141,6 +149,11 @@ MATRIX = {
             "commissioner": user_id("cvo_b"),
         },
     ),
+    "consortium:person_reset_two_factor": Entry(
+        reachable=user_id("cvo_a"),
+        outside=user_id("outsider"),
+        denied={r: user_id("cvo_a") for r in ("lead",) + NOT_SETUP},
+    ),
     "consortium:role_revoke": Entry(
         reachable=role_assignment("cvo_a"),
         outside=role_assignment("outsider"),
@@ -148,6 +161,16 @@ MATRIX = {
     ),
     "consortium:settings": Entry(reachable=lambda w: {}),
     "consortium:switch": Entry(reachable=lambda w: {}),
+    "two_factor_verify": Entry(reachable=lambda w: {}),
+    "two_factor_setup": Entry(reachable=lambda w: {}),
+    "two_factor_recovery_codes": Entry(reachable=lambda w: {}),
+    "account_security": Entry(reachable=lambda w: {}),
+    "recovery_codes_renew": Entry(reachable=lambda w: {}),
+    # Only one's own factors: anybody else's (here the outsider's) answers 404.
+    "factor_remove": Entry(outside=lambda w: {"pk": device_of(w.users["outsider"]).pk}),
+    "consortium:security_log": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
+    ),
     "admin_view_on_site": Entry(
         reachable=lambda w: {
             "content_type_id": ct(w.orgs["cvo_a"]),

@@ -18,7 +18,14 @@ from consortium.models import Consortium, Event, Organisation, RoleAssignment, S
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = ("consortium", "funding", "contracts", "supervision", "risks")
 # Append-only records of history itself.
-WITHOUT_HISTORY = {"consortium.Event"}
+# The record of history itself (events, the audit chain, the security log) is append-only and
+# keeps no history of its own.
+WITHOUT_HISTORY = {
+    "consortium.Event",
+    "consortium.AuditEntry",
+    "consortium.AuditHead",
+    "consortium.SecurityEvent",
+}
 
 
 def test_it_gives_every_model_history():
@@ -259,6 +266,7 @@ def test_it_passes_the_deploy_check_with_production_settings():
         CONCORD_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
         CONCORD_PSEUDONYM_KEY="p" * 32,
         CONCORD_ALLOWED_HOSTS="concord.example.org",
+        CONCORD_AUDIT_KEY="y" * 20 + "a-separate-long-random-audit-key",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

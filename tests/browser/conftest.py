@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
 # Everything axe can test automatically for WCAG 2.2 level AA (2.2 includes 2.1 and 2.0).
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 LOGIN_PATH = "/account/login/"
+VERIFY_PATH = "/account/two-factor/"
+SETUP_PATH = "/account/two-factor/set-up/"
+RECOVERY_PATH = "/account/two-factor/recovery-codes/"
 BUILT_CSS = Path(settings.BASE_DIR) / "static" / "build" / "concord.css"
 
 
@@ -126,13 +129,61 @@ def assert_accessible(page):
 
 def login(page, live_server, username, password):
     """Sign in through the form (opening it first unless the page already shows it) and wait
-    for the page it leads to."""
+    for the page it leads to. Where the person has a second factor, give a code from their
+    authenticator; where their role needs one and they have none, set one up through the
+    pages (scanning the key the page shows) and keep the recovery codes."""
     if not path_of(page).startswith(LOGIN_PATH):
         page.goto(live_server.url + LOGIN_PATH)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+    path = path_of(page)
+    if path.startswith(SETUP_PATH):
+        set_up_authenticator(page)
+    elif path.startswith(VERIFY_PATH):
+        give_code(page, username)
+
+
+def current_code(device):
+    """The code `device` accepts now: each code works once, so after a sign-in in the same
+    30 seconds this is the next window's code (accepted too: phones' clocks drift)."""
+    import time
+
+    from django_otp.oath import hotp
+
+    device.refresh_from_db()
+    while True:
+        now = (int(time.time()) - device.t0) // device.step + device.drift
+        t = max(now, device.last_t + 1)
+        if t <= now + device.tolerance:
+            return f"{hotp(device.bin_key, t, digits=device.digits):0{device.digits}d}"
+        time.sleep(1)
+
+
+def give_code(page, username):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    page.get_by_label("Code", exact=True).fill(current_code(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+
+
+def set_up_authenticator(page):
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    app = TOTPDevice(key=base64.b32decode(secret).hex(), last_t=-1)
+    app.refresh_from_db = lambda: None  # the app on the phone, not a row
+    page.get_by_label("Code from the app").fill(current_code(app))
+    page.get_by_role("button", name="Set up").click()
+    page.wait_for_load_state()
+    if path_of(page).startswith(RECOVERY_PATH):
+        page.get_by_role("link", name="I have kept my codes: continue").click()
+        page.wait_for_load_state()
 
 
 def path_of(page):

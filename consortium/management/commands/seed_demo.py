@@ -1,3 +1,4 @@
+import base64
 import importlib
 
 from django.conf import settings
@@ -5,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from consortium.demo import DEMO_USERS, DemoContext
+from consortium.demo import DEMO_USERS, DemoContext, demo_authenticator
 
 DEFAULT_PASSWORD = "concord-demo"
 
@@ -37,3 +38,12 @@ class Command(BaseCommand):
             org = ctx.orgs[org_key]
             self.stdout.write(f"  {username:<13} {role.label:<20} {org.name}")
         self.stdout.write(f"Password for all of them: {password}")
+        self.stdout.write(
+            "Each signs in with a second factor too. Add the key below to an authenticator app "
+            "(time-based, 6 digits), or print the current code with "
+            "`python manage.py demo_code USERNAME`:"
+        )
+        for username, *_ in DEMO_USERS:
+            device = demo_authenticator(ctx.users[username])
+            secret = base64.b32encode(device.bin_key).decode()
+            self.stdout.write(f"  {username:<13} {secret}")

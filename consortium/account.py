@@ -1,0 +1,192 @@
+"""A person's own sign-in: giving a second factor, setting one up, recovery codes, and the
+page where they manage their factors. The rules live in consortium.twofactor."""
+
+import base64
+
+import segno
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from consortium import twofactor
+from consortium.forms import AuthenticatorForm, CodeForm, PasswordAgainForm
+from consortium.views import apply_errors
+
+
+def _locked(request):
+    return AxesProxyHandler.is_locked(request, {"username": request.user.get_username()})
+
+
+def _locked_response(request):
+    logout(request)
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+
+
+@login_required
+def two_factor_verify(request):
+    """Give a code from an authenticator app (or a recovery code) to finish signing in, or to
+    confirm it is you before a sensitive act."""
+    user = request.user
+    if not twofactor.has_factor(user):
+        return redirect("two_factor_setup")
+    if _locked(request):
+        return _locked_response(request)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = twofactor.verify_code(request, form.cleaned_data["code"])
+        if device is not None:
+            left = twofactor.recovery_codes_left(user)
+            if device.name == twofactor.RECOVERY_NAME and left <= 3:
+                messages.warning(
+                    request,
+                    f"You have {left} recovery code{'s' if left != 1 else ''} left. "
+                    "Make new ones from your sign-in settings.",
+                )
+            return redirect(twofactor.safe_next(request))
+        if getattr(request, "axes_locked_out", False):
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        form.add_error("code", "That code is not right, or it has been used already.")
+    fresh = request.GET.get("fresh") == "1" or twofactor.is_verified(request)
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {"form": form, "fresh": fresh, "next": request.GET.get("next", "")},
+    )
+
+
+def _qr_svg(device):
+    # A data: URI would need img-src data: in the content security policy; inline SVG
+    # markup needs nothing (segno writes no script or style).
+    svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=4, dark="#0b0c0c", light="#ffffff"
+    )
+    return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan" ', 1))
+
+
+@login_required
+def two_factor_setup(request):
+    """Set up an authenticator app: scan the code (or type the key), then give a code from it.
+    A person who already has a factor must have given it in this session, and their password
+    again."""
+    user = request.user
+    has_factor = twofactor.has_factor(user)
+    if has_factor and not twofactor.is_verified(request):
+        return redirect(twofactor.verify_url(request.get_full_path()))
+    ask_password = has_factor or not twofactor.password_is_fresh(request)
+    form = AuthenticatorForm(request.POST or None, ask_password=ask_password)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if ask_password and not twofactor.check_password(request, data["password"]):
+            if getattr(request, "axes_locked_out", False):
+                return _locked_response(request)
+            form.add_error("password", "Your password is not right.")
+        else:
+            try:
+                twofactor.add_authenticator(request, code=data["code"], name=data["name"])
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                messages.success(request, "Your authenticator app is set up.")
+                if twofactor.NEW_CODES in request.session:
+                    return redirect(
+                        f"{reverse('two_factor_recovery_codes')}?next={twofactor.safe_next(request)}"
+                    )
+                return redirect(twofactor.safe_next(request, default="account_security"))
+    device = twofactor.pending_device(request)
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": _qr_svg(device),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "first": not has_factor,
+            "required": twofactor.requires_two_factor(user),
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@login_required
+def two_factor_recovery_codes(request):
+    """Show newly made recovery codes, once."""
+    codes = request.session.pop(twofactor.NEW_CODES, None)
+    if not codes:
+        return redirect("account_security")
+    return render(
+        request,
+        "registration/two_factor_recovery_codes.html",
+        {"codes": codes, "next": twofactor.safe_next(request, default="account_security")},
+    )
+
+
+@login_required
+def account_security(request):
+    """The person's own sign-in settings: their factors and recovery codes."""
+    user = request.user
+    return render(
+        request,
+        "registration/account_security.html",
+        {
+            "factors": twofactor.factors(user),
+            "codes_left": twofactor.recovery_codes_left(user),
+            "required": twofactor.requires_two_factor(user),
+            "password_form": PasswordAgainForm(prefix="codes"),
+        },
+    )
+
+
+@login_required
+def recovery_codes_renew(request):
+    user = request.user
+    form = PasswordAgainForm(request.POST or None, prefix="codes")
+    if not twofactor.has_factor(user):
+        return redirect("account_security")
+    if request.method == "POST" and form.is_valid():
+        if twofactor.check_password(request, form.cleaned_data["password"]):
+            twofactor.issue_recovery_codes(request)
+            return redirect("two_factor_recovery_codes")
+        if getattr(request, "axes_locked_out", False):
+            return _locked_response(request)
+        form.add_error("password", "Your password is not right.")
+    return render(
+        request,
+        "consortium/form_page.html",
+        {
+            "form": form,
+            "title": "Make new recovery codes",
+            "submit_label": "Make new codes (the old ones stop working)",
+        },
+    )
+
+
+@login_required
+def factor_remove(request, pk):
+    device = get_object_or_404(TOTPDevice, pk=pk, user=request.user, confirmed=True)
+    form = PasswordAgainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not twofactor.check_password(request, form.cleaned_data["password"]):
+            if getattr(request, "axes_locked_out", False):
+                return _locked_response(request)
+            form.add_error("password", "Your password is not right.")
+        else:
+            try:
+                twofactor.remove_authenticator(request, device=device)
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                messages.success(request, f"{device.name} removed.")
+                return redirect("account_security")
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": f"Remove {device.name}", "submit_label": "Remove"},
+    )
