@@ -228,3 +228,36 @@ def set_triggers(install=True, using=connection):
     with using.cursor() as cursor:
         for sql in trigger_sql(using.vendor, install=install):
             cursor.execute(sql)
+
+
+def daily_heads(consortium_id, days):
+    """daily_head() for each of `days`, read in one query: {day: DailyHead or None}."""
+    from django.db.models import OuterRef, Subquery
+
+    from consortium.models import AuditEntry, AuditHead
+
+    annotations = {}
+    for i, day in enumerate(days):
+        end = timezone.make_aware(
+            datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+        )
+        last = AuditEntry._base_manager.filter(
+            consortium_id=OuterRef("consortium_id"), at__lt=end
+        ).order_by("-seq")
+        for field in ("seq", "hash", "at"):
+            annotations[f"d{i}_{field}"] = Subquery(last.values(field)[:1])
+    row = (
+        AuditHead._base_manager.filter(consortium_id=consortium_id)
+        .annotate(**annotations)
+        .values(*annotations)
+        .first()
+    )
+    heads = {}
+    for i, day in enumerate(days):
+        if row is None or row[f"d{i}_seq"] is None:
+            heads[day] = None
+        else:
+            heads[day] = DailyHead(
+                day=day, seq=row[f"d{i}_seq"], hash=row[f"d{i}_hash"], at=row[f"d{i}_at"]
+            )
+    return heads

@@ -86,12 +86,11 @@ def audit_chain_head(request):
     from django.utils import timezone
 
     today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    heads = audit.daily_heads(request.actor.consortium_id, [today, yesterday])
     items = []
-    for label, day in (
-        ("Today so far", today),
-        ("Close of yesterday", today - datetime.timedelta(days=1)),
-    ):
-        head = audit.daily_head(request.actor.consortium_id, day)
+    for label, day in (("Today so far", today), ("Close of yesterday", yesterday)):
+        head = heads[day]
         if head is not None:
             items.append((f"{label} ({day:%-d %b %Y}): link {head.seq}, {head.hash}", None))
     return {

@@ -149,6 +149,9 @@ def test_the_daily_head_is_the_last_link_sealed_by_the_end_of_that_day(world, le
     head = audit.daily_head(world.home.pk, datetime.date(2026, 3, 2))
     assert head.hash == AuditEntry.objects.get(event=morning).hash
     assert audit.daily_head(world.home.pk, datetime.date(2020, 1, 1)) is None
+    both = audit.daily_heads(world.home.pk, [datetime.date(2026, 3, 2), datetime.date(2020, 1, 1)])
+    assert both[datetime.date(2026, 3, 2)] == head
+    assert both[datetime.date(2020, 1, 1)] is None
 
 
 def seqs_of(world):
