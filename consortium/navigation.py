@@ -64,12 +64,13 @@ def entries_for(user):
 def _visible(request):
     match = request.resolver_match
     url_name = match.url_name if match else None
-    items = []
-    for entry in entries_for(request.user):
-        url = reverse(entry.url_name)
-        current = entry.key == url_name or (url != "/" and request.path.startswith(url))
-        items.append((entry.label, url, current, entry.section))
-    return items
+    found = [(entry, reverse(entry.url_name)) for entry in entries_for(request.user)]
+    # One entry is current: the page itself, else the entry whose URL is the longest start of
+    # this page's path (/risks/list/ is "All risks", not also "Risk registers" at /risks/).
+    exact = [e for e, _ in found if e.key == url_name]
+    prefixes = [(len(url), e) for e, url in found if url != "/" and request.path.startswith(url)]
+    current = exact[0] if exact else max(prefixes, key=lambda p: p[0])[1] if prefixes else None
+    return [(e.label, url, e is current, e.section) for e, url in found]
 
 
 def navigation(request):

@@ -319,22 +319,22 @@ def reset_factors(*, by, user, reason):
 # --- the fresh-factor gate for sensitive acts ---------------------------------------------
 
 
-def fresh_factor_response(request):
+def fresh_factor_response(request, next_url=None):
     """For a sensitive act: None when the session gave its second factor recently enough;
-    otherwise the redirect that asks for a code and comes back here. Call it after the view's
-    access checks, so that a person who may not act still gets 404."""
+    otherwise the redirect that asks for a code and comes back here (or to `next_url`, for an
+    act that is only ever posted from another page). Call it after the view's access checks,
+    so that a person who may not act still gets 404."""
     if has_fresh_factor(request):
         return None
+    here = next_url or request.get_full_path()
     if not has_factor(request.user):
         messages.info(request, "Set up a second factor to do this.")
-        return redirect(
-            f"{reverse('two_factor_setup')}?{urlencode({'next': request.get_full_path()})}"
-        )
+        return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': here})}")
     messages.info(
         request,
         "This is a sensitive act: enter a code from your authenticator app to confirm it is you.",
     )
-    return redirect(verify_url(request.get_full_path(), fresh=True))
+    return redirect(verify_url(here, fresh=True))
 
 
 def fresh_factor_required(view=None, *, methods=None):

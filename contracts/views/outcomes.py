@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from consortium import access, dates
+from consortium import access, dates, twofactor
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
@@ -373,6 +373,9 @@ CLAIM_ACTIONS = {
 }
 
 
+SENSITIVE_CLAIM_ACTIONS = ("verify", "approve", "pay")
+
+
 @login_required
 @require_POST
 def claim_action(request, pk, action):
@@ -381,6 +384,16 @@ def claim_action(request, pk, action):
     if action not in CLAIM_ACTIONS:
         raise Http404("Not found")
     try:
+        if action in SENSITIVE_CLAIM_ACTIONS:
+            allowed = {
+                "verify": can_verify_claim,
+                "approve": can_approve_claim,
+            }.get(action, lambda u, c: can_pay_claim(u))
+            access.require(allowed(user, claim))
+            # Verifying, approving and paying decide money: each asks for a fresh second
+            # factor, and comes back to the claim page to be done again.
+            if ask := twofactor.fresh_factor_response(request, next_url=claim.get_absolute_url()):
+                return ask
         if action in ("counts", "submit"):
             access.require(can_edit_claim(user, claim))
             if action == "counts":
