@@ -9,7 +9,7 @@ def _bars(fig, figures):
     fig.add_subplot().bar([label for label, _ in figures], [value for _, value in figures])
 
 
-def test_it_draws_once_per_figures_and_returns_them_for_the_table():
+def test_a_chart_is_drawn_once_per_figures_and_returns_them_for_its_table():
     figures = (("Jan", 3), ("Feb", 5), ("unique-to-this-test", 8))
     draw = mock.Mock(side_effect=_bars)
     first = charts.render("test-bars", figures, draw, figsize=(4, 2))

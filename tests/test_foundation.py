@@ -28,7 +28,7 @@ WITHOUT_HISTORY = {
 }
 
 
-def test_it_gives_every_model_history():
+def test_every_model_keeps_history():
     missing = []
     for model in apps.get_models():
         if model._meta.app_label not in PROJECT_APPS or model.__name__.startswith("Historical"):
@@ -42,7 +42,7 @@ def test_it_gives_every_model_history():
 
 
 @pytest.mark.django_db
-def test_it_refuses_an_unscoped_query_outside_a_request():
+def test_an_unscoped_query_outside_a_request_is_refused():
     with scope(consortium=[]):
         pass
     from django_scopes.state import state
@@ -56,7 +56,7 @@ def test_it_refuses_an_unscoped_query_outside_a_request():
 
 
 @pytest.mark.django_db
-def test_it_fences_queries_to_the_active_consortium(world):
+def test_queries_are_fenced_to_the_active_consortium(world):
     with scope(consortium=[world.home.pk]):
         names = set(Organisation.objects.values_list("name", flat=True))
     assert "CVO Alpha" in names
@@ -64,7 +64,7 @@ def test_it_fences_queries_to_the_active_consortium(world):
 
 
 @pytest.mark.django_db
-def test_it_records_who_changed_what_in_history(client, world, lead):
+def test_history_records_who_changed_what(client, world, lead):
     client.force_login(lead)
     org = world.orgs["cvo_a"]
     response = client.post(
@@ -87,7 +87,7 @@ def test_it_records_who_changed_what_in_history(client, world, lead):
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_stale_edit_and_keeps_the_newer_one(client, world, lead, admin_user):
+def test_a_stale_edit_is_refused_and_the_newer_one_kept(client, world, lead, admin_user):
     org = world.orgs["cvo_a"]
     url = reverse("consortium:organisation_edit", args=[org.pk])
     start = org.version
@@ -109,7 +109,7 @@ def test_it_refuses_a_stale_edit_and_keeps_the_newer_one(client, world, lead, ad
 
 
 @pytest.mark.django_db
-def test_it_lets_only_leads_and_administrators_change_setup(client, world, cvo_a):
+def test_only_leads_and_administrators_change_setup(client, world, cvo_a):
     client.force_login(cvo_a)
     response = client.post(
         reverse("consortium:organisation_create"),
@@ -120,7 +120,7 @@ def test_it_lets_only_leads_and_administrators_change_setup(client, world, cvo_a
 
 
 @pytest.mark.django_db
-def test_it_adds_an_organisation_with_a_membership_and_an_event(client, world, lead):
+def test_adding_an_organisation_adds_its_membership_and_an_event(client, world, lead):
     client.force_login(lead)
     response = client.post(
         reverse("consortium:organisation_create"),
@@ -138,7 +138,7 @@ def test_it_adds_an_organisation_with_a_membership_and_an_event(client, world, l
 
 
 @pytest.mark.django_db
-def test_it_shows_plain_errors_and_writes_nothing_on_bad_input(client, world, lead):
+def test_bad_input_shows_plain_errors_and_writes_nothing(client, world, lead):
     client.force_login(lead)
     before = Site.objects.count()
     response = client.post(reverse("consortium:site_create"), {"name": "", "kind": "nonsense"})
@@ -149,7 +149,7 @@ def test_it_shows_plain_errors_and_writes_nothing_on_bad_input(client, world, le
 
 
 @pytest.mark.django_db
-def test_it_limits_filter_choices_to_the_consortium(client, world, cvo_a):
+def test_filter_choices_list_only_the_consortiums_objects(client, world, cvo_a):
     client.force_login(cvo_a)
     text = client.get(reverse("consortium:site_list")).content.decode()
     assert "CVO Alpha" in text
@@ -157,7 +157,7 @@ def test_it_limits_filter_choices_to_the_consortium(client, world, cvo_a):
 
 
 @pytest.mark.django_db
-def test_it_exports_the_filtered_list_as_xlsx_with_formulas_neutralised(client, world, lead):
+def test_a_list_exports_its_filtered_rows_as_xlsx_with_formulas_neutralised(client, world, lead):
     Organisation.objects.filter(pk=world.orgs["cvo_a"].pk).update(name="=HYPERLINK(1)")
     client.force_login(lead)
     response = client.get(reverse("consortium:organisation_list") + "?export=xlsx")
@@ -169,14 +169,14 @@ def test_it_exports_the_filtered_list_as_xlsx_with_formulas_neutralised(client, 
     assert len(names) == 4
 
 
-def test_it_neutralises_every_formula_prefix():
+def test_every_formula_prefix_is_neutralised():
     for prefix in ("=", "+", "-", "@", "\t", "\r"):
         assert safe_cell_value(f"{prefix}cmd").startswith("'")
     assert safe_cell_value("plain") == "plain"
 
 
 @pytest.mark.django_db
-def test_it_answers_404_for_another_consortiums_object_in_the_admin(client, world, admin_user):
+def test_the_admin_answers_404_for_another_consortiums_object(client, world, admin_user):
     client.force_login(admin_user)
     away = world.orgs["away_cvo"]
     assert client.get(f"/admin/consortium/organisation/{away.pk}/change/").status_code == 404
@@ -189,7 +189,7 @@ def test_it_answers_404_for_another_consortiums_object_in_the_admin(client, worl
     "url_name",
     ["dashboard", "consortium:organisation_list", "consortium:site_list", "consortium:people"],
 )
-def test_it_keeps_query_counts_flat_as_data_grows(
+def test_list_query_counts_stay_flat_as_data_grows(
     client, world, lead, url_name, django_assert_max_num_queries
 ):
     from django.db import connection
@@ -213,7 +213,7 @@ def test_it_keeps_query_counts_flat_as_data_grows(
 
 
 @pytest.mark.django_db
-def test_it_locks_an_account_after_five_wrong_passwords(client, world):
+def test_an_account_locks_after_five_wrong_passwords(client, world):
     url = reverse("login")
     for _ in range(5):
         client.post(url, {"username": "lead", "password": "wrong-password-1"})
@@ -224,7 +224,7 @@ def test_it_locks_an_account_after_five_wrong_passwords(client, world):
 
 
 @pytest.mark.django_db
-def test_it_signs_in_with_the_right_password(client, world):
+def test_the_right_password_signs_in(client, world):
     from tests.factories import PASSWORD
 
     response = client.post(reverse("login"), {"username": "cvo_a", "password": PASSWORD})
@@ -233,7 +233,7 @@ def test_it_signs_in_with_the_right_password(client, world):
 
 
 @pytest.mark.django_db
-def test_it_refuses_weak_passwords(client, world, lead):
+def test_weak_passwords_are_refused(client, world, lead):
     from tests.factories import PASSWORD
 
     client.force_login(lead)
@@ -245,7 +245,7 @@ def test_it_refuses_weak_passwords(client, world, lead):
 
 
 @pytest.mark.django_db
-def test_it_seeds_the_demo_idempotently():
+def test_the_demo_seeds_idempotently():
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     counts = [m.objects.count() for m in (Consortium, Organisation, Site, RoleAssignment)]
     out = io.StringIO()
@@ -259,7 +259,7 @@ def test_it_seeds_the_demo_idempotently():
     assert len(set(cvo_orgs)) == 2
 
 
-def test_it_passes_the_deploy_check_with_production_settings():
+def test_production_settings_pass_the_deploy_check():
     env = dict(os.environ)
     env.update(
         CONCORD_ENV="production",
@@ -279,7 +279,7 @@ def test_it_passes_the_deploy_check_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_it_refuses_to_start_in_production_without_a_secret_key():
+def test_production_refuses_to_start_without_a_secret_key():
     env = dict(os.environ, CONCORD_ENV="production", CONCORD_ALLOWED_HOSTS="x.org")
     env.pop("CONCORD_SECRET_KEY", None)
     result = subprocess.run(
@@ -290,7 +290,7 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
 
 
 @pytest.mark.django_db
-def test_it_keeps_the_history_page_query_count_flat(
+def test_the_history_page_query_count_stays_flat(
     client, world, lead, django_assert_max_num_queries
 ):
     from django.db import connection
@@ -310,7 +310,7 @@ def test_it_keeps_the_history_page_query_count_flat(
 
 
 @pytest.mark.django_db
-def test_it_adds_a_person_with_a_role_and_emails_a_set_password_link(
+def test_adding_a_person_gives_a_role_and_emails_a_set_password_link(
     client, world, lead, mailoutbox
 ):
     client.force_login(lead)
@@ -337,7 +337,7 @@ def test_it_adds_a_person_with_a_role_and_emails_a_set_password_link(
 
 
 @pytest.mark.django_db
-def test_it_refuses_another_consortiums_organisation_when_giving_a_role(client, world, lead):
+def test_a_role_in_another_consortiums_organisation_is_refused(client, world, lead):
     client.force_login(lead)
     before = RoleAssignment.objects.count()
     response = client.post(
@@ -350,7 +350,7 @@ def test_it_refuses_another_consortiums_organisation_when_giving_a_role(client, 
 
 
 @pytest.mark.django_db
-def test_it_removes_a_role_only_with_a_reason_and_keeps_the_reason(client, world, lead):
+def test_a_role_is_removed_only_with_a_reason_that_history_keeps(client, world, lead):
     from consortium.models import Event
 
     client.force_login(lead)
@@ -365,9 +365,7 @@ def test_it_removes_a_role_only_with_a_reason_and_keeps_the_reason(client, world
 
 
 @pytest.mark.django_db
-def test_it_groups_the_navigation_by_section_and_shows_the_sections_pages(
-    client, world, lead, supervisor
-):
+def test_the_navigation_groups_pages_by_section(client, world, lead, supervisor):
     import re
 
     def main_nav(text):

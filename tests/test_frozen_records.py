@@ -41,7 +41,7 @@ def approved_allocation(world, lead):
     return services.allocation_approve(allocation=allocation, by=lead)
 
 
-def test_it_refuses_bulk_writes_to_the_lines_of_an_approved_allocation(approved_allocation):
+def test_bulk_writes_to_the_lines_of_an_approved_allocation_are_refused(approved_allocation):
     lines = AllocationLine.objects.filter(allocation=approved_allocation)
     with pytest.raises(ApprovedIsFinal):
         lines.update(amount=D("1.00"))
@@ -52,7 +52,7 @@ def test_it_refuses_bulk_writes_to_the_lines_of_an_approved_allocation(approved_
     assert {line.amount for line in lines} == {D("500.00")}
 
 
-def test_it_judges_by_the_stored_state_not_the_one_in_memory(rw):
+def test_frozen_is_judged_by_the_stored_state_not_the_one_in_memory(rw):
     ret = PerformanceReturn.objects.get(pk=rw.returns["approved_a"].pk)
     ret.status = PerformanceReturn.Status.DRAFT
     with pytest.raises(ReturnLocked, match="This return is approved"):

@@ -37,7 +37,7 @@ def draft(world, lead, stream, **kw):
     return services.allocation_save_draft(by=lead, allocation=allocation)
 
 
-def test_it_drafts_lines_that_sum_to_the_pot(world, lead, stream):
+def test_a_draft_allocations_lines_sum_to_the_pot(world, lead, stream):
     allocation = draft(world, lead, stream)
     lines = {(line.organisation.name, line.kind): line.amount for line in allocation.lines.all()}
     assert lines == {

@@ -14,20 +14,20 @@ def amounts(lines):
     return [(line.name, line.kind, line.amount) for line in lines]
 
 
-def test_it_rounds_half_up_to_the_penny():
+def test_money_rounds_half_up_to_the_penny():
     assert money.to_money("2.345") == D("2.35")
     assert money.to_money("2.344") == D("2.34")
     with pytest.raises(TypeError):
         money.to_money(2.5)
 
 
-def test_it_splits_100000_over_three_equal_shares_to_the_penny():
+def test_100000_splits_over_three_equal_shares_to_the_penny():
     parts = split(D("100000.00"), [Share(k, D(1), k, i) for i, k in enumerate("CAB")])
     assert parts == {"A": D("33333.34"), "B": D("33333.33"), "C": D("33333.33")}
     assert sum(parts.values()) == D("100000.00")
 
 
-def test_it_splits_five_pence_over_seven_members_by_name():
+def test_five_pence_over_seven_members_go_by_name():
     names = ["Gamma", "Alpha", "Eta", "Beta", "Zeta", "Delta", "Epsilon"]
     parts = split(D("0.05"), [Share(n, D(1), n, i) for i, n in enumerate(names)])
     assert sum(parts.values()) == D("0.05")
@@ -36,7 +36,7 @@ def test_it_splits_five_pence_over_seven_members_by_name():
     assert parts["Gamma"] == parts["Zeta"] == D("0.00")
 
 
-def test_it_breaks_equal_remainders_by_the_larger_basis_then_name_then_id():
+def test_equal_remainders_go_to_the_larger_basis_then_name_then_id():
     # 999.99 by activity 10/20/30: A and C both have half a penny over; C's basis is larger.
     parts = split(D("999.99"), [Share("A", D(10)), Share("B", D(20)), Share("C", D(30))])
     assert parts == {"A": D("166.66"), "B": D("333.33"), "C": D("500.00")}
@@ -53,7 +53,7 @@ def test_the_split_does_not_depend_on_the_order_given():
     assert sum(forward.values()) == D("1234.57")
 
 
-def test_it_refuses_nonsense():
+def test_nonsensical_splits_are_refused():
     with pytest.raises(ValidationError):
         split(D("-1.00"), [Share("a", D(1))])
     with pytest.raises(ValidationError):
@@ -162,7 +162,7 @@ def test_fee_with_equal_shares_of_an_awkward_pot():
     assert sum(line.amount for line in lines) == D("0.05")
 
 
-def test_it_refuses_bad_allocations():
+def test_bad_allocations_are_refused():
     for kwargs in (
         {"pot": D("0"), "formula": money.EQUAL, "members": MEMBERS},
         {"pot": D("10"), "formula": money.EQUAL, "members": []},

@@ -43,7 +43,7 @@ def test_every_app_registers_its_pages():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", PERSONAS)
-def test_it_shows_exactly_the_pages_the_person_may_open(client, world, role):
+def test_the_menu_shows_exactly_the_pages_the_person_may_open(client, world, role):
     user = world.users[role]
     client.force_login(user)
     shown = navigation.entries_for(user)

@@ -32,11 +32,11 @@ D = dt.date
         (D(2026, 1, 31), 0, D(2026, 1, 31)),
     ],
 )
-def test_it_counts_working_days_skipping_weekends_and_bank_holidays(period_end, n, expected):
+def test_working_days_skip_weekends_and_bank_holidays(period_end, n, expected):
     assert dates.due_date(period_end, n) == expected
 
 
-def test_it_knows_substitute_days_are_holidays():
+def test_substitute_days_are_bank_holidays():
     assert dates.is_bank_holiday(D(2026, 12, 28))  # Boxing Day (observed)
     assert dates.is_bank_holiday(D(2027, 12, 27))  # Christmas Day (observed)
     assert not dates.is_working_day(D(2026, 12, 26))
@@ -44,17 +44,17 @@ def test_it_knows_substitute_days_are_holidays():
     assert dates.is_bank_holiday(D(2026, 4, 3)) and dates.is_bank_holiday(D(2026, 4, 6))
 
 
-def test_it_refuses_negative_working_days():
+def test_a_negative_number_of_working_days_is_refused():
     with pytest.raises(ValueError):
         dates.add_working_days(D(2026, 1, 1), -1)
 
 
-def test_it_counts_working_days_between():
+def test_working_days_between_two_dates_are_counted():
     assert dates.working_days_between(D(2026, 12, 24), D(2026, 12, 31)) == 3
     assert dates.working_days_between(D(2026, 12, 31), D(2026, 12, 24)) == 0
 
 
-def test_it_builds_month_and_quarter_periods():
+def test_month_and_quarter_periods_are_built_with_their_due_dates():
     months = dates.month_periods(D(2024, 1, 15), D(2024, 3, 2))
     assert months == [
         (D(2024, 1, 1), D(2024, 1, 31)),

@@ -39,35 +39,35 @@ def texts(outcome):
     return [m.text for m in outcome.errors]
 
 
-def test_it_accepts_a_consistent_return():
+def test_a_consistent_return_passes_validation():
     outcome = validate(good(), RULES)
     assert outcome.ok and not outcome.warnings
 
 
-def test_it_requires_required_indicators():
+def test_a_required_indicator_left_blank_is_an_error():
     outcome = validate(good(SCR=None), RULES)
     assert texts(outcome) == ["Enter a figure for Screened (SCR). Enter 0 if there were none."]
 
 
-def test_it_allows_optional_blanks():
+def test_an_optional_indicator_may_be_blank():
     assert validate(good(ASS=None, DIV=None, WAIT=None), RULES).ok
 
 
-def test_it_refuses_negatives():
+def test_a_negative_figure_is_an_error():
     outcome = validate(good(WOMEN=D(-2)), RULES)
     assert texts(outcome) == [
         "Women referred (WOMEN) is -2: it cannot be negative. Enter 0 or more."
     ]
 
 
-def test_it_refuses_fractions_of_counts_but_not_of_days():
+def test_a_fraction_is_an_error_in_a_count_but_not_in_days():
     outcome = validate(good(DIV=D("2.5")), RULES)
     assert outcome.errors[0].code == "DIV"
     assert "whole number" in outcome.errors[0].text
     assert validate(good(WAIT=D("4.25")), RULES).ok
 
 
-def test_it_refuses_percentages_over_100():
+def test_a_percentage_over_100_is_an_error():
     outcome = validate(good(ENG_PCT=D("101")), RULES)
     assert [m.code for m in outcome.errors] == ["ENG_PCT"]
     assert "cannot be more than 100" in outcome.errors[0].text

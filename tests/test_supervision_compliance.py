@@ -19,7 +19,7 @@ def statuses(p, held, first=JAN, last=JUN):
     }
 
 
-def test_it_marks_monthly_one_to_ones_met_missed_and_not_yet_due():
+def test_monthly_one_to_ones_are_met_missed_or_not_yet_due():
     p = c.Practitioner(1, "org", start=date(2026, 1, 1), requirements=(ONE,))
     held = {
         "one_to_one": [date(2026, 1, 15), date(2026, 2, 20), date(2026, 4, 5), date(2026, 5, 31)]
@@ -105,7 +105,7 @@ def test_someone_on_leave_owes_nothing_while_away():
     assert (t.met, t.missed, t.rate) == (1, 1, Decimal("50.0"))
 
 
-def test_it_tracks_one_to_one_group_and_peer_sessions_separately():
+def test_one_to_one_group_and_peer_sessions_are_counted_separately():
     p = c.Practitioner(1, "org", start=date(2026, 4, 1), requirements=(ONE, GROUP, PEER))
     held = {
         "one_to_one": [date(2026, 4, 2), date(2026, 5, 7)],

@@ -46,7 +46,7 @@ NOT_READERS = ["lead", "admin", "cvo_a", "cvo_b", "commissioner"]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", NOT_READERS)
-def test_it_never_shows_notes_on_the_session_page_to_anyone_else(client, wf, role):
+def test_notes_never_show_on_the_session_page_to_anyone_else(client, wf, role):
     url = reverse("supervision:session_detail", args=[wf.extra["sessions"]["a"].pk])
     response = get(client, wf.users[role], url)
     assert NOTES_SENTINEL not in response.content.decode()
@@ -164,7 +164,7 @@ def post_session(client, user, **data):
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_held_session_dated_in_the_future(client, wf):
+def test_a_session_dated_in_the_future_is_refused(client, wf):
     response = post_session(
         client,
         wf.users["supervisor"],
@@ -176,7 +176,7 @@ def test_it_refuses_a_held_session_dated_in_the_future(client, wf):
 
 
 @pytest.mark.django_db
-def test_it_refuses_someone_outside_the_supervisors_list(client, wf):
+def test_a_supervisee_outside_the_supervisors_list_is_refused(client, wf):
     response = post_session(client, wf.users["supervisor"], attendees=[wf.extra["staff"]["b"].pk])
     assert "Choose only people on your list of supervisees." in response.content.decode()
     # The service says so too, for any caller.
@@ -192,7 +192,7 @@ def test_it_refuses_someone_outside_the_supervisors_list(client, wf):
 
 
 @pytest.mark.django_db
-def test_it_refuses_an_attendee_from_an_organisation_the_supervisor_does_not_cover(wf):
+def test_an_attendee_from_an_organisation_the_supervisor_does_not_cover_is_refused(wf):
     stray = staff(wf.home, wf.orgs["cvo_b"], "Sid", "Stray", None, wf.users["supervisor"])
     with pytest.raises(Exception) as e:
         services.session_record(
@@ -218,7 +218,7 @@ def test_a_one_to_one_has_one_supervisee(wf):
 
 
 @pytest.mark.django_db
-def test_it_refuses_overlapping_employment_in_one_post(client, wf):
+def test_overlapping_employment_in_one_post_is_refused(client, wf):
     post = wf.extra["posts"]["a"]
     client.force_login(wf.users["cvo_a"])
     response = client.post(
