@@ -494,7 +494,13 @@ def claim_submit(*, by: User, claim: PbRClaim) -> PbRClaim:
             f"The claim has {count} lines but only {current.engaged} participants engaged. "
             "Check the counts."
         )
-    ClaimLine.objects.filter(claim=current, status=L.QUERIED).update(status=L.PENDING)
+    answered = list(ClaimLine.objects.filter(claim=current, status=L.QUERIED))
+    for line in answered:
+        line.status = L.PENDING
+    # Line states keep their history too (a plain update() would write none).
+    bulk_update_with_history(
+        answered, ClaimLine, ["status"], default_user=by, default_change_reason="Claim resubmitted"
+    )
     current.status = S.SUBMITTED
     current.submitted_by = by
     current.submitted_at = timezone.now()
@@ -690,8 +696,16 @@ def claim_reject(*, by: User, claim: PbRClaim, reason: str) -> PbRClaim:
             raise PermissionDenied("Only the contract's commissioner rejects a verified claim.")
     else:
         raise ValidationError("Only a submitted or verified claim can be rejected.")
-    current.lines.exclude(status=L.REFUSED).update(
-        status=L.REFUSED, decision_note=f"Claim rejected: {reason.strip()}"[:2000]
+    refused = list(current.lines.exclude(status=L.REFUSED))
+    for line in refused:
+        line.status = L.REFUSED
+        line.decision_note = f"Claim rejected: {reason.strip()}"[:2000]
+    bulk_update_with_history(
+        refused,
+        ClaimLine,
+        ["status", "decision_note"],
+        default_user=by,
+        default_change_reason=f"Claim rejected: {reason.strip()}"[:100],
     )
     current.status = S.REJECTED
     current.rejected_reason = reason.strip()
