@@ -19,22 +19,47 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# openpyxl writes a string that starts with "=" as a formula, and one of these as an error.
+ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 
 def safe_cell_value(value):
-    """A value fit for a spreadsheet cell: text that a spreadsheet would run as a formula is
-    prefixed with an apostrophe; numbers and dates stay numbers and dates."""
+    """A value fit for a spreadsheet cell: numbers and dates stay numbers and dates (aware
+    times in local time; floats as exact decimals); text stays exactly the text."""
     if value is None or isinstance(value, (bool, int, Decimal, datetime.date)):
         if isinstance(value, datetime.datetime) and timezone.is_aware(value):
             return timezone.localtime(value).replace(tzinfo=None)
         return value
     if isinstance(value, float):
         return Decimal(str(value))
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return str(value)
+
+
+def runs_as_formula(text):
+    """Whether openpyxl would write this text as something other than text."""
+    return isinstance(text, str) and (
+        (len(text) > 1 and text.startswith("=")) or text in ERROR_TEXTS
+    )
+
+
+def text_cell(ws, value):
+    """For a write-only sheet: `value` as a cell, with text that would become a formula or an
+    error written as a string cell instead (a note beginning with "=" stays a note)."""
+    value = safe_cell_value(value)
+    if runs_as_formula(value):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def put(ws, row, column, value):
+    """For an ordinary sheet: write `value` at (row, column), text always as text. Returns the
+    cell."""
+    cell = ws.cell(row=row, column=column, value=safe_cell_value(value))
+    if runs_as_formula(cell.value):
+        cell.data_type = "s"
+    return cell
 
 
 def xlsx_response(filename, headers, rows, title="Data"):
@@ -48,12 +73,14 @@ def xlsx_response(filename, headers, rows, title="Data"):
     header_cells = []
     for h in headers:
         c = WriteOnlyCell(ws, value=safe_cell_value(h))
+        if runs_as_formula(c.value):
+            c.data_type = "s"
         c.font = bold
         header_cells.append(c)
     ws.append(header_cells)
     count = 0
     for row in rows:
-        ws.append([safe_cell_value(v) for v in row])
+        ws.append([text_cell(ws, v) for v in row])
         count += 1
     security.log(security.Kind.EXPORT, detail=f"{title}: {filename}.xlsx, {count} rows")
     buffer = io.BytesIO()

@@ -2,6 +2,7 @@ import io
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django_scopes import scope
 from django_scopes.exceptions import ScopeError
 from openpyxl import load_workbook
 
-from consortium.lists import safe_cell_value
+from consortium.lists import put, safe_cell_value
 from consortium.models import Consortium, Event, Organisation, RoleAssignment, Site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,22 +158,33 @@ def test_filter_choices_list_only_the_consortiums_objects(client, world, cvo_a):
 
 
 @pytest.mark.django_db
-def test_a_list_exports_its_filtered_rows_as_xlsx_with_formulas_neutralised(client, world, lead):
+def test_a_list_exports_its_filtered_rows_as_xlsx_with_formula_text_kept_as_text(
+    client, world, lead
+):
     Organisation.objects.filter(pk=world.orgs["cvo_a"].pk).update(name="=HYPERLINK(1)")
     client.force_login(lead)
     response = client.get(reverse("consortium:organisation_list") + "?export=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     wb = load_workbook(io.BytesIO(response.content))
-    names = [row[0] for row in wb.active.iter_rows(min_row=2, values_only=True)]
-    assert "'=HYPERLINK(1)" in names
+    cells = [row[0] for row in wb.active.iter_rows(min_row=2)]
+    names = [c.value for c in cells]
+    # The name is exactly what was typed, and it is a text cell: no spreadsheet will run it.
+    (hyperlink,) = [c for c in cells if c.value == "=HYPERLINK(1)"]
+    assert hyperlink.data_type == "s"
+    assert all(c.data_type == "s" for c in cells)
     assert not any(world.SENTINEL in n for n in names)
     assert len(names) == 4
 
 
-def test_every_formula_prefix_is_neutralised():
-    for prefix in ("=", "+", "-", "@", "\t", "\r"):
-        assert safe_cell_value(f"{prefix}cmd").startswith("'")
-    assert safe_cell_value("plain") == "plain"
+def test_text_that_a_spreadsheet_would_run_is_written_as_a_text_cell():
+    from openpyxl import Workbook
+
+    ws = Workbook().active
+    for i, text in enumerate(("=cmd()", "+cmd", "-cmd", "@cmd", "#N/A", "plain", "="), start=1):
+        cell = put(ws, i, 1, text)
+        assert cell.value == text
+        assert cell.data_type == "s"
+    assert safe_cell_value(1.5) == Decimal("1.5")
 
 
 @pytest.mark.django_db

@@ -44,7 +44,7 @@ from contracts.models import ClaimFrozen, ClaimLine, MeasureClaimant, OutcomeMea
 from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
-from contracts.xlsx.guard import UploadRefused
+from contracts.xlsx.guard import UploadRefused, read_upload
 from funding.services import eligible_members
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -335,8 +335,8 @@ def claim_upload(request, pk):
     problems, checked = None, None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(svc.evidence_xlsx.MAX_BYTES + 1)
         try:
+            data = read_upload(upload, max_bytes=svc.evidence_xlsx.MAX_BYTES)
             n = svc.claim_upload(by=request.user, claim=claim, data=data, filename=upload.name)
             messages.success(
                 request, f"Checked {n} rows: every line read. The claim now holds them."

@@ -49,6 +49,7 @@ from contracts.models import (
 )
 from contracts.selectors import returns as sel
 from contracts.services import returns as svc
+from contracts.xlsx.guard import read_upload
 from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
@@ -276,8 +277,8 @@ def return_upload(request, pk):
     problems, checked = None, None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read(svc.returns_xlsx.MAX_BYTES + 1)
         try:
+            data = read_upload(upload, max_bytes=svc.returns_xlsx.MAX_BYTES)
             parsed = svc.return_upload(
                 ret=ret,
                 by=request.user,

@@ -9,6 +9,7 @@ read-only mode.
 
 import io
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
@@ -39,6 +40,30 @@ class UploadProblem:
         return f"{prefix[0].upper()}{prefix[1:]}: {self.text}"
 
 
+def size_text(n):
+    """A file size as a person reads it: 850 bytes, 12 KB, 3.4 MB."""
+    if n < 1024:
+        return f"{n:,} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:,.0f} KB"
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
+def too_large(size, max_bytes):
+    return UploadRefused(
+        f"The file is {size_text(size)}; the limit is {size_text(max_bytes)}. "
+        "Upload the template without extra sheets or pictures."
+    )
+
+
+def read_upload(upload, *, max_bytes):
+    """The bytes of an uploaded file, refused before reading if it is over the limit (the
+    message gives the file's real size, which Django knows from the upload)."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise too_large(upload.size, max_bytes)
+    return upload.read(max_bytes + 1)
+
+
 def check_container(data, filename="", *, what, max_bytes, max_uncompressed, max_entries=100):
     """Refuse anything that is not a plain, modest .xlsx before any XML parser sees it."""
     name = (filename or "").lower()
@@ -54,10 +79,7 @@ def check_container(data, filename="", *, what, max_bytes, max_uncompressed, max
     if not data:
         raise UploadRefused("The file is empty. Upload the filled-in template.")
     if len(data) > max_bytes:
-        raise UploadRefused(
-            f"The file is {len(data) // 1024:,} KB; the limit is {max_bytes // 1024:,} KB. "
-            "Upload the template without extra sheets or pictures."
-        )
+        raise too_large(len(data), max_bytes)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UploadRefused(
             "This is not an Excel Workbook (.xlsx) file. Download the template, fill it in and "
@@ -66,7 +88,7 @@ def check_container(data, filename="", *, what, max_bytes, max_uncompressed, max
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except Exception as e:  # zipfile raises many kinds for a damaged archive
         raise UploadRefused(
             "The file is damaged and cannot be opened. Download a new template."
         ) from e
@@ -104,7 +126,7 @@ def check_container(data, filename="", *, what, max_bytes, max_uncompressed, max
         )
     try:
         content_types = zf.read("[Content_Types].xml").lower()
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError) as e:
+    except Exception as e:  # zipfile and zlib raise many kinds for a damaged archive
         raise UploadRefused(
             "The file is damaged and cannot be opened. Download a new template."
         ) from e
@@ -122,6 +144,23 @@ def open_workbook(data, *, data_only):
     except Exception as e:  # openpyxl raises many kinds for a broken file
         raise UploadRefused(
             "The file could not be read as a workbook. Download a new template and fill it in."
+        ) from e
+
+
+@contextmanager
+def readable(what):
+    """Around reading a sheet's rows: openpyxl parses lazily, so a malformed sheet (a cell of an
+    impossible type, a broken reference, truncated XML, a missing shared string) fails while
+    the rows are read, not when the file is opened. Any such failure is the same clear
+    refusal; a refusal raised inside passes through unchanged."""
+    try:
+        yield
+    except UploadRefused:
+        raise
+    except Exception as e:  # openpyxl and the XML parser raise many kinds for a broken file
+        raise UploadRefused(
+            f"The {what} sheet could not be read: the file is damaged. Download a new template "
+            "and fill it in."
         ) from e
 
 

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from consortium.lists import put
 from contracts.xlsx import guard
 from contracts.xlsx.guard import UploadProblem, UploadRefused
 
@@ -61,14 +62,12 @@ def write_template(*, key, heading, details):
     bold = Font(bold=True)
     unlocked = Protection(locked=False)
     editable = PatternFill("solid", fgColor="FFF7D6")
-    ws["A1"] = heading
-    ws["A1"].font = Font(bold=True, size=14)
+    put(ws, 1, 1, heading).font = Font(bold=True, size=14)
     for r, (label, text) in enumerate(details[:3], start=2):
-        ws.cell(row=r, column=1, value=label).font = bold
-        cell = ws.cell(row=r, column=2, value=text)
-        cell.data_type = "s"
+        put(ws, r, 1, label).font = bold
+        put(ws, r, 2, text)
     ws.cell(row=5, column=1, value=KEY_LABEL).font = bold
-    ws.cell(row=5, column=2, value=key)
+    put(ws, 5, 2, key)
     for c, h in enumerate(HEADERS, start=1):
         ws.cell(row=HEADER_ROW, column=c, value=h).font = bold
     last = FIRST_ROW + TEMPLATE_ROWS - 1

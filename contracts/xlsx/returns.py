@@ -19,6 +19,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from consortium.lists import put
 from contracts.xlsx import guard
 from contracts.xlsx.guard import UploadProblem, UploadRefused  # noqa: F401
 
@@ -75,26 +76,25 @@ def write_template(*, key, heading, details, rows, narrative=""):
     unlocked = Protection(locked=False)
     editable = PatternFill("solid", fgColor="FFF7D6")
     bold = Font(bold=True)
-    ws["A1"] = heading
-    ws["A1"].font = Font(bold=True, size=14)
+    put(ws, 1, 1, heading).font = Font(bold=True, size=14)
     r = 2
     for lab, text in details[:3]:
-        ws.cell(row=r, column=1, value=lab).font = bold
-        ws.cell(row=r, column=2, value=text)
+        put(ws, r, 1, lab).font = bold
+        put(ws, r, 2, text)
         r += 1
     ws.cell(row=5, column=1, value=KEY_LABEL).font = bold
-    ws.cell(row=5, column=2, value=key)
+    put(ws, 5, 2, key)
     for c, h in enumerate(HEADERS, start=1):
         ws.cell(row=HEADER_ROW, column=c, value=h).font = bold
     row = FIRST_ROW
     for t in rows:
-        ws.cell(row=row, column=1, value=t.code)
-        name = ws.cell(row=row, column=2, value=t.name)
+        put(ws, row, 1, t.code)
+        name = put(ws, row, 2, t.name)
         if t.definition:
             name.comment = Comment(t.definition, "Concord", width=320, height=160)
-        ws.cell(row=row, column=3, value=t.unit)
+        put(ws, row, 3, t.unit)
         v = ws.cell(row=row, column=VALUE_COL, value=t.value)
-        n = ws.cell(row=row, column=NOTE_COL, value=t.note or None)
+        n = put(ws, row, NOTE_COL, t.note or None)
         for cell in (v, n):
             cell.protection = unlocked
             cell.fill = editable
@@ -114,7 +114,7 @@ def write_template(*, key, heading, details, rows, narrative=""):
         ws.add_data_validation(dv)
     row += 1
     ws.cell(row=row, column=1, value=NARRATIVE_LABEL).font = bold
-    nar = ws.cell(row=row, column=2, value=narrative or None)
+    nar = put(ws, row, 2, narrative or None)
     nar.protection = unlocked
     nar.fill = editable
     nar.alignment = Alignment(wrap_text=True, vertical="top")
@@ -164,10 +164,11 @@ def _rows(ws):
 _text = guard.cell_text
 
 
-def _number(raw, cached, row, problems, col="D"):
-    """The figure in a value cell, or None if blank; a problem is recorded if it is not one."""
+def _number(raw, cached, row, problems, col="D", *, formula=False):
+    """The figure in a value cell, or None if blank; a problem is recorded if it is not one.
+    `formula`: the cell holds a formula (its type in the file, not how its text begins)."""
     value = raw
-    if isinstance(raw, str) and raw.startswith("="):
+    if formula:
         if cached is None:
             problems.append(
                 UploadProblem(
@@ -225,8 +226,9 @@ def read_return(data, *, filename="", key, codes):
                 "generated, with its sheet name unchanged."
             )
         ws, cached_ws = wb[SHEET], cached_wb[SHEET]
-        cached = {i: [c.value for c in row] for i, row in _rows(cached_ws)}
-        return _parse(ws, cached, key, codes)
+        with guard.readable("return"):
+            cached = {i: [c.value for c in row] for i, row in _rows(cached_ws)}
+            return _parse(ws, cached, key, codes)
     finally:
         wb.close()
         cached_wb.close()
@@ -243,6 +245,8 @@ def _parse(ws, cached, key, codes):
     for i, row in _rows(ws):
         cells = [c.value for c in row]
         cells += [None] * (NOTE_COL - len(cells))
+        formulas = [getattr(c, "data_type", None) == "f" for c in row]
+        formulas += [False] * (NOTE_COL - len(formulas))
         first = _text(cells[0])
         if i == 5 and first == KEY_LABEL:
             found_key = _text(cells[1])
@@ -255,7 +259,7 @@ def _parse(ws, cached, key, codes):
         if first == NARRATIVE_LABEL:
             narrative_row = i
             out.narrative = _text(cells[1])
-            if out.narrative.startswith("="):
+            if formulas[1]:
                 problems.append(
                     UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
                 )
@@ -284,10 +288,12 @@ def _parse(ws, cached, key, codes):
         seen[first] = i
         row_cached = cached.get(i, [])
         cached_value = row_cached[VALUE_COL - 1] if len(row_cached) >= VALUE_COL else None
-        out.values[first] = _number(cells[VALUE_COL - 1], cached_value, i, problems)
+        out.values[first] = _number(
+            cells[VALUE_COL - 1], cached_value, i, problems, formula=formulas[VALUE_COL - 1]
+        )
         note = cells[NOTE_COL - 1]
         note_text = _text(note)
-        if note_text.startswith("="):
+        if formulas[NOTE_COL - 1]:
             problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
         elif len(note_text) > 2000:
             problems.append(UploadProblem(i, "E", "the note is longer than 2,000 characters."))
