@@ -210,6 +210,17 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # is right: otherwise signing in again with a known password would reset the count of codes.
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("CONCORD_LOGIN_LOCKOUT", True)
+if PRODUCTION and not AXES_ENABLED:
+    raise ImproperlyConfigured(
+        "CONCORD_LOGIN_LOCKOUT cannot be turned off in production: without it a password can "
+        "be guessed without limit."
+    )
+if not 1 <= AXES_FAILURE_LIMIT <= 20:
+    raise ImproperlyConfigured("CONCORD_LOGIN_FAILURE_LIMIT must be between 1 and 20.")
+# Password-reset emails: at most this many an hour to one address, and from one client
+# address (the rest are not sent; the page says the same either way, and the log records it).
+CONCORD_PASSWORD_RESETS_PER_ADDRESS = env_int("CONCORD_PASSWORD_RESETS_PER_ADDRESS", 3)
+CONCORD_PASSWORD_RESETS_PER_CLIENT = env_int("CONCORD_PASSWORD_RESETS_PER_CLIENT", 10)
 # Attempts are listed per deployment, not per consortium: keep them out of the admin.
 AXES_ENABLE_ADMIN = False
 

@@ -177,6 +177,13 @@ class ConcordPasswordChangeForm(ConcordFormMixin, PasswordChangeForm):
 class ConcordPasswordResetForm(ConcordFormMixin, PasswordResetForm):
     def save(self, *args, **kwargs):
         email = self.cleaned_data["email"]
+        if not security.password_reset_allowed(email, security.current_request()):
+            # The page says the same as when an email is sent: it tells nobody which
+            # addresses have accounts, or that a limit was reached.
+            security.log(
+                security.Kind.PASSWORD_RESET_REQUESTED, detail=f"{email} ({security.NOT_SENT})"
+            )
+            return None
         users = list(self.get_users(email))
         for user in users:
             security.log(security.Kind.PASSWORD_RESET_REQUESTED, user=user, detail=email)

@@ -157,3 +157,31 @@ def _connect_axes():
 
 
 _connect_axes()
+
+
+NOT_SENT = "not sent: too many requests in the last hour"
+
+
+def password_reset_allowed(email, request):
+    """Whether another password-reset email may go to `email` for this client: at most
+    CONCORD_PASSWORD_RESETS_PER_ADDRESS an hour to one address and
+    CONCORD_PASSWORD_RESETS_PER_CLIENT an hour from one client address, counted from the log
+    (so every worker of every server agrees)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    sent = SecurityEvent._base_manager.filter(
+        kind=Kind.PASSWORD_RESET_REQUESTED, at__gte=timezone.now() - timedelta(hours=1)
+    ).exclude(detail__contains=NOT_SENT)
+    to_address = sent.filter(Q(detail__iexact=email) | Q(detail__istartswith=f"{email} ("))
+    if to_address.count() >= settings.CONCORD_PASSWORD_RESETS_PER_ADDRESS:
+        return False
+    ip = client_ip(request) if request is not None else None
+    if ip is not None:
+        from_client = sent.filter(ip_address=ip).count()
+        if from_client >= settings.CONCORD_PASSWORD_RESETS_PER_CLIENT:
+            return False
+    return True

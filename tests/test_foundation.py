@@ -301,6 +301,23 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "CONCORD_SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_with_sign_in_lockout_turned_off():
+    env = dict(os.environ)
+    env.update(
+        CONCORD_ENV="production",
+        CONCORD_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        CONCORD_PSEUDONYM_KEY="p" * 32,
+        CONCORD_ALLOWED_HOSTS="concord.example.org",
+        CONCORD_AUDIT_KEY="y" * 20 + "a-separate-long-random-audit-key",
+        CONCORD_LOGIN_LOCKOUT="false",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "CONCORD_LOGIN_LOCKOUT cannot be turned off in production" in result.stderr
+
+
 @pytest.mark.django_db
 def test_the_history_page_query_count_stays_flat(
     client, world, lead, django_assert_max_num_queries

@@ -78,6 +78,34 @@ def test_a_password_reset_request_and_its_use_are_logged(world, cvo_a):
 
 
 @pytest.mark.django_db
+def test_password_reset_emails_are_throttled_per_address(world, cvo_a, settings):
+    settings.CONCORD_PASSWORD_RESETS_PER_ADDRESS = 3
+    for i in range(5):
+        # From different clients: the limit is the address's, whoever asks.
+        response = browser(ip=f"203.0.113.{10 + i}").post(
+            reverse("password_reset"), {"email": cvo_a.email.upper()}
+        )
+        assert response.status_code == 302  # the same answer whether sent or not
+    assert len(mail.outbox) == 3
+    refused = SecurityEvent.objects.filter(
+        kind=Kind.PASSWORD_RESET_REQUESTED, detail__contains="not sent"
+    )
+    assert refused.count() == 2
+
+
+@pytest.mark.django_db
+def test_password_reset_requests_are_throttled_per_client(world, cvo_a, cvo_b, lead, settings):
+    settings.CONCORD_PASSWORD_RESETS_PER_CLIENT = 2
+    c = browser(ip="198.51.100.9")
+    for user in (cvo_a, cvo_b, lead):
+        c.post(reverse("password_reset"), {"email": user.email})
+    assert [m.to for m in mail.outbox] == [[cvo_a.email], [cvo_b.email]]
+    # Another client is not held back by the first one's requests.
+    browser(ip="198.51.100.10").post(reverse("password_reset"), {"email": lead.email})
+    assert mail.outbox[-1].to == [lead.email]
+
+
+@pytest.mark.django_db
 def test_a_password_change_is_logged(client, world, cvo_a):
     client.force_login(cvo_a)
     new = "another-long-passphrase-77"
