@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 demo: install frontend
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	CONCORD_DEBUG=false $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install frontend
 	$(BIN)/python -m pytest

@@ -295,6 +295,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 if not PRODUCTION:
     # Whitenoise warns at start-up when the collected-files folder is missing.
     STATIC_ROOT.mkdir(exist_ok=True)
+    # Serve the front end straight from its folders, with or without DEBUG: the demo runs
+    # without DEBUG so that it shows Concord's own error pages.
+    WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

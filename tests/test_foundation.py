@@ -455,3 +455,38 @@ def test_every_model_is_fenced_by_the_path_its_access_class_names(world):
         assert "consortium" in sql.lower() or model is Consortium, model
         with scope(consortium=world.home.pk):
             assert all(row.consortium_pk() == world.home.pk for row in model.objects.all()[:5])
+
+
+@pytest.mark.django_db
+def test_an_object_out_of_scope_answers_concords_own_page_not_found(client, world, cvo_a):
+    client.force_login(cvo_a)
+    response = client.get(
+        reverse("consortium:organisation_detail", args=[world.orgs["away_lead"].pk])
+    )
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "Page not found" in text and "Go to your dashboard" in text
+    assert world.SENTINEL not in text
+    assert 'class="govuk-heading-l"' in text  # the house style, not the server's plain page
+
+
+def test_a_server_error_answers_concords_own_page_without_touching_the_database():
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    text = response.content.decode()
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with Concord" in text
+    assert "nothing is ever half-saved" in text
+
+
+@pytest.mark.django_db
+def test_an_expired_form_answers_in_plain_english(world):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        reverse("login"), {"username": "lead", "password": "x"}
+    )
+    assert response.status_code == 403
+    assert "Sorry, you will need to start again" in response.content.decode()
