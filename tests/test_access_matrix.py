@@ -809,6 +809,29 @@ def leaks(role, url, response):
     return [f"{role} saw {sentinel} at {url}" for sentinel in FORBIDDEN[role] if sentinel in text]
 
 
+def form_problems(method, url, response):
+    """GOV.UK forms: every error-summary link targets a field on the page, the title starts
+    with "Error: " when there is a summary, and the server (not the browser) checks input."""
+    import re
+
+    if not response.get("Content-Type", "").startswith("text/html") or response.status_code >= 300:
+        return []
+    text = response.content.decode()
+    problems = []
+    for form in re.findall(r"<form\b[^>]*>", text):
+        if 'method="post"' in form and "novalidate" not in form and "/admin/" not in url:
+            problems.append(f"{method} {url}: a form without novalidate: {form}")
+    summary = re.search(r'class="govuk-error-summary".*?</ul>', text, re.S)
+    if summary:
+        title = re.search(r"<title>(.*?)</title>", text, re.S).group(1).strip()
+        if not title.startswith("Error: "):
+            problems.append(f"{method} {url}: error summary but the title is {title!r}")
+        for target in re.findall(r'href="#([^"]+)"', summary.group(0)):
+            if f'id="{target}"' not in text:
+                problems.append(f"{method} {url}: error summary links to missing #{target}")
+    return problems
+
+
 def _request(client, method, url):
     if method == "post":
         return client.post(url, {})
@@ -888,4 +911,5 @@ def test_access_matrix(client, matrix_world, role):
                 if status == 500:
                     failures.append(f"{method} {url}: {role} got a server error")
                 failures.extend(leaks(role, url, response))
+                failures.extend(form_problems(method, url, response))
     assert not failures, "\n".join(failures)

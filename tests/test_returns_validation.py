@@ -110,7 +110,10 @@ def test_figures_far_outside_history_are_warnings_not_errors():
     outcome = validate(good(REF=D(400), REF_POLICE=D(25)), RULES, history)
     assert outcome.ok
     assert [m.code for m in outcome.warnings] == ["REF"]
-    assert "far above this subcontract's usual figure (40.5" in outcome.warnings[0].text
+    assert outcome.warnings[0].text == (
+        "Referrals received: 400 is much higher than this service's usual 38–42 (its last 4 "
+        "approved returns). Check it and confirm."
+    )
     low = validate(good(DIV=D(2)), RULES, history)
     assert [m.code for m in low.warnings] == []  # usual 6 is small: 2 is within range
 
@@ -119,7 +122,7 @@ def test_far_below_history_warns_for_large_usual_figures():
     history = {"REF": [D(300), D(310), D(290)]}
     outcome = validate(good(), RULES, history)
     assert [m.code for m in outcome.warnings] == ["REF"]
-    assert "far below" in outcome.warnings[0].text
+    assert "is much lower than this service's usual 290–310" in outcome.warnings[0].text
 
 
 def test_short_history_gives_no_warning():

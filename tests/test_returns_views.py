@@ -120,6 +120,54 @@ def test_cvo_fills_in_and_submits_through_the_form(rw, client, cvo_a):
     assert PerformanceReturn.objects.get(pk=ret.pk).status == "submitted"
 
 
+def test_an_error_from_the_rules_sits_beside_its_figure_and_the_summary_links_to_it(
+    rw, client, cvo_a
+):
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    data = {"expected_version": ret.version, "narrative": "Quiet", "submit": "1"}
+    data.update({f"v_{code}": v for code, v in GOOD_VALUES.items()})
+    data["v_SCR"] = 99  # more than referred
+    text = client.post(f"/returns/{ret.pk}/edit/", data).content.decode()
+    assert text.split("<title>")[1].startswith("Error: ")
+    summary = text.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    assert 'href="#id_v_SCR"' in summary and "Screened (SCR) is 99" in summary
+    assert 'id="id_v_SCR-error"' in text  # the message beside the figure too
+    assert 'href="#id_narrative"' not in summary
+
+
+def test_unusual_figures_are_a_warning_to_confirm_not_an_error(rw, client, cvo_a, lead):
+    sub = rw.money["sub_a"]
+    for month in (1, 2, 3):
+        make_return(
+            sub, make_period(sub, datetime.date(2025, month, 1)), GOOD_VALUES, status="approved"
+        )
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    data = {"expected_version": ret.version, "narrative": "Busy month", "submit": "1"}
+    data.update({f"v_{code}": v for code, v in GOOD_VALUES.items()})
+    data.update(v_REF=400, v_REF_POLICE=300)
+    page = client.get(f"/returns/{ret.pk}/edit/").content.decode()
+    assert "confirm_warnings" not in page  # no confirm box until something is flagged
+    r = client.post(f"/returns/{ret.pk}/edit/", data)
+    text = r.content.decode()
+    assert r.status_code == 200
+    assert not text.split("<title>")[1].startswith("Error: ")
+    assert "govuk-error-summary" not in text and "There is a problem" not in text
+    assert "Check these figures" in text and 'href="#id_v_REF"' in text
+    assert "is much higher than this service&#x27;s usual" in text
+    assert 'name="confirm_warnings"' in text
+    saved = PerformanceReturn.objects.get(pk=ret.pk)
+    assert saved.status == "draft"
+    assert ReturnValue.objects.get(ret=ret, indicator__code="REF").value == D(400)
+    data.update(expected_version=saved.version, confirm_warnings="on")
+    assert client.post(f"/returns/{ret.pk}/edit/", data).status_code == 302
+    assert PerformanceReturn.objects.get(pk=ret.pk).status == "submitted"
+    client.force_login(lead)
+    review = client.get(f"/returns/{ret.pk}/").content.decode()
+    assert "Unusual figures the submitter checked and confirmed" in review
+
+
 def test_a_stale_form_is_refused(rw, client, cvo_a):
     ret = rw.returns["draft_a"]
     client.force_login(cvo_a)

@@ -70,7 +70,7 @@ def test_warnings_must_be_confirmed(rw, cvo_a):
     with pytest.raises(ValidationError) as e:
         svc.return_submit(ret=ret, by=cvo_a)
     assert e.value.error_list[0].code == "warnings"
-    assert "far above" in e.value.messages[0]
+    assert "is much higher than this service's usual" in e.value.messages[0]
     svc.return_submit(ret=ret, by=cvo_a, confirm_warnings=True)
     assert fresh(ret).status == S.SUBMITTED and fresh(ret).warnings_confirmed
 

@@ -9,6 +9,18 @@ def error_summary(*forms):
     return {"forms": forms}
 
 
+@register.simple_tag(takes_context=True)
+def error_prefix(context):
+    """'Error: ' at the start of the page title when any form on the page has errors (GOV.UK:
+    a screen reader announces the title first)."""
+    from django.forms import BaseForm, BaseFormSet
+
+    for value in context.flatten().values():
+        if isinstance(value, (BaseForm, BaseFormSet)) and value.is_bound and not value.is_valid():
+            return "Error: "
+    return ""
+
+
 @register.inclusion_tag("partials/_form_fields.html")
 def form_fields(form):
     return {"form": form}

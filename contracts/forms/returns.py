@@ -49,7 +49,13 @@ class ReturnForm(ConcordForm):
             elif name.startswith("n_"):
                 field.widget.attrs["class"] = "govuk-input"
         # The bound fields the template walks, in order.
-        self.field_order = ["expected_version", *[n for r in self.rows for n in r[1:]], "narrative"]
+        # The figures first: an error about the whole form links to the first figure.
+        self.order_fields(["expected_version", *[n for r in self.rows for n in r[1:]], "narrative"])
+
+    def field_for_indicator(self, error):
+        """The bound figure field an error from the rules is about, or None."""
+        name = f"v_{getattr(error, 'indicator', '')}"
+        return self[name] if name in self.fields else None
 
     @property
     def bound_rows(self):

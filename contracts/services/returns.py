@@ -329,6 +329,17 @@ def template_bytes(ret: PerformanceReturn) -> bytes:
 # --- the workflow --------------------------------------------------------------------------
 
 
+def _refusal(messages, code):
+    """The rules' messages as one ValidationError; each part names its indicator's code
+    (`.indicator`), so a form can show it beside the figure it is about."""
+    parts = []
+    for m in messages:
+        part = ValidationError(m.text, code=code)
+        part.indicator = m.code
+        parts.append(part)
+    return ValidationError(parts)
+
+
 @transaction.atomic
 def return_submit(
     *, ret: PerformanceReturn, by: User, confirm_warnings: bool = False
@@ -343,9 +354,9 @@ def return_submit(
         raise ValidationError("This return has already been submitted.")
     outcome = check(current)
     if outcome.errors:
-        raise ValidationError([ValidationError(m.text, code="invalid") for m in outcome.errors])
+        raise _refusal(outcome.errors, "invalid")
     if outcome.warnings and not confirm_warnings:
-        raise ValidationError([ValidationError(m.text, code="warnings") for m in outcome.warnings])
+        raise _refusal(outcome.warnings, "warnings")
     was = current.status
     current.status = S.SUBMITTED
     current.submitted_by = by

@@ -175,14 +175,17 @@ def check_history(values, rules, history):
         high = max(usual * OUTLIER_FACTOR, usual + OUTLIER_FLOOR)
         low = usual / OUTLIER_FACTOR if usual >= OUTLIER_FLOOR else None
         if v > high or (low is not None and v < low):
-            direction = "above" if v > high else "below"
+            direction = "higher" if v > high else "lower"
+            low_seen, high_seen = min(past), max(past)
+            usual_range = (
+                fmt(low_seen) if low_seen == high_seen else f"{fmt(low_seen)}–{fmt(high_seen)}"
+            )
             warnings.append(
                 Message(
                     r.code,
-                    f"{label(r)} is {fmt(v)}, far {direction} this subcontract's usual figure "
-                    f"({fmt(usual)}, the median of its last {len(past)} approved returns). "
-                    "Check it; if it is right, confirm that you have checked the figures and "
-                    "submit again.",
+                    f"{r.name}: {fmt(v)} is much {direction} than this service's usual "
+                    f"{usual_range} (its last {len(past)} approved returns). Check it and "
+                    "confirm.",
                     level="warning",
                 )
             )

@@ -215,6 +215,7 @@ def return_edit(request, pk):
         values=values,
         initial={"expected_version": ret.version, "narrative": ret.narrative},
     )
+    flagged = []
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
         submit = "submit" in request.POST
@@ -236,9 +237,16 @@ def return_edit(request, pk):
             return ret
 
         def refused(form, e):
-            if any(err.code == "warnings" for err in getattr(e, "error_list", [])):
-                form.add_error(None, "Some figures are unusual for this subcontract:")
-                form.add_error("confirm_warnings", e.messages)
+            nonlocal flagged
+            parts = getattr(e, "error_list", None) or []
+            if parts and all(p.code == "warnings" for p in parts):
+                # Unusual figures are not errors: the draft is saved, the page says which
+                # figures to check, and the person confirms them to submit.
+                flagged = [(form.field_for_indicator(p), p.message) for p in parts]
+            elif any(getattr(p, "indicator", None) for p in parts):
+                for p in parts:
+                    field = form.field_for_indicator(p)
+                    form.add_error(field.name if field is not None else None, p.message)
             else:
                 apply_errors(form, e)
             # The draft may have been saved before the submission was refused.
@@ -256,7 +264,9 @@ def return_edit(request, pk):
         )
         if response:
             return response
-    return render(request, "contracts/return_form.html", {"ret": ret, "form": form})
+    return render(
+        request, "contracts/return_form.html", {"ret": ret, "form": form, "flagged": flagged}
+    )
 
 
 @login_required
