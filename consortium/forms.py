@@ -10,6 +10,7 @@ from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceFie
 
 from consortium import security
 from consortium.models import Consortium, Membership, Organisation, Role, Site
+from consortium.numbers import NumberField
 
 WIDGET_CLASSES = {
     "select": "govuk-select",
@@ -37,6 +38,8 @@ class ConcordFormMixin:
                 # A date input only shows a value written as YYYY-MM-DD.
                 field.widget.format = "%Y-%m-%d"
                 css = "govuk-input govuk-input--width-10"
+            elif isinstance(field, NumberField):
+                css = "govuk-input govuk-input--width-10"
             field.widget.attrs["class"] = css
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"id_{self.add_prefix(name)}-hint"
@@ -61,6 +64,8 @@ class ConcordForm(ConcordFormMixin, forms.Form):
 def scoped_formfield(db_field, **kwargs):
     """Form fields for relations to consortium-owned models start empty (building them must
     not query outside a scope); ConcordModelForm fills them from the access policy."""
+    if isinstance(db_field, models.DecimalField):
+        kwargs.setdefault("form_class", NumberField)
     related = getattr(db_field, "related_model", None)
     if related is not None and hasattr(related, "Access"):
         if isinstance(db_field, models.ManyToManyField):

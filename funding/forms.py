@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
+from consortium.numbers import MoneyField, NumberField
 from funding.models import Allocation, FundingStream, Payment
 from funding.money import ZERO
 
@@ -30,6 +31,7 @@ class StreamForm(VersionedForm):
             "restrictions": forms.Textarea(attrs={"rows": 3}),
             "services_funded": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"amount": MoneyField}
 
 
 class AllocationForm(VersionedForm):
@@ -53,6 +55,7 @@ class AllocationForm(VersionedForm):
             "period_end": forms.DateInput,
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"pot": MoneyField}
         help_texts = {"fee_organisation": "The lead agency, usually."}
 
     def __init__(self, *args, members=(), **kwargs):
@@ -62,7 +65,7 @@ class AllocationForm(VersionedForm):
         self.member_fields = []
         for org in self.members:
             current = inputs.get(str(org.pk), {})
-            fig = forms.DecimalField(
+            fig = NumberField(
                 label=f"{org.name}: figure",
                 required=False,
                 min_value=ZERO,
@@ -72,7 +75,7 @@ class AllocationForm(VersionedForm):
                 help_text="Percentage, FTE, activity, verified outcomes or direct costs (£), "
                 "as the formula needs. Leave blank to leave this member out.",
             )
-            over = forms.DecimalField(
+            over = NumberField(
                 label=f"{org.name}: overhead %",
                 required=False,
                 min_value=ZERO,
@@ -121,6 +124,7 @@ class PaymentForm(VersionedForm):
             "due_date": forms.DateInput,
             "adjustment_reason": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"amount": MoneyField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,7 +151,7 @@ class GenerateScheduleForm(ConcordForm):
         coerce=int, choices=[(1, "Monthly"), (3, "Quarterly")], initial=1, label="How often"
     )
     first_due = forms.DateField(widget=forms.DateInput, label="First payment due")
-    share_percent = forms.DecimalField(
+    share_percent = NumberField(
         min_value=Decimal("0.01"),
         max_value=Decimal("100"),
         initial=Decimal("100"),

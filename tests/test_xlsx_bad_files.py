@@ -301,3 +301,18 @@ def test_the_size_message_gives_the_files_real_size():
     assert "The file is 37.0 MB; the limit is 2.0 MB." in str(refused.value)
     assert guard.size_text(850) == "850 bytes"
     assert guard.size_text(12 * 1024) == "12 KB"
+
+
+def test_a_figure_typed_as_text_in_the_template_is_read_by_the_forms_own_parser():
+    wb = load_workbook(io.BytesIO(filled_return()))
+    ws = wb[rx.SHEET]
+    ws.cell(row=rx.FIRST_ROW, column=rx.VALUE_COL, value="1,000")
+    ws.cell(row=rx.FIRST_ROW + 1, column=rx.VALUE_COL, value="1,5")
+    ws.cell(row=rx.FIRST_ROW + 2, column=rx.VALUE_COL, value="1e6")
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = rx.read_return(buf.getvalue(), key=KEY, codes=CODES)
+    assert parsed.values["REF-MAG"] == D(1000)
+    problems = {p.row: str(p) for p in parsed.problems}
+    assert "could mean two different figures" in problems[rx.FIRST_ROW + 1]
+    assert "not as 1e6" in problems[rx.FIRST_ROW + 2]

@@ -1,6 +1,7 @@
 from django import forms
 
 from consortium.forms import ConcordModelForm, VersionedForm
+from consortium.numbers import MoneyField
 from contracts.models import Contract, Subcontract, Variation
 
 TERMS = [
@@ -32,6 +33,7 @@ class ContractForm(VersionedForm):
         model = Contract
         fields = ["commissioner", "lead", *TERMS]
         widgets = WIDGETS
+        field_classes = {"value": MoneyField}
 
 
 class SubcontractForm(VersionedForm):
@@ -39,6 +41,7 @@ class SubcontractForm(VersionedForm):
         model = Subcontract
         fields = ["contract", "lead", "cvo", *TERMS, "special_terms"]
         widgets = {**WIDGETS, "special_terms": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"value": MoneyField}
 
 
 class VariationForm(ConcordModelForm):
@@ -50,6 +53,7 @@ class VariationForm(ConcordModelForm):
             "new_end": forms.DateInput,
             "reason": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"value_change": MoneyField}
 
 
 class AsAtForm(forms.Form):

@@ -1,6 +1,7 @@
 from django import forms
 
 from consortium.forms import ConcordForm, VersionedForm
+from consortium.numbers import MoneyField, NumberField
 from contracts.models import ClaimLine, OutcomeMeasure
 
 
@@ -31,6 +32,7 @@ class MeasureForm(VersionedForm):
             "attribution",
             "reason",
         ]
+        field_classes = {"tariff": MoneyField, "period_cap": MoneyField, "contract_cap": MoneyField}
 
     def __init__(self, *args, members, claimants=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +42,7 @@ class MeasureForm(VersionedForm):
             self.fields[f"claim_{org.pk}"] = forms.BooleanField(
                 label=f"{org.name} may claim it", required=False, initial=org.pk in claimants
             )
-            self.fields[f"share_{org.pk}"] = forms.DecimalField(
+            self.fields[f"share_{org.pk}"] = NumberField(
                 label=f"{org.name}: stated share %",
                 required=False,
                 max_digits=5,

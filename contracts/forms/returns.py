@@ -1,6 +1,7 @@
 from django import forms
 
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
+from consortium.numbers import NumberField
 from contracts.models import Indicator, TemplateField
 
 
@@ -24,7 +25,7 @@ class ReturnForm(ConcordForm):
         self.rows = []
         for ind in indicators:
             rv = values.get(ind.pk)
-            v = forms.DecimalField(
+            v = NumberField(
                 label=f"{ind.name} ({ind.code})",
                 required=False,
                 max_digits=14,
@@ -149,7 +150,7 @@ class PeriodsForm(ConcordForm):
 class TargetForm(ConcordForm):
     period = forms.ModelChoiceField(queryset=None)
     indicator = forms.ModelChoiceField(queryset=None)
-    value = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Target")
+    value = NumberField(min_value=0, max_digits=14, decimal_places=2, label="Target")
 
     def __init__(self, *args, periods, indicators, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,15 +11,17 @@ row and cell, and the caller writes nothing unless there are none.
 
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from consortium.lists import put
+from consortium.numbers import parse_decimal
 from contracts.xlsx import guard
 from contracts.xlsx.guard import UploadProblem, UploadRefused  # noqa: F401
 
@@ -192,19 +194,17 @@ def _number(raw, cached, row, problems, col="D", *, formula=False):
             return None
         return d
     if isinstance(value, str):
-        text = value.strip().replace(",", "")
+        # Typed as text: read the way a form reads it (one parser), or refused saying why.
         try:
-            d = Decimal(text)
-        except InvalidOperation:
+            return parse_decimal(value, negative=True)
+        except ValidationError as e:
             shown = value.strip()[:40]
             problems.append(
-                UploadProblem(row, col, f"'{shown}' is not a number. Enter a figure such as 12.")
+                UploadProblem(
+                    row, col, f"'{shown}' is not a number Concord can read. {e.messages[0]}"
+                )
             )
             return None
-        if not d.is_finite():
-            problems.append(UploadProblem(row, col, "this is not a finite number. Enter a figure."))
-            return None
-        return d
     problems.append(
         UploadProblem(row, col, "this cell holds a date or another kind of value. Enter a figure.")
     )
