@@ -6,9 +6,11 @@ from django.contrib.auth.forms import (
     SetPasswordForm,
 )
 from django.db import models
+from django.forms.utils import pretty_name
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from consortium import security
+from consortium.dates_input import GovukDateField, GovukDateInput
 from consortium.models import Consortium, Membership, Organisation, Role, Site
 from consortium.numbers import NumberField
 
@@ -24,31 +26,85 @@ WIDGET_CLASSES = {
 }
 
 
+def required_message(field, name):
+    """GOV.UK's message for an empty required field: say what to do."""
+    label = str(field.label or pretty_name(name)).strip().rstrip(":")
+    what = label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
+    widget = field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        return f"Tick the box: {label}"
+    if isinstance(widget, forms.FileInput):
+        return "Select a file"
+    if isinstance(widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)):
+        return f"Select the {what}"
+    return f"Enter the {what}"
+
+
+def govuk_date_field(field, name):
+    """The same date field, asked for as GOV.UK's three boxes."""
+    return GovukDateField(
+        required=field.required,
+        label=field.label or pretty_name(name),
+        initial=field.initial,
+        help_text=field.help_text or "For example, 27 3 2026",
+        validators=field.validators,
+        disabled=field.disabled,
+        error_messages=field.error_messages,
+    )
+
+
 class ConcordFormMixin:
     """GOV.UK classes on every widget, error classes on invalid ones, and a hidden version
     for optimistic locking where the form edits an existing record."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        self._styled = set()
+        self.style_fields()
+
+    def style_fields(self):
+        """Give each field not yet seen its GOV.UK shape: dates as three boxes, a required
+        message that says what to do, and the design system's classes (a class a form set
+        itself is kept). Runs again before the form is read or shown, so fields a subclass
+        adds after __init__ are covered too."""
+        for name, field in list(self.fields.items()):
+            if name in self._styled:
+                continue
+            self._styled.add(name)
+            if isinstance(field, forms.DateField) and isinstance(field.widget, forms.DateInput):
+                # Wherever a person types a date: GOV.UK's day, month and year boxes.
+                field = self.fields[name] = govuk_date_field(field, name)
+            if (
+                field.error_messages.get("required")
+                == forms.Field.default_error_messages["required"]
+            ):
+                field.error_messages["required"] = required_message(field, name)
+            hint = f"id_{self.add_prefix(name)}-hint"
+            if isinstance(field.widget, GovukDateInput):
+                if field.help_text:
+                    field.widget.attrs["aria-describedby"] = hint
+                continue
             kind = type(field.widget).__name__.lower().replace("input", "").replace("widget", "")
             css = WIDGET_CLASSES.get(kind, "govuk-input")
-            if isinstance(field.widget, forms.DateInput):
-                field.widget.input_type = "date"
-                # A date input only shows a value written as YYYY-MM-DD.
-                field.widget.format = "%Y-%m-%d"
+            if isinstance(field, NumberField):
                 css = "govuk-input govuk-input--width-10"
-            elif isinstance(field, NumberField):
-                css = "govuk-input govuk-input--width-10"
-            field.widget.attrs["class"] = css
+            field.widget.attrs.setdefault("class", css)
             if field.help_text:
-                field.widget.attrs["aria-describedby"] = f"id_{self.add_prefix(name)}-hint"
+                field.widget.attrs.setdefault("aria-describedby", hint)
+
+    def __getitem__(self, name):
+        self.style_fields()
+        return super().__getitem__(name)
 
     def full_clean(self):
+        self.style_fields()
         super().full_clean()
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
+                if isinstance(widget, GovukDateInput):
+                    widget.has_error = True
+                    continue
                 css = widget.attrs.get("class", "")
                 if "govuk-input" in css or "govuk-select" in css or "govuk-textarea" in css:
                     base = css.split()[0]

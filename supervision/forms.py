@@ -184,15 +184,6 @@ class SessionForm(ConcordForm):
             self.fields[f"action_{i}_due"] = forms.DateField(
                 label=f"Action {i} due", required=False, widget=forms.DateInput
             )
-        # The generic mixin styled the fields made before; style the action rows too.
-        for name in self.fields:
-            if name.startswith("action_"):
-                widget = self.fields[name].widget
-                if isinstance(widget, forms.DateInput):
-                    widget.input_type = "date"
-                    widget.attrs["class"] = "govuk-input govuk-input--width-10"
-                else:
-                    widget.attrs["class"] = "govuk-input"
 
     def clean(self):
         data = super().clean()

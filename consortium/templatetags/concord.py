@@ -21,6 +21,16 @@ def error_prefix(context):
     return ""
 
 
+@register.filter
+def named_for(error, label):
+    """An error as the summary lists it: prefixed with its field's label unless the message
+    already names the field ("Start must be a real date", "Enter the start")."""
+    text, label = str(error), str(label or "")
+    if not label or label.lower() in text.lower():
+        return text
+    return f"{label}: {text}"
+
+
 @register.inclusion_tag("partials/_form_fields.html")
 def form_fields(form):
     return {"form": form}

@@ -188,3 +188,12 @@ def set_up_authenticator(page):
 
 def path_of(page):
     return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def fill_date(page, legend, day):
+    """Type a date into GOV.UK's day, month and year boxes, found by the fieldset's legend."""
+    name = re.compile(rf"^{re.escape(legend)}( \(optional\))?$")
+    group = page.get_by_role("group", name=name)
+    group.get_by_label("Day", exact=True).fill(str(day.day))
+    group.get_by_label("Month", exact=True).fill(str(day.month))
+    group.get_by_label("Year", exact=True).fill(str(day.year))

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, fill_date, login
 from tests.factories import PASSWORD, ConsortiumWorld
 
 pytestmark = pytest.mark.browser
@@ -54,8 +54,8 @@ def test_lead_allocates_and_pays_and_the_cvo_sees_it(page, live_server):
     page.get_by_label("Name", exact=True).fill("Liaison and diversion prime")
     page.get_by_label("Kind").select_option(label="Contract")
     page.get_by_label("Amount").fill("120000.00")
-    page.get_by_label("Start", exact=True).fill(start.isoformat())
-    page.get_by_label("End", exact=True).fill(end.isoformat())
+    fill_date(page, "Start", start)
+    fill_date(page, "End", end)
     submit(page, "Save")
     assert page.locator("h1").inner_text() == "Liaison and diversion prime"
 
@@ -67,8 +67,8 @@ def test_lead_allocates_and_pays_and_the_cvo_sees_it(page, live_server):
     page.get_by_label("Reference").fill("SC-01")
     page.get_by_label("Title").fill("Court liaison")
     page.get_by_label("Original value").fill("54000.00")
-    page.get_by_label("Start", exact=True).fill(start.isoformat())
-    page.get_by_label("End", exact=True).fill(end.isoformat())
+    fill_date(page, "Start", start)
+    fill_date(page, "End", end)
     page.get_by_label("Funding streams").select_option(label="Liaison and diversion prime")
     submit(page, "Save")
     assert "SC-01 Court liaison" in page.locator("h1").inner_text()
@@ -77,8 +77,8 @@ def test_lead_allocates_and_pays_and_the_cvo_sees_it(page, live_server):
     page.get_by_role("link", name="Start an allocation").click()
     assert_accessible(page)
     page.get_by_label("Stream").select_option(label="Liaison and diversion prime")
-    page.get_by_label("Period start").fill(start.isoformat())
-    page.get_by_label("Period end").fill(end.isoformat())
+    fill_date(page, "Period start", start)
+    fill_date(page, "Period end", end)
     page.get_by_label("Pot").fill("100000.00")
     page.get_by_label("Formula").select_option(label="Equal shares")
     page.get_by_label("Management fee %").fill("10")
@@ -97,7 +97,7 @@ def test_lead_allocates_and_pays_and_the_cvo_sees_it(page, live_server):
     assert_accessible(page)
     page.get_by_label("Member").select_option(label="CVO Alpha")
     page.get_by_label("Instalments", exact=True).fill("1")
-    page.get_by_label("First payment due").fill(today.isoformat())
+    fill_date(page, "First payment due", today)
     submit(page, "Schedule payments")
     page.locator(".concord-results tbody a").first.click()
     page.wait_for_load_state()

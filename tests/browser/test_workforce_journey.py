@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from consortium import dates
 from supervision.models import SessionKind, StaffMember, SupervisionSession
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, fill_date, login
 
 pytestmark = pytest.mark.browser
 
@@ -74,13 +74,13 @@ def test_supervisor_logs_sessions_and_others_see_only_what_they_may(page, live_s
     page.get_by_role("link", name="Log a group session").click()
     page.wait_for_load_state()
     assert_accessible(page)
-    page.get_by_label("Date", exact=True).fill(timezone.localdate().isoformat())
+    fill_date(page, "Date", timezone.localdate())
     for person in (first, second, third):
         page.get_by_label(f"{person.name}, Larkspur Women's Centre").check()
     page.get_by_label("Themes").fill("vicarious trauma, self-care")
     page.get_by_label("Confidential notes").fill(NOTES)
     page.get_by_label("Agreed action 1").fill("Share the self-care plan")
-    page.get_by_label("Action 1 due").fill(timezone.localdate().isoformat())
+    fill_date(page, "Action 1 due", timezone.localdate())
     page.get_by_role("button", name="Log session").click()
     page.wait_for_load_state()
     assert "Clinical group on" in page.locator("h1").inner_text()
@@ -89,7 +89,7 @@ def test_supervisor_logs_sessions_and_others_see_only_what_they_may(page, live_s
     group_url = page.url
 
     go(page, f"{live_server.url}/workforce/sessions/add/?kind=one_to_one")
-    page.get_by_label("Date", exact=True).fill(timezone.localdate().isoformat())
+    fill_date(page, "Date", timezone.localdate())
     page.get_by_label(f"{first.name}, Larkspur Women's Centre").check()
     page.get_by_label("Confidential notes").fill(NOTES + " (1:1)")
     page.get_by_role("button", name="Log session").click()
