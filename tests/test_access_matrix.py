@@ -63,7 +63,7 @@ def passkey_of(user):
     return WebAuthnCredential.objects.get_or_create(
         user=user,
         credential_id_sha256=f"{user.pk:064x}",
-        defaults={"name": "Passkey", "credential_id": b"x", "public_key": b"x"},
+        defaults={"name": f"Passkey {AWAY}", "credential_id": b"x", "public_key": b"x"},
     )[0]
 
 
@@ -713,6 +713,7 @@ OUTSIDE = {
     "consortium.RoleAssignment": lambda w: w.users["outsider"].role_assignments.get(),
     "consortium.Event": lambda w: w.extra["away_event"],
     "auth.User": lambda w: w.users["outsider"],
+    "django_otp_webauthn.WebAuthnCredential": lambda w: passkey_of(w.users["outsider"]),
     "contracts.Indicator": lambda w: w.returns["away_ind"]["REF"],
     "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
     "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
@@ -860,6 +861,7 @@ def matrix_world(world):
         build_workforce,
     )
 
+    passkey_of(world.users["outsider"])
     build_money(world)
     build_workforce(world)
     build_returns(world)

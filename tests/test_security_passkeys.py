@@ -290,3 +290,24 @@ def test_an_administrator_reset_removes_passkeys_too(world, admin_user, lead):
     assert removed >= 1
     assert not WebAuthnCredential.objects.filter(user=lead).exists()
     assert "1 passkey(s)" in last(Kind.FACTOR_REMOVED, user=admin_user).detail
+
+
+def test_the_admin_shows_an_administrator_the_passkeys_of_their_consortium_only_to_read(
+    world, lead, admin_user, client
+):
+    enrol(lead, name="Lead's laptop")
+    enrol(world.users["outsider"], name="Outsider's key")
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:django_otp_webauthn_webauthncredential_changelist"))
+    assert listing.status_code == 200
+    text = listing.content.decode()
+    assert "Lead&#x27;s laptop" in text and "Outsider" not in text
+    theirs = WebAuthnCredential.objects.get(user=world.users["outsider"])
+    mine = WebAuthnCredential.objects.get(user=lead)
+    change = "admin:django_otp_webauthn_webauthncredential_change"
+    assert client.get(reverse(change, args=[theirs.pk])).status_code == 404
+    assert client.post(reverse(change, args=[mine.pk]), {"name": "Renamed"}).status_code == 403
+    delete = "admin:django_otp_webauthn_webauthncredential_delete"
+    assert client.post(reverse(delete, args=[mine.pk]), {"post": "yes"}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.name == "Lead's laptop"
