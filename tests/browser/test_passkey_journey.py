@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from django_scopes import scopes_disabled
 
@@ -131,5 +132,29 @@ def test_the_lead_adds_a_passkey_signs_in_with_it_and_confirms_an_approval(
     with scopes_disabled():
         payment.refresh_from_db()
     assert payment.status == Payment.Status.APPROVED
+    assert refused == []
+    assert page.problems == []
+
+
+def test_a_browser_without_passkeys_shows_only_the_code_box(page, live_server):
+    refused = watch_csp(page)
+    world = ConsortiumWorld.build()
+    with scopes_disabled():
+        lead = world.users["lead"]
+        TOTPDevice.objects.create(user=lead, name="Phone", confirmed=True)
+        WebAuthnCredential.objects.create(
+            user=lead, name="Laptop", credential_id=b"laptop", public_key=b"-"
+        )
+    page.add_init_script("delete window.PublicKeyCredential")
+    page.goto(live_server.url + LOGIN_PATH)
+    page.get_by_label("Username", exact=True).fill("lead")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert path_of(page).startswith(VERIFY_PATH)
+    page.wait_for_function("!document.getElementById('passkey-verification-placeholder')")
+    assert page.get_by_role("button", name="Use a passkey or security key").count() == 0
+    assert page.get_by_label("Code", exact=True).is_visible()
+    assert_accessible(page)
     assert refused == []
     assert page.problems == []
