@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "consortium",
     "funding",
     "contracts",
@@ -232,6 +233,18 @@ if not 1 <= CONCORD_FRESH_FACTOR_MINUTES <= 24 * 60:
 OTP_TOTP_ISSUER = env_str("CONCORD_TOTP_ISSUER", "Concord")
 # A code may be one 30-second step early or late (phone clocks drift); each code works once.
 OTP_TOTP_TOLERANCE = 1
+# Passkeys and security keys (WebAuthn, django-otp-webauthn) as a second factor. The relying
+# party ID is the domain passkeys are bound to (changing it later orphans every passkey); the
+# browser must show Concord at one of the allowed origins (https://, or http://localhost).
+OTP_WEBAUTHN_RP_ID = env_str("CONCORD_WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = env_str("CONCORD_WEBAUTHN_RP_NAME", "Concord")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "CONCORD_WEBAUTHN_ORIGINS",
+    [f"https://{OTP_WEBAUTHN_RP_ID}"] if PRODUCTION else ["http://localhost:8000"],
+)
+# A passkey is a second factor after the password, never a way to sign in without one.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "consortium.passkeys.ConcordWebAuthnHelper"
 
 SESSION_COOKIE_AGE = env_int("CONCORD_SESSION_MINUTES", 8 * 60) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from consortium import account, forms, history, views
+from consortium import account, forms, history, passkeys, views
 from consortium import admin as consortium_admin
 
 urlpatterns = [
@@ -28,7 +28,18 @@ urlpatterns = [
         account.two_factor_recovery_codes,
         name="two_factor_recovery_codes",
     ),
+    # django-otp-webauthn's ceremonies (JSON), under the pages open before the second factor.
+    path(
+        "account/two-factor/passkeys/",
+        include((passkeys.urlpatterns, "otp_webauthn")),
+    ),
     path("account/security/", account.account_security, name="account_security"),
+    path("account/security/passkeys/add/", account.passkey_add, name="passkey_add"),
+    path(
+        "account/security/passkeys/<int:pk>/remove/",
+        account.passkey_remove,
+        name="passkey_remove",
+    ),
     path(
         "account/security/recovery-codes/",
         account.recovery_codes_renew,

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import twofactor
-from consortium.forms import AuthenticatorForm, CodeForm, PasswordAgainForm
+from consortium.forms import AuthenticatorForm, CodeForm, PasskeyForm, PasswordAgainForm
 from consortium.views import apply_errors
 
 
@@ -57,7 +58,12 @@ def two_factor_verify(request):
     return render(
         request,
         "registration/two_factor_verify.html",
-        {"form": form, "fresh": fresh, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "fresh": fresh,
+            "next": request.GET.get("next", ""),
+            "passkey": twofactor.has_passkey(user),
+        },
     )
 
 
@@ -137,6 +143,7 @@ def account_security(request):
         "registration/account_security.html",
         {
             "factors": twofactor.factors(user),
+            "passkeys": twofactor.passkeys(user),
             "codes_left": twofactor.recovery_codes_left(user),
             "required": twofactor.requires_two_factor(user),
             "password_form": PasswordAgainForm(prefix="codes"),
@@ -169,9 +176,32 @@ def recovery_codes_renew(request):
 
 
 @login_required
-def factor_remove(request, pk):
-    device = get_object_or_404(TOTPDevice, pk=pk, user=request.user, confirmed=True)
+def passkey_add(request):
+    """Add a passkey or security key: name it and give the password again (as for an
+    authenticator app), then the browser registers it (consortium.passkeys)."""
+    user = request.user
+    if twofactor.has_factor(user) and not twofactor.is_verified(request):
+        return redirect(twofactor.verify_url(request.get_full_path()))
+    name = twofactor.passkey_grant(request)
+    if request.method == "GET" and name is not None:
+        return render(request, "registration/passkey_add.html", {"granted": True, "name": name})
+    ask_password = twofactor.has_factor(user) or not twofactor.password_is_fresh(request)
+    form = PasskeyForm(request.POST or None, ask_password=ask_password)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if ask_password and not twofactor.check_password(request, data["password"]):
+            if getattr(request, "axes_locked_out", False):
+                return _locked_response(request)
+            form.add_error("password", "Your password is not right.")
+        else:
+            twofactor.grant_passkey(request, name=data["name"])
+            return redirect("passkey_add")
+    return render(request, "registration/passkey_add.html", {"form": form})
+
+
+def _remove_factor(request, device):
     form = PasswordAgainForm(request.POST or None)
+    label = twofactor.factor_label(device)
     if request.method == "POST" and form.is_valid():
         if not twofactor.check_password(request, form.cleaned_data["password"]):
             if getattr(request, "axes_locked_out", False):
@@ -183,10 +213,23 @@ def factor_remove(request, pk):
             except ValidationError as e:
                 apply_errors(form, e)
             else:
-                messages.success(request, f"{device.name} removed.")
+                messages.success(request, f"{label} removed.")
                 return redirect("account_security")
     return render(
         request,
         "consortium/form_page.html",
-        {"form": form, "title": f"Remove {device.name}", "submit_label": "Remove"},
+        {"form": form, "title": f"Remove {label}", "submit_label": "Remove"},
     )
+
+
+@login_required
+def factor_remove(request, pk):
+    device = get_object_or_404(TOTPDevice, pk=pk, user=request.user, confirmed=True)
+    return _remove_factor(request, device)
+
+
+@login_required
+def passkey_remove(request, pk):
+    """Only one's own passkeys: anybody else's answers 404."""
+    device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user, confirmed=True)
+    return _remove_factor(request, device)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import access
 from consortium.models import Consortium, Event, Membership, Organisation, RoleAssignment, Site
@@ -152,6 +153,42 @@ class ScopedUserAdmin(UserAdmin):
         if obj is None:
             raise Http404("Not found")
         return obj
+
+
+@admin.register(WebAuthnCredential)
+class PasskeyAdmin(FencedAdmin):
+    """Passkeys and security keys of the people in the administrator's consortium, to read:
+    people add and remove their own (Sign-in settings); a lost one goes with an
+    administrator's reset of the person's second factors."""
+
+    list_display = ["name", "user", "created_at", "last_used_at", "discoverable"]
+    list_select_related = ["user"]
+    fields = [
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "transports",
+        "discoverable",
+        "backup_eligible",
+        "backup_state",
+        "sign_count",
+        "aaguid",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user__in=_people_in_scope(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 admin.site.site_header = "Concord administration"

@@ -279,6 +279,28 @@ class PasswordAgainForm(ConcordForm):
     )
 
 
+class PasskeyForm(ConcordForm):
+    name = forms.CharField(
+        label="A name for this passkey",
+        max_length=64,
+        initial="Passkey",
+        help_text="For example, the laptop, phone or security key it is on.",
+    )
+    password = forms.CharField(
+        label="Your password",
+        required=False,
+        help_text="Changing how you sign in needs your password again.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, ask_password=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ask_password:
+            self.fields["password"].required = True
+        else:
+            del self.fields["password"]
+
+
 class AuthenticatorForm(ConcordForm):
     name = forms.CharField(
         label="A name for this authenticator",

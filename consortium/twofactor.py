@@ -1,13 +1,15 @@
 """Two-factor sign-in, on django-otp: one-time codes from an authenticator app (TOTP, with
-django-otp's replay protection: a code, or any earlier one, is accepted once) and single-use
-recovery codes.
+django-otp's replay protection: a code, or any earlier one, is accepted once), passkeys and
+security keys (WebAuthn, django-otp-webauthn; the ceremonies are in consortium.passkeys) and
+single-use recovery codes.
 
 * Who must use a second factor: administrators, consortium leads, commissioners and clinical
   supervisors, staff of the Django admin, and everyone in a consortium whose setting
   `two_factor_for_everyone` is on. Whoever has a factor uses it.
 * A person signed in with their password only is sent to give a code (or, with no factor yet
   and a role that needs one, walked through setting one up) before any other page.
-* A wrong code counts as a failed sign-in for django-axes' lockout, like a wrong password.
+* A wrong code, or a passkey that fails to prove itself, counts as a failed sign-in for
+  django-axes' lockout, like a wrong password.
 * Sensitive acts ask for a fresh code when the last one is older than
   CONCORD_FRESH_FACTOR_MINUTES: `@fresh_factor_required` on a view, or
   `fresh_factor_response(request)` inside one, after its access checks.
@@ -34,6 +36,7 @@ from django_otp import login as otp_login
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import security
 from consortium.models import Role, RoleAssignment
@@ -42,6 +45,8 @@ REQUIRED_ROLES = (Role.ADMIN, Role.LEAD, Role.COMMISSIONER, Role.SUPERVISOR)
 FACTOR_AT = "concord_factor_at"  # when the session last gave a second factor (epoch seconds)
 PASSWORD_AT = "concord_password_at"  # when the session last gave the password
 PENDING_KEY = "concord_pending_totp_key"
+# Adding a passkey: the name it will have, and when the password was given for it.
+PASSKEY_GRANT = "concord_passkey_grant"
 NEW_CODES = "concord_new_recovery_codes"
 RECOVERY_NAME = "Recovery codes"
 RECOVERY_COUNT = 10
@@ -66,12 +71,28 @@ def requires_two_factor(user):
 
 
 def factors(user):
-    """The person's confirmed second factors (authenticator apps), oldest first."""
+    """The person's confirmed authenticator apps, oldest first."""
     return list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"))
 
 
+def passkeys(user):
+    """The person's confirmed passkeys and security keys, oldest first."""
+    return list(WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk"))
+
+
+def factor_count(user):
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).count()
+        + WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
+    )
+
+
+def has_passkey(user):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
 def has_factor(user):
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists() or has_passkey(user)
 
 
 def recovery_codes_left(user):
@@ -182,16 +203,31 @@ def verify_code(request, code):
                     device = candidate
                     break
     if device is None:
-        security.log(security.Kind.FACTOR_FAILED, user=user)
-        user_login_failed.send(
-            sender=__name__,
-            credentials={"username": user.get_username()},
-            request=request,
-            second_factor=True,
-        )
-        if getattr(request, "axes_locked_out", False):
-            logout(request)
+        factor_failed(request)
         return None
+    factor_given(request, device)
+    return device
+
+
+def factor_failed(request, detail=""):
+    """A second factor was refused: log it and count it towards the lockout, like a wrong
+    password. A person now locked out is signed out."""
+    user = request.user
+    security.log(security.Kind.FACTOR_FAILED, user=user, detail=detail)
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username()},
+        request=request,
+        second_factor=True,
+    )
+    if getattr(request, "axes_locked_out", False):
+        logout(request)
+
+
+def factor_given(request, device):
+    """`device` (an authenticator, a recovery code or a passkey) proved it is the person: the
+    session is verified and fresh, their failed attempts are cleared, the log says which."""
+    user = request.user
     otp_login(request, device)
     request.session[FACTOR_AT] = time.time()
     _reset_lockout(user)
@@ -199,8 +235,13 @@ def verify_code(request, code):
         left = recovery_codes_left(user)
         security.log(security.Kind.RECOVERY_CODE_USED, user=user, detail=f"{left} left")
     else:
-        security.log(security.Kind.FACTOR_VERIFIED, user=user, detail=device.name)
-    return device
+        security.log(security.Kind.FACTOR_VERIFIED, user=user, detail=factor_label(device))
+
+
+def factor_label(device):
+    if isinstance(device, WebAuthnCredential):
+        return f"Passkey: {device.name}"
+    return device.name
 
 
 # --- setting up and changing factors -------------------------------------------------------
@@ -260,6 +301,38 @@ def add_authenticator(request, *, code, name):
     return device
 
 
+def grant_passkey(request, *, name):
+    """The password was given again to add a passkey called `name`: the browser may now run
+    one registration ceremony within PASSWORD_FRESH_SECONDS."""
+    request.session[PASSKEY_GRANT] = {"name": name or "Passkey", "at": time.time()}
+
+
+def passkey_grant(request):
+    """The name of the passkey the person may add now, or None."""
+    grant = request.session.get(PASSKEY_GRANT)
+    if not grant or time.time() - grant["at"] > PASSWORD_FRESH_SECONDS:
+        return None
+    return grant["name"]
+
+
+def add_passkey(request, device, *, first):
+    """Keep a passkey the browser has just registered (called inside the ceremony, once the
+    credential is saved): the grant is used up, the log says so, and a `first` factor comes
+    with recovery codes."""
+    user = request.user
+    request.session.pop(PASSKEY_GRANT, None)
+    security.log(security.Kind.FACTOR_ADDED, user=user, detail=factor_label(device))
+    if first or not recovery_codes_left(user):
+        issue_recovery_codes(request)
+    return device
+
+
+def passkey_added(request, device):
+    """After the ceremony: registering with the authenticator proved the person holds it."""
+    otp_login(request, device)
+    request.session[FACTOR_AT] = time.time()
+
+
 def issue_recovery_codes(request):
     """Replace the person's recovery codes with new ones, kept in the session to show once."""
     user = request.user
@@ -276,17 +349,18 @@ def issue_recovery_codes(request):
 
 
 def remove_authenticator(request, *, device):
-    """Remove one of the person's authenticators; never the last of someone who needs one."""
+    """Remove one of the person's authenticators or passkeys; never the last factor of
+    someone who needs one."""
     user = request.user
     if device.user_id != user.pk:
         raise ValidationError("That is not one of your sign-in factors.")
-    if len(factors(user)) <= 1 and requires_two_factor(user):
-        security.log(security.Kind.FACTOR_REMOVAL_REFUSED, user=user, detail=device.name)
+    if factor_count(user) <= 1 and requires_two_factor(user):
+        security.log(security.Kind.FACTOR_REMOVAL_REFUSED, user=user, detail=factor_label(device))
         raise ValidationError(
             "Your role needs a second factor, so you cannot remove your only one. "
-            "Add another authenticator first, then remove this one."
+            "Add another authenticator app or passkey first, then remove this one."
         )
-    name = device.name
+    name = factor_label(device)
     with transaction.atomic():
         device.delete()
         if not has_factor(user):
@@ -304,16 +378,22 @@ def reset_factors(*, by, user, reason):
         raise ValidationError({"reason": "Say why, and how you checked who asked."})
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        keys = (
+            WebAuthnCredential.objects.filter(user=user)
+            .delete()[1]
+            .get(WebAuthnCredential._meta.label, 0)
+        )
         StaticDevice.objects.filter(user=user).delete()
         security.log(
             security.Kind.FACTOR_REMOVED,
             user=by,
             detail=(
                 f"Second factors of {user.get_full_name() or user.username} ({user.username}) "
-                f"reset: {removed} authenticator(s) and the recovery codes. Reason: {reason}"
+                f"reset: {removed} authenticator(s), {keys} passkey(s) and the recovery "
+                f"codes. Reason: {reason}"
             ),
         )
-    return removed
+    return removed + keys
 
 
 # --- the fresh-factor gate for sensitive acts ---------------------------------------------
@@ -332,7 +412,8 @@ def fresh_factor_response(request, next_url=None):
         return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': here})}")
     messages.info(
         request,
-        "This is a sensitive act: enter a code from your authenticator app to confirm it is you.",
+        "This is a sensitive act: enter a code from your authenticator app, or use your "
+        "passkey, to confirm it is you.",
     )
     return redirect(verify_url(here, fresh=True))
 

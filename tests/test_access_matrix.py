@@ -57,6 +57,16 @@ def device_of(user):
     )[0]
 
 
+def passkey_of(user):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.get_or_create(
+        user=user,
+        credential_id_sha256=f"{user.pk:064x}",
+        defaults={"name": f"Passkey {AWAY}", "credential_id": b"x", "public_key": b"x"},
+    )[0]
+
+
 def pk(key, group="orgs"):
     return lambda w: {"pk": getattr(w, group)[key].pk}
 
@@ -168,6 +178,17 @@ MATRIX = {
     "recovery_codes_renew": Entry(reachable=lambda w: {}),
     # Only one's own factors: anybody else's (here the outsider's) answers 404.
     "factor_remove": Entry(outside=lambda w: {"pk": device_of(w.users["outsider"]).pk}),
+    "passkey_add": Entry(reachable=lambda w: {}),
+    "passkey_remove": Entry(outside=lambda w: {"pk": passkey_of(w.users["outsider"]).pk}),
+    # The passkey ceremonies act only on the signed-in person's own credentials: there is no
+    # object to name in the URL, and an answer signed with anybody else's credential is 404
+    # (tests/test_security_passkeys.py). Signed out they send to sign-in; the script's
+    # translations are public.
+    "otp_webauthn:credential-registration-begin": Entry(reachable=lambda w: {}),
+    "otp_webauthn:credential-registration-complete": Entry(reachable=lambda w: {}),
+    "otp_webauthn:credential-authentication-begin": Entry(reachable=lambda w: {}),
+    "otp_webauthn:credential-authentication-complete": Entry(reachable=lambda w: {}),
+    "otp_webauthn:js-i18n-catalog": Entry(public=True, reachable=lambda w: {}),
     "consortium:security_log": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
     ),
@@ -692,6 +713,7 @@ OUTSIDE = {
     "consortium.RoleAssignment": lambda w: w.users["outsider"].role_assignments.get(),
     "consortium.Event": lambda w: w.extra["away_event"],
     "auth.User": lambda w: w.users["outsider"],
+    "django_otp_webauthn.WebAuthnCredential": lambda w: passkey_of(w.users["outsider"]),
     "contracts.Indicator": lambda w: w.returns["away_ind"]["REF"],
     "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
     "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
@@ -862,6 +884,7 @@ def matrix_world(world):
         build_workforce,
     )
 
+    passkey_of(world.users["outsider"])
     build_money(world)
     build_workforce(world)
     build_returns(world)

@@ -46,3 +46,14 @@ def money(value):
     value = Decimal(value)
     sign = "-" if value < 0 else ""
     return f"{sign}£{abs(value):,.2f}"
+
+
+@register.simple_tag(takes_context=True)
+def passkey_config(context):
+    """What the passkey script needs (its endpoints, the CSRF token), as a JSON data block:
+    <script type="application/json"> is never executed, so the content security policy
+    allows it."""
+    from django.utils.html import json_script
+    from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
+
+    return json_script(get_configuration(context["request"]), "otp_webauthn_config")
