@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_scopes import scopes_disabled
+from django_tables2.columns import library
 from django_tables2.views import SingleTableMixin
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,7 +28,9 @@ ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NU
 def safe_cell_value(value):
     """A value fit for a spreadsheet cell: numbers and dates stay numbers and dates (aware
     times in local time; floats as exact decimals); text stays exactly the text."""
-    if value is None or isinstance(value, (bool, int, Decimal, datetime.date)):
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or isinstance(value, (int, Decimal, datetime.date)):
         if isinstance(value, datetime.datetime) and timezone.is_aware(value):
             return timezone.localtime(value).replace(tzinfo=None)
         return value
@@ -93,6 +97,19 @@ def xlsx_response(filename, headers, rows, title="Data"):
     return response
 
 
+@library.register
+class YesNoColumn(tables.BooleanColumn):
+    """Every yes-or-no field shows "Yes" or "No", on screen and in downloads (not ✔ and ✘,
+    which a screen reader or a spreadsheet filter reads differently)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("yesno", "Yes,No")
+        super().__init__(*args, **kwargs)
+
+    def value(self, record, value, bound_column):
+        return self.yesno[int(not self._get_bool_value(record, value, bound_column))]
+
+
 class ConcordTable(tables.Table):
     class Meta:
         attrs = {"class": "govuk-table"}
@@ -134,17 +151,28 @@ class ConcordFilterSet(django_filters.FilterSet):
             model = getattr(qs, "model", None)
             if model is not None and hasattr(model, "Access"):
                 f.queryset = scoped(model)
+        # Every filter is optional, so the labels do not say "(optional)".
+        self.form.is_filter = True
         for field in self.form.fields.values():
             if hasattr(field, "empty_label") and field.empty_label is not None:
                 field.empty_label = "Any"
             if getattr(field, "choices", None) and not hasattr(field, "queryset"):
-                choices = list(field.choices)
-                if choices and choices[0][0] == "":
-                    field.choices = [("", "Any")] + choices[1:]
-            kind = type(field.widget).__name__.lower()
-            field.widget.attrs.setdefault(
-                "class", "govuk-select" if "select" in kind else "govuk-input"
-            )
+                # One "Any" at the top, whatever django-filter and the model each added.
+                choices = [c for c in field.choices if c[0] not in ("", None, "unknown")]
+                # django-filter's choice fields add their own empty choice (now "Any").
+                has_own = getattr(field, "empty_label", None) is not None
+                field.choices = choices if has_own else [("", "Any"), *choices]
+            widget = field.widget
+            if isinstance(widget, django_filters.widgets.BooleanWidget) or (
+                type(widget).__name__ == "NullBooleanSelect"
+            ):
+                widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
+            if isinstance(field, forms.DateField):
+                # A picker is fine for a range in a filter.
+                widget.input_type = "date"
+                widget.format = "%Y-%m-%d"
+            kind = type(widget).__name__.lower()
+            widget.attrs.setdefault("class", "govuk-select" if "select" in kind else "govuk-input")
 
 
 def scoped(model):

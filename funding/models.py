@@ -8,7 +8,13 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, FreezableModel, Frozen
+from consortium.base import (
+    AccessQuerySet,
+    ConcordModel,
+    ConsortiumManager,
+    FreezableModel,
+    Frozen,
+)
 from consortium.models import Consortium, Organisation
 from funding import money
 
@@ -253,6 +259,16 @@ class AllocationLine(FreezableModel):
         return f"{self.organisation}: {self.get_kind_display()} {self.amount}"
 
 
+class PaymentQuerySet(AccessQuerySet):
+    def open(self):
+        """Owed and not yet paid or withheld."""
+        return self.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.APPROVED])
+
+    def overdue(self, today=None):
+        """Open and past their due date."""
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+
 class Payment(ConcordModel):
     """Money owed to a member: scheduled → approved → paid, or withheld with a reason."""
 
@@ -322,6 +338,8 @@ class Payment(ConcordModel):
                 name="adjustment_has_reason",
             ),
         ]
+
+    objects = ConsortiumManager.from_queryset(PaymentQuerySet)()
 
     class Access(ConcordModel.Access):
         owner = "recipient"

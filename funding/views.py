@@ -424,7 +424,8 @@ class PaymentList(ConcordListView):
     readers = staticmethod(can_see_payments)
 
     def get_base_queryset(self):
-        return Payment.objects.select_related("recipient")
+        # Newest first: what is due now and next, then what was paid.
+        return Payment.objects.select_related("recipient").order_by("-due_date", "-id")
 
     add_action = ("Schedule a payment", "funding:payment_create", can_manage_money)
 

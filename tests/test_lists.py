@@ -1,0 +1,92 @@
+"""Lists as people use them: one "Any" per filter, filters labelled without "(optional)",
+yes-or-no fields as "Yes" and "No" on screen and in downloads, and the payments list newest
+first, with an overdue filter and only members to choose from."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.factories import build_money, make_payment
+
+
+@pytest.fixture
+def money(world):
+    build_money(world)
+    m = world.money
+    # One payment to CVO A overdue since March, one due next year.
+    m["late"] = make_payment(m["alloc"], world.orgs["cvo_a"], "750.00", datetime.date(2026, 3, 1))
+    m["later"] = make_payment(
+        m["alloc"],
+        world.orgs["cvo_a"],
+        "500.00",
+        datetime.date(2027, 6, 1),
+        is_adjustment=True,
+        adjustment_reason="Extra sessions",
+    )
+    return world
+
+
+def selects(page):
+    form = page.split('class="concord-filter__fields">')[1].split("</form>")[0]
+    return {
+        name: re.findall(r"<option[^>]*>([^<]*)</option>", body)
+        for name, body in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', form, re.S)
+    }
+
+
+@pytest.mark.django_db
+def test_each_filter_offers_any_once_and_payments_go_only_to_members(client, money, lead):
+    client.force_login(lead)
+    page = client.get(reverse("funding:payment_list")).content.decode()
+    options = selects(page)
+    for name, labels in options.items():
+        assert labels.count("Any") == 1 and labels[0] == "Any", (name, labels)
+        assert "Unknown" not in labels and "---------" not in labels
+    assert "Home Commissioner" not in options["recipient"]
+    assert {"CVO Alpha", "CVO Beta", "Home Lead Agency"} <= set(options["recipient"])
+    assert options["overdue"] == ["Any", "Yes", "No"]
+    filters = page.split('class="concord-filter__fields">')[1].split("</form>")[0]
+    assert "(optional)" not in filters
+    assert re.search(r'<input type="date" name="due_before"', filters)
+
+
+@pytest.mark.django_db
+def test_payments_list_newest_first_and_filters_the_overdue(client, money, lead):
+    client.force_login(lead)
+    with_time = reverse("funding:payment_list")
+    page = client.get(with_time).content.decode()
+    body = page.split("<tbody")[1]
+    dues = [
+        datetime.datetime.strptime(d, "%d %b %Y").date()
+        for d in re.findall(r"\d{1,2} \w{3} \d{4}", body)
+    ]
+    due_dates = sorted({d for d in dues if d.year in (2026, 2027)}, reverse=True)
+    assert dues.index(due_dates[0]) < dues.index(due_dates[-1])
+    overdue = client.get(with_time + "?overdue=true").content.decode()
+    rows = overdue.split("<tbody")[1].split("</tbody>")[0]
+    assert "£750.00" in rows and "£500.00" not in rows
+    not_overdue = client.get(with_time + "?overdue=false").content.decode()
+    assert (
+        "£500.00" in not_overdue.split("<tbody")[1]
+        and "£750.00" not in not_overdue.split("<tbody")[1]
+    )
+
+
+@pytest.mark.django_db
+def test_yes_or_no_fields_read_yes_and_no_on_screen_and_in_the_download(client, money, lead):
+    client.force_login(lead)
+    url = reverse("funding:payment_list")
+    page = client.get(url).content.decode()
+    body = page.split("<tbody")[1].split("</tbody>")[0]
+    assert "✔" not in body and "✘" not in body
+    assert ">Yes<" in body and ">No<" in body
+    wb = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").content))
+    ws = wb.active
+    headers = [c.value for c in ws[1]]
+    column = headers.index("Is adjustment")
+    values = {row[column] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert values == {"Yes", "No"}
