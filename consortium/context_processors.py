@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from consortium.models import Consortium, Role, RoleAssignment
-from consortium.navigation import navigation
+from consortium.navigation import breadcrumbs, navigation
 
 
 def concord(request):
@@ -18,6 +18,7 @@ def concord(request):
         "role_names": SimpleLazyObject(lambda: _role_names(actor, labels)),
         "nav_items": nav[0],
         "section_items": nav[1],
+        "breadcrumbs": breadcrumbs(request),
     }
 
 

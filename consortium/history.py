@@ -103,6 +103,9 @@ def object_history(request, label, pk):
     events = Event.objects.filter(
         object_model=model._meta.label, object_id=str(obj.pk)
     ).select_related("by")
+    if hasattr(obj, "get_absolute_url"):
+        # The menu and breadcrumbs stay where the record itself lives.
+        request.nav_path = obj.get_absolute_url()
     return render(
         request,
         "consortium/history.html",

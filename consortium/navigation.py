@@ -62,15 +62,41 @@ def entries_for(user):
 
 
 def _visible(request):
+    cached = getattr(request, "_concord_navigation", None)
+    if cached is not None:
+        return cached
     match = request.resolver_match
     url_name = match.url_name if match else None
     found = [(entry, reverse(entry.url_name)) for entry in entries_for(request.user)]
     # One entry is current: the page itself, else the entry whose URL is the longest start of
-    # this page's path (/risks/list/ is "All risks", not also "Risk registers" at /risks/).
+    # this page's path (/risks/list/ is "All risks", not also "Risk registers" at /risks/). A
+    # page about an object that lives elsewhere (its history) sets request.nav_path to the
+    # object's own page.
+    path = getattr(request, "nav_path", None) or request.path
     exact = [e for e, _ in found if e.key == url_name]
-    prefixes = [(len(url), e) for e, url in found if url != "/" and request.path.startswith(url)]
+    prefixes = [(len(url), e) for e, url in found if url != "/" and path.startswith(url)]
     current = exact[0] if exact else max(prefixes, key=lambda p: p[0])[1] if prefixes else None
-    return [(e.label, url, e is current, e.section) for e, url in found]
+    request._concord_navigation = [
+        (e.label, url, e is current, e.section, bool(exact)) for e, url in found
+    ]
+    return request._concord_navigation
+
+
+def breadcrumbs(request):
+    """GOV.UK breadcrumbs for a page below a navigation entry (a record, its history, a form):
+    Home, the section (when it has several pages) and the entry. None on the entries' own
+    pages and the dashboard."""
+    items = _visible(request)
+    current = next((i for i in items if i[2]), None)
+    if current is None or current[4]:
+        return None
+    label, url, _, section, _ = current
+    crumbs = [("Home", reverse("dashboard"))]
+    pages = [i for i in items if i[3] == section]
+    if len(pages) > 1:
+        crumbs.append((section, pages[0][1]))
+    crumbs.append((label, url))
+    return crumbs
 
 
 def navigation(request):
@@ -82,7 +108,7 @@ def navigation(request):
     """
     items = _visible(request)
     sections, members = [], {}
-    for label, url, current, section in items:
+    for label, url, current, section, _exact in items:
         if section not in members:
             members[section] = []
             sections.append(section)

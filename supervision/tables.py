@@ -115,7 +115,12 @@ class SessionTable(ConcordTable):
 
     date = tables.DateColumn(linkify=True, format="j M Y")
     attendees = tables.Column(empty_values=(), orderable=False)
-    supervisor = tables.Column(accessor="supervisor__last_name")
+    supervisor = tables.Column(
+        accessor="supervisor__last_name",
+        verbose_name="Supervisor",
+        order_by=("supervisor__last_name", "supervisor__first_name"),
+    )
+    duration_minutes = tables.Column(verbose_name="Minutes")
 
     class Meta(ConcordTable.Meta):
         model = SupervisionSession

@@ -100,3 +100,37 @@ def test_signed_out_every_page_of_the_menu_asks_to_sign_in(client, world):
     for entry in navigation.entries():
         response = client.get(reverse(entry.url_name))
         assert response.status_code == 302 and "login" in response["Location"], entry.label
+
+
+@pytest.mark.django_db
+def test_a_record_page_has_breadcrumbs_to_its_list_and_its_history_keeps_the_menu_there(
+    client, world, lead
+):
+    from tests.factories import build_money
+
+    build_money(world)
+    payment = world.money["pay_a"]
+    client.force_login(lead)
+
+    def crumbs(html):
+        if 'aria-label="Breadcrumb"' not in html:
+            return None
+        nav = html.split('aria-label="Breadcrumb"', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'href="([^"]+)">([^<]+)<', nav)
+
+    def current(html):
+        sub = html.split('aria-label="Section"', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'href="([^"]+)" aria-current="[^"]+">([^<]+)<', sub)
+
+    listing = reverse("funding:payment_list")
+    expected = [("/", "Home"), (reverse("funding:stream_list"), "Money"), (listing, "Payments")]
+    detail = client.get(payment.get_absolute_url()).content.decode()
+    assert crumbs(detail) == expected
+    history = client.get(
+        reverse("history", args=["funding.Payment", payment.pk])
+    ).content.decode()
+    assert crumbs(history) == expected
+    assert current(history) == [(listing, "Payments")]
+    # A page in the menu needs no breadcrumbs.
+    assert crumbs(client.get(listing).content.decode()) is None
+    assert crumbs(client.get("/").content.decode()) is None
