@@ -5,11 +5,12 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.forms.utils import pretty_name
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
-from consortium import security
+from consortium import constraints, security
 from consortium.dates_input import GovukDateField, GovukDateInput
 from consortium.models import Consortium, Membership, Organisation, Role, Site
 from consortium.numbers import NumberField
@@ -84,6 +85,26 @@ class ConcordFormMixin:
                 if field.help_text:
                     field.widget.attrs["aria-describedby"] = hint
                 continue
+            max_length = getattr(field, "max_length", None)
+            if max_length:
+                # The limit is checked by the server and said in words (and counted down on
+                # a text area), never enforced by the browser cutting what was pasted.
+                field.widget.attrs.pop("maxlength", None)
+                label = str(field.label or pretty_name(name))
+                field.error_messages["max_length"] = (
+                    f"{label} must be {max_length:,} characters or fewer"
+                )
+                for v in field.validators:
+                    if isinstance(v, MaxLengthValidator):
+                        v.message = field.error_messages["max_length"]
+                if isinstance(field.widget, forms.Textarea):
+                    described = field.widget.attrs.get("aria-describedby", "")
+                    field.widget.attrs["aria-describedby"] = (
+                        f"{described} id_{self.add_prefix(name)}-info".strip()
+                    )
+                    field.widget.attrs.setdefault(
+                        "class", "govuk-textarea govuk-js-character-count"
+                    )
             kind = type(field.widget).__name__.lower().replace("input", "").replace("widget", "")
             css = WIDGET_CLASSES.get(kind, "govuk-input")
             if isinstance(field, NumberField):
@@ -99,6 +120,11 @@ class ConcordFormMixin:
     def full_clean(self):
         self.style_fields()
         super().full_clean()
+        model = getattr(getattr(self, "_meta", None), "model", None)
+        for name, errors in list((self._errors or {}).items()):
+            explained = [constraints.explain_form_error(model, e) for e in errors]
+            if explained != list(errors):
+                self._errors[name] = self.error_class(explained)
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from consortium import access, services, twofactor
+from consortium import access, constraints, services, twofactor
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
@@ -64,6 +65,11 @@ def save_or_refuse(request, form, save, *, success, to=None, refused=apply_error
         return redirect(request.path)
     except (ValidationError, PermissionDenied) as error:
         refused(form, error)
+        return None
+    except IntegrityError as error:
+        # A rule the database enforces (two people saving at once can still meet one).
+        model = getattr(getattr(form, "_meta", None), "model", None)
+        form.add_error(None, constraints.explain_integrity_error(model, error))
         return None
     messages.success(request, success(saved) if callable(success) else success)
     return redirect(to(saved) if to else saved)

@@ -65,6 +65,11 @@ class FundingStream(ConcordModel):
             models.CheckConstraint(condition=Q(amount__gte=0), name="stream_amount_not_negative"),
         ]
 
+    constraint_messages = {
+        "stream_ends_after_start": "The end date must be the same as or after the start date.",
+        "stream_amount_not_negative": "Enter an amount of £0 or more.",
+    }
+
     class Access(ConcordModel.Access):
         # Funding is the lead's business; commissioners see the streams they fund.
         commissioner = "funder"
@@ -340,6 +345,17 @@ class Payment(ConcordModel):
         ]
 
     objects = ConsortiumManager.from_queryset(PaymentQuerySet)()
+
+    constraint_messages = {
+        "payment_amount_positive_unless_adjustment": (
+            "Enter an amount of more than £0. Only an adjustment, with its reason, can take "
+            "money back."
+        ),
+        "paid_payment_has_date_and_reference": "A paid payment needs the date paid and the "
+        "remittance reference.",
+        "withheld_payment_has_reason": "Say why the payment is withheld.",
+        "adjustment_has_reason": "Say why this payment is an adjustment.",
+    }
 
     class Access(ConcordModel.Access):
         owner = "recipient"

@@ -112,3 +112,44 @@ def test_an_amount_that_could_be_misread_is_refused_beside_its_box(client, world
     (link,) = [(target, text) for target, text in summary_links(page) if target == "id_amount"]
     assert "could mean two different figures" in link[1]
     assert 'id="id_amount-error"' in page
+
+
+@pytest.mark.django_db
+def test_a_database_rule_that_refuses_a_save_is_a_sentence_not_its_name(client, world, lead):
+    client.force_login(lead)
+    page = client.post(
+        reverse("funding:stream_create"),
+        stream_data(world, end_day="1", end_month="1", end_year="2026"),
+    ).content.decode()
+    assert not FundingStream.objects.exists()
+    assert "stream_ends_after_start" not in page and "Constraint" not in page
+    assert "The end date must be the same as or after the start date." in page
+
+
+def test_a_rule_without_its_own_sentence_is_read_out_in_words():
+    from django.db import IntegrityError
+
+    from consortium import constraints
+    from funding.models import Payment
+
+    pg = IntegrityError('new row violates check constraint "withheld_payment_has_reason"')
+    sqlite = IntegrityError("CHECK constraint failed: line_has_an_event")
+    assert constraints.explain_integrity_error(Payment, pg) == "Say why the payment is withheld."
+    assert "line has an event" in constraints.explain_integrity_error(None, sqlite)
+    assert "_" not in constraints.explain_integrity_error(None, sqlite)
+
+
+@pytest.mark.django_db
+def test_a_text_box_with_a_limit_counts_down_and_the_server_says_the_limit(client, world, lead):
+    from tests.factories import build_money, build_returns
+
+    build_money(world)
+    build_returns(world)
+    ret = world.returns["draft_a"]
+    client.force_login(world.users["cvo_a"])
+    page = client.get(f"/returns/{ret.pk}/edit/").content.decode()
+    assert 'data-module="govuk-character-count" data-maxlength="5000"' in page
+    assert "maxlength=" not in page.replace("data-maxlength", "")
+    data = {"expected_version": ret.version, "narrative": "x" * 5001}
+    page = client.post(f"/returns/{ret.pk}/edit/", data).content.decode()
+    assert "Narrative must be 5,000 characters or fewer" in page

@@ -126,9 +126,7 @@ def test_a_record_page_has_breadcrumbs_to_its_list_and_its_history_keeps_the_men
     expected = [("/", "Home"), (reverse("funding:stream_list"), "Money"), (listing, "Payments")]
     detail = client.get(payment.get_absolute_url()).content.decode()
     assert crumbs(detail) == expected
-    history = client.get(
-        reverse("history", args=["funding.Payment", payment.pk])
-    ).content.decode()
+    history = client.get(reverse("history", args=["funding.Payment", payment.pk])).content.decode()
     assert crumbs(history) == expected
     assert current(history) == [(listing, "Payments")]
     # A page in the menu needs no breadcrumbs.

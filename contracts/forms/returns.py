@@ -3,6 +3,7 @@ from django import forms
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.numbers import NumberField
 from contracts.models import Indicator, TemplateField
+from contracts.xlsx.returns import NARRATIVE_MAX, NOTE_MAX
 
 
 class ReturnForm(ConcordForm):
@@ -12,6 +13,7 @@ class ReturnForm(ConcordForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     narrative = forms.CharField(
         required=False,
+        max_length=NARRATIVE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What happened this period: context a commissioner needs to read the figures.",
     )
@@ -34,9 +36,9 @@ class ReturnForm(ConcordForm):
                 initial=rv.value if rv else None,
             )
             n = forms.CharField(
-                label=f"Note on {ind.code}",
+                label=f"Note on {ind.name}",
                 required=False,
-                max_length=2000,
+                max_length=NOTE_MAX,
                 initial=rv.note if rv else "",
             )
             self.fields[f"v_{ind.code}"] = v

@@ -196,6 +196,17 @@ def return_save_draft(
     unknown = sorted(set(values) - set(indicators))
     if unknown:
         raise ValidationError(f"Unknown indicator codes: {', '.join(unknown)}.")
+    # The same limits on every path: the form, the template upload and any other caller.
+    too_long = [code for code, text in notes.items() if len(text or "") > returns_xlsx.NOTE_MAX]
+    if too_long:
+        names = ", ".join(indicators[c].name for c in too_long if c in indicators)
+        raise ValidationError(
+            f"A note must be {returns_xlsx.NOTE_MAX:,} characters or fewer (the note on {names})."
+        )
+    if narrative is not None and len(narrative) > returns_xlsx.NARRATIVE_MAX:
+        raise ValidationError(
+            {"narrative": f"Narrative must be {returns_xlsx.NARRATIVE_MAX:,} characters or fewer"}
+        )
     existing = {v.indicator_id: v for v in ReturnValue.objects.filter(ret=current)}
     for code, ind in indicators.items():
         if code not in values and code not in notes:

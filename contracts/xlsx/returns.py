@@ -38,6 +38,10 @@ MAX_UNCOMPRESSED = getattr(settings, "RETURN_UPLOAD_MAX_UNCOMPRESSED", 20 * 1024
 MAX_ENTRIES = 100
 MAX_ROWS = 1000
 MAX_COLS = 30
+# One limit wherever the text is typed (the form, the template) and kept: the template's cells
+# hold up to 32,767 characters, far more.
+NOTE_MAX = 2000
+NARRATIVE_MAX = 5000
 
 
 @dataclass
@@ -259,6 +263,15 @@ def _parse(ws, cached, key, codes):
         if first == NARRATIVE_LABEL:
             narrative_row = i
             out.narrative = _text(cells[1])
+            if len(out.narrative) > NARRATIVE_MAX:
+                problems.append(
+                    UploadProblem(
+                        i,
+                        "B",
+                        f"the narrative is {len(out.narrative):,} characters; it must be "
+                        f"{NARRATIVE_MAX:,} or fewer.",
+                    )
+                )
             if formulas[1]:
                 problems.append(
                     UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
@@ -295,8 +308,14 @@ def _parse(ws, cached, key, codes):
         note_text = _text(note)
         if formulas[NOTE_COL - 1]:
             problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
-        elif len(note_text) > 2000:
-            problems.append(UploadProblem(i, "E", "the note is longer than 2,000 characters."))
+        elif len(note_text) > NOTE_MAX:
+            problems.append(
+                UploadProblem(
+                    i,
+                    "E",
+                    f"the note is {len(note_text):,} characters; it must be {NOTE_MAX:,} or fewer.",
+                )
+            )
         else:
             out.notes[first] = note_text
     if found_key is None:
