@@ -28,7 +28,13 @@ def panel(*, roles, order=50):
     return register
 
 
+URGENCY = {"danger": 0, "warning": 1}  # overdue or late; due soon or expiring; the rest
+
+
 def panels_for(request):
+    """The panels this person's roles see, most urgent first: panels with something overdue
+    or late (tone "danger"), then something due soon or expiring ("warning"), then the rest,
+    each group in the panels' own order."""
     actor = request.actor
     out = []
     for p in sorted(PANELS, key=lambda p: p.order):
@@ -36,7 +42,7 @@ def panels_for(request):
             result = p.fn(request)
             if result:
                 out.append(result)
-    return out
+    return sorted(out, key=lambda panel: URGENCY.get(panel.get("tone"), 2))
 
 
 @panel(roles=[Role.ADMIN, Role.LEAD], order=90)
