@@ -327,6 +327,8 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 DJANGO_TABLES2_TEMPLATE = "partials/_table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "govuk-table"}
 
+# The runway headlines the first month secured income falls by more than this share.
+CONCORD_RUNWAY_CLIFF_PERCENT = env_int("CONCORD_RUNWAY_CLIFF_PERCENT", 25)
 # Horizons (days) at which expiry dates raise alerts.
 try:
     CONCORD_EXPIRY_HORIZONS = sorted(

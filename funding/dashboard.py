@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Role
 from consortium.templatetags.concord import money as money_text
@@ -56,11 +57,16 @@ def runway_panel(request):
     items = [(text, reverse("funding:runway"))]
     if data.short:
         items.insert(0, ("Less than 12 months secured.", None))
+    cliff = data.first_cliff
+    if cliff:
+        # What matters first: the first big fall, which can come long before the end.
+        items.insert(0, (cliff.sentence(), reverse("funding:runway")))
+    soon = cliff is not None and dates.whole_months_between(timezone.localdate(), cliff.month) < 6
     return {
         "title": "Funding runway",
         "items": items,
         "empty": "",
-        "tone": "warning" if data.short else None,
+        "tone": "warning" if data.short or soon else None,
     }
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
@@ -61,6 +62,22 @@ def spread(amount, start, end):
 
 
 @dataclass
+class Cliff:
+    month: datetime.date
+    before: Decimal
+    after: Decimal
+    percent: int
+    funders: list
+
+    def sentence(self):
+        who = f" as {', '.join(self.funders)} money ends or falls" if self.funders else ""
+        return (
+            f"From {self.month:%B %Y} secured income falls by {self.percent}%, from "
+            f"£{self.before:,.0f} to £{self.after:,.0f} a month{who}."
+        )
+
+
+@dataclass
 class Runway:
     months: list
     funders: list = field(default_factory=list)  # [(funder name, [amount per month], total)]
@@ -72,6 +89,25 @@ class Runway:
     @property
     def short(self):
         return self.months_secured < SHORT_MONTHS
+
+    @property
+    def first_cliff(self):
+        """The first month in which secured income falls by more than
+        CONCORD_RUNWAY_CLIFF_PERCENT of the month before — often long before the last money
+        ends. None when income never falls that far within the horizon."""
+        share = Decimal(settings.CONCORD_RUNWAY_CLIFF_PERCENT) / 100
+        for i in range(1, len(self.totals)):
+            before, after = self.totals[i - 1], self.totals[i]
+            if before > 0 and (before - after) > before * share:
+                ending = [f[0] for f in self.funders if f[1][i - 1] > 0 and f[1][i] < f[1][i - 1]]
+                return Cliff(
+                    month=self.months[i],
+                    before=before,
+                    after=after,
+                    percent=int(((before - after) / before * 100).to_integral_value()),
+                    funders=ending,
+                )
+        return None
 
     def rows(self):
         """(month, [amount per funder], total) for the table and the XLSX."""
@@ -184,15 +220,23 @@ def chart_svg(runway):
     return charts.render("funding-runway", figures, _draw, figsize=(9, 3.8)).image
 
 
+COLOURS = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
+
+
+def funder_colour(name):
+    """A funder keeps its colour in every chart, whatever its rank this time: the colour is
+    chosen from its name, not its place in the list."""
+    return COLOURS[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(COLOURS)]
+
+
 def _draw(fig, figures):
     title, months, funders = figures
     ax = fig.add_subplot()
     labels = [m.strftime("%b %y") for m in months]
     bottom = [0.0] * len(labels)
-    colours = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
-    for i, (name, row, _total) in enumerate(funders):
+    for name, row, _total in funders:
         heights = [float(v) for v in row]  # drawing only; the figures stay Decimal
-        ax.bar(labels, heights, bottom=bottom, label=name, color=colours[i % len(colours)])
+        ax.bar(labels, heights, bottom=bottom, label=name, color=funder_colour(name))
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_ylabel("£ per month")
     ax.tick_params(axis="x", labelrotation=90, labelsize=7)

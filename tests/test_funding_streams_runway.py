@@ -139,6 +139,31 @@ def test_the_runway_matches_hand_worked_figures(world, lead):
     assert data.months_secured == 5 and data.short
 
 
+def test_the_runway_headlines_the_first_cliff_not_only_the_end(client, world, lead):
+    hand_worked(world)
+    data = runway.consortium_runway(lead)
+    cliff = data.first_cliff
+    # April's £6,000 falls to £3,100 in May when the trust's money ends: 48%, well before
+    # the last money ends in June.
+    assert cliff.month == datetime.date(2026, 5, 1)
+    assert (cliff.before, cliff.after, cliff.percent) == (D("6000.00"), D("3100.00"), 48)
+    assert cliff.funders == ["Home Lead Agency"]
+    assert cliff.sentence() == (
+        "From May 2026 secured income falls by 48%, from £6,000 to £3,100 a month as "
+        "Home Lead Agency money ends or falls."
+    )
+    client.force_login(lead)
+    assert cliff.sentence() in client.get(reverse("funding:runway")).content.decode().replace(
+        "&#x27;", "'"
+    )
+    assert "From May 2026 secured income falls by 48%" in client.get("/").content.decode()
+
+
+def test_a_funder_keeps_its_colour_whatever_its_rank():
+    assert runway.funder_colour("NHS England") == runway.funder_colour("NHS England")
+    assert len({runway.funder_colour(f"Funder {i}") for i in range(40)}) > 3
+
+
 def test_a_member_runway_spreads_its_allocation(world, lead):
     stream = make_stream(
         world.home,
