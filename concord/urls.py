@@ -29,6 +29,7 @@ urlpatterns = [
         name="two_factor_recovery_codes",
     ),
     path("account/security/", account.account_security, name="account_security"),
+    path("account/reminders/", views.account_reminders, name="account_reminders"),
     path(
         "account/security/recovery-codes/",
         account.recovery_codes_renew,

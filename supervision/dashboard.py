@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Organisation, Role
 from funding.runway import runway_section
@@ -35,24 +34,20 @@ def _due_and_overdue(request):
 def _compute_due(request):
     today = timezone.localdate()
     staff_qs = selectors.current_staff(_supervisees(request), today)
-    data = selectors.compliance_for(staff_qs, today)
-    names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[p.id for p in data.practitioners]))
-    last = dates.add_months(dates.month_start(today), -1)
+    owed = selectors.supervision_owed(staff_qs, today)
+    names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[o.staff_id for o in owed]))
     due, overdue = [], []
-    for p in data.practitioners:
-        periods = compliance.practitioner_periods(p, data.held.get(p.id, {}), today, last, today)
-        owed = [x for x in periods if x.status == compliance.NOT_YET_DUE]
-        missed = [x for x in periods if x.status == compliance.MISSED and x.last == last]
-        person = names.get(p.id)
+    for o in owed:
+        person = names.get(o.staff_id)
         if person is None:
             continue
-        if owed:
-            kinds = ", ".join(_kind(x.kind) for x in owed)
+        if o.due:
+            kinds = ", ".join(_kind(k) for k in o.due)
             due.append((f"{person.name}: {kinds}", person.get_absolute_url()))
-        if missed:
-            kinds = ", ".join(_kind(x.kind) for x in missed)
+        if o.missed:
+            kinds = ", ".join(_kind(k) for k in o.missed)
             overdue.append(
-                (f"{person.name}: {kinds} missed in {last:%B}", person.get_absolute_url())
+                (f"{person.name}: {kinds} missed in {o.last_month:%B}", person.get_absolute_url())
             )
     return due, overdue
 
