@@ -270,3 +270,50 @@ def posts_at_risk_section(request, member):
         ],
         "empty": f"No post is paid for by funding that ends within {horizon} days.",
     }
+
+
+@panel(roles=[Role.PRACTITIONER], order=5)
+def my_record(request):
+    """A practitioner's own record: the dates that keep them deployable, the supervision
+    they owe this month, and their open actions."""
+    from supervision.access import own_staff_records
+
+    today = timezone.localdate()
+    staff = own_staff_records(request.user).order_by("-start").first()
+    if staff is None:
+        return {
+            "title": "Your record",
+            "items": [],
+            "empty": "Your sign-in is not linked to a staff record yet: ask your manager.",
+        }
+    fitness = staff.fitness(today)
+    items = [
+        (f"Registration: {_date(staff.registration_expiry, 'renew by')}", None),
+        (f"DBS check: {_date(staff.dbs_date, 'taken')}", None),
+    ]
+    if staff.needs_police_vetting:
+        items.append((f"Police vetting: {_date(staff.police_vetting_expiry, 'expires')}", None))
+    if not fitness.deployable:
+        items.insert(0, (f"Not deployable: {'; '.join(fitness.reasons)}", None))
+    owed = selectors.supervision_owed(StaffMember.objects.filter(pk=staff.pk), today)
+    for o in owed:
+        if o.due:
+            items.append((f"Supervision due this month: {', '.join(map(_kind, o.due))}", None))
+        if o.missed:
+            items.append((f"Missed in {o.last_month:%B}: {', '.join(map(_kind, o.missed))}", None))
+    actions = SessionAction.objects.visible_to(request.user).filter(
+        session__attendees=staff, done_on__isnull=True
+    )
+    n = actions.count()
+    items.append((f"Open actions from supervision: {n}", reverse("supervision:my_supervision")))
+    return {
+        "title": "Your record",
+        "items": items,
+        "tone": "danger" if not fitness.deployable else ("warning" if fitness.alerts else None),
+        "empty": "",
+        "link": (staff.get_absolute_url(), "Your full record"),
+    }
+
+
+def _date(day, verb):
+    return f"{verb} {day:%-d %b %Y}" if day else "none recorded"

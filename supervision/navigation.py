@@ -16,5 +16,5 @@ register("Supervision", "supervision:session_list", check=can_see_individuals, *
 register("Compliance", "supervision:compliance", check=can_see_compliance, **WORKFORCE)
 # A practitioner's own pages.
 MINE = {"section": "Your work", "order": 10}
-register("My record", "supervision:my_record", check=is_practitioner, **MINE)
 register("My supervision", "supervision:my_supervision", check=is_practitioner, **MINE)
+register("My record", "supervision:my_record", check=is_practitioner, **MINE)

@@ -242,7 +242,7 @@ def build_workforce(w):
     sessions["b"] = session(home, w.users["supervisor_b"], [people["b"]], themes=PRIVATE_B)
     SessionNote.objects.create(session=sessions["b"], text=f"{NOTES_SENTINEL} {PRIVATE_B}")
     # A session of CVO A that Alice did not attend: its notes are not hers to read.
-    sessions["a2"] = session(home, sup, [people["a2"]], themes="caseload", days_ago=40)
+    sessions["a2"] = session(home, sup, [people["a3"]], themes="caseload", days_ago=40)
     SessionNote.objects.create(
         session=sessions["a2"], text=f"{NOTES_SENTINEL} {NOT_ATTENDED_SENTINEL}"
     )
