@@ -180,7 +180,7 @@ class Outcome:
     sent: int = 0  # digests
     reminders: int = 0
     failed: int = 0
-    planned: list = dataclasses.field(default_factory=list)  # dry run: (user, [Item])
+    planned: list = dataclasses.field(default_factory=list)  # dry run: (consortium, user, [Item])
 
 
 def send_reminders(*, as_of, dry_run=False):
@@ -193,10 +193,18 @@ def send_reminders(*, as_of, dry_run=False):
         with scope(consortium=consortium.pk):
             found = collect(Run(consortium.pk, as_of))
             people = get_user_model()._default_manager.in_bulk(list(found))
+            if dry_run:
+                sent = set(
+                    ReminderSent.objects.filter(user__in=list(found)).values_list(
+                        "user_id", "kind", "object_key", "about"
+                    )
+                )
             for user_id in sorted(found):
                 user, items = people[user_id], found[user_id]
                 if dry_run:
-                    outcome.planned.append((consortium, user, items))
+                    new = [i for i in items if (user_id, *i.key) not in sent]
+                    if new:
+                        outcome.planned.append((consortium, user, new))
                     continue
                 try:
                     n = _send_digest(consortium, user, items, as_of, token)

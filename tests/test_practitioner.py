@@ -72,7 +72,7 @@ def test_a_practitioner_sees_no_other_person_no_money_and_no_returns(signed_in, 
 def test_a_practitioners_menu_and_dashboard_are_their_own(signed_in, wf):
     page = signed_in.get(reverse("dashboard")).content.decode()
     assert "Your work" in page
-    assert reverse("supervision:my_record") in page
+    assert reverse("supervision:my_supervision") in page
     assert reverse("consortium:organisation_list") not in page
     assert "Your record" in page
     assert "Open actions from supervision: 1" in page

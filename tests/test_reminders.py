@@ -176,6 +176,14 @@ def test_a_dry_run_sends_and_stores_nothing(wf, capsys):
 
 
 @pytest.mark.django_db
+def test_a_dry_run_after_a_run_lists_nothing_already_sent(wf, capsys):
+    send()
+    capsys.readouterr()
+    send(dry_run=True)
+    assert "Dry run: 0 people" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
 def test_as_of_chooses_the_day_reminded_about(wf):
     # Seventy days earlier Alice's registration was 90 days off, beyond the 30-day horizon.
     call_command("send_reminders", as_of=(DAY - timedelta(days=70)).isoformat())
