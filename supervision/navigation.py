@@ -17,4 +17,5 @@ register("Compliance", "supervision:compliance", check=can_see_compliance, **WOR
 # A practitioner's own pages.
 MINE = {"section": "Your work", "order": 10}
 register("My supervision", "supervision:my_supervision", check=is_practitioner, **MINE)
-register("My record", "supervision:my_record", check=is_practitioner, **MINE)
+# "My record" leads to the practitioner's own staff record, which marks it current.
+register("My record", "supervision:my_record", check=is_practitioner, key="staff_detail", **MINE)
