@@ -295,6 +295,8 @@ EMAIL_HOST_USER = os.environ.get("CONCORD_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CONCORD_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("CONCORD_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("CONCORD_FROM_EMAIL", "concord@localhost")
+# Where Concord is served, for the links in reminder emails.
+CONCORD_SITE_URL = env_str("CONCORD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -40,6 +40,7 @@ urlpatterns = [
         account.passkey_remove,
         name="passkey_remove",
     ),
+    path("account/reminders/", views.account_reminders, name="account_reminders"),
     path(
         "account/security/recovery-codes/",
         account.recovery_codes_renew,

@@ -18,6 +18,9 @@ check does not allow answers 404 through `require()`. The policy:
 * A commissioner sees rows of the contracts they commission (`Access.commissioner`).
 * A clinical supervisor sees reference data and the people they supervise (rules of the
   supervision app, in supervision/access.py).
+* A practitioner sees their own staff record, their own sessions (and the notes of those they
+  attended), their compliance and their open actions — no reference data, no other person, no
+  money, no returns, no risks.
 * A model may replace the generic rule with its own function, registered with `@rule(label)`.
 
 Out-of-scope objects answer 404 (`get_visible_or_404`), never 403.
@@ -58,6 +61,12 @@ class Actor:
     @property
     def oversees_consortium(self):
         return self.has(Role.ADMIN, Role.LEAD)
+
+    @property
+    def sees_consortium(self):
+        """Works across the consortium (every role but practitioner, who sees their own
+        record only)."""
+        return any(orgs for role, orgs in self.roles.items() if role != Role.PRACTITIONER)
 
 
 ANONYMOUS = Actor(user=None, consortium_id=None)
@@ -118,7 +127,7 @@ def rule(label):
 
 def generic_rule(qs, a):
     access = qs.model.Access
-    if a.oversees_consortium or access.shared:
+    if a.oversees_consortium or (access.shared and a.sees_consortium):
         return qs
     condition = Q(pk__in=[])
     if access.owner:
@@ -180,7 +189,20 @@ def role_assignments(qs, a):
     organisations' people."""
     if a.oversees_consortium:
         return qs
-    return qs.filter(organisation__in=a.all_orgs)
+    orgs = a.orgs(*(r for r in Role.values if r != Role.PRACTITIONER))
+    return qs.filter(Q(organisation__in=orgs) | Q(user=a.user))
+
+
+@rule("consortium.Consortium")
+def consortia(qs, a):
+    """Everyone reads the consortium they work in (its name heads every page)."""
+    return qs
+
+
+@rule("consortium.ReminderPreference")
+def reminder_preferences(qs, a):
+    """A person's reminder settings are their own."""
+    return qs.filter(user=a.user)
 
 
 # Fields some readers of a visible object still must not see (in pages, history, exports).
@@ -217,6 +239,12 @@ def signed_in(user):
 def member_of_consortium(user):
     """Anybody who holds a role in a consortium (and so works in one)."""
     return actor(user).consortium_id is not None
+
+
+def reads_consortium(user):
+    """Pages about the consortium at large (its organisations, sites, people, settings,
+    indicators): everyone who works across it, not a practitioner."""
+    return actor(user).sees_consortium
 
 
 def can_manage_setup(user):

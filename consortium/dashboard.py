@@ -45,6 +45,28 @@ def panels_for(request):
     return sorted(out, key=lambda panel: URGENCY.get(panel.get("tone"), 2))
 
 
+@panel(roles=Role.values, order=1)
+def your_reminders(request):
+    """The same items the daily reminder email points to, most urgent first."""
+    from django.utils import timezone
+
+    from consortium import reminders
+
+    items = reminders.items_for(request.user, request.actor.consortium_id, timezone.localdate())
+    late = any(i.urgency == reminders.LATE for i in items)
+    return {
+        "title": "Your reminders",
+        "items": [(f"{i.urgency_label}: {i.text}", i.url) for i in items[:SHOWN]],
+        "count": len(items),
+        "tone": "danger" if late else ("warning" if items else None),
+        "empty": "Nothing is due, late or expiring for you.",
+        "link": (reverse("account_reminders"), "Choose your reminder emails"),
+    }
+
+
+SHOWN = 10
+
+
 @panel(roles=[Role.ADMIN, Role.LEAD], order=90)
 def setup_gaps(request):
     user = request.user
@@ -65,7 +87,7 @@ def setup_gaps(request):
     }
 
 
-@panel(roles=Role.values, order=95)
+@panel(roles=[r for r in Role.values if r != Role.PRACTITIONER], order=95)
 def consortium_glance(request):
     user = request.user
     members = Membership.objects.visible_to(user).values("role").annotate(n=Count("id"))

@@ -45,6 +45,9 @@ DEMO_USERS = [
     ("cvo2", "Dev", "Raman", Role.CVO_MANAGER, "recovery"),
     ("supervisor", "Sam", "Whitfield", Role.SUPERVISOR, "lead"),
     ("commissioner", "Priya", "Shah", Role.COMMISSIONER, "nhs"),
+    # A practitioner of the lead agency who signs in: the workforce demo links them to their
+    # staff record (Ben Barker), supervised by Sam.
+    ("practitioner", "Ben", "Barker", Role.PRACTITIONER, "lead"),
 ]
 
 BOROUGHS = [

@@ -355,3 +355,16 @@ class AuthenticatorForm(ConcordForm):
             self.fields["password"].required = True
         else:
             del self.fields["password"]
+
+
+class ReminderPreferenceForm(forms.Form):
+    send = forms.MultipleChoiceField(
+        label="Email me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a kind to stop its emails. It still shows on your dashboard.",
+    )
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["send"].choices = [(k.key, k.label) for k in kinds]

@@ -163,6 +163,7 @@ class Role(models.TextChoices):
     CVO_MANAGER = "cvo_manager", "CVO manager"
     SUPERVISOR = "supervisor", "Clinical supervisor"
     COMMISSIONER = "commissioner", "Commissioner"
+    PRACTITIONER = "practitioner", "Practitioner"
 
 
 class RoleAssignment(ConcordModel):
@@ -342,6 +343,75 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The security log is append-only.")
+
+
+class ReminderSent(models.Model):
+    """One reminder claimed for one person: who, which kind, about which object, and the date
+    or horizon it is about. The unique key is what makes sending idempotent: a second run, a
+    rerun after a crash, or two runs at once cannot claim the same reminder twice."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    object_key = models.CharField(max_length=120)
+    about = models.CharField(max_length=40)
+    sent_on = models.DateField()
+    run = models.CharField(max_length=32, help_text="The run that claimed it.")
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "object_key", "about"], name="one_reminder_per_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["run"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_key} ({self.about}) to {self.user_id}"
+
+
+class ReminderDigest(models.Model):
+    """The one digest a person is sent in a consortium on a day."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    items = models.PositiveIntegerField()
+    run = models.CharField(max_length=32, help_text="The run that sent it.")
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consortium", "user", "sent_on"], name="one_digest_per_person_per_day"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} on {self.sent_on}"
+
+
+class ReminderPreference(ConcordModel):
+    """The kinds of reminder a person turned off (essential kinds are sent regardless)."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preferences"
+    )
+    off = models.JSONField(default=list, blank=True, help_text="Keys of the kinds turned off.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "consortium"], name="one_preference_per_person"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Reminders of {self.user}"
 
 
 # People's names and addresses change too; keep who changed them. Password hashes and sign-in

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from consortium.access import can_read_security_log, member_of_consortium, signed_in
+from consortium.access import can_read_security_log, reads_consortium, signed_in
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,14 @@ register(
     "Organisations",
     "consortium:organisation_list",
     section="Consortium",
-    check=signed_in,
+    check=reads_consortium,
     order=90,
 )
-register("Sites", "consortium:site_list", section="Consortium", check=signed_in, order=90)
-register("People and roles", "consortium:people", section="Consortium", check=signed_in, order=90)
+register("Sites", "consortium:site_list", section="Consortium", check=reads_consortium, order=90)
 register(
-    "Settings", "consortium:settings", section="Consortium", check=member_of_consortium, order=90
+    "People and roles", "consortium:people", section="Consortium", check=reads_consortium, order=90
 )
+register("Settings", "consortium:settings", section="Consortium", check=reads_consortium, order=90)
 register(
     "Security log",
     "consortium:security_log",

@@ -186,3 +186,22 @@ def consortium_update(
     consortium.save_as(by=by, reason=reason, expected_version=expected_version)
     consortium.record("Settings changed", by=by, reason=reason)
     return consortium
+
+
+@transaction.atomic
+def reminder_preferences_set(*, by: User, consortium_id: int, off: list) -> Any:
+    """Record which kinds of reminder email `by` turned off in their consortium (essential
+    kinds cannot be turned off and are dropped)."""
+    from consortium.models import ReminderPreference
+    from consortium.reminders import KINDS
+
+    off = sorted(k for k in set(off) if k in KINDS and not KINDS[k].essential)
+    pref = (
+        ReminderPreference._base_manager.select_for_update()
+        .filter(user=by, consortium_id=consortium_id)
+        .first()
+    ) or ReminderPreference(user=by, consortium_id=consortium_id)
+    if pref.pk and pref.off == off:
+        return pref
+    pref.off = off
+    return pref.save_as(by=by, reason="Reminder emails chosen")

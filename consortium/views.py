@@ -114,7 +114,7 @@ class OrganisationList(ConcordListView):
     table_class = OrganisationTable
     filterset_class = OrganisationFilter
     title = "Organisations"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
         return Organisation.objects.prefetch_related(
@@ -197,7 +197,7 @@ class SiteList(ConcordListView):
     table_class = SiteTable
     filterset_class = SiteFilter
     title = "Sites"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
         return Site.objects.select_related("operated_by")
@@ -244,7 +244,7 @@ class People(ConcordListView):
     filterset_class = PeopleFilter
     title = "People and roles"
     export_name = "people-and-roles"
-    readers = staticmethod(access.signed_in)
+    readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
         return RoleAssignment.objects.select_related("user", "organisation")
@@ -390,7 +390,7 @@ def role_revoke(request, pk):
 
 @login_required
 def consortium_settings(request):
-    access.require(access.member_of_consortium(request.user))
+    access.require(access.reads_consortium(request.user))
     consortium = access.get_visible_or_404(Consortium, request.user, pk=request.actor.consortium_id)
     if not access.can_manage_setup(request.user):
         return render(request, "consortium/settings.html", {"consortium": consortium})
@@ -428,3 +428,38 @@ class SecurityLog(ConcordListView):
 
     def get_base_queryset(self):
         return SecurityEvent.objects.all()
+
+
+@login_required
+def account_reminders(request):
+    """The person's own choice of reminder emails: kinds that apply to their roles; the
+    essential ones are always sent."""
+    from consortium import reminders
+    from consortium.forms import ReminderPreferenceForm
+    from consortium.models import ReminderPreference
+
+    a = request.actor
+    access.require(access.member_of_consortium(request.user))
+    kinds = reminders.kinds_for_roles([r for r, orgs in a.roles.items() if orgs])
+    pref = ReminderPreference.objects.filter(user=request.user).first()
+    off = set(pref.off if pref else ())
+    optional = [k for k in kinds if not k.essential]
+    form = ReminderPreferenceForm(
+        request.POST or None,
+        kinds=optional,
+        initial={"send": [k.key for k in optional if k.key not in off]},
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = set(form.cleaned_data["send"])
+        services.reminder_preferences_set(
+            by=request.user,
+            consortium_id=a.consortium_id,
+            off=[k.key for k in optional if k.key not in chosen],
+        )
+        messages.success(request, "Your reminder emails are saved.")
+        return redirect("account_reminders")
+    return render(
+        request,
+        "consortium/reminders.html",
+        {"form": form, "essential": [k for k in kinds if k.essential], "optional": optional},
+    )

@@ -1,6 +1,6 @@
 """The contracts app's pages in the navigation: each entry's check is the one its view uses."""
 
-from consortium.access import signed_in
+from consortium.access import reads_consortium
 from consortium.navigation import register
 from contracts.access.agreements import can_see_contracts, can_see_subcontracts
 from contracts.access.outcomes import can_see_claims
@@ -14,7 +14,7 @@ register("Subcontracts", "contracts:subcontract_list", check=can_see_subcontract
 
 register("Returns", "returns:return_list", check=can_see_performance, **PERFORMANCE)
 register("Performance", "returns:performance", check=can_see_performance, **PERFORMANCE)
-register("Indicators", "returns:indicator_list", check=signed_in, **PERFORMANCE)
+register("Indicators", "returns:indicator_list", check=reads_consortium, **PERFORMANCE)
 register("Commissioner reports", "returns:template_list", check=can_see_performance, **PERFORMANCE)
 
 # Payment by results belongs with the contracts that pay for outcomes.

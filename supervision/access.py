@@ -123,6 +123,19 @@ def commissioned_staff(user):
     )
 
 
+def is_practitioner(user):
+    """A member of staff who signs in: their own record, sessions and actions."""
+    return actor(user).has(Role.PRACTITIONER)
+
+
+def own_staff_records(user):
+    """The staff records linked to `user`'s sign-in, in their active consortium."""
+    a = actor(user)
+    if a.consortium_id is None:
+        return StaffMember.objects.none()
+    return StaffMember.objects.filter(consortium_id=a.consortium_id, user=a.user)
+
+
 def can_see_individuals(user):
     """Named staff and sessions: everyone but a commissioner (who reads aggregates only)."""
     return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.SUPERVISOR)
@@ -169,3 +182,9 @@ def can_see_posts(user):
     """Posts and vacancies carry their funding: everyone but a clinical supervisor, who never
     sees money."""
     return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)
+
+
+def can_see_compliance(user):
+    """The compliance pages: everyone who works across the consortium. A practitioner reads
+    their own compliance on their own record."""
+    return actor(user).sees_consortium

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Organisation, Role
 from funding.runway import runway_section
@@ -35,24 +34,20 @@ def _due_and_overdue(request):
 def _compute_due(request):
     today = timezone.localdate()
     staff_qs = selectors.current_staff(_supervisees(request), today)
-    data = selectors.compliance_for(staff_qs, today)
-    names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[p.id for p in data.practitioners]))
-    last = dates.add_months(dates.month_start(today), -1)
+    owed = selectors.supervision_owed(staff_qs, today)
+    names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[o.staff_id for o in owed]))
     due, overdue = [], []
-    for p in data.practitioners:
-        periods = compliance.practitioner_periods(p, data.held.get(p.id, {}), today, last, today)
-        owed = [x for x in periods if x.status == compliance.NOT_YET_DUE]
-        missed = [x for x in periods if x.status == compliance.MISSED and x.last == last]
-        person = names.get(p.id)
+    for o in owed:
+        person = names.get(o.staff_id)
         if person is None:
             continue
-        if owed:
-            kinds = ", ".join(_kind(x.kind) for x in owed)
+        if o.due:
+            kinds = ", ".join(_kind(k) for k in o.due)
             due.append((f"{person.name}: {kinds}", person.get_absolute_url()))
-        if missed:
-            kinds = ", ".join(_kind(x.kind) for x in missed)
+        if o.missed:
+            kinds = ", ".join(_kind(k) for k in o.missed)
             overdue.append(
-                (f"{person.name}: {kinds} missed in {last:%B}", person.get_absolute_url())
+                (f"{person.name}: {kinds} missed in {o.last_month:%B}", person.get_absolute_url())
             )
     return due, overdue
 
@@ -275,3 +270,50 @@ def posts_at_risk_section(request, member):
         ],
         "empty": f"No post is paid for by funding that ends within {horizon} days.",
     }
+
+
+@panel(roles=[Role.PRACTITIONER], order=5)
+def my_record(request):
+    """A practitioner's own record: the dates that keep them deployable, the supervision
+    they owe this month, and their open actions."""
+    from supervision.access import own_staff_records
+
+    today = timezone.localdate()
+    staff = own_staff_records(request.user).order_by("-start").first()
+    if staff is None:
+        return {
+            "title": "Your record",
+            "items": [],
+            "empty": "Your sign-in is not linked to a staff record yet: ask your manager.",
+        }
+    fitness = staff.fitness(today)
+    items = [
+        (f"Registration: {_date(staff.registration_expiry, 'renew by')}", None),
+        (f"DBS check: {_date(staff.dbs_date, 'taken')}", None),
+    ]
+    if staff.needs_police_vetting:
+        items.append((f"Police vetting: {_date(staff.police_vetting_expiry, 'expires')}", None))
+    if not fitness.deployable:
+        items.insert(0, (f"Not deployable: {'; '.join(fitness.reasons)}", None))
+    owed = selectors.supervision_owed(StaffMember.objects.filter(pk=staff.pk), today)
+    for o in owed:
+        if o.due:
+            items.append((f"Supervision due this month: {', '.join(map(_kind, o.due))}", None))
+        if o.missed:
+            items.append((f"Missed in {o.last_month:%B}: {', '.join(map(_kind, o.missed))}", None))
+    actions = SessionAction.objects.visible_to(request.user).filter(
+        session__attendees=staff, done_on__isnull=True
+    )
+    n = actions.count()
+    items.append((f"Open actions from supervision: {n}", reverse("supervision:my_supervision")))
+    return {
+        "title": "Your record",
+        "items": items,
+        "tone": "danger" if not fitness.deployable else ("warning" if fitness.alerts else None),
+        "empty": "",
+        "link": (staff.get_absolute_url(), "Your full record"),
+    }
+
+
+def _date(day, verb):
+    return f"{verb} {day:%-d %b %Y}" if day else "none recorded"

@@ -270,6 +270,8 @@ def seed(ctx):
                 post = add_post(org_key, title, i=n)
                 person = StaffMemberFactory.build(
                     organisation=ctx.orgs[org_key],
+                    # The demo's practitioner signs in and reads their own record and notes.
+                    user=ctx.users.get("practitioner") if n == 1 else None,
                     first_name=FIRST[n],
                     last_name=LAST[n],
                     post=post,

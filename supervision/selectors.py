@@ -239,3 +239,29 @@ def expiring_checks(staff_qs, today=None):
             alerts.append((s, alert))
     alerts.sort(key=lambda x: x[1].expiry)
     return alerts, lapsed
+
+
+@dataclass
+class Owed:
+    """A practitioner's supervision this month: kinds still due, and kinds missed last month."""
+
+    staff_id: int
+    due: list
+    missed: list
+    last_month: object
+
+
+def supervision_owed(staff_qs, today=None):
+    """[Owed] for the current staff in `staff_qs` who owe a session this month or missed one
+    last month (the supervisor's dashboard and reminders; 4 queries)."""
+    today = today or timezone.localdate()
+    data = compliance_for(current_staff(staff_qs, today), today)
+    last = dates.add_months(dates.month_start(today), -1)
+    out = []
+    for p in data.practitioners:
+        periods = compliance.practitioner_periods(p, data.held.get(p.id, {}), today, last, today)
+        due = [x.kind for x in periods if x.status == compliance.NOT_YET_DUE]
+        missed = [x.kind for x in periods if x.status == compliance.MISSED and x.last == last]
+        if due or missed:
+            out.append(Owed(p.id, due, missed, last))
+    return out

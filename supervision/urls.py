@@ -18,6 +18,8 @@ urlpatterns = [
     path("sessions/add/", views.session_create, name="session_create"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("actions/<int:pk>/done/", views.action_done, name="action_done"),
+    path("my/record/", views.my_record, name="my_record"),
+    path("my/supervision/", views.my_supervision, name="my_supervision"),
     path("compliance/", views.compliance_matrix, name="compliance"),
     path("compliance/chart.svg", views.compliance_chart, name="compliance_chart"),
 ]

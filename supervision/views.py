@@ -20,10 +20,13 @@ from supervision.access import (
     can_complete_action,
     can_log_sessions,
     can_manage_workforce,
+    can_see_compliance,
     can_see_individuals,
     can_see_post_funding,
     can_see_posts,
     commissioned_staff,
+    is_practitioner,
+    own_staff_records,
 )
 from supervision.filters import PostFilter, SessionFilter, StaffFilter
 from supervision.forms import LeaveForm, PostForm, RequirementForm, SessionForm, StaffForm
@@ -358,6 +361,43 @@ def action_done(request, pk):
     return redirect(action.session.get_absolute_url())
 
 
+# --- a practitioner's own pages -------------------------------------------------------------
+
+
+@login_required
+def my_record(request):
+    access.require(is_practitioner(request.user))
+    staff = own_staff_records(request.user).order_by("-start").first()
+    access.require(staff is not None)
+    return redirect(staff.get_absolute_url())
+
+
+@login_required
+def my_supervision(request):
+    access.require(is_practitioner(request.user))
+    mine = own_staff_records(request.user)
+    sessions = (
+        SupervisionSession.objects.visible_to(request.user)
+        .filter(attendees__in=mine)
+        .distinct()
+        .select_related("supervisor")
+        .order_by("-date", "-pk")
+    )
+    actions = (
+        SessionAction.objects.visible_to(request.user)
+        .filter(session__attendees__in=mine, done_on__isnull=True)
+        .distinct()
+        .select_related("session")
+        .order_by("due", "pk")
+    )
+    page = Paginator(sessions, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/my_supervision.html",
+        {"page": page, "actions": actions, "today": timezone.localdate()},
+    )
+
+
 # --- compliance -----------------------------------------------------------------------------
 
 
@@ -443,7 +483,7 @@ def _summary(user, today):
 
 @login_required
 def compliance_matrix(request):
-    access.require(access.member_of_consortium(request.user))
+    access.require(can_see_compliance(request.user))
     user = request.user
     today = timezone.localdate()
     staff_qs, named, summary = _summary(user, today)
@@ -527,7 +567,7 @@ def _matrix_export(today, months, rows, org_rows, summary, named):
 
 @login_required
 def compliance_chart(request):
-    access.require(access.member_of_consortium(request.user))
+    access.require(can_see_compliance(request.user))
     today = timezone.localdate()
     _, _, summary = _summary(request.user, today)
     svg = charts.compliance_svg(_chart_points(summary))

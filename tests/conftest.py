@@ -88,6 +88,11 @@ def commissioner(world):
 
 
 @pytest.fixture
+def practitioner(world):
+    return world.users["practitioner"]
+
+
+@pytest.fixture
 def outsider(world):
     return world.users["outsider"]
 

@@ -17,7 +17,8 @@ from tests.factories import ConsortiumWorld
 AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
 PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
 NOTES = "SENTINEL-NOTES"  # planted in every confidential supervision note
-ROLES = ["admin", "lead", "cvo_a", "cvo_b", "supervisor", "commissioner"]
+NOT_ATTENDED = "SENTINEL-NOT-ATTENDED"  # in the notes of a session the practitioner missed
+ROLES = ["admin", "lead", "cvo_a", "cvo_b", "supervisor", "commissioner", "practitioner"]
 # What each role must never read: the other consortium always; CVO B's private data unless
 # the role oversees the consortium or is CVO B; confidential supervision notes unless the
 # person is the session's supervisor (the supervisor persona, for its own sessions only).
@@ -28,7 +29,28 @@ FORBIDDEN = {
     "cvo_b": [AWAY, NOTES],
     "supervisor": [AWAY, PRIVATE_B],
     "commissioner": [AWAY, PRIVATE_B, NOTES],
+    # A practitioner reads the notes of sessions they attended, and nothing of anyone else's.
+    "practitioner": [AWAY, PRIVATE_B, NOT_ATTENDED],
     "anonymous": [AWAY, PRIVATE_B, NOTES],
+}
+# The pages a practitioner opens (with the objects in `reachable`: their own record and a
+# session they attended); every other page answers them 404 with those objects.
+PRACTITIONER_OPENS = {
+    "logout",
+    "password_change",
+    "password_change_done",
+    "dashboard",
+    "consortium:switch",
+    "two_factor_verify",
+    "two_factor_setup",
+    "two_factor_recovery_codes",
+    "account_security",
+    "account_reminders",
+    "recovery_codes_renew",
+    "supervision:staff_detail",
+    "supervision:session_detail",
+    "supervision:my_record",
+    "supervision:my_supervision",
 }
 
 
@@ -99,6 +121,7 @@ def wf(group, key):
 
 # Someone else's staff member / session, per role.
 STAFF_DENIED = {
+    "practitioner": wf("staff", "a2"),
     "cvo_a": wf("staff", "b"),
     "cvo_b": wf("staff", "a1"),
     "supervisor": wf("staff", "b"),
@@ -106,6 +129,7 @@ STAFF_DENIED = {
 }
 STAFF_EDIT_DENIED = {**STAFF_DENIED, "supervisor": wf("staff", "a1")}
 SESSION_DENIED = {
+    "practitioner": wf("sessions", "a2"),
     "cvo_a": wf("sessions", "b"),
     "cvo_b": wf("sessions", "a"),
     "supervisor": wf("sessions", "b"),
@@ -262,6 +286,13 @@ MATRIX = {
         },
     ),
     "supervision:compliance": Entry(reachable=lambda w: {}),
+    "supervision:my_record": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ROLES if r != "practitioner"}
+    ),
+    "supervision:my_supervision": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ROLES if r != "practitioner"}
+    ),
+    "account_reminders": Entry(reachable=lambda w: {}),
     "supervision:compliance_chart": Entry(reachable=lambda w: {}),
     "history": Entry(
         reachable=history("consortium.Organisation", lambda w: w.orgs["cvo_a"]),
@@ -854,6 +885,14 @@ def form_problems(method, url, response):
     return problems
 
 
+def practitioner_denied(name, entry):
+    """A practitioner is refused every page they do not open, with the objects other roles
+    reach."""
+    if entry.public or name in PRACTITIONER_OPENS or name.startswith("admin"):
+        return None
+    return entry.denied.get("practitioner") or entry.reachable
+
+
 def _request(client, method, url):
     if method == "post":
         return client.post(url, {})
@@ -900,8 +939,14 @@ def test_access_matrix(client, matrix_world, role):
     failures = []
     for name, entry in sorted(all_entries().items()):
         assert entry is not None, f"{name} has no matrix entry"
-        for kind, make in [("reachable", entry.reachable), ("outside", entry.outside)] + [
-            ("denied", entry.denied.get(role))
+        denied = (
+            practitioner_denied(name, entry) if role == "practitioner" else entry.denied.get(role)
+        )
+        reachable = entry.reachable
+        if role == "practitioner" and denied is entry.reachable:
+            reachable = None
+        for kind, make in [("reachable", reachable), ("outside", entry.outside)] + [
+            ("denied", denied)
         ]:
             if make is None:
                 continue

@@ -26,6 +26,9 @@ WITHOUT_HISTORY = {
     "consortium.AuditEntry",
     "consortium.AuditHead",
     "consortium.SecurityEvent",
+    # Which reminders were sent, and the daily digests: a record of sending, never edited.
+    "consortium.ReminderSent",
+    "consortium.ReminderDigest",
 }
 
 

@@ -33,6 +33,7 @@ def test_every_app_registers_its_pages():
         "Performance",
         "Workforce",
         "Risks",
+        "Your work",
         "Consortium",
     }
     assert [e.section for e in navigation.entries()][0] == "Dashboard"

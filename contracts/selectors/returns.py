@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from consortium import charts
+from consortium import charts, dates
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -191,16 +191,32 @@ def completeness(user, first, last, today=None):
 
 def late_returns(user, today=None):
     """Visible returns (or periods without one) past their due date and not yet submitted."""
-    today = today or timezone.localdate()
-    open_returns = PerformanceReturn.objects.visible_to(user).filter(
-        status__in=("draft", "returned"), period__due_date__lt=today
+    return late_returns_in(
+        PerformanceReturn.objects.visible_to(user), ReportingPeriod.objects.visible_to(user), today
     )
-    missing = (
-        ReportingPeriod.objects.visible_to(user)
-        .filter(due_date__lt=today)
-        .filter(~Q(pk__in=PerformanceReturn.objects.values("period_id")))
+
+
+def late_returns_in(returns_qs, periods_qs, today=None):
+    """The returns of `returns_qs` (and periods of `periods_qs` without one) past their due
+    date and not yet submitted."""
+    today = today or timezone.localdate()
+    open_returns = returns_qs.filter(status__in=OPEN_STATUSES, period__due_date__lt=today)
+    missing = periods_qs.filter(due_date__lt=today).filter(
+        ~Q(pk__in=PerformanceReturn.objects.values("period_id"))
     )
     return open_returns, missing
+
+
+OPEN_STATUSES = ("draft", "returned")
+
+
+def periods_due_within(periods_qs, today, working_days):
+    """Periods of `periods_qs` due between today and `working_days` working days from today
+    whose return is not yet sent (not started, draft or returned)."""
+    sent = PerformanceReturn.objects.exclude(status__in=OPEN_STATUSES).values("period_id")
+    return periods_qs.filter(
+        due_date__gte=today, due_date__lte=dates.add_working_days(today, working_days)
+    ).exclude(pk__in=sent)
 
 
 # --- charts --------------------------------------------------------------------------------

@@ -385,6 +385,7 @@ def return_start(request, period_pk):
 
 @login_required
 def indicator_list(request):
+    access.require(access.reads_consortium(request.user))
     indicators = Indicator.objects.visible_to(request.user).select_related(
         "not_more_than", "breakdown_of"
     )

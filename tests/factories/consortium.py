@@ -137,6 +137,8 @@ class ConsortiumWorld:
         w.users["commissioner"] = person(
             "commissioner", w.home, w.orgs["commissioner"], Role.COMMISSIONER
         )
+        # A member of CVO A's staff who signs in (linked to their staff record by the workforce).
+        w.users["practitioner"] = person("practitioner", w.home, w.orgs["cvo_a"], Role.PRACTITIONER)
         w.users["outsider"] = person(
             "outsider", w.away, w.orgs["away_lead"], Role.LEAD, last_name=cls.SENTINEL
         )

@@ -36,6 +36,7 @@ from tests.factories.funding import FundingStreamFactory
 
 NOTES_SENTINEL = "SENTINEL-NOTES"
 PRIVATE_B = "SENTINEL-B-PRIVATE"
+NOT_ATTENDED_SENTINEL = "SENTINEL-NOT-ATTENDED"
 KINDS = (SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER)
 
 
@@ -161,8 +162,7 @@ def build_workforce(w):
         user=sup, consortium=home, organisation=w.orgs["cvo_a"], role=Role.SUPERVISOR
     )
     w.users["supervisor_b"] = person("supervisor_b", home, w.orgs["cvo_b"], Role.SUPERVISOR)
-    # A practitioner of CVO A who signs in (as a peer facilitator) and reads their own notes.
-    w.users["practitioner"] = person("practitioner", home, w.orgs["cvo_a"], Role.SUPERVISOR)
+    # The practitioner persona (Alice, below) signs in and reads their own notes.
 
     stream = FundingStreamFactory(
         consortium=home,
@@ -241,6 +241,11 @@ def build_workforce(w):
     SessionNote.objects.create(session=sessions["group"], text=f"{NOTES_SENTINEL} group")
     sessions["b"] = session(home, w.users["supervisor_b"], [people["b"]], themes=PRIVATE_B)
     SessionNote.objects.create(session=sessions["b"], text=f"{NOTES_SENTINEL} {PRIVATE_B}")
+    # A session of CVO A that Alice did not attend: its notes are not hers to read.
+    sessions["a2"] = session(home, sup, [people["a3"]], themes="caseload", days_ago=40)
+    SessionNote.objects.create(
+        session=sessions["a2"], text=f"{NOTES_SENTINEL} {NOT_ATTENDED_SENTINEL}"
+    )
     actions = w.extra.setdefault("actions", {})
     actions["a"] = SessionAction.objects.create(
         session=sessions["a"], description="Read the risk policy", due=today + timedelta(days=7)

@@ -1,0 +1,288 @@
+"""Reminders: what became due, late or expiring for each person, sent as one digest email a
+day and shown on their dashboard (the email is a pointer, never the only copy).
+
+Each app registers its kinds of reminder in its own `reminders.py` with `@reminder_kind`
+(discovered once at start-up by ConsortiumConfig.ready). A kind is a function of a `Run` — one
+consortium on one day — that yields `(user id, Item)` pairs for everybody at once, in a fixed
+number of queries whatever the number of people. The mechanism keeps only people who are
+still active and still hold one of the kind's roles, honours each person's preferences (an
+essential kind is always sent), and claims each reminder's key in `ReminderSent` (unique per
+person, kind, object and the date or horizon it is about) before sending, so that no reminder
+is ever sent twice: not by a second run, a rerun after a crash, or two runs at once.
+"""
+
+import dataclasses
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django_scopes import scope
+
+from consortium.models import (
+    Consortium,
+    ReminderDigest,
+    ReminderPreference,
+    ReminderSent,
+    RoleAssignment,
+)
+
+log = logging.getLogger("concord.reminders")
+
+# Most urgent first: late or overdue, then due soon, then expiring.
+LATE, DUE, EXPIRING = 0, 1, 2
+URGENCY = {LATE: "Late or overdue", DUE: "Due soon", EXPIRING: "Expiring"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to remind somebody of. `object_key` names the object ("contracts.
+    performancereturn:42"); `about` the date or horizon the reminder is about ("2026-05-14",
+    "30 days"), so that the same object reminds again when it reaches its next horizon."""
+
+    object_key: str
+    about: str
+    text: str
+    url: str
+    urgency: int = DUE
+    kind: str = ""
+
+    @property
+    def key(self):
+        return (self.kind, self.object_key, self.about)
+
+    @property
+    def urgency_label(self):
+        return URGENCY[self.urgency]
+
+
+def object_key(obj):
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    essential: bool
+    roles: tuple
+    fn: object
+
+
+KINDS = {}
+
+
+def reminder_kind(key, label, *, roles, essential=False):
+    """Register a kind of reminder: fn(run) -> iterable of (user id, Item). `roles`: who it
+    may be sent to (a person who no longer holds one of them gets nothing). An `essential`
+    kind cannot be turned off."""
+
+    def register(fn):
+        kind = Kind(key=key, label=label, essential=essential, roles=tuple(roles), fn=fn)
+        if key in KINDS and KINDS[key].fn is not fn:
+            raise ImproperlyConfigured(f"Two reminder kinds named {key}")
+        KINDS[key] = kind
+        return fn
+
+    return register
+
+
+def kinds_for_roles(roles):
+    """The kinds that may reach somebody holding `roles`, in registration order."""
+    return [k for k in KINDS.values() if set(k.roles) & set(roles)]
+
+
+class Run:
+    """One consortium on one day, for the kinds to read: who holds which role where. With
+    `only` (a user), the people are that person alone, so kinds that narrow their queries by
+    `holders()` read only what concerns them (the dashboard)."""
+
+    def __init__(self, consortium_id, as_of, only=None):
+        self.consortium_id = consortium_id
+        self.as_of = as_of
+        self.only = only
+        self._roles = None
+
+    def _load(self):
+        if self._roles is None:
+            qs = RoleAssignment._base_manager.filter(
+                consortium_id=self.consortium_id, user__is_active=True
+            )
+            if self.only is not None:
+                qs = qs.filter(user=self.only)
+            roles = defaultdict(lambda: defaultdict(set))
+            for user_id, org_id, role in qs.values_list("user_id", "organisation_id", "role"):
+                roles[role][org_id].add(user_id)
+            self._roles = roles
+        return self._roles
+
+    def holders(self, *roles):
+        """{organisation id: {user ids}} of active people holding any of `roles`."""
+        out = defaultdict(set)
+        for role in roles:
+            for org_id, users in self._load().get(role, {}).items():
+                out[org_id] |= users
+        return out
+
+    def users(self, *roles):
+        """Ids of active people holding any of `roles` (anywhere in the consortium)."""
+        return set().union(*self.holders(*roles).values())
+
+
+def collect(run, kinds=None, honour_preferences=True):
+    """{user id: [Item]} for the run, most urgent first, each reminder once per person."""
+    kinds = list(KINDS.values()) if kinds is None else kinds
+    off = {}
+    if honour_preferences:
+        prefs = ReminderPreference._base_manager.filter(consortium_id=run.consortium_id)
+        if run.only is not None:
+            prefs = prefs.filter(user=run.only)
+        off = {user_id: set(keys) for user_id, keys in prefs.values_list("user_id", "off")}
+    found = defaultdict(dict)
+    for kind in kinds:
+        allowed = run.users(*kind.roles)
+        if not allowed:
+            continue
+        for user_id, item in kind.fn(run):
+            if user_id not in allowed:
+                continue  # left, inactive, or no longer in a role this kind is for
+            if not kind.essential and kind.key in off.get(user_id, ()):
+                continue
+            item = dataclasses.replace(item, kind=kind.key)
+            found[user_id].setdefault(item.key, item)
+    return {
+        user_id: sorted(items.values(), key=lambda i: (i.urgency, i.about, i.text))
+        for user_id, items in found.items()
+    }
+
+
+def items_for(user, consortium_id, as_of):
+    """Today's reminders for one person, as the dashboard shows them (all kinds, whatever
+    their email preferences)."""
+    from consortium.access import actor
+
+    roles = [r for r, orgs in actor(user).roles.items() if orgs]
+    run = Run(consortium_id, as_of, only=user)
+    return collect(run, kinds_for_roles(roles), honour_preferences=False).get(user.pk, [])
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    sent: int = 0  # digests
+    reminders: int = 0
+    failed: int = 0
+    planned: list = dataclasses.field(default_factory=list)  # dry run: (consortium, user, [Item])
+
+
+def send_reminders(*, as_of, dry_run=False):
+    """Send each person their digest of reminders not sent before, for every consortium.
+    A failure to send one person's digest is logged, their claims rolled back (so the next
+    run tries again) and the others carry on."""
+    outcome = Outcome()
+    token = uuid.uuid4().hex
+    for consortium in Consortium._base_manager.order_by("pk"):
+        with scope(consortium=consortium.pk):
+            found = collect(Run(consortium.pk, as_of))
+            people = get_user_model()._default_manager.in_bulk(list(found))
+            if dry_run:
+                sent = set(
+                    ReminderSent.objects.filter(user__in=list(found)).values_list(
+                        "user_id", "kind", "object_key", "about"
+                    )
+                )
+            for user_id in sorted(found):
+                user, items = people[user_id], found[user_id]
+                if dry_run:
+                    new = [i for i in items if (user_id, *i.key) not in sent]
+                    if new:
+                        outcome.planned.append((consortium, user, new))
+                    continue
+                try:
+                    n = _send_digest(consortium, user, items, as_of, token)
+                except Exception:
+                    log.exception(
+                        "Reminders to user %s could not be sent; next run retries.", user_id
+                    )
+                    outcome.failed += 1
+                    continue
+                if n:
+                    outcome.sent += 1
+                    outcome.reminders += n
+    return outcome
+
+
+def _send_digest(consortium, user, items, as_of, token):
+    if not user.email:
+        log.warning("User %s has no email address: reminders shown on the dashboard only.", user.pk)
+        return 0
+    with transaction.atomic():
+        # One digest per person per day: whoever inserts today's row first sends it.
+        ReminderDigest.objects.bulk_create(
+            [
+                ReminderDigest(
+                    consortium=consortium, user=user, sent_on=as_of, items=len(items), run=token
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        if not ReminderDigest.objects.filter(user=user, sent_on=as_of, run=token).exists():
+            return 0
+        ReminderSent.objects.bulk_create(
+            [
+                ReminderSent(
+                    consortium=consortium,
+                    user=user,
+                    kind=i.kind,
+                    object_key=i.object_key,
+                    about=i.about,
+                    sent_on=as_of,
+                    run=token,
+                )
+                for i in items
+            ],
+            ignore_conflicts=True,
+        )
+        claimed = set(
+            ReminderSent.objects.filter(user=user, run=token).values_list(
+                "kind", "object_key", "about"
+            )
+        )
+        fresh = [i for i in items if i.key in claimed]
+        if not fresh:
+            # Nothing new: no email, and no digest row to stand in the way of a later one.
+            transaction.set_rollback(True)
+            return 0
+        _email(consortium, user, fresh, as_of).send(fail_silently=False)
+    return len(fresh)
+
+
+def _email(consortium, user, items, as_of):
+    groups = defaultdict(list)
+    for item in items:
+        groups[item.urgency].append(item)
+    context = {
+        "user": user,
+        "consortium": consortium,
+        "as_of": as_of,
+        "groups": [(URGENCY[u], groups[u]) for u in sorted(groups)],
+        "site_url": getattr(settings, "CONCORD_SITE_URL", ""),
+        "count": len(items),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Concord: {len(items)} reminder{'s' if len(items) != 1 else ''} for "
+        f"{as_of:%-d %B %Y}",
+        body=render_to_string("email/reminders.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("email/reminders.html", context), "text/html")
+    return message

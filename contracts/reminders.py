@@ -1,0 +1,148 @@
+"""Contracts' reminders: returns due within a few working days, late, or waiting for the
+lead's review; and payment-by-results claims waiting for somebody's step."""
+
+from django.urls import reverse
+
+from consortium.models import Role
+from consortium.reminders import DUE, LATE, Item, object_key, reminder_kind
+from contracts.models import PbRClaim, PerformanceReturn, ReportingPeriod
+from contracts.selectors import returns as sel
+
+RETURN_DUE_WORKING_DAYS = 5
+
+
+def _return_people(run, subcontract):
+    """Who fills in a subcontract's returns: the CVO's managers (the lead agency's own people
+    when it delivers the work itself)."""
+    people = set(run.holders(Role.CVO_MANAGER).get(subcontract.cvo_id, set()))
+    if subcontract.cvo_id == subcontract.lead_id:
+        people |= run.holders(Role.LEAD).get(subcontract.cvo_id, set())
+    return people
+
+
+def _period_item(period, text, urgency):
+    return Item(
+        object_key=object_key(period),
+        about=period.due_date.isoformat(),
+        text=text,
+        url=reverse("returns:subcontract_performance", args=[period.subcontract_id]),
+        urgency=urgency,
+    )
+
+
+def _narrowed(run, qs, path):
+    """Without an overseer among the people, only the subcontracts of their organisations."""
+    if run.users(Role.ADMIN, Role.LEAD):
+        return qs
+    return qs.filter(**{f"{path}__cvo__in": list(run.holders(Role.CVO_MANAGER))})
+
+
+@reminder_kind(
+    "returns.due",
+    f"Returns due within {RETURN_DUE_WORKING_DAYS} working days",
+    roles=[Role.CVO_MANAGER, Role.LEAD],
+    essential=True,
+)
+def returns_due(run):
+    periods = sel.periods_due_within(
+        ReportingPeriod.objects.filter(consortium_id=run.consortium_id),
+        run.as_of,
+        RETURN_DUE_WORKING_DAYS,
+    )
+    periods = _narrowed(run, periods, "subcontract").select_related("subcontract")
+    for p in periods:
+        item = _period_item(
+            p, f"Return {p.subcontract.reference} {p} is due {p.due_date:%-d %b %Y}", DUE
+        )
+        for user_id in _return_people(run, p.subcontract):
+            yield user_id, item
+
+
+@reminder_kind(
+    "returns.late",
+    "Returns late",
+    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
+    essential=True,
+)
+def returns_late(run):
+    leads = run.users(Role.ADMIN, Role.LEAD)
+    # The same rule as the dashboard's "Late returns" panel.
+    open_returns, missing = sel.late_returns_in(
+        PerformanceReturn.objects.filter(consortium_id=run.consortium_id),
+        ReportingPeriod.objects.filter(consortium_id=run.consortium_id),
+        run.as_of,
+    )
+    open_returns = _narrowed(run, open_returns, "subcontract").select_related(
+        "subcontract", "period"
+    )
+    missing = _narrowed(run, missing, "subcontract").select_related("subcontract")
+    for r in open_returns:
+        item = Item(
+            object_key=object_key(r.period),
+            about=r.period.due_date.isoformat(),
+            text=f"Late: return {r.subcontract.reference} {r.period} was due "
+            f"{r.period.due_date:%-d %b %Y} ({r.get_status_display().lower()})",
+            url=r.get_absolute_url(),
+            urgency=LATE,
+        )
+        for user_id in leads | _return_people(run, r.subcontract):
+            yield user_id, item
+    for p in missing:
+        item = _period_item(
+            p,
+            f"Late: return {p.subcontract.reference} {p} was due {p.due_date:%-d %b %Y} "
+            "(not started)",
+            LATE,
+        )
+        for user_id in leads | _return_people(run, p.subcontract):
+            yield user_id, item
+
+
+@reminder_kind("returns.review", "Returns waiting for your review", roles=[Role.LEAD])
+def returns_to_review(run):
+    leads = run.users(Role.LEAD)
+    if not leads:
+        return
+    returns = PerformanceReturn.objects.filter(
+        consortium_id=run.consortium_id, status="submitted"
+    ).select_related("subcontract", "period")
+    for r in returns:
+        item = Item(
+            object_key=object_key(r),
+            about=f"submitted {r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "submitted",
+            text=f"Return {r.subcontract.reference} {r.period} waits for review",
+            url=r.get_absolute_url(),
+            urgency=DUE,
+        )
+        for user_id in leads:
+            if user_id != r.submitted_by_id:
+                yield user_id, item
+
+
+@reminder_kind(
+    "outcomes.claim_waiting",
+    "Payment-by-results claims waiting for your step",
+    roles=[Role.LEAD, Role.COMMISSIONER],
+)
+def claims_waiting(run):
+    leads = run.users(Role.LEAD)
+    commissioners = run.holders(Role.COMMISSIONER)
+    S = PbRClaim.Status
+    claims = PbRClaim.objects.filter(
+        consortium_id=run.consortium_id, status__in=[S.SUBMITTED, S.VERIFIED]
+    ).select_related("measure__contract", "claimant")
+    for c in claims:
+        if c.status == S.SUBMITTED:
+            people, step = leads, "verification"
+        else:
+            people, step = commissioners.get(c.measure.contract.commissioner_id, set()), "approval"
+        item = Item(
+            object_key=object_key(c),
+            about=c.status,
+            text=f"Claim by {c.claimant.name} on {c.measure.code} ({c}) waits for {step}",
+            url=c.get_absolute_url(),
+            urgency=DUE,
+        )
+        for user_id in people:
+            if user_id != c.submitted_by_id:
+                yield user_id, item

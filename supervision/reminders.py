@@ -1,0 +1,148 @@
+"""The workforce's reminders: registrations, DBS and vetting expiring (to the practitioner
+and their managers), supervision overdue (to the supervisor and the practitioner), and
+actions agreed in supervision falling due."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+
+from consortium.models import Role
+from consortium.reminders import DUE, EXPIRING, LATE, Item, object_key, reminder_kind
+from supervision import selectors
+from supervision.models import SessionAction, SessionKind, StaffMember, SupervisionSession
+
+ACTIONS_DUE_DAYS = 7
+KIND_LABELS = dict(SessionKind.choices)
+
+
+def _check_items(staff_qs, as_of, own):
+    """(staff, Item) for each expiring or lapsed registration, DBS check or vetting."""
+    alerts, lapsed = selectors.expiring_checks(staff_qs, as_of)
+    for s, reasons in lapsed:
+        who = "You are" if own else f"{s.name} is"
+        yield (
+            s,
+            Item(
+                object_key=object_key(s),
+                about="not deployable",
+                text=f"{who} not deployable: {'; '.join(reasons)}",
+                url=s.get_absolute_url(),
+                urgency=LATE,
+            ),
+        )
+    for s, alert in alerts:
+        yield (
+            s,
+            Item(
+                object_key=object_key(s),
+                about=f"{alert.label} {alert.horizon} days"[:40],
+                text=(f"Your {alert.label.lower()}" if own else f"{s.name}: {alert.label}")
+                + f" expires {alert.expiry:%-d %b %Y} (within {alert.horizon} days)",
+                url=s.get_absolute_url(),
+                urgency=EXPIRING,
+            ),
+        )
+
+
+@reminder_kind(
+    "workforce.own_checks",
+    "Your own registration, DBS check or police vetting expiring",
+    roles=[Role.PRACTITIONER],
+    essential=True,
+)
+def own_checks(run):
+    staff = StaffMember.objects.filter(
+        consortium_id=run.consortium_id, user__in=run.users(Role.PRACTITIONER)
+    )
+    for s, item in _check_items(staff, run.as_of, own=True):
+        yield s.user_id, item
+
+
+@reminder_kind(
+    "workforce.staff_checks",
+    "Registrations, DBS checks and police vetting of your staff expiring",
+    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
+    essential=True,
+)
+def staff_checks(run):
+    leads = run.users(Role.ADMIN, Role.LEAD)
+    managers = run.holders(Role.CVO_MANAGER)
+    staff = StaffMember.objects.filter(consortium_id=run.consortium_id)
+    if not leads:
+        staff = staff.filter(organisation__in=list(managers))
+    for s, item in _check_items(staff, run.as_of, own=False):
+        for user_id in leads | managers.get(s.organisation_id, set()):
+            yield user_id, item
+
+
+@reminder_kind(
+    "workforce.supervision_overdue",
+    "Supervision missed last month",
+    roles=[Role.SUPERVISOR, Role.PRACTITIONER],
+)
+def supervision_overdue(run):
+    supervisors = run.users(Role.SUPERVISOR)
+    practitioners = run.users(Role.PRACTITIONER)
+    staff = StaffMember.objects.filter(consortium_id=run.consortium_id).filter(
+        clinical_supervisor__in=supervisors
+    ) | StaffMember.objects.filter(consortium_id=run.consortium_id, user__in=practitioners)
+    owed = [o for o in selectors.supervision_owed(staff, run.as_of) if o.missed]
+    people = StaffMember.objects.in_bulk([o.staff_id for o in owed])
+    for o in owed:
+        s = people[o.staff_id]
+        kinds = ", ".join(KIND_LABELS[k] for k in o.missed)
+        about = f"{o.last_month:%Y-%m}"
+        key = object_key(s)
+        if s.clinical_supervisor_id:
+            yield (
+                s.clinical_supervisor_id,
+                Item(
+                    key,
+                    about,
+                    f"{s.name}: {kinds} missed in {o.last_month:%B %Y}",
+                    s.get_absolute_url(),
+                    LATE,
+                ),
+            )
+        if s.user_id:
+            yield (
+                s.user_id,
+                Item(
+                    key,
+                    about,
+                    f"Your {kinds} supervision was missed in {o.last_month:%B %Y}",
+                    s.get_absolute_url(),
+                    LATE,
+                ),
+            )
+
+
+@reminder_kind(
+    "workforce.actions_due",
+    "Actions agreed in supervision falling due",
+    roles=[Role.SUPERVISOR, Role.PRACTITIONER],
+)
+def actions_due(run):
+    actions = list(
+        SessionAction.objects.filter(
+            session__consortium_id=run.consortium_id,
+            done_on__isnull=True,
+            due__lte=run.as_of + timedelta(days=ACTIONS_DUE_DAYS),
+        ).values_list("pk", "session_id", "session__supervisor_id", "description", "due")
+    )
+    attendees = {}
+    for session_id, user_id in SupervisionSession.attendees.through.objects.filter(
+        supervisionsession_id__in=[a[1] for a in actions], staffmember__user__isnull=False
+    ).values_list("supervisionsession_id", "staffmember__user_id"):
+        attendees.setdefault(session_id, set()).add(user_id)
+    for pk, session_id, supervisor_id, description, due in actions:
+        late = due < run.as_of
+        item = Item(
+            object_key=f"supervision.sessionaction:{pk}",
+            about=due.isoformat(),
+            text=f"{description}: {'was due' if late else 'due'} {due:%-d %b %Y}",
+            url=reverse("supervision:session_detail", args=[session_id]),
+            urgency=LATE if late else DUE,
+        )
+        for user_id in {supervisor_id} | attendees.get(session_id, set()):
+            yield user_id, item

@@ -1,0 +1,341 @@
+"""Reminders: each kind's items on a frozen day, and the daily digest — one email per person
+per day, never a reminder twice, failures retried, preferences honoured."""
+
+import datetime
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django_scopes import scope
+
+from consortium import reminders
+from consortium.models import ReminderDigest, ReminderSent, Role, RoleAssignment
+from consortium.services import reminder_preferences_set
+from tests.factories import ConsortiumWorld, build_workforce
+from tests.factories.funding import FundingStreamFactory
+
+DAY = datetime.date(2026, 3, 10)  # a Tuesday
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 7, 0), tick=False):
+        yield DAY
+
+
+@pytest.fixture
+def wf(world, frozen):
+    build_workforce(world)
+    alice = world.extra["staff"]["a1"]
+    alice.registration_expiry = DAY + timedelta(days=20)
+    alice.save()
+    return world
+
+
+def items(world, username, kind=None):
+    with scope(consortium=world.home.pk):
+        found = reminders.collect(reminders.Run(world.home.pk, DAY))
+    user = world.users[username]
+    return [i for i in found.get(user.pk, []) if kind is None or i.kind == kind]
+
+
+def texts(world, username, kind=None):
+    return [i.text for i in items(world, username, kind)]
+
+
+def send(**kwargs):
+    call_command("send_reminders", as_of=DAY.isoformat(), **kwargs)
+
+
+def emails_to(username):
+    return [m for m in mail.outbox if m.to == [f"{username}@example.org"]]
+
+
+# --- each app's kinds -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_practitioner_is_reminded_of_their_own_registration_expiring(wf):
+    assert texts(wf, "practitioner", "workforce.own_checks") == [
+        "Your registration expires 30 Mar 2026 (within 30 days)"
+    ]
+    # Their own lapsed colleague is not their business.
+    assert not any("Abbott" in t for t in texts(wf, "practitioner"))
+
+
+@pytest.mark.django_db
+def test_managers_are_reminded_of_their_staff_checks_and_cvo_b_of_none_of_cvo_a(wf):
+    for who in ("lead", "admin", "cvo_a"):
+        found = texts(wf, who, "workforce.staff_checks")
+        assert any(t.startswith("Ava Abbott is not deployable") for t in found), who
+        assert "Alice Aston: Registration expires 30 Mar 2026 (within 30 days)" in found
+    assert not any("Abbott" in t for t in texts(wf, "cvo_b"))
+
+
+@pytest.mark.django_db
+def test_supervision_actions_falling_due_remind_the_supervisor_and_the_supervisee(wf):
+    expected = "Read the risk policy: due 17 Mar 2026"
+    assert expected in texts(wf, "supervisor", "workforce.actions_due")
+    assert expected in texts(wf, "practitioner", "workforce.actions_due")
+    assert expected not in texts(wf, "cvo_b")
+
+
+@pytest.mark.django_db
+def test_a_funding_stream_within_a_horizon_reminds_the_lead_once_per_horizon(world, frozen):
+    FundingStreamFactory(
+        consortium=world.home,
+        funder=world.orgs["commissioner"],
+        name="Bridge fund",
+        start=DAY - timedelta(days=300),
+        end=DAY + timedelta(days=25),
+    )
+    found = items(world, "lead", "funding.stream_expiring")
+    assert [(i.text, i.about) for i in found] == [
+        ("Bridge fund (Home Commissioner) ends 4 Apr 2026, within 30 days", "30 days")
+    ]
+    assert items(world, "cvo_a", "funding.stream_expiring") == []
+    assert items(world, "commissioner", "funding.stream_expiring") == []
+
+
+@pytest.mark.django_db
+def test_late_returns_remind_the_member_and_the_lead_as_the_dashboard_counts_them(world):
+    from contracts.selectors import returns as sel
+    from tests.factories import build_money, build_returns
+
+    build_money(world)
+    build_returns(world)
+    today = datetime.date.today()
+    with scope(consortium=world.home.pk):
+        found = reminders.collect(reminders.Run(world.home.pk, today))
+        open_returns, missing = sel.late_returns(world.users["cvo_b"], today)
+        expected = open_returns.count() + missing.count()
+    late_b = [i for i in found.get(world.users["cvo_b"].pk, []) if i.kind == "returns.late"]
+    assert len(late_b) == expected
+    assert all(i.urgency == reminders.LATE for i in late_b)
+    late_lead = [i for i in found.get(world.users["lead"].pk, []) if i.kind == "returns.late"]
+    assert len(late_lead) >= len(late_b)
+
+
+@pytest.mark.django_db
+def test_an_overdue_risk_review_reminds_its_owner(world, frozen):
+    from tests.factories.risks import make_register, make_risk
+
+    lead = world.users["lead"]
+    register = make_register(lead)
+    risk = make_risk(register, lead, "Lead practitioner leaves", residual=(4, 4))
+    risk.next_review = DAY - timedelta(days=3)
+    risk.save()
+    found = items(world, "lead", "risks.review_due")
+    assert [i.urgency for i in found] == [reminders.LATE]
+    assert "Risk review overdue" in found[0].text
+    assert items(world, "cvo_a", "risks.review_due") == []
+
+
+# --- the digest -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_person_gets_one_digest_with_every_new_reminder(wf):
+    send()
+    assert len(emails_to("lead")) == 1
+    message = emails_to("practitioner")[0]
+    assert "Your registration expires 30 Mar 2026" in message.body
+    html = message.alternatives[0][0]
+    assert "Your registration expires 30 Mar 2026" in html
+    assert message.from_email == "concord@localhost"
+    # Nobody is sent anything about people they may not see.
+    assert all("Abbott" not in m.body for m in emails_to("cvo_b"))
+
+
+@pytest.mark.django_db
+def test_a_second_run_sends_nothing(wf):
+    send()
+    first = len(mail.outbox)
+    assert first > 0
+    send()
+    assert len(mail.outbox) == first
+    # The next day, what was already sent is not sent again either.
+    call_command("send_reminders", as_of=(DAY + timedelta(days=1)).isoformat())
+    assert len(mail.outbox) == first
+
+
+@pytest.mark.django_db
+def test_a_dry_run_sends_and_stores_nothing(wf, capsys):
+    send(dry_run=True)
+    assert mail.outbox == []
+    with scope(consortium=wf.home.pk):
+        assert not ReminderSent.objects.exists()
+        assert not ReminderDigest.objects.exists()
+    assert "Your registration expires 30 Mar 2026" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_a_dry_run_after_a_run_lists_nothing_already_sent(wf, capsys):
+    send()
+    capsys.readouterr()
+    send(dry_run=True)
+    assert "Dry run: 0 people" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_as_of_chooses_the_day_reminded_about(wf):
+    # Seventy days earlier Alice's registration was 90 days off, beyond the 30-day horizon.
+    call_command("send_reminders", as_of=(DAY - timedelta(days=70)).isoformat())
+    body = emails_to("practitioner")[0].body
+    assert "(within 90 days)" in body
+    assert "(within 30 days)" not in body
+
+
+class Refusing:
+    """An email backend that refuses to send to one address (the others go through)."""
+
+    refused = "lead@example.org"
+
+    def __init__(self, *args, **kwargs):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self.inner = EmailBackend(*args, **kwargs)
+
+    def send_messages(self, messages):
+        if any(self.refused in m.to for m in messages):
+            raise ConnectionRefusedError("SMTP server refused the connection")
+        return self.inner.send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_failed_digest_does_not_block_the_others_and_is_retried_next_run(wf, settings):
+    settings.EMAIL_BACKEND = "tests.test_reminders.Refusing"
+    with pytest.raises(Exception, match="could not be sent"):
+        send()
+    assert emails_to("lead") == []
+    assert len(emails_to("admin")) == 1
+    with scope(consortium=wf.home.pk):
+        assert not ReminderSent.objects.filter(user=wf.users["lead"]).exists()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sent_before = len(mail.outbox)
+    send()
+    assert len(emails_to("lead")) == 1
+    assert len(mail.outbox) == sent_before + 1
+
+
+class Crash(BaseException):
+    """The process dying half-way (not an error a run catches)."""
+
+
+@pytest.mark.django_db
+def test_a_run_that_crashes_half_way_is_completed_by_the_next(wf, monkeypatch):
+    real = reminders._send_digest
+    calls = []
+
+    def crash_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Crash()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "_send_digest", crash_on_third)
+    with pytest.raises(Crash):
+        send()
+    first = {m.to[0] for m in mail.outbox}
+    assert len(first) == 2
+    monkeypatch.setattr(reminders, "_send_digest", real)
+    send()
+    everyone = [m.to[0] for m in mail.outbox]
+    assert len(everyone) == len(set(everyone)), "nobody is sent twice"
+    assert len(everyone) > len(first)
+
+
+@pytest.mark.django_db
+def test_preferences_turn_off_optional_kinds_but_never_essential_ones(wf):
+    practitioner = wf.users["practitioner"]
+    with scope(consortium=wf.home.pk):
+        reminder_preferences_set(
+            by=practitioner,
+            consortium_id=wf.home.pk,
+            off=["workforce.actions_due", "workforce.own_checks"],
+        )
+    send()
+    body = emails_to("practitioner")[0].body
+    assert "Your registration expires" in body  # essential
+    assert "Read the risk policy" not in body
+    assert "Read the risk policy" in emails_to("supervisor")[0].body
+
+
+@pytest.mark.django_db
+def test_people_who_left_or_lost_the_role_are_sent_nothing(wf):
+    wf.users["admin"].is_active = False
+    wf.users["admin"].save()
+    RoleAssignment._base_manager.filter(user=wf.users["cvo_a"]).delete()
+    send()
+    assert emails_to("admin") == []
+    assert emails_to("cvo_a") == []
+    assert len(emails_to("lead")) == 1
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_same_reminders(client, wf):
+    client.force_login(wf.users["practitioner"])
+    page = client.get("/").content.decode()
+    assert "Your reminders" in page
+    assert "Your registration expires 30 Mar 2026 (within 30 days)" in page
+
+
+@pytest.mark.django_db
+def test_a_person_chooses_their_reminder_emails_and_essential_ones_say_so(client, wf):
+    user = wf.users["supervisor"]
+    client.force_login(user)
+    page = client.get("/account/reminders/").content.decode()
+    assert "Supervision missed last month" in page
+    response = client.post("/account/reminders/", {"send": ["workforce.actions_due"]})
+    assert response.status_code == 302
+    with scope(consortium=wf.home.pk):
+        pref = user.reminder_preferences.get()
+    assert pref.off == ["workforce.supervision_overdue"]
+    assert pref.history.first().history_user == user
+    client.force_login(wf.users["practitioner"])
+    page = client.get("/account/reminders/").content.decode()
+    assert "Always sent" in page
+    assert "Your own registration, DBS check or police vetting expiring" in page
+
+
+# --- two runs at once (PostgreSQL) ---------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL"), reason="two processes at once need PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_send_each_reminder_once(frozen):
+    w = ConsortiumWorld.build()
+    build_workforce(w)
+    alice = w.extra["staff"]["a1"]
+    alice.registration_expiry = DAY + timedelta(days=20)
+    alice.save()
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+        + "/"
+        + connection.settings_dict["NAME"],
+        "CONCORD_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    }
+    command = [sys.executable, "manage.py", "send_reminders", "--as-of", DAY.isoformat()]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [r.communicate(timeout=300) for r in runs]
+    assert all(r.returncode == 0 for r in runs), outputs
+    text = "".join(out.decode() for out, _ in outputs)
+    recipients = [line for line in text.splitlines() if line.startswith("To: ")]
+    assert len(recipients) == len(set(recipients)) > 0
+    with scope(consortium=w.home.pk):
+        sent = ReminderSent.objects.filter(kind="workforce.own_checks")
+        assert sent.count() == 1
+    assert Role.PRACTITIONER  # the practitioner is among those reminded
+    assert "To: practitioner@example.org" in recipients
