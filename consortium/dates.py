@@ -136,3 +136,14 @@ def financial_year(day):
     """(1 April, 31 March) of the UK financial year that `day` falls in."""
     start_year = day.year if day.month >= 4 else day.year - 1
     return datetime.date(start_year, 4, 1), datetime.date(start_year + 1, 3, 31)
+
+
+def relative(day, today):
+    """A date as a person weighs it: "13 days late", "due today", "due in 4 working days"."""
+    if day < today:
+        late = (today - day).days
+        return f"{late} day{'s' if late != 1 else ''} late"
+    if day == today:
+        return "due today"
+    n = working_days_between(today, day)
+    return f"due in {n} working day{'s' if n != 1 else ''}"

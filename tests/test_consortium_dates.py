@@ -26,3 +26,15 @@ def test_months_between_and_ranges():
         d(2026, 1, 1),
     ]
     assert dates.last_complete_months(d(2026, 3, 9), 3) == (d(2025, 12, 1), d(2026, 2, 1))
+
+
+def test_a_date_reads_relative_to_today_in_working_days_or_days_late():
+    import datetime
+
+    from consortium.dates import relative
+
+    today = datetime.date(2026, 11, 26)  # a Thursday
+    assert relative(datetime.date(2026, 11, 13), today) == "13 days late"
+    assert relative(datetime.date(2026, 11, 25), today) == "1 day late"
+    assert relative(today, today) == "due today"
+    assert relative(datetime.date(2026, 12, 2), today) == "due in 4 working days"

@@ -76,6 +76,13 @@ def test_commissioner_report_totals_match_the_returns(rw, client, commissioner):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Total referrals" in html and ">90<" in html and PRIVATE_B not in html
+    # A column per month and the period total; each figure links once, to its month's returns.
+    head = html.split('id="commissioner-report"')[1].split("</thead>")[0]
+    assert ">Apr 2026<" in head and ">Jul 2026<" in head and "Period total" in head
+    row = html.split("Total referrals", 1)[1].split("</tr>")[0]
+    assert row.count('href="#returns-2026-04"') == 1 and row.count('href="#returns-2026-07"') == 1
+    assert 'id="returns-2026-07"' in html
+    assert "Which months each member" in html and "Apr 2026, Jul 2026" in html
     xlsx = client.get(
         f"/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01&export=xlsx"
     )
@@ -83,6 +90,7 @@ def test_commissioner_report_totals_match_the_returns(rw, client, commissioner):
     assert rows[1][:4] == ("Activity", "Total referrals", 90, "REF")
     assert rows[2][:4] == ("Outcomes", "Diversions", 19, "DIV")
     assert "S-A April 2026" in rows[1][4]
+    assert rows[0][5:] == ("April 2026", "July 2026")
 
 
 def test_the_lead_maps_commissioner_fields(rw, client, lead, commissioner):
@@ -266,11 +274,12 @@ def test_late_returns_are_flagged_on_dashboards(rw, client, lead, cvo_a, cvo_b):
         client.force_login(lead)
         html = client.get("/").content.decode()
         assert "Late returns" in html
-        assert "S-A June 2026: due 14 Jul 2026, draft" in html
-        assert "S-B June 2026: due 14 Jul 2026, not started" in html
+        assert "S-A June 2026: 18 days late (due 14 Jul 2026), draft" in html
+        assert "S-B June 2026: 18 days late (due 14 Jul 2026), not started" in html
         client.force_login(cvo_a)
         html = client.get("/").content.decode()
-        assert "S-A June 2026: due 14 Jul 2026, draft" in html and "S-B" not in html
+        assert "S-A June 2026: 18 days late (due 14 Jul 2026), draft" in html
+        assert "S-B" not in html
         list_html = client.get("/returns/").content.decode()
         assert "Late" in list_html
     with time_machine.travel(datetime.datetime(2026, 7, 14, 12, tzinfo=datetime.UTC)):

@@ -57,3 +57,9 @@ def passkey_config(context):
     from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
 
     return json_script(get_configuration(context["request"]), "otp_webauthn_config")
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template, or an empty list when it is not there."""
+    return (mapping or {}).get(key, [])

@@ -1,16 +1,21 @@
 """Dashboard panels for returns (registered from ContractsConfig.ready)."""
 
-from django.urls import reverse
+import datetime
 
+from django.urls import reverse
+from django.utils import timezone
+
+from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Role
-from contracts.models import PerformanceReturn
+from contracts.models import CommissionerTemplate, PerformanceReturn, ReportingPeriod, Subcontract
 from contracts.selectors import returns as sel
 
 
 @panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20)
 def late_returns(request):
-    open_returns, missing = sel.late_returns(request.user)
+    today = timezone.localdate()
+    open_returns, missing = sel.late_returns(request.user, today)
     rets = list(
         open_returns.select_related("subcontract", "period").order_by("period__due_date")[:11]
     )
@@ -22,13 +27,15 @@ def late_returns(request):
     rets, periods = rets[:10], periods[:10]
     items = [
         (
-            f"{r.subcontract.reference} {r.period}: due {r.period.due_date:%d %b %Y}, {r.get_status_display().lower()}",
+            f"{r.subcontract.reference} {r.period}: {dates.relative(r.period.due_date, today)} "
+            f"(due {r.period.due_date:%-d %b %Y}), {r.get_status_display().lower()}",
             r.get_absolute_url(),
         )
         for r in rets
     ] + [
         (
-            f"{p.subcontract.reference} {p}: due {p.due_date:%d %b %Y}, not started",
+            f"{p.subcontract.reference} {p}: {dates.relative(p.due_date, today)} "
+            f"(due {p.due_date:%-d %b %Y}), not started",
             reverse("returns:subcontract_performance", args=[p.subcontract_id]),
         )
         for p in periods
@@ -56,4 +63,63 @@ def returns_to_review(request):
         "tone": "warning" if rets else None,
         "empty": "No returns are waiting for review.",
         "link": (reverse("returns:return_list") + "?status=submitted", "All submitted returns"),
+    }
+
+
+@panel(roles=[Role.CVO_MANAGER], order=19)
+def next_return_and_subcontract_end(request):
+    """What a CVO manager plans around: their next return and, when it is near, the end of
+    their subcontract."""
+    today = timezone.localdate()
+    user = request.user
+    upcoming = (
+        sel.periods_due_within(ReportingPeriod.objects.visible_to(user), today, 60)
+        .select_related("subcontract")
+        .order_by("due_date")
+        .first()
+    )
+    items = []
+    if upcoming:
+        items.append(
+            (
+                f"Next return: {upcoming.subcontract.reference} {upcoming}, "
+                f"{dates.relative(upcoming.due_date, today)} ({upcoming.due_date:%-d %b %Y})",
+                reverse("returns:subcontract_performance", args=[upcoming.subcontract_id]),
+            )
+        )
+    ending = (
+        Subcontract.objects.visible_to(user)
+        .filter(end__gte=today, end__lte=today + datetime.timedelta(days=180))
+        .order_by("end")
+    )
+    for sub in ending[:3]:
+        items.append(
+            (
+                f"{sub.reference} ends on {sub.end:%-d %B %Y}, in {(sub.end - today).days} days",
+                sub.get_absolute_url(),
+            )
+        )
+    return {
+        "title": "Coming up",
+        "items": items,
+        "empty": "No return is due in the next 60 days.",
+        "tone": "warning" if ending and ending[:1] else None,
+    }
+
+
+@panel(roles=[Role.COMMISSIONER], order=15)
+def commissioner_reports(request):
+    """The commissioner's own report layouts, one click from the dashboard."""
+    templates = list(
+        CommissionerTemplate.objects.visible_to(request.user)
+        .select_related("commissioner")
+        .order_by("name")[:10]
+    )
+    return {
+        "title": "Your reports",
+        "items": [
+            (f"{t.name}: figures by month", reverse("returns:template_report", args=[t.pk]))
+            for t in templates
+        ],
+        "empty": "No report layout has been set up for you yet. Ask the consortium lead.",
     }

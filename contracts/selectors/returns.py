@@ -50,6 +50,18 @@ class ReportLine:
     indicator: Indicator
     value: Decimal | None
     returns: list = field(default_factory=list)  # (pk, label) of the returns behind it
+    by_month: list = field(default_factory=list)  # [(month, figure)] in the report's months
+
+
+@dataclass
+class Report:
+    """A commissioner's report: its lines, the months it covers, which months each member's
+    approved figures cover, and the returns behind each month."""
+
+    lines: list
+    months: list
+    coverage: list  # [(subcontract, [months with an approved return])]
+    returns_by_month: dict  # month -> [(pk, label)]
 
 
 def commissioner_report(template, user, first, last):
@@ -65,7 +77,7 @@ def commissioner_report(template, user, first, last):
             period__start__gte=first,
             period__start__lte=last,
         )
-        .select_related("subcontract", "period")
+        .select_related("subcontract__cvo", "period")
     )
     rets = {r.pk: r for r in returns}
     indicator_ids = {f.indicator_id for f in fields}
@@ -75,6 +87,7 @@ def commissioner_report(template, user, first, last):
     ).values_list("ret_id", "indicator_id", "value"):
         r = rets[ret_id]
         by_indicator[ind_id].append((r.period.start, r.subcontract_id, value, r))
+    months = sorted({r.period.start for r in rets.values()})
     lines = []
     for f in fields:
         figs = by_indicator.get(f.indicator_id, [])
@@ -82,8 +95,36 @@ def commissioner_report(template, user, first, last):
         behind = sorted(
             {(r.pk, f"{r.subcontract.reference} {r.period}") for *_, v, r in figs if v is not None}
         )
-        lines.append(ReportLine(f.group, f.label, f.indicator, value, behind))
+        by_month = [
+            (
+                m,
+                aggregate(
+                    f.indicator.aggregation, [(s, sub, v) for s, sub, v, _ in figs if s == m]
+                ),
+            )
+            for m in months
+        ]
+        lines.append(ReportLine(f.group, f.label, f.indicator, value, behind, by_month))
     return lines, list(rets.values())
+
+
+def commissioner_report_by_month(template, user, first, last):
+    """The report with a column per month, the months each member's figures cover, and the
+    returns behind each month (so each figure links once, to its month's returns)."""
+    lines, rets = commissioner_report(template, user, first, last)
+    months = sorted({r.period.start for r in rets})
+    covered = defaultdict(set)
+    subs = {}
+    behind = defaultdict(list)
+    for r in sorted(rets, key=lambda r: (r.period.start, r.subcontract.reference)):
+        covered[r.subcontract_id].add(r.period.start)
+        subs[r.subcontract_id] = r.subcontract
+        behind[r.period.start].append((r.pk, f"{r.subcontract.reference} {r.period}"))
+    coverage = [
+        (subs[sid], sorted(covered[sid]))
+        for sid in sorted(subs, key=lambda sid: subs[sid].reference)
+    ]
+    return Report(lines, months, coverage, dict(behind)), rets
 
 
 # --- performance ---------------------------------------------------------------------------

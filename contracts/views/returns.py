@@ -484,7 +484,8 @@ def template_report(request, pk):
         CommissionerTemplate.objects.select_related("commissioner"), request.user, pk=pk
     )
     form, first, last = _range(request)
-    lines, rets = sel.commissioner_report(template, request.user, first, last)
+    report, rets = sel.commissioner_report_by_month(template, request.user, first, last)
+    lines = report.lines
     if request.GET.get("export") == "xlsx":
         rows = [
             [
@@ -493,6 +494,7 @@ def template_report(request, pk):
                 line.value,
                 line.indicator.code,
                 "; ".join(label for _, label in line.returns),
+                *[value for _, value in line.by_month],
             ]
             for line in lines
         ]
@@ -506,6 +508,7 @@ def template_report(request, pk):
                 "Figure",
                 "Concord indicator",
                 "Returns behind it",
+                *[f"{m:%B %Y}" for m in report.months],
             ],
             rows,
             title=template.name,
@@ -530,6 +533,7 @@ def template_report(request, pk):
         {
             "template": template,
             "lines": lines,
+            "report": report,
             "form": form,
             "first": first,
             "last": last,
