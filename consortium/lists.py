@@ -12,6 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_scopes import scopes_disabled
@@ -110,10 +111,42 @@ class YesNoColumn(tables.BooleanColumn):
         return self.yesno[int(not self._get_bool_value(record, value, bound_column))]
 
 
+# GOV.UK tag colours for the states records pass through, by their stored value.
+STATUS_COLOURS = {
+    **dict.fromkeys(
+        "approved paid secured published verified locked active filled done held accepted "
+        "acknowledged signed_off".split(),
+        "green",
+    ),
+    **dict.fromkeys("submitted scheduled pending requested open".split(), "blue"),
+    **dict.fromkeys(
+        "returned queried bid_submitted pending_renewal rescheduled partial".split(), "yellow"
+    ),
+    **dict.fromkeys("withheld rejected refused declined vacant overdue".split(), "red"),
+    **dict.fromkeys(
+        "draft expired cancelled retired closed superseded ended terminated".split(), "grey"
+    ),
+}
+
+
+def status_tag(code, text):
+    """A state as a coloured GOV.UK tag, with its words (colour is never the only cue)."""
+    colour = STATUS_COLOURS.get(code)
+    css = f"govuk-tag govuk-tag--{colour}" if colour else "govuk-tag"
+    return format_html('<strong class="{}">{}</strong>', css, text)
+
+
 class ConcordTable(tables.Table):
     class Meta:
         attrs = {"class": "govuk-table"}
         template_name = "partials/_table.html"
+
+    def render_status(self, record, value):
+        """Every list's status column: a coloured tag on screen, the words in downloads."""
+        return status_tag(getattr(record, "status", None), value)
+
+    def value_status(self, value):
+        return value
 
     def export_rows(self):
         """Column headers and plain values of every row (not only this page)."""

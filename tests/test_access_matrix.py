@@ -47,6 +47,13 @@ PRACTITIONER_OPENS = {
     "account_security",
     "account_reminders",
     "recovery_codes_renew",
+    # Their own passkeys, like every signed-in person.
+    "passkey_add",
+    "passkey_remove",
+    "otp_webauthn:credential-registration-begin",
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
     "supervision:staff_detail",
     "supervision:session_detail",
     "supervision:my_record",

@@ -90,3 +90,18 @@ def test_yes_or_no_fields_read_yes_and_no_on_screen_and_in_the_download(client, 
     column = headers.index("Is adjustment")
     values = {row[column] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert values == {"Yes", "No"}
+
+
+@pytest.mark.django_db
+def test_states_are_coloured_tags_with_their_words_and_words_in_the_download(client, money, lead):
+    client.force_login(lead)
+    url = reverse("funding:payment_list")
+    body = client.get(url).content.decode().split("<tbody")[1]
+    assert '<strong class="govuk-tag govuk-tag--blue">Scheduled</strong>' in body
+    assert '<strong class="govuk-tag govuk-tag--green">Paid</strong>' in body
+    ws = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").content)).active
+    column = [c.value for c in ws[1]].index("Status")
+    assert {row[column] for row in ws.iter_rows(min_row=2, values_only=True)} >= {
+        "Scheduled",
+        "Paid",
+    }
