@@ -98,3 +98,16 @@ def test_the_filters_open_above_a_full_width_table(page, live_server, demo):
     rows = page.locator("table tbody tr").all_inner_texts()
     assert rows and all("Overdue" in r for r in rows)
     assert_accessible(page)
+
+
+def test_the_runway_and_statement_print_without_the_sites_furniture(page, live_server, demo):
+    login(page, live_server, "lead", PASSWORD)
+    for path in ("/funding/runway/", "/funding/statement/"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state()
+        page.emulate_media(media="print")
+        assert not page.get_by_role("navigation", name="Main").is_visible()
+        assert not page.locator("header").first.is_visible()
+        assert page.locator("table").first.is_visible()
+        assert page.locator("h1").is_visible()
+        page.emulate_media(media="screen")
