@@ -120,7 +120,7 @@ def test_cvo_fills_in_and_submits_through_the_form(rw, client, cvo_a):
     data["v_SCR"] = 99  # more than referred
     r = client.post(f"/returns/{ret.pk}/edit/", data)
     assert r.status_code == 200
-    assert "Screened (SCR) is 99, more than Referrals received (REF) (40)" in r.content.decode()
+    assert "Screened is 99, more than Referrals received (40)" in r.content.decode()
     data["v_SCR"] = 38
     data["expected_version"] = PerformanceReturn.objects.get(pk=ret.pk).version
     r = client.post(f"/returns/{ret.pk}/edit/", data)
@@ -139,7 +139,7 @@ def test_an_error_from_the_rules_sits_beside_its_figure_and_the_summary_links_to
     text = client.post(f"/returns/{ret.pk}/edit/", data).content.decode()
     assert text.split("<title>")[1].startswith("Error: ")
     summary = text.split('class="govuk-error-summary"')[1].split("</ul>")[0]
-    assert 'href="#id_v_SCR"' in summary and "Screened (SCR) is 99" in summary
+    assert 'href="#id_v_SCR"' in summary and "Screened is 99" in summary
     assert 'id="id_v_SCR-error"' in text  # the message beside the figure too
     assert 'href="#id_narrative"' not in summary
 

@@ -52,7 +52,7 @@ def test_submit_runs_the_rules_and_names_the_indicator(rw, cvo_a):
     ret = rw.returns["draft_a"]
     with pytest.raises(ValidationError) as e:
         svc.return_submit(ret=ret, by=cvo_a)
-    assert "Enter a figure for Screened (SCR). Enter 0 if there were none." in e.value.messages
+    assert "Enter a figure for Screened. Enter 0 if there were none." in e.value.messages
     assert fresh(ret).status == S.DRAFT
 
 

@@ -28,7 +28,7 @@ class ReturnForm(ConcordForm):
         for ind in indicators:
             rv = values.get(ind.pk)
             v = NumberField(
-                label=f"{ind.name} ({ind.code})",
+                label=ind.name,
                 required=False,
                 max_digits=14,
                 decimal_places=2,

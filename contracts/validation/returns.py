@@ -54,7 +54,9 @@ class Outcome:
 
 
 def label(rule):
-    return f"{rule.name} ({rule.code})"
+    """How a message names an indicator: by its name, which is what people read (the code
+    stays in templates and downloads)."""
+    return rule.name
 
 
 def fmt(value):
@@ -117,8 +119,7 @@ def check_funnel(values, rules):
                 Message(
                     r.code,
                     f"{label(r)} is {fmt(v)}, more than {label(parent)} ({fmt(pv)}). "
-                    f"Nobody reaches this stage without the one before it: check both figures "
-                    f"so that {r.code} is no more than {parent.code}.",
+                    "Nobody reaches this stage without the one before it: check both figures.",
                 )
             )
     return errors
@@ -140,7 +141,7 @@ def check_breakdowns(values, rules):
                 Message(
                     r.code,
                     f"{label(r)} is {fmt(v)}, more than its total {label(total)} ({fmt(tv)}). "
-                    f"A breakdown cannot exceed its total: correct {r.code} or {total.code}.",
+                    "A breakdown cannot exceed its total: correct one of them.",
                 )
             )
         if r.breakdown_group:
@@ -150,7 +151,7 @@ def check_breakdowns(values, rules):
         tv = values[total_code]
         s = sum((values[p.code] for p in parts), Decimal(0))
         if s > tv:
-            names = ", ".join(p.code for p in parts)
+            names = ", ".join(p.name for p in parts)
             errors.append(
                 Message(
                     total_code,
