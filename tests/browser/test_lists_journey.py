@@ -111,3 +111,52 @@ def test_the_runway_and_statement_print_without_the_sites_furniture(page, live_s
         assert page.locator("table").first.is_visible()
         assert page.locator("h1").is_visible()
         page.emulate_media(media="screen")
+
+
+def test_the_pages_people_land_on_read_well_and_pass_axe(page, live_server, demo):
+    from django_scopes import scopes_disabled
+
+    from contracts.models import CommissionerTemplate, PerformanceReturn
+
+    with scopes_disabled():
+        draft = (
+            PerformanceReturn.objects.filter(
+                status__in=["draft", "returned"],
+                subcontract__cvo__role_assignments__user__username="cvo1",
+            )
+            .order_by("period__start")
+            .first()
+        )
+        report = CommissionerTemplate.objects.order_by("pk").first()
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    login(page, live_server, "lead", PASSWORD)
+    assert page.locator("h1").inner_text() == "What needs you now"
+    screenshot(page, "dashboard-lead")
+    assert_accessible(page)
+
+    if draft is not None:
+        page.context.clear_cookies()
+        login(page, live_server, "cvo1", PASSWORD)
+        page.goto(f"{live_server.url}/returns/{draft.pk}/edit/")
+        for box in page.locator("input[name^='v_']").all()[:2]:
+            box.fill("lots")
+        page.get_by_role("button", name="Save and submit").click()
+        page.wait_for_load_state()
+        summary = page.locator(".govuk-error-summary")
+        assert summary.is_visible() and page.title().startswith("Error: ")
+        first = summary.locator("a").first
+        target = first.get_attribute("href")
+        first.click()
+        assert page.evaluate("document.activeElement.id") == target.lstrip("#")
+        screenshot(page, "return-form-errors")
+        assert_accessible(page)
+
+    page.context.clear_cookies()
+    login(page, live_server, "commissioner", PASSWORD)
+    page.get_by_role("link", name=f"{report.name}: figures by month").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("columnheader", name="Period total").is_visible()
+    screenshot(page, "commissioner-report")
+    assert_accessible(page)
+    assert page.problems == []
