@@ -104,8 +104,10 @@ class NumberField(forms.DecimalField):
         )
 
     def prepare_value(self, value):
-        if isinstance(value, Decimal) and self.money:
-            return f"{value:,.2f}"
+        if isinstance(value, Decimal) and value.is_finite():
+            if self.money:
+                return f"{value:,.2f}"
+            return f"{value.normalize():f}"  # 12, not 12.00; 1.3, not 1.30
         return value
 
 
