@@ -316,3 +316,18 @@ def test_a_figure_typed_as_text_in_the_template_is_read_by_the_forms_own_parser(
     problems = {p.row: str(p) for p in parsed.problems}
     assert "could mean two different figures" in problems[rx.FIRST_ROW + 1]
     assert "not as 1e6" in problems[rx.FIRST_ROW + 2]
+
+
+def test_merged_cells_that_would_blank_a_figure_are_refused_with_their_row():
+    wb = load_workbook(io.BytesIO(filled_return()))
+    ws = wb[rx.SHEET]
+    ws.merge_cells(
+        start_row=rx.FIRST_ROW + 1, start_column=3, end_row=rx.FIRST_ROW + 1, end_column=4
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = rx.read_return(buf.getvalue(), key=KEY, codes=CODES)
+    (problem,) = [p for p in parsed.problems if "merged" in p.text]
+    assert problem.row == rx.FIRST_ROW + 1 and "C8:D8" in problem.text
+    # The template's own merged narrative box is fine.
+    assert rx.read_return(filled_return(), key=KEY, codes=CODES).ok

@@ -168,3 +168,33 @@ def cell_text(v):
     if v is None:
         return ""
     return str(v).strip()
+
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def merged_ranges(data, sheet_name):
+    """The merged ranges ("C7:D7") of the sheet called `sheet_name`, read from the file's XML
+    (openpyxl's read-only mode does not report them). Merging blanks every cell but the
+    first, so a reader must know. Empty if the sheet cannot be found."""
+    from defusedxml import ElementTree
+
+    with readable("workbook"), zipfile.ZipFile(io.BytesIO(data)) as zf:
+        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        target = None
+        for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
+            if sheet.get("name") == sheet_name:
+                rid = sheet.get(f"{{{_NS['r']}}}id")
+                for rel in rels.iterfind("rel:Relationship", _NS):
+                    if rel.get("Id") == rid:
+                        target = rel.get("Target", "")
+        if not target:
+            return []
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        sheet_xml = ElementTree.fromstring(zf.read(path))
+        return [m.get("ref", "") for m in sheet_xml.iterfind("m:mergeCells/m:mergeCell", _NS)]

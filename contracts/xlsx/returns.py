@@ -61,6 +61,7 @@ class ParsedReturn:
     narrative: str = ""
     rows_checked: int = 0
     problems: list = field(default_factory=list)
+    narrative_row: int | None = None
 
     @property
     def ok(self):
@@ -232,10 +233,37 @@ def read_return(data, *, filename="", key, codes):
         ws, cached_ws = wb[SHEET], cached_wb[SHEET]
         with guard.readable("return"):
             cached = {i: [c.value for c in row] for i, row in _rows(cached_ws)}
-            return _parse(ws, cached, key, codes)
+            parsed = _parse(ws, cached, key, codes)
+        parsed.problems.extend(_merged_figures(data, parsed.narrative_row))
+        return parsed
     finally:
         wb.close()
         cached_wb.close()
+
+
+def _merged_figures(data, narrative_row):
+    """Merging cells keeps only the first cell's content: a merge that covers a figure or a
+    note (other than the template's own narrative box) would lose what the person typed."""
+    from openpyxl.utils.cell import range_boundaries
+
+    problems = []
+    for ref in guard.merged_ranges(data, SHEET):
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if narrative_row is not None and min_row == max_row == narrative_row:
+            continue
+        if max_row >= FIRST_ROW and max_col >= VALUE_COL and min_col <= NOTE_COL:
+            problems.append(
+                UploadProblem(
+                    min_row,
+                    None,
+                    f"cells {ref} are merged, which keeps only the first cell and blanks a "
+                    "figure or a note. Unmerge them and check the figures.",
+                )
+            )
+    return problems
 
 
 def _parse(ws, cached, key, codes):
@@ -349,4 +377,5 @@ def _parse(ws, cached, key, codes):
             )
     if narrative_row is None:
         out.narrative = ""
+    out.narrative_row = narrative_row
     return out
