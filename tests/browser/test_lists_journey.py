@@ -1,4 +1,4 @@
-"""The lists people read most, on the demo data, at desktop (1280 px) and phone (390 px)
+"""The lists people read most (and the compliance matrix), on the demo data, at desktop (1280 px) and phone (390 px)
 widths: every column header can be seen, on the page or by scrolling the table's own region
 (the page itself never scrolls sideways), and axe finds nothing. Screenshots go to
 $CONCORD_SCREENSHOTS when it is set (docs/screens/ holds the committed ones)."""
@@ -18,6 +18,7 @@ LISTS = [
     ("payments", "/funding/payments/"),
     ("allocations", "/funding/allocations/"),
     ("returns", "/returns/"),
+    ("compliance", "/workforce/compliance/"),
 ]
 WIDTHS = [1280, 390]
 
