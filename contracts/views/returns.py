@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -72,12 +73,23 @@ class ReturnTable(ConcordTable):
         fields = ["subcontract", "organisation", "period", "due", "status", "late"]
 
     def render_late(self, record):
-        if record.is_late():
-            return mark_safe('<strong class="govuk-tag govuk-tag--red">Late</strong>')
+        text = self.value_late(record)
+        if text:
+            return format_html('<strong class="govuk-tag govuk-tag--red">{}</strong>', text)
         return "—"
 
     def value_late(self, record):
-        return "Late" if record.is_late() else ""
+        """How late, in days: sent late (by how much), or still not sent."""
+        if not record.is_late():
+            return ""
+        due = record.period.due_date
+        sent = timezone.localdate(record.submitted_at) if record.submitted_at else None
+        days = ((sent or timezone.localdate()) - due).days
+        return (
+            f"Sent {days} day{'s' if days != 1 else ''} late"
+            if sent
+            else (f"{days} day{'s' if days != 1 else ''} late")
+        )
 
 
 class ReturnFilter(ConcordFilterSet):
