@@ -29,3 +29,9 @@ from contracts.models.returns import (  # noqa: F401
     Target,
     TemplateField,
 )
+from contracts.models.assurance import (  # noqa: F401, E402
+    AssurancePack,
+    PackAction,
+    PackFrozen,
+    PackQuery,
+)
