@@ -86,12 +86,33 @@ def cell(value):
     return str(value)
 
 
-def table(columns, rows, caption=""):
-    return {
+def table(columns, rows, caption="", member_column=None):
+    """A table of a section. `member_column`: the index of the column naming the member a row
+    is about, so that a member reading the pack sees only its own rows."""
+    out = {
         "caption": caption,
         "columns": [str(c) for c in columns],
         "rows": [[cell(v) for v in row] for row in rows],
     }
+    if member_column is not None:
+        out["member_column"] = member_column
+    return out
+
+
+def for_member(snapshot, names):
+    """The snapshot as a member sees it: rows about other members left out of every table
+    that names its member (the stored snapshot and its digest are unchanged)."""
+    names = set(names)
+    sections = []
+    for s in snapshot.get("sections", []):
+        tables = []
+        for t in s.get("tables", []):
+            col = t.get("member_column")
+            if col is not None:
+                t = {**t, "rows": [r for r in t["rows"] if r[col] in names]}
+            tables.append(t)
+        sections.append({**s, "tables": tables})
+    return {**snapshot, "sections": sections}
 
 
 def build(ctx):

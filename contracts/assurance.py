@@ -202,6 +202,7 @@ def returns(ctx):
                     "Submitted late",
                 ],
                 out,
+                member_column=0,
             )
         ],
     }
@@ -239,7 +240,9 @@ def restatements(ctx):
         return {"empty": f"No approved return was reopened {where}."}
     return {
         "summary": [f"{len(rows)} return(s) reopened {where}."],
-        "tables": [table(["Member", "Period", "Reopened", "Reason", "Changes"], rows)],
+        "tables": [
+            table(["Member", "Period", "Reopened", "Reason", "Changes"], rows, member_column=0)
+        ],
     }
 
 
@@ -299,6 +302,7 @@ def payment_by_results(ctx):
                 ],
                 claim_rows,
                 "Claims in the period",
+                member_column=1,
             ),
             table(
                 [
@@ -310,6 +314,7 @@ def payment_by_results(ctx):
                 ],
                 exposure_rows,
                 "Exposure across the consortium",
+                member_column=0,
             ),
         ],
     }

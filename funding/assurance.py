@@ -147,6 +147,7 @@ def subcontractor_payments(ctx):
                     "Days late in all",
                 ],
                 rows,
+                member_column=0,
             )
         ],
     }

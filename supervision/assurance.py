@@ -93,6 +93,7 @@ def workforce(ctx):
                     "Supervision, 12 months",
                 ],
                 rows,
+                member_column=0,
             )
         ],
     }

@@ -10,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from consortium import access, security, twofactor
+from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
+from consortium.models import Organisation, Role
 from consortium.views import form_page
 from contracts.access.assurance import can_prepare_packs, can_respond_to_pack, can_see_packs
 from contracts.filters.assurance import PackFilter
@@ -60,6 +61,18 @@ def _pack(request, pk):
     )
 
 
+def reader_snapshot(user, pack):
+    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
+    member, only its own rows of the tables that name members."""
+    a = access.actor(user)
+    if a.oversees_consortium or can_respond_to_pack(user, pack):
+        return pack.snapshot
+    names = Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list(
+        "name", flat=True
+    )
+    return assurance.for_member(pack.snapshot, names)
+
+
 def _refuse(request, error):
     for m in getattr(error, "messages", None) or [str(error)]:
         messages.error(request, m)
@@ -92,7 +105,7 @@ def pack_detail(request, pk):
         "contracts/pack_detail.html",
         {
             "pack": pack,
-            "snapshot": pack.snapshot,
+            "snapshot": reader_snapshot(user, pack),
             "title": str(pack),
             "lead": lead,
             "responder": responder,
@@ -300,7 +313,7 @@ def _filename(pack, ext):
 @login_required
 def pack_xlsx(request, pk):
     pack = _pack(request, pk)
-    data = pack_workbook(pack, pack.snapshot, pack.digest)
+    data = pack_workbook(pack, reader_snapshot(request.user, pack), pack.digest)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "xlsx")}"'
@@ -313,14 +326,14 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack):
+def pdf_bytes(pack, snapshot=None):
     from weasyprint import HTML
 
     html = render_to_string(
         "contracts/pack_pdf.html",
         {
             "pack": pack,
-            "snapshot": pack.snapshot,
+            "snapshot": pack.snapshot if snapshot is None else snapshot,
             "print_css": PRINT_CSS.read_text(encoding="utf-8"),
         },
     )
@@ -332,7 +345,7 @@ def pack_pdf(request, pk):
     pack = _pack(request, pk)
     if not pack.snapshot:
         raise Http404("Not found")
-    data = pdf_bytes(pack)
+    data = pdf_bytes(pack, reader_snapshot(request.user, pack))
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'

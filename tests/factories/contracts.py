@@ -664,6 +664,10 @@ def build_packs(w):
     )
     from contracts.services import assurance as pack_svc
 
+    with on(datetime.date(2026, 10, 5)):
+        packs["action"] = pack_svc.action_save(
+            pack=packs["draft_a"], by=u["lead"], text="Recruit a second court practitioner"
+        )
     with on(datetime.date(2026, 7, 25)):
         packs["query"] = pack_svc.query_raise(
             pack=packs["signed_a"], by=u["commissioner"], question="Why were returns late?"
