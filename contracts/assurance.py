@@ -61,9 +61,7 @@ def delivery(ctx):
         )
         .values_list("indicator_id", flat=True)
     )
-    indicators = list(
-        Indicator.objects.visible_to(ctx.user).filter(pk__in=used, breakdown_of=None)
-    )
+    indicators = list(Indicator.objects.visible_to(ctx.user).filter(pk__in=used, breakdown_of=None))
     if not indicators:
         return {"empty": "No targets were set and no approved figures were returned."}
     current, trend, definitions = [], [], []
@@ -95,10 +93,7 @@ def delivery(ctx):
         )
         trend.append(
             [ind.code]
-            + [
-                "—" if a is None else f"{a} ({RAG_TEXT[r].lower()})"
-                for a, _t, r in by_period
-            ]
+            + ["—" if a is None else f"{a} ({RAG_TEXT[r].lower()})" for a, _t, r in by_period]
         )
         definitions.append([ind.code, ind.name, ind.definition])
     summary = [

@@ -129,9 +129,7 @@ def subcontractor_payments(ctx):
     late = sum(m["late"] + m["overdue"] for m in by.values())
     total = sum((m["n"] for m in by.values()), 0)
     return {
-        "summary": [
-            f"{total} payment(s) to members fell due; {late} paid late or still overdue."
-        ],
+        "summary": [f"{total} payment(s) to members fell due; {late} paid late or still overdue."],
         "tables": [
             table(
                 [

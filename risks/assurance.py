@@ -33,9 +33,7 @@ def top_risks(ctx):
         ]
         for r in risks
     ]
-    grid = [
-        [f"{lk} {label}", *[c.count for c in cells]] for lk, label, cells in heat.rows
-    ]
+    grid = [[f"{lk} {label}", *[c.count for c in cells]] for lk, label, cells in heat.rows]
     return {
         "summary": [f"{heat.total} open risks on the consortium register."],
         "tables": [

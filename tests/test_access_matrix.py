@@ -738,7 +738,10 @@ MATRIX.update(
             name: Entry(
                 reachable=pack("signed_a"),
                 outside=pack("away"),
-                denied={**each(NOT_COMMISSIONER, pack("signed_a")), "commissioner": pack("signed_b")},
+                denied={
+                    **each(NOT_COMMISSIONER, pack("signed_a")),
+                    "commissioner": pack("signed_b"),
+                },
             )
             for name in ("assurance:pack_acknowledge", "assurance:query_raise")
         },

@@ -1,8 +1,8 @@
 import datetime
 
 from django import forms
-from django_scopes.forms import SafeModelChoiceField
 from django.utils import timezone
+from django_scopes.forms import SafeModelChoiceField
 
 from consortium import dates
 from consortium.forms import ConcordForm, VersionedForm
@@ -17,7 +17,10 @@ def quarter_choices(today=None):
     current = [q for q in quarters if q[0] <= today <= q[1]]
     past = [q for q in quarters if q[1] < today][:8]
     return [
-        (f"{s.isoformat()}:{e.isoformat()}", f"{s:%b}–{e:%b %Y}" + (" (not over)" if e >= today else ""))
+        (
+            f"{s.isoformat()}:{e.isoformat()}",
+            f"{s:%b}–{e:%b %Y}" + (" (not over)" if e >= today else ""),
+        )
         for s, e in past + current
     ]
 

@@ -47,9 +47,7 @@ class AssurancePack(FreezableModel):
     )
 
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+")
-    contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, related_name="assurance_packs"
-    )
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="assurance_packs")
     period_start = models.DateField()
     period_end = models.DateField()
     revision = models.PositiveIntegerField(default=1)

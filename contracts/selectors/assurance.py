@@ -24,7 +24,9 @@ def packs_awaiting_acknowledgement(user):
 def latest_packs(user):
     """The latest published pack of each contract `user` may see, newest period first, with
     `open_queries` annotated: a fixed number of queries."""
-    published = AssurancePack.objects.visible_to(user).filter(state__in=(S.SIGNED_OFF, S.ACKNOWLEDGED))
+    published = AssurancePack.objects.visible_to(user).filter(
+        state__in=(S.SIGNED_OFF, S.ACKNOWLEDGED)
+    )
     newer = published.filter(contract=OuterRef("contract")).filter(
         period_end__gt=OuterRef("period_end")
     )

@@ -72,12 +72,21 @@ def compute_snapshot(pack: AssurancePack, by: User) -> dict:
             "revision_reason": pack.revision_reason,
             "figures_at": now.isoformat(),
             "previous_pack": (
-                {"revision": prev.revision, "digest": prev.digest, "period_end": str(prev.period_end)}
+                {
+                    "revision": prev.revision,
+                    "digest": prev.digest,
+                    "period_end": str(prev.period_end),
+                }
                 if prev
                 else None
             ),
             "audit_head": (
-                {"day": head.day.isoformat(), "link": head.seq, "hash": head.hash, "at": head.at.isoformat()}
+                {
+                    "day": head.day.isoformat(),
+                    "link": head.seq,
+                    "hash": head.hash,
+                    "at": head.at.isoformat(),
+                }
                 if head
                 else None
             ),
@@ -125,7 +134,9 @@ def pack_prepare(
     pack.save_as(by=by, reason="Prepared")
     prev = previous_pack(contract, start)
     if prev is not None:
-        for a in prev.actions.exclude(status__in=(PackAction.Status.DONE, PackAction.Status.DROPPED)):
+        for a in prev.actions.exclude(
+            status__in=(PackAction.Status.DONE, PackAction.Status.DROPPED)
+        ):
             PackAction(
                 consortium_id=pack.consortium_id,
                 pack=pack,
@@ -349,6 +360,9 @@ def pack_new_version(*, pack: AssurancePack, by: User, reason: str) -> Assurance
     _set_figures(new, by)
     new.save_as(by=by, reason="Figures taken")
     current.record(
-        "assurance pack correction started", by=by, reason=reason, details={"revision": new.revision}
+        "assurance pack correction started",
+        by=by,
+        reason=reason,
+        details={"revision": new.revision},
     )
     return new

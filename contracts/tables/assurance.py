@@ -6,7 +6,9 @@ from contracts.models import AssurancePack
 
 class PackTable(ConcordTable):
     contract = tables.Column(accessor="contract__reference", verbose_name="Contract")
-    commissioner = tables.Column(accessor="contract__commissioner__name", verbose_name="Commissioner")
+    commissioner = tables.Column(
+        accessor="contract__commissioner__name", verbose_name="Commissioner"
+    )
     period_start = tables.Column(
         verbose_name="Period", linkify=lambda record: record.get_absolute_url()
     )

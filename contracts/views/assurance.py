@@ -257,9 +257,7 @@ def query_raise(request, pk):
     return form_page(
         request,
         form,
-        lambda: svc.query_raise(
-            pack=pack, by=request.user, question=form.cleaned_data["question"]
-        ),
+        lambda: svc.query_raise(pack=pack, by=request.user, question=form.cleaned_data["question"]),
         success="Query raised. The lead answers it on the pack.",
         to=lambda q: pack.get_absolute_url(),
         title=f"Raise a query on {pack}",
@@ -298,7 +296,9 @@ def pack_revise(request, pk):
     return form_page(
         request,
         form,
-        lambda: svc.pack_new_version(pack=pack, by=request.user, reason=form.cleaned_data["reason"]),
+        lambda: svc.pack_new_version(
+            pack=pack, by=request.user, reason=form.cleaned_data["reason"]
+        ),
         success=lambda p: f"Version {p.revision} started as a draft.",
         title=f"Correct {pack}",
         object=pack,
@@ -350,5 +350,3 @@ def pack_pdf(request, pk):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'
     return response
-
-

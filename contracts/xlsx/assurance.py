@@ -53,7 +53,12 @@ def pack_workbook(pack, snapshot, digest) -> bytes:
     ]
     head = meta.get("audit_head")
     if head:
-        rows.append(("Audit chain head", f"{head['day']}, as the figures were taken: link {head['link']}, {head['hash']}"))
+        rows.append(
+            (
+                "Audit chain head",
+                f"{head['day']}, as the figures were taken: link {head['link']}, {head['hash']}",
+            )
+        )
     if pack.signed_off_at:
         rows.append(("Signed off", pack.signed_off_at.isoformat()))
     if pack.acknowledged_at:
@@ -61,9 +66,13 @@ def pack_workbook(pack, snapshot, digest) -> bytes:
     for label, value in rows:
         cover.append([_cell(cover, label, bold=True), _cell(cover, value)])
     cover.append([])
-    cover.append([_cell(cover, "Narrative", bold=True), _cell(cover, snapshot.get("narrative", ""))])
+    cover.append(
+        [_cell(cover, "Narrative", bold=True), _cell(cover, snapshot.get("narrative", ""))]
+    )
     cover.append([])
-    cover.append([_cell(cover, h, bold=True) for h in ("Action", "Owner", "Due", "Status", "Carried")])
+    cover.append(
+        [_cell(cover, h, bold=True) for h in ("Action", "Owner", "Due", "Status", "Carried")]
+    )
     for a in snapshot.get("actions", []):
         cover.append(
             [

@@ -658,7 +658,9 @@ def build_packs(w):
     packs["signed_a"] = make_pack(
         m["contract"], *q2, by=u["lead"], sign_off=True, narrative="Referrals held up."
     )
-    packs["draft_a"] = make_pack(m["contract"], *q3, by=u["lead"], on_day=datetime.date(2026, 10, 5))
+    packs["draft_a"] = make_pack(
+        m["contract"], *q3, by=u["lead"], on_day=datetime.date(2026, 10, 5)
+    )
     packs["signed_b"] = make_pack(
         m["contract_b"], *q2, by=u["lead"], sign_off=True, narrative=f"B {PRIVATE_B}"
     )
