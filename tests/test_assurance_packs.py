@@ -394,3 +394,20 @@ def test_the_lead_signs_off_through_the_page_confirming_what_is_missing(packs_wo
     pack = AssurancePack.objects.get(pk=pack.pk)
     assert pack.state == "signed_off"
     assert pack.digest in client.get(f"/assurance/{pack.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_last_quarters_pack_acknowledged_with_a_query_and_this_quarters_draft():
+    from django.core.management import call_command
+
+    call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
+    acknowledged = AssurancePack.objects.get(state="acknowledged")
+    assert acknowledged.digest == digest_of(acknowledged.snapshot)
+    (query,) = PackQuery.objects.filter(pack=acknowledged)
+    assert query.answer
+    draft = AssurancePack.objects.get(state="draft")
+    assert draft.period_start > acknowledged.period_end
+    assert draft.contract == acknowledged.contract
+    # The workforce and risks are seeded after the contracts: the pack still reads them.
+    keys = {s["key"]: s for s in acknowledged.snapshot["sections"]}
+    assert keys["workforce"]["tables"] and keys["risks"]["tables"]

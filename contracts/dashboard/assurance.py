@@ -13,7 +13,10 @@ SHOWN = 8
 
 @panel(roles=[Role.COMMISSIONER], order=5)
 def latest_packs(request):
-    packs = list(sel.latest_packs(request.user)[:SHOWN])
+    # Whatever waits for their acknowledgement, then the latest pack of each other contract.
+    waiting = list(sel.packs_awaiting_acknowledgement(request.user)[:SHOWN])
+    seen = {p.pk for p in waiting}
+    packs = waiting + [p for p in sel.latest_packs(request.user)[:SHOWN] if p.pk not in seen]
     mine = request.actor.orgs(Role.COMMISSIONER)
     rows = [
         {

@@ -22,8 +22,7 @@ def packs_awaiting_acknowledgement(user):
 
 
 def latest_packs(user):
-    """The latest published pack of each contract `user` may see, newest period first, with
-    `open_queries` annotated: a fixed number of queries."""
+    """The latest published pack of each contract `user` may see: one query."""
     published = AssurancePack.objects.visible_to(user).filter(
         state__in=(S.SIGNED_OFF, S.ACKNOWLEDGED)
     )
