@@ -326,7 +326,7 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack, snapshot=None):
+def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
     from weasyprint import HTML
 
     html = render_to_string(
@@ -337,7 +337,9 @@ def pdf_bytes(pack, snapshot=None):
             "print_css": PRINT_CSS.read_text(encoding="utf-8"),
         },
     )
-    return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf()
+    return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
+        uncompressed_pdf=uncompressed
+    )
 
 
 @login_required
