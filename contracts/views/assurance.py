@@ -327,18 +327,20 @@ def _no_fetching(url, *args, **kwargs):
 
 
 def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
     html = render_to_string(
         "contracts/pack_pdf.html",
         {
             "pack": pack,
             "snapshot": pack.snapshot if snapshot is None else snapshot,
-            "print_css": PRINT_CSS.read_text(encoding="utf-8"),
         },
     )
+    # The print stylesheet is read from Concord's own static file on disk and handed over
+    # directly: nothing is fetched.
+    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
     return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
-        uncompressed_pdf=uncompressed
+        stylesheets=[css], uncompressed_pdf=uncompressed
     )
 
 

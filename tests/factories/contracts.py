@@ -670,6 +670,7 @@ def build_packs(w):
         packs["action"] = pack_svc.action_save(
             pack=packs["draft_a"], by=u["lead"], text="Recruit a second court practitioner"
         )
+    packs["draft_a"].refresh_from_db()
     with on(datetime.date(2026, 7, 25)):
         packs["query"] = pack_svc.query_raise(
             pack=packs["signed_a"], by=u["commissioner"], question="Why were returns late?"
