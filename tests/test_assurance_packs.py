@@ -428,3 +428,36 @@ def test_a_packs_history_page_follows_the_access_policy(packs_world, client):
     assert "Signed off" in client.get(url).content.decode()
     client.force_login(w.users["supervisor"])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_member_reads_only_its_own_rows_of_the_tables_that_name_members(packs_world):
+    from contracts.views.assurance import reader_snapshot
+
+    w = packs_world
+    pack = w.packs["signed_a"]
+    # A made-up row about another member, as if CVO Beta were paid under contract A too.
+    snapshot = dict(pack.snapshot)
+    payments = next(s for s in snapshot["sections"] if s["key"] == "payments")
+    payments["tables"][0]["rows"].append(["CVO Beta", 1, "10.00", 0, 0, 1, 0, 0, 0, 0])
+    pack.snapshot = snapshot
+
+    def members(user):
+        seen = reader_snapshot(user, pack)
+        rows = next(s for s in seen["sections"] if s["key"] == "payments")["tables"][0]["rows"]
+        return {r[0] for r in rows}
+
+    assert members(w.users["cvo_a"]) == {"CVO Alpha"}
+    assert members(w.users["commissioner"]) == {"CVO Alpha", "CVO Beta"}
+    assert members(w.users["lead"]) == {"CVO Alpha", "CVO Beta"}
+
+
+@pytest.mark.django_db
+def test_a_narrative_of_digits_stays_text_in_the_xlsx(packs_world):
+    from contracts.xlsx.assurance import pack_workbook
+
+    pack = packs_world.packs["draft_a"]
+    data = pack_workbook(pack, {**pack.snapshot, "narrative": "2026"}, "")
+    wb = load_workbook(io.BytesIO(data))
+    cell = next(r[1] for r in wb["Cover"].iter_rows() if r[0].value == "Narrative")
+    assert cell.value == "2026" and cell.data_type == "s"

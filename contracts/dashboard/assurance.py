@@ -13,11 +13,15 @@ SHOWN = 8
 
 @panel(roles=[Role.COMMISSIONER], order=5)
 def latest_packs(request):
-    # Whatever waits for their acknowledgement, then the latest pack of each other contract.
-    waiting = list(sel.packs_awaiting_acknowledgement(request.user)[:SHOWN])
-    seen = {p.pk for p in waiting}
-    packs = waiting + [p for p in sel.latest_packs(request.user)[:SHOWN] if p.pk not in seen]
+    # Whatever waits for their acknowledgement first, then the latest pack of each contract.
     mine = request.actor.orgs(Role.COMMISSIONER)
+    found = list(sel.latest_packs(request.user, with_waiting=True)[: SHOWN * 2])
+    found.sort(
+        key=lambda p: (
+            not (p.state == AssurancePack.State.SIGNED_OFF and p.contract.commissioner_id in mine)
+        )
+    )
+    packs = found[:SHOWN]
     rows = [
         {
             "text": f"{p.contract.reference} {p.contract.title}: {p.period_label}, "

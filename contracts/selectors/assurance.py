@@ -1,7 +1,7 @@
 """Reads over assurance packs for dashboards and reminders: every one scoped by the access
 policy."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from consortium.access import actor
 from consortium.models import Role
@@ -21,19 +21,25 @@ def packs_awaiting_acknowledgement(user):
     )
 
 
-def latest_packs(user):
-    """The latest published pack of each contract `user` may see: one query."""
+def latest_packs(user, *, with_waiting=False):
+    """The latest published pack of each contract `user` may see (and, `with_waiting`, every
+    pack waiting for their acknowledgement): one query."""
     published = AssurancePack.objects.visible_to(user).filter(
         state__in=(S.SIGNED_OFF, S.ACKNOWLEDGED)
     )
     newer = published.filter(contract=OuterRef("contract")).filter(
         period_end__gt=OuterRef("period_end")
     )
+    wanted = Q(has_newer=False)
+    if with_waiting:
+        wanted |= Q(
+            state=S.SIGNED_OFF, contract__commissioner__in=actor(user).orgs(Role.COMMISSIONER)
+        )
     return (
         published.annotate(has_newer=Exists(newer))
-        .filter(has_newer=False)
+        .filter(wanted)
         .select_related("contract")
-        .order_by("contract__reference")
+        .order_by("contract__reference", "-period_end")
     )
 
 

@@ -13,8 +13,10 @@ NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,2})?$")
 MAX_CELL = 32767
 
 
-def _cell(ws, value, bold=False):
-    if isinstance(value, str) and NUMBER.match(value):
+def _cell(ws, value, bold=False, numeric=False):
+    # Figures in section tables are stored as text in the snapshot ("1234.50"): write them as
+    # numbers. Everything else written is text, and stays text.
+    if numeric and isinstance(value, str) and NUMBER.match(value):
         value = Decimal(value)
     if isinstance(value, bool):
         value = "Yes" if value else "No"
@@ -98,7 +100,7 @@ def pack_workbook(pack, snapshot, digest) -> bytes:
                 ws.append([_cell(ws, t["caption"], bold=True)])
             ws.append([_cell(ws, c, bold=True) for c in t["columns"]])
             for row in t["rows"]:
-                ws.append([_cell(ws, v) for v in row])
+                ws.append([_cell(ws, v, numeric=True) for v in row])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
