@@ -83,6 +83,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls.agreements")),
     path("", include("contracts.urls.returns")),
     path("pbr/", include("contracts.urls.outcomes")),
+    path("assurance/", include("contracts.urls.assurance")),
     path("risks/", include("risks.urls")),
     path("history/<str:label>/<int:pk>/", history.object_history, name="history"),
     # Shadows the admin's unscoped "view on site" shortcut with a scoped one.

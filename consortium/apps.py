@@ -8,9 +8,12 @@ class ConsortiumConfig(AppConfig):
 
     def ready(self):
         # Each app registers its access rules, dashboard panels (and runway sections) and
-        # navigation entries (and reminder kinds) when its module is imported: import them all once, at start-up,
-        # as the admin does with admin.py. An access rule must be registered before the first
-        # query, or the generic rule would answer for that model.
-        autodiscover_modules("access", "dashboard", "navigation", "suggestions", "reminders")
+        # navigation entries, reminder kinds and assurance pack sections when its module is
+        # imported: import them all once, at start-up, as the admin does with admin.py. An access
+        # rule must be registered before the first query, or the generic rule would answer for
+        # that model.
+        autodiscover_modules(
+            "access", "dashboard", "navigation", "suggestions", "reminders", "assurance"
+        )
         # The security log listens for sign-ins, failures and lockouts.
         from consortium import security  # noqa: F401

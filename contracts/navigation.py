@@ -3,6 +3,7 @@
 from consortium.access import reads_consortium
 from consortium.navigation import register
 from contracts.access.agreements import can_see_contracts, can_see_subcontracts
+from contracts.access.assurance import can_see_packs
 from contracts.access.outcomes import can_see_claims
 from contracts.access.returns import can_see_performance
 
@@ -23,3 +24,11 @@ register("PbR claims", "outcomes:claim_list", check=can_see_claims, **OUTCOMES)
 register("Outcome measures", "outcomes:measure_list", check=can_see_claims, **OUTCOMES)
 register("PbR statement", "outcomes:pbr_statement", check=can_see_claims, **OUTCOMES)
 register("PbR exposure", "outcomes:exposure", check=can_see_claims, **OUTCOMES)
+
+register(
+    "Assurance packs",
+    "assurance:pack_list",
+    check=can_see_packs,
+    section="Performance",
+    order=30,
+)

@@ -742,6 +742,75 @@ MATRIX.update(
     }
 )
 
+# --- assurance packs ---
+
+
+def pack(key):
+    return lambda w: {"pk": w.packs[key].pk}
+
+
+NOT_COMMISSIONER = ("admin", "lead", "cvo_a", "cvo_b", "supervisor")
+# Whom each role must not reach at home: drafts are the lead's; contract B's pack is not the
+# commissioner's nor CVO A's; contract A's is not CVO B's.
+PACK_DENIED = {
+    "cvo_a": pack("signed_b"),
+    "cvo_b": pack("signed_a"),
+    "supervisor": pack("signed_a"),
+    "commissioner": pack("draft_a"),
+}
+
+MATRIX.update(
+    {
+        "assurance:pack_list": Entry(reachable=NOTHING, denied={"supervisor": NOTHING}),
+        "assurance:pack_prepare": Entry(reachable=NOTHING, denied=each(NOT_LEAD, NOTHING)),
+        **{
+            name: Entry(reachable=pack("signed_a"), outside=pack("away"), denied=PACK_DENIED)
+            for name in ("assurance:pack_detail", "assurance:pack_xlsx", "assurance:pack_pdf")
+        },
+        **{
+            name: Entry(
+                reachable=pack("draft_a"),
+                outside=pack("away"),
+                denied=each(NOT_LEAD, pack("draft_a")),
+            )
+            for name in (
+                "assurance:pack_edit",
+                "assurance:action_add",
+                "assurance:pack_refresh",
+                "assurance:pack_sign_off",
+            )
+        },
+        "assurance:pack_revise": Entry(
+            reachable=pack("signed_a"),
+            outside=pack("away"),
+            denied=each(NOT_LEAD, pack("signed_a")),
+        ),
+        "assurance:action_edit": Entry(
+            reachable=lambda w: {"pk": w.packs["draft_a"].pk, "action_pk": w.packs["action"].pk},
+            outside=lambda w: {"pk": w.packs["away"].pk, "action_pk": w.packs["action"].pk},
+            denied=each(
+                NOT_LEAD,
+                lambda w: {"pk": w.packs["draft_a"].pk, "action_pk": w.packs["action"].pk},
+            ),
+        ),
+        **{
+            name: Entry(
+                reachable=pack("signed_a"),
+                outside=pack("away"),
+                denied={
+                    **each(NOT_COMMISSIONER, pack("signed_a")),
+                    "commissioner": pack("signed_b"),
+                },
+            )
+            for name in ("assurance:pack_acknowledge", "assurance:query_raise")
+        },
+        "assurance:query_answer": Entry(
+            reachable=pack("query"),
+            denied=each(NOT_LEAD, pack("query")),
+        ),
+    }
+)
+
 # Admin pages: for each registered model, an object of it in the other consortium.
 OUTSIDE = {
     "consortium.Consortium": lambda w: w.away,
@@ -759,6 +828,7 @@ OUTSIDE = {
     "contracts.OutcomeMeasure": lambda w: w.pbr["away_measure"],
     "contracts.PbRClaim": lambda w: w.pbr["away_claim"],
     "contracts.ClaimLine": lambda w: w.pbr["away_claim"].lines.first(),
+    "contracts.AssurancePack": lambda w: w.packs["away"],
     "supervision.Post": lambda w: w.extra["posts"]["away"],
     "supervision.StaffMember": lambda w: w.extra["staff"]["away"],
     "supervision.LeavePeriod": lambda w: w.extra["away_leave"],
@@ -924,6 +994,7 @@ def matrix_world(world):
     # PRIVATE_B in their narrative and notes.
     from tests.factories import (
         build_money,
+        build_packs,
         build_pbr,
         build_returns,
         build_risks,
@@ -936,6 +1007,7 @@ def matrix_world(world):
     build_returns(world)
     build_pbr(world)
     build_risks(world)
+    build_packs(world)
     return world
 
 

@@ -1,3 +1,3 @@
 """The contracts app's access rules and checks, by sub-domain."""
 
-from contracts.access import agreements, outcomes, returns  # noqa: F401
+from contracts.access import agreements, assurance, outcomes, returns  # noqa: F401

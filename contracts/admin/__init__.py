@@ -1,1 +1,1 @@
-from contracts.admin import outcomes, returns  # noqa: F401
+from contracts.admin import assurance, outcomes, returns  # noqa: F401

@@ -1,1 +1,1 @@
-from contracts.dashboard import agreements, outcomes, returns  # noqa: F401
+from contracts.dashboard import agreements, assurance, outcomes, returns  # noqa: F401

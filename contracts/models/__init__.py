@@ -9,6 +9,12 @@ from contracts.models.agreements import (  # noqa: F401
     Terms,
     Variation,
 )
+from contracts.models.assurance import (  # noqa: F401, E402
+    AssurancePack,
+    PackAction,
+    PackFrozen,
+    PackQuery,
+)
 from contracts.models.outcomes import (  # noqa: F401, E402
     ClaimFrozen,
     ClaimLine,

@@ -144,13 +144,16 @@ def rag(actual, target, direction):
     return "red"
 
 
-def performance(user, indicator, subcontract=None, first=None, last=None):
+def performance(user, indicator, subcontract=None, first=None, last=None, contract=None):
     """[(period_start, actual, target, rag)] for the indicator across the visible approved
-    returns (one subcontract, or the consortium), by month."""
+    returns (one subcontract, one contract's subcontracts, or the consortium), by month."""
     values = ReturnValue.objects.visible_to(user).filter(
         indicator=indicator, ret__status__in=PerformanceReturn.FROZEN
     )
     targets = Target.objects.visible_to(user).filter(indicator=indicator)
+    if contract is not None:
+        values = values.filter(ret__subcontract__contract=contract)
+        targets = targets.filter(period__subcontract__contract=contract)
     if subcontract is not None:
         values = values.filter(ret__subcontract=subcontract)
         targets = targets.filter(period__subcontract=subcontract)

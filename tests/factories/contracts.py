@@ -623,3 +623,61 @@ def build_pbr(w):
     )
     w.pbr = p
     return p
+
+
+# --- assurance packs ---------------------------------------------------------------------------
+
+
+def make_pack(contract, start, end, *, by, sign_off=False, on_day=None, narrative=""):
+    """A pack prepared by `by` (the lead) on `on_day` (default: the day after the period), and
+    signed off (confirming whatever is missing) if asked."""
+    from contracts.services import assurance as pack_svc
+
+    day = on_day or (end + datetime.timedelta(days=20))
+    with on(day):
+        pack = pack_svc.pack_prepare(contract=contract, start=start, end=end, by=by)
+        if narrative:
+            pack = pack_svc.pack_save_narrative(
+                pack=pack, by=by, narrative=narrative, expected_version=pack.version
+            )
+        if sign_off:
+            gaps = pack_svc.signoff_gaps(pack, by)
+            pack = pack_svc.pack_sign_off(pack=pack, by=by, confirmed=gaps)
+    return pack
+
+
+def build_packs(w):
+    """Assurance packs for the standard world (needs build_money and build_returns): the
+    commissioner's contract A, April–June 2026, signed off with one open query, and a draft for
+    July–September; the lead's own contract B, signed off (CVO B's, not the commissioner's);
+    a signed-off pack away."""
+    m, u = w.money, w.users
+    q2 = (datetime.date(2026, 4, 1), datetime.date(2026, 6, 30))
+    q3 = (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    packs = {}
+    packs["signed_a"] = make_pack(
+        m["contract"], *q2, by=u["lead"], sign_off=True, narrative="Referrals held up."
+    )
+    packs["draft_a"] = make_pack(
+        m["contract"], *q3, by=u["lead"], on_day=datetime.date(2026, 10, 5)
+    )
+    packs["signed_b"] = make_pack(
+        m["contract_b"], *q2, by=u["lead"], sign_off=True, narrative=f"B {PRIVATE_B}"
+    )
+    from contracts.services import assurance as pack_svc
+
+    with on(datetime.date(2026, 10, 5)):
+        packs["action"] = pack_svc.action_save(
+            pack=packs["draft_a"], by=u["lead"], text="Recruit a second court practitioner"
+        )
+    packs["draft_a"].refresh_from_db()
+    with on(datetime.date(2026, 7, 25)):
+        packs["query"] = pack_svc.query_raise(
+            pack=packs["signed_a"], by=u["commissioner"], question="Why were returns late?"
+        )
+    away_lead = person("away_lead_pack", w.away, w.orgs["away_lead"], Role.LEAD)
+    packs["away"] = make_pack(
+        m["away_contract"], *q2, by=away_lead, sign_off=True, narrative=w.SENTINEL
+    )
+    w.packs = packs
+    return packs

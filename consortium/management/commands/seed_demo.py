@@ -32,6 +32,9 @@ class Command(BaseCommand):
                 except ModuleNotFoundError:
                     continue
                 module.seed(ctx)
+            # Assurance packs read every app's figures, so they are prepared last.
+            if "contracts" in settings.INSTALLED_APPS:
+                importlib.import_module("contracts.demo.assurance").seed(ctx)
         self.stdout.write(self.style.SUCCESS(f"Demo consortium ready: {ctx.consortium.name}"))
         self.stdout.write("Sign in at http://127.0.0.1:8000/ as any of these users:")
         for username, _first, _last, role, org_key in DEMO_USERS:

@@ -1,0 +1,356 @@
+"""Assurance pack pages: the list, a pack (on screen, XLSX and PDF), preparing a draft,
+narrative and actions, signing off, acknowledging, queries and corrections."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from consortium import access, assurance, security, twofactor
+from consortium.forms import ReasonForm
+from consortium.lists import ConcordListView
+from consortium.models import Organisation, Role
+from consortium.views import form_page
+from contracts.access.assurance import can_prepare_packs, can_respond_to_pack, can_see_packs
+from contracts.filters.assurance import PackFilter
+from contracts.forms.assurance import (
+    ActionForm,
+    AnswerForm,
+    NarrativeForm,
+    PrepareForm,
+    QueryForm,
+    SignOffForm,
+)
+from contracts.models import AssurancePack, PackAction, PackQuery
+from contracts.services import assurance as svc
+from contracts.tables.assurance import PackTable
+from contracts.xlsx.assurance import pack_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PRINT_CSS = settings.BASE_DIR / "static" / "assurance-print.css"
+
+
+class PackList(ConcordListView):
+    model = AssurancePack
+    table_class = PackTable
+    filterset_class = PackFilter
+    title = "Assurance packs"
+    export_name = "assurance-packs"
+    readers = staticmethod(can_see_packs)
+    add_action = ("Prepare a pack", "assurance:pack_prepare", can_prepare_packs)
+
+    def get_base_queryset(self):
+        return AssurancePack.objects.select_related("contract", "contract__commissioner")
+
+
+def _pack(request, pk):
+    return access.get_visible_or_404(
+        AssurancePack.objects.select_related(
+            "contract",
+            "contract__commissioner",
+            "previous",
+            "signed_off_by",
+            "acknowledged_by",
+        ),
+        request.user,
+        pk=pk,
+    )
+
+
+def reader_snapshot(user, pack):
+    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
+    member, only its own rows of the tables that name members."""
+    a = access.actor(user)
+    if a.oversees_consortium or can_respond_to_pack(user, pack):
+        return pack.snapshot
+    names = Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list(
+        "name", flat=True
+    )
+    return assurance.for_member(pack.snapshot, names)
+
+
+def _refuse(request, error):
+    for m in getattr(error, "messages", None) or [str(error)]:
+        messages.error(request, m)
+
+
+@login_required
+def pack_detail(request, pk):
+    pack = _pack(request, pk)
+    user = request.user
+    lead = can_prepare_packs(user)
+    responder = can_respond_to_pack(user, pack)
+    queries = list(
+        PackQuery.objects.visible_to(user)
+        .filter(pack=pack)
+        .select_related("raised_by", "answered_by")
+    )
+    versions = list(
+        AssurancePack.objects.visible_to(user)
+        .filter(
+            contract_id=pack.contract_id,
+            period_start=pack.period_start,
+            period_end=pack.period_end,
+        )
+        .exclude(pk=pack.pk)
+        .order_by("revision")
+    )
+    actions = list(pack.actions.order_by("id")) if pack.is_draft and lead else []
+    return render(
+        request,
+        "contracts/pack_detail.html",
+        {
+            "pack": pack,
+            "snapshot": reader_snapshot(user, pack),
+            "title": str(pack),
+            "lead": lead,
+            "responder": responder,
+            "queries": queries,
+            "versions": versions,
+            "draft_actions": actions,
+            "can_acknowledge": responder and pack.state == AssurancePack.State.SIGNED_OFF,
+            "can_query": responder
+            and pack.state in (AssurancePack.State.SIGNED_OFF, AssurancePack.State.ACKNOWLEDGED),
+            "can_correct": lead
+            and pack.state in (AssurancePack.State.SIGNED_OFF, AssurancePack.State.ACKNOWLEDGED),
+            "answer_form": AnswerForm() if lead else None,
+        },
+    )
+
+
+@login_required
+def pack_prepare(request):
+    access.require(can_prepare_packs(request.user))
+    form = PrepareForm(request.POST or None, user=request.user)
+
+    def save():
+        start, end = form.cleaned_data["period"]
+        return svc.pack_prepare(
+            contract=form.cleaned_data["contract"], start=start, end=end, by=request.user
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        success="Draft prepared with today's figures. Write the narrative, then sign it off.",
+        title="Prepare an assurance pack",
+        submit_label="Prepare the draft",
+    )
+
+
+@login_required
+def pack_edit(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_prepare_packs(request.user))
+    if not pack.is_draft:
+        messages.error(request, pack.frozen_message())
+        return redirect(pack)
+    form = NarrativeForm(request.POST or None, instance=pack)
+    return form_page(
+        request,
+        form,
+        lambda: svc.pack_save_narrative(
+            pack=pack,
+            by=request.user,
+            narrative=form.cleaned_data["narrative"],
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success="Narrative saved.",
+        title=f"Narrative: {pack}",
+        object=pack,
+    )
+
+
+@login_required
+def action_edit(request, pk, action_pk=None):
+    pack = _pack(request, pk)
+    access.require(can_prepare_packs(request.user))
+    action = None
+    if action_pk is not None:
+        action = access.get_visible_or_404(PackAction, request.user, pk=action_pk, pack=pack)
+    if not pack.is_draft:
+        messages.error(request, pack.frozen_message())
+        return redirect(pack)
+    form = ActionForm(request.POST or None, instance=action or PackAction())
+    return form_page(
+        request,
+        form,
+        lambda: svc.action_save(
+            pack=pack,
+            by=request.user,
+            action=action,
+            expected_version=form.cleaned_data["expected_version"],
+            **{k: form.cleaned_data[k] for k in ("text", "owner", "due", "status")},
+        ),
+        success="Action saved.",
+        to=lambda a: pack.get_absolute_url(),
+        title="Change an action" if action else "Add an action",
+        object=pack,
+    )
+
+
+@login_required
+@require_POST
+def pack_refresh(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_prepare_packs(request.user))
+    try:
+        svc.pack_refresh(pack=pack, by=request.user)
+        messages.success(request, "Figures taken again.")
+    except (ValidationError, PermissionDenied) as e:
+        _refuse(request, e)
+    return redirect(pack)
+
+
+@login_required
+def pack_sign_off(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_prepare_packs(request.user))
+    if not pack.is_draft:
+        messages.error(request, pack.frozen_message())
+        return redirect(pack)
+    # Signing off freezes what the commissioner is told: a fresh second factor first.
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
+    gaps = svc.signoff_gaps(pack, request.user)
+    form = SignOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if gaps and not form.cleaned_data["confirm"]:
+            form.add_error("confirm", "Confirm that you sign off with these still missing.")
+        else:
+            try:
+                pack = svc.pack_sign_off(pack=pack, by=request.user, confirmed=gaps)
+                messages.success(request, f"Signed off. Digest {pack.digest}.")
+                return redirect(pack)
+            except (ValidationError, PermissionDenied) as e:
+                form.add_error(None, getattr(e, "messages", [str(e)]))
+    return render(
+        request,
+        "contracts/pack_sign_off.html",
+        {"pack": pack, "gaps": gaps, "form": form, "title": f"Sign off {pack}"},
+    )
+
+
+@login_required
+@require_POST
+def pack_acknowledge(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_respond_to_pack(request.user, pack))
+    try:
+        svc.pack_acknowledge(pack=pack, by=request.user)
+        messages.success(request, "Acknowledged. The lead can see that you have.")
+    except (ValidationError, PermissionDenied) as e:
+        _refuse(request, e)
+    return redirect(pack)
+
+
+@login_required
+def query_raise(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_respond_to_pack(request.user, pack))
+    form = QueryForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda: svc.query_raise(pack=pack, by=request.user, question=form.cleaned_data["question"]),
+        success="Query raised. The lead answers it on the pack.",
+        to=lambda q: pack.get_absolute_url(),
+        title=f"Raise a query on {pack}",
+        object=pack,
+        submit_label="Raise the query",
+    )
+
+
+@login_required
+def query_answer(request, pk):
+    query = access.get_visible_or_404(
+        PackQuery.objects.select_related("pack", "pack__contract"), request.user, pk=pk
+    )
+    access.require(can_prepare_packs(request.user))
+    form = AnswerForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda: svc.query_answer(query=query, by=request.user, answer=form.cleaned_data["answer"]),
+        success="Answer saved. The question and the answer are both kept.",
+        to=lambda q: query.pack.get_absolute_url(),
+        title="Answer the query",
+        object=query.pack,
+        submit_label="Save the answer",
+    )
+
+
+@login_required
+def pack_revise(request, pk):
+    pack = _pack(request, pk)
+    access.require(can_prepare_packs(request.user))
+    form = ReasonForm(
+        request.POST or None,
+        help_text="Why the pack is corrected. The signed-off version stays readable.",
+    )
+    return form_page(
+        request,
+        form,
+        lambda: svc.pack_new_version(
+            pack=pack, by=request.user, reason=form.cleaned_data["reason"]
+        ),
+        success=lambda p: f"Version {p.revision} started as a draft.",
+        title=f"Correct {pack}",
+        object=pack,
+        submit_label="Start a new version",
+    )
+
+
+def _filename(pack, ext):
+    return f"assurance-{pack.contract.reference}-{pack.period_start:%Y-%m}-v{pack.revision}.{ext}".lower()
+
+
+@login_required
+def pack_xlsx(request, pk):
+    pack = _pack(request, pk)
+    data = pack_workbook(pack, reader_snapshot(request.user, pack), pack.digest)
+    security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "xlsx")}"'
+    return response
+
+
+def _no_fetching(url, *args, **kwargs):
+    # The PDF is made from the page's own HTML with its print stylesheet inlined: nothing is
+    # fetched, from the network or from disk.
+    raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
+
+
+def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
+    from weasyprint import CSS, HTML
+
+    html = render_to_string(
+        "contracts/pack_pdf.html",
+        {
+            "pack": pack,
+            "snapshot": pack.snapshot if snapshot is None else snapshot,
+        },
+    )
+    # The print stylesheet is read from Concord's own static file on disk and handed over
+    # directly: nothing is fetched.
+    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
+    return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
+        stylesheets=[css], uncompressed_pdf=uncompressed
+    )
+
+
+@login_required
+def pack_pdf(request, pk):
+    pack = _pack(request, pk)
+    if not pack.snapshot:
+        raise Http404("Not found")
+    data = pdf_bytes(pack, reader_snapshot(request.user, pack))
+    security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'
+    return response
