@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from consortium.models import Role
 from consortium.reminders import DUE, LATE, Item, object_key, reminder_kind
-from contracts.models import PbRClaim, PerformanceReturn, ReportingPeriod
+from contracts.models import (
+    AssurancePack,
+    PackQuery,
+    PbRClaim,
+    PerformanceReturn,
+    ReportingPeriod,
+)
 from contracts.selectors import returns as sel
 
 RETURN_DUE_WORKING_DAYS = 5
@@ -146,3 +152,49 @@ def claims_waiting(run):
         for user_id in people:
             if user_id != c.submitted_by_id:
                 yield user_id, item
+
+
+@reminder_kind(
+    "assurance.acknowledge",
+    "Assurance packs waiting for your acknowledgement",
+    roles=[Role.COMMISSIONER],
+)
+def packs_to_acknowledge(run):
+    """Signed-off packs, to the commissioners of their contract (the dashboard's rule:
+    contracts.selectors.assurance.packs_awaiting_acknowledgement)."""
+    commissioners = run.holders(Role.COMMISSIONER)
+    packs = AssurancePack.objects.filter(
+        consortium_id=run.consortium_id, state=AssurancePack.State.SIGNED_OFF
+    ).select_related("contract")
+    for pack in packs:
+        item = Item(
+            object_key=object_key(pack),
+            about=f"signed off {pack.signed_off_at:%Y-%m-%d %H:%M}" if pack.signed_off_at else "",
+            text=f"Assurance pack {pack} waits for your acknowledgement",
+            url=pack.get_absolute_url(),
+            urgency=DUE,
+        )
+        for user_id in commissioners.get(pack.contract.commissioner_id, set()):
+            yield user_id, item
+
+
+@reminder_kind(
+    "assurance.query", "Questions on assurance packs waiting for an answer", roles=[Role.LEAD]
+)
+def pack_queries_to_answer(run):
+    leads = run.users(Role.LEAD)
+    if not leads:
+        return
+    queries = PackQuery.objects.filter(
+        consortium_id=run.consortium_id, answered_at__isnull=True
+    ).select_related("pack__contract")
+    for query in queries:
+        item = Item(
+            object_key=object_key(query),
+            about=f"raised {query.raised_at:%Y-%m-%d %H:%M}",
+            text=f"A question on assurance pack {query.pack} waits for your answer",
+            url=query.get_absolute_url(),
+            urgency=DUE,
+        )
+        for user_id in leads:
+            yield user_id, item

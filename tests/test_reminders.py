@@ -137,6 +137,23 @@ def test_an_overdue_risk_review_reminds_its_owner(world, frozen):
     assert items(world, "cvo_a", "risks.review_due") == []
 
 
+@pytest.mark.django_db
+def test_a_signed_off_pack_reminds_its_commissioner_and_an_open_query_the_lead(world):
+    from tests.factories import build_money, build_packs, build_returns
+
+    build_money(world)
+    build_returns(world)
+    packs = build_packs(world)
+    found = items(world, "commissioner", "assurance.acknowledge")
+    # The commissioner's contract A only; contract B is the lead's own.
+    assert [i.url for i in found] == [packs["signed_a"].get_absolute_url()]
+    assert "waits for your acknowledgement" in found[0].text
+    assert items(world, "cvo_a", "assurance.acknowledge") == []
+    questions = items(world, "lead", "assurance.query")
+    assert [i.url for i in questions] == [packs["query"].get_absolute_url()]
+    assert items(world, "commissioner", "assurance.query") == []
+
+
 # --- the digest -----------------------------------------------------------------------------
 
 
