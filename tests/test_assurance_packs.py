@@ -305,6 +305,25 @@ def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, clien
     assert f"SHA-256 {pack.digest}".encode() in raw
 
 
+@pytest.mark.django_db
+def test_a_published_packs_pdf_is_rendered_once_per_reader_view(packs_world, client, monkeypatch):
+    from contracts.views import assurance as views
+
+    w = packs_world
+    pack = w.packs["signed_a"]
+    renders = []
+    real = views.pdf_bytes
+    monkeypatch.setattr(views, "pdf_bytes", lambda *a, **k: renders.append(1) or real(*a, **k))
+    client.force_login(w.users["commissioner"])
+    first = client.get(f"/assurance/{pack.pk}/pack.pdf").content
+    second = client.get(f"/assurance/{pack.pk}/pack.pdf").content
+    assert first == second and len(renders) == 1
+    # Kept in the cache: with the cache emptied, it is rendered again.
+    views.cache.clear()
+    assert client.get(f"/assurance/{pack.pk}/pack.pdf").content.startswith(b"%PDF")
+    assert len(renders) == 2
+
+
 def test_the_pdf_fetches_nothing():
     from contracts.views.assurance import _no_fetching
 

@@ -1,9 +1,13 @@
 """Assurance pack pages: the list, a pack (on screen, XLSX and PDF), preparing a draft,
 narrative and actions, signing off, acknowledging, queries and corrections."""
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -349,7 +353,21 @@ def pack_pdf(request, pk):
     pack = _pack(request, pk)
     if not pack.snapshot:
         raise Http404("Not found")
-    data = pdf_bytes(pack, reader_snapshot(request.user, pack))
+    snapshot = reader_snapshot(request.user, pack)
+    # Rendering takes seconds at national scale and a published pack never changes: keep each
+    # reader's view of each version of the pack, keyed by its content.
+    key = (
+        "pack-pdf:"
+        + hashlib.sha256(
+            json.dumps(
+                [pack.pk, pack.version, pack.state, snapshot], sort_keys=True, default=str
+            ).encode()
+        ).hexdigest()
+    )
+    data = cache.get(key)
+    if data is None:
+        data = pdf_bytes(pack, snapshot)
+        cache.set(key, data, 24 * 60 * 60)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'
