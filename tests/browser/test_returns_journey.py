@@ -118,6 +118,11 @@ def test_return_round_trip_journey(live_server, page, tmp_path):
     start = ret.period.start.isoformat()
     go(page, f"{live_server.url}/reports/{template.pk}/report/?first={start}&last={start}")
     report = page.locator("#commissioner-report").inner_text()
-    assert f"{ret.subcontract.reference} {ret.period}" in report
+    assert f"{ret.period.start:%b %Y}" in report and "Period total" in report
     assert str(int(usual["REF_TOTAL"])) in report
+    # Each figure links once, to the returns behind its month.
+    behind = page.locator(f"#returns-{ret.period.start:%Y-%m}").locator(
+        "xpath=following-sibling::ul[1]"
+    )
+    assert f"{ret.subcontract.reference} {ret.period}" in behind.inner_text()
     assert page.problems == [], "\n".join(page.problems)
