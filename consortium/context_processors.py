@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from consortium.models import Consortium, Role, RoleAssignment
-from consortium.navigation import breadcrumbs, navigation
+from consortium.navigation import back_link, breadcrumbs, navigation
 
 
 def concord(request):
@@ -19,6 +19,7 @@ def concord(request):
         "nav_items": nav[0],
         "section_items": nav[1],
         "breadcrumbs": breadcrumbs(request),
+        "back_link": back_link(request),
     }
 
 

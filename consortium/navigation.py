@@ -145,3 +145,17 @@ register(
     check=can_read_security_log,
     order=90,
 )
+
+
+def back_link(request):
+    """Where "Back" goes from a page below a navigation entry: the record a page is about
+    (a history page sets request.nav_path), else the entry's list. None where there are no
+    breadcrumbs."""
+    crumbs = breadcrumbs(request)
+    if not crumbs:
+        return None
+    record = getattr(request, "nav_path", None)
+    if record and record != request.path:
+        return ("Back to the record", record)
+    label, url = crumbs[-1]
+    return (f"Back to {label}", url)

@@ -130,6 +130,12 @@ def test_a_record_page_has_breadcrumbs_to_its_list_and_its_history_keeps_the_men
     history = client.get(reverse("history", args=["funding.Payment", payment.pk])).content.decode()
     assert crumbs(history) == expected
     assert current(history) == [(listing, "Payments")]
+    # "Back" goes to the list from a record, and to the record from its history.
+    assert f'href="{listing}" class="govuk-back-link concord-no-print">Back to Payments<' in detail
+    assert (
+        f'href="{payment.get_absolute_url()}" class="govuk-back-link concord-no-print">'
+        "Back to the record<" in history
+    )
     # A page in the menu needs no breadcrumbs.
     assert crumbs(client.get(listing).content.decode()) is None
     assert crumbs(client.get("/").content.decode()) is None
