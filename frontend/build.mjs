@@ -48,5 +48,13 @@ for (const icon of icons) {
   copyFileSync(join(moj, 'assets/images', icon), join(out, 'assets/images', icon))
 }
 
+// GOV.UK Frontend's stylesheet names the crest (the footer's copyright logo, which Concord does
+// not show). Concord is not a government service and draws no crest, but the file must exist:
+// production's collectstatic refuses a stylesheet that points at a missing file.
+writeFileSync(
+  join(out, 'assets/images/govuk-crest.svg'),
+  '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1" aria-hidden="true"></svg>\n'
+)
+
 const note = quietened ? ` (${quietened} warnings from node_modules not shown)` : ''
 console.log(`Built ${out}: concord.css, concord.js, ${icons.length} icons${note}`)

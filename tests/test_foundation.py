@@ -493,3 +493,20 @@ def test_an_expired_form_answers_in_plain_english(world):
     )
     assert response.status_code == 403
     assert "Sorry, you will need to start again" in response.content.decode()
+
+
+def test_production_static_files_collect_with_every_file_the_stylesheets_name(tmp_path):
+    """Production stores static files under hashed names and refuses a stylesheet that points
+    at a file the build does not hold: the deployment's collectstatic must succeed."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    manifest = (tmp_path / "staticfiles.json").read_text()
+    assert "build/concord.css" in manifest
+    assert "build/assets/images/govuk-crest.svg" in manifest
