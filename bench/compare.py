@@ -17,6 +17,7 @@ import statistics
 import time
 
 from bench import server as srv
+from bench.returns_xlsx import read_raw
 
 
 def _median_ms(fn, repeat):
@@ -175,16 +176,6 @@ def exports(server, cookies, named, repeat):
 # --- the return template upload against a raw parse ----------------------------------------
 
 
-def raw_read(data, sheet):
-    """One openpyxl read-only pass over the template's sheet (bench/returns_xlsx.py's raw)."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(io.BytesIO(data), read_only=True)
-    for _row in book[sheet].iter_rows(values_only=True):
-        pass
-    book.close()
-
-
 def upload(named, repeat):
     """return_upload on the bench CVO's return, put back to draft and rolled back after each
     try, against a raw read of the same file."""
@@ -211,7 +202,7 @@ def upload(named, repeat):
                 times.append((time.perf_counter() - started) * 1000)
                 transaction.set_rollback(True)
     ours = statistics.median(times)
-    raw = _median_ms(lambda: raw_read(data, rx.SHEET), repeat)
+    raw = _median_ms(lambda: read_raw(data, rx.SHEET), repeat)
     return {
         "rows": rows,
         "ms": round(ours, 1),
