@@ -1,13 +1,17 @@
 """Page speed and SQL query counts at a small and a large scale.
 
-    .venv/bin/python bench/run.py [--scale small|large|both] [--repeat N]
+    .venv/bin/python bench/run.py [--scale small|medium|large|both] [--repeat N]
+                                  [--no-server] [--summary]
 
 Builds its own database (SQLite under var/bench/, or a PostgreSQL database named
-concord_bench when DATABASE_URL is set), fills it with a generated consortium at each scale,
-requests every page in PAGES through the Django test client and prints, per page and role,
-the query count and the p50/p95 wall time at each scale. A page whose query count grows with
-the data is flagged: it runs a query per row somewhere (N+1). Results also go to
-var/bench/results.json. See bench/README.md.
+concord_bench when DATABASE_URL is set), fills it with a generated consortium at each scale
+and runs ANALYZE. It requests every page in PAGES through the Django test client (query count,
+p50/p95), then through gunicorn with production settings (2 workers) with 1 and with 4
+clients at once, and compares, in the same run, Concord's lists with the Django admin's
+changelists, its exports and upload with openpyxl alone, and its charts with an empty cache
+(bench/compare.py). A page whose query count grows with the data is flagged: it runs a query
+per row somewhere (N+1). It ends with one table beside issue #13's (bench/summary.py).
+Results go to var/bench/results.json and var/bench/summary.md. See bench/README.md.
 """
 
 import argparse
@@ -33,7 +37,11 @@ BENCH_DB = "concord_bench"
 
 def prepare_environment():
     sys.path.insert(0, str(ROOT))
+    from bench.server import KEYS
+
     os.environ["DJANGO_SETTINGS_MODULE"] = "concord.settings"
+    # The server the bench starts uses the same keys, so it reads the sessions written here.
+    os.environ.update(KEYS)
     # The bench is never a deployment: development settings, no debug page, quiet logs.
     os.environ["CONCORD_ENV"] = "development"
     os.environ["CONCORD_DEBUG"] = "false"
@@ -115,6 +123,28 @@ SCALES = {
         history_edits=3,
         practitioners=12,
         months=1,
+    ),
+    # A tenth of large (two years of supervision), to try the whole run in minutes.
+    "medium": Scale(
+        "medium",
+        organisations=40,
+        people=400,
+        sites=200,
+        history_edits=10,
+        practitioners=400,
+        months=24,
+        streams=200,
+        subcontracts=500,
+        payments=6000,
+        return_subcontracts=50,
+        return_months=24,
+        return_indicators=30,
+        pbr_members=40,
+        pbr_periods=12,
+        pbr_lines=20,
+        risk_registers=40,
+        risks_per_register=20,
+        risk_reviews=6,
     ),
     "large": Scale(
         "large",
@@ -978,6 +1008,19 @@ def pages():
     return [p for p in PAGES if ONLY.rstrip("s") in p.name or p.name == "dashboard"]
 
 
+SUMMARY_ONLY = False  # --summary: only the pages the summary table reads
+
+
+def page_roles():
+    """(page, role) pairs measured in this run."""
+    from bench import summary
+
+    for page in pages():
+        for role in page.roles:
+            if not SUMMARY_ONLY or (page.name, role) in summary.PAGES:
+                yield page, role
+
+
 def build(scale):
     """The consortium measured at `scale`, and a smaller other consortium beside it."""
     from django_scopes import scopes_disabled
@@ -1157,7 +1200,18 @@ def reset_database():
     audit.set_triggers(install=True)
 
 
-def run_scale(scale, repeat):
+def analyze():
+    """Fresh planner statistics, as a maintained database has (autovacuum's ANALYZE on
+    PostgreSQL; SQLite's ANALYZE fills sqlite_stat1)."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def run_scale(scale, repeat, serve=True):
     # Signed in past the second factor too, as every role must be.
     from tests.conftest import VerifiedClient as Client
 
@@ -1165,19 +1219,69 @@ def run_scale(scale, repeat):
     started = time.perf_counter()
     named = build(scale)
     print(f"{scale.name}: data built in {time.perf_counter() - started:.2f} s", flush=True)
+    print(f"{scale.name}: ANALYZE in {analyze():.2f} s", flush=True)
     clients = {}
     for role, user in named["users"].items():
         clients[role] = Client()
         clients[role].force_login(user)
     results = []
-    for page in pages():
+    for page, role in page_roles():
         url = page.url(named)
-        for role in page.roles:
-            figures = measure(clients[role], url, repeat)
-            results.append(
-                {"page": page.name, "role": role, "scale": scale.name, "url": url, **figures}
-            )
-    return results
+        figures = measure(clients[role], url, repeat)
+        results.append(
+            {"page": page.name, "role": role, "scale": scale.name, "url": url, **figures}
+        )
+    extras = {}
+    if serve:
+        extras = run_server(scale, named, results, repeat)
+    return results, extras
+
+
+CONCURRENCY = (1, 4)
+
+
+def served(result):
+    """Pages timed with 1 and 4 clients: not the files (exports and PDFs are timed once
+    each in compare.exports, with memory)."""
+    return not re.search(r"xlsx|pdf", result["page"])
+
+
+def run_server(scale, named, results, repeat):
+    """The same pages through gunicorn, then the comparisons of bench/compare.py."""
+    from bench import compare
+    from bench.server import Server, session_cookie, time_page
+
+    started = time.perf_counter()
+    server = Server()
+    collected, problem = server.collectstatic()
+    if problem:
+        print(f"{scale.name}: {problem}", flush=True)
+    with server:
+        print(
+            f"{scale.name}: gunicorn ({server.workers} workers, {server.settings} settings) on "
+            f"port {server.port}, static files collected in {collected:.1f} s",
+            flush=True,
+        )
+        cookies = {role: session_cookie(user) for role, user in named["users"].items()}
+        for r in results:
+            if served(r):
+                r["server"] = {
+                    str(c): time_page(server.port, cookies[r["role"]], r["url"], repeat, c)
+                    for c in CONCURRENCY
+                }
+        urls = {(r["page"], r["role"]): r["url"] for r in results}
+        extras = {
+            "settings": server.settings,
+            "uncached": compare.uncached(server.port, cookies, urls, repeat),
+        }
+        extras["admin"] = compare.admin_pairs(server.port, cookies, repeat)
+        extras["exports"] = compare.exports(server, cookies, named, EXPORT_REPEAT)
+        extras["upload"] = compare.upload(named, max(3, repeat))
+    print(f"{scale.name}: server timings in {time.perf_counter() - started:.1f} s", flush=True)
+    return extras
+
+
+EXPORT_REPEAT = 3
 
 
 # --- report --------------------------------------------------------------------------------
@@ -1234,19 +1338,114 @@ def report(results, scales):
     return growing
 
 
+def report_server(results, scales):
+    """Through the server: p50/p95 with each number of clients at each scale, and the
+    largest scale's p50 over the smallest's (1 client)."""
+    rows = {}
+    for r in results:
+        if r.get("server"):
+            rows.setdefault((r["page"], r["role"]), {})[r["scale"]] = r["server"]
+    if not rows:
+        return
+    headers = ["page", "role"]
+    for s in scales:
+        for c in CONCURRENCY:
+            headers += [f"p50({s},{c})", f"p95({s},{c})"]
+    if len(scales) > 1:
+        headers.append(f"{scales[-1]}÷{scales[0]}")
+    lines = []
+    for (page, role), by_scale in rows.items():
+        line = [page, role]
+        for s in scales:
+            for c in CONCURRENCY:
+                f = by_scale.get(s, {}).get(str(c))
+                line += [f"{f['p50_ms']:.1f}", f"{f['p95_ms']:.1f}"] if f else ["—", "—"]
+        if len(scales) > 1:
+            a = by_scale.get(scales[0], {}).get("1")
+            b = by_scale.get(scales[-1], {}).get("1")
+            line.append(f"{b['p50_ms'] / a['p50_ms']:.1f}×" if a and b else "—")
+        lines.append(line)
+    print("Through gunicorn (ms, clients at once after the scale):")
+    widths = [max(len(h), *(len(x[i]) for x in lines)) for i, h in enumerate(headers)]
+    for line in [headers, ["-" * w for w in widths], *lines]:
+        cells = [
+            c.rjust(w) if i >= 2 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def report_extras(extras):
+    for scale, ex in extras.items():
+        print(f"\n{scale}: lists against the admin's changelists (1 client, same page size)")
+        for p in ex.get("admin", []):
+            print(
+                f"- {p['name']}: list {p['list_p50_ms']:.1f} ms ({p['list_role']}), admin "
+                f"{p['admin_p50_ms']:.1f} ms, {p['per_page']} a page: {p['ratio']:.2f}×"
+            )
+        print(f"{scale}: exports through the server against openpyxl write-only")
+        for key, e in ex.get("exports", {}).items():
+            if "ratio" in e:
+                print(
+                    f"- {key}: {e['rows']:,} rows, {e['cells']:,} cells, {e['ms']:,.0f} ms vs "
+                    f"{e['raw_ms']:,.0f} ms raw ({e['ratio']:.2f}×), worker peak "
+                    f"{e['peak_mb']:.0f} MB (+{e['growth_mb']:.0f} MB)"
+                )
+            else:
+                print(f"- {key}: {e.get('note')}")
+        u = ex.get("upload")
+        if u:
+            print(
+                f"{scale}: return upload {u['ms']:.1f} ms vs raw read-only parse "
+                f"{u['raw_ms']:.1f} ms ({u['ratio']:.2f}×)"
+            )
+        for page, c in ex.get("uncached", {}).items():
+            print(
+                f"{scale}: {page} with an empty cache: p50 {c['p50_ms']:.1f}, "
+                f"p95 {c['p95_ms']:.1f} ms"
+            )
+
+
+def served_with(extras):
+    kinds = sorted({ex["settings"] for ex in extras.values() if ex.get("settings")})
+    if not kinds:
+        return ", the test client only"
+    return f", through gunicorn with 2 workers, {' / '.join(kinds)} settings"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=["small", "large", "both"], default="both")
+    parser.add_argument(
+        "--scale",
+        default="both",
+        help="small, medium, large, both (small and large) or a comma-separated list",
+    )
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument(
         "--only", help="measure one area, e.g. risks: its generator and pages, and the basics"
     )
+    parser.add_argument(
+        "--no-server", action="store_true", help="the test client only: no gunicorn timings"
+    )
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="only what the summary table reads (its pages, exports, upload, admin pairs)",
+    )
+    parser.add_argument(
+        "--export-repeat", type=int, default=3, help="requests for each export (median)"
+    )
     args = parser.parse_args()
-    global ONLY
+    global ONLY, SUMMARY_ONLY, EXPORT_REPEAT
     ONLY = args.only
+    SUMMARY_ONLY = args.summary
+    EXPORT_REPEAT = max(1, args.export_repeat)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    scales = ["small", "large"] if args.scale == "both" else [args.scale]
+    scales = ["small", "large"] if args.scale == "both" else args.scale.split(",")
+    for name in scales:
+        if name not in SCALES:
+            parser.error(f"no scale {name!r}: choose from {', '.join(SCALES)}")
 
     prepare_environment()
     import django
@@ -1256,17 +1455,33 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
+    from bench import summary
+
     settings.DEBUG = False
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", interactive=False, verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
 
-    results = []
+    started = time.perf_counter()
+    results, extras = [], {}
     for name in scales:
-        results += run_scale(SCALES[name], args.repeat)
+        scale_results, extras[name] = run_scale(SCALES[name], args.repeat, not args.no_server)
+        results += scale_results
     print()
     growing = report(results, scales)
+    print()
+    report_server(results, scales)
+    report_extras({k: v for k, v in extras.items() if v})
+    table = summary.rows(results, extras, scales)
+    heading = (
+        f"Issue #13's table, measured on {connection.vendor} "
+        f"({', '.join(scales)}; {args.repeat} requests a page"
+        f"{served_with(extras)}) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+    print(f"\n{heading}\n")
+    print(summary.text(table))
     out = BENCH_DIR / "results.json"
     out.write_text(
         json.dumps(
@@ -1276,11 +1491,18 @@ def main():
                 "scales": {s: asdict(SCALES[s]) for s in scales},
                 "results": results,
                 "growing": growing,
+                "compared": extras,
+                "summary": [
+                    dict(zip(("what", "measured", "target", "met"), r, strict=True)) for r in table
+                ],
             },
             indent=2,
+            default=str,
         )
     )
-    print(f"\nresults written to {out.relative_to(ROOT)}")
+    md = BENCH_DIR / "summary.md"
+    md.write_text(summary.markdown(table, f"# {heading}"))
+    print(f"\nresults written to {out.relative_to(ROOT)} and {md.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -821,6 +821,8 @@ OUTSIDE = {
     "consortium.Event": lambda w: w.extra["away_event"],
     "auth.User": lambda w: w.users["outsider"],
     "django_otp_webauthn.WebAuthnCredential": lambda w: passkey_of(w.users["outsider"]),
+    "funding.FundingStream": lambda w: w.money["away_stream"],
+    "funding.Payment": lambda w: w.money["away_pay"],
     "contracts.Indicator": lambda w: w.returns["away_ind"]["REF"],
     "contracts.PerformanceReturn": lambda w: w.returns["away_return"],
     "contracts.ReturnValue": lambda w: w.returns["away_return"].values.first(),
