@@ -93,7 +93,10 @@ def compliance_for(staff_qs, today=None, months=12):
     today = today or timezone.localdate()
     people = practitioners(staff_qs)
     first, _ = dates.last_complete_months(today, max(months, 12))
-    held = held_sessions(staff_qs, first, today)
+    # A period of several months may begin before the first month counted: a session held in
+    # its earlier months meets it too.
+    longest = max((r.interval_months for p in people for r in p.requirements), default=1)
+    held = held_sessions(staff_qs, dates.add_months(first, -(longest - 1)), today)
     rates = compliance.rolling_rates(people, held, today)
     return Compliance(people, held, rates, today)
 
