@@ -241,7 +241,7 @@ class Owed:
 
 def supervision_owed(staff_qs, today=None, consortium_id=None):
     """[Owed] for the current staff in `staff_qs` who owe a session this month or missed one
-    last month (the supervisor's dashboard and reminders), from the stored months (3 queries;
+    last month (the supervisor's dashboard and reminders), from the stored months (2 queries;
     one more without `consortium_id`)."""
     from supervision import compliance_store
 
