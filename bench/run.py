@@ -569,6 +569,7 @@ def generate_workforce(scale, consortium, named):
 
     from consortium import dates
     from consortium.models import Role
+    from supervision import compliance_store
     from supervision.models import (
         Post,
         SessionKind,
@@ -706,6 +707,7 @@ def generate_workforce(scale, consortium, named):
         Attendance.objects.bulk_create(rows, batch_size=5000)
         counts["sessions"] += len(created)
         counts["attendances"] += len(rows)
+    compliance_store.refresh_consortium(consortium.pk)  # bulk writes send no signals
     if not prefix:
         print(
             f"  workforce: {len(staff)} practitioners, {counts['sessions']} sessions, "

@@ -54,6 +54,12 @@ def staff_members(qs, a):
     return qs.filter(_staff_condition(a))
 
 
+@rule("supervision.ComplianceMonth")
+def compliance_months(qs, a):
+    """A stored month of compliance is read by whoever may read the staff member."""
+    return qs.filter(_staff_condition(a, "staff__"))
+
+
 @rule("supervision.LeavePeriod")
 def leave_periods(qs, a):
     return qs.filter(_staff_condition(a, "staff__"))

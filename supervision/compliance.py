@@ -181,6 +181,21 @@ def overall(periods_in_month):
     return NOT_EXPECTED
 
 
+def month_cell(in_month, kind_labels):
+    """A practitioner's month as the compliance matrix shows it: (overall status or None when
+    nothing was required, and the detail beside it — what is missed or due, else why nothing
+    was expected). `in_month`: the periods containing the month, in requirement order."""
+    if not in_month:
+        return None, ""
+    detail = [
+        f"{LABELS[x.status]}: {kind_labels[x.kind]}"
+        for x in sorted(in_month, key=lambda x: x.kind)
+        if x.status in (MISSED, NOT_YET_DUE)
+    ]
+    reason = next((x.reason for x in in_month if x.status == NOT_EXPECTED), "")
+    return overall(in_month), "; ".join(detail) or reason
+
+
 # --- rates ----------------------------------------------------------------------------------
 
 

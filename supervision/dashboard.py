@@ -34,7 +34,7 @@ def _due_and_overdue(request):
 def _compute_due(request):
     today = timezone.localdate()
     staff_qs = selectors.current_staff(_supervisees(request), today)
-    owed = selectors.supervision_owed(staff_qs, today)
+    owed = selectors.supervision_owed(staff_qs, today, request.actor.consortium_id)
     names = dict((s.pk, s) for s in staff_qs.filter(pk__in=[o.staff_id for o in owed]))
     due, overdue = [], []
     for o in owed:
@@ -295,7 +295,9 @@ def my_record(request):
         items.append((f"Police vetting: {_date(staff.police_vetting_expiry, 'expires')}", None))
     if not fitness.deployable:
         items.insert(0, (f"Not deployable: {'; '.join(fitness.reasons)}", None))
-    owed = selectors.supervision_owed(StaffMember.objects.filter(pk=staff.pk), today)
+    owed = selectors.supervision_owed(
+        StaffMember.objects.filter(pk=staff.pk), today, request.actor.consortium_id
+    )
     for o in owed:
         if o.due:
             items.append((f"Supervision due this month: {', '.join(map(_kind, o.due))}", None))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from consortium import dates
 from consortium.models import Role
 from funding.models import FundingStream
-from supervision import services
+from supervision import compliance_store, services
 from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
 from tests.factories.consortium import RoleAssignmentFactory, UserFactory, on
 from tests.factories.funding import FundingStreamFactory
@@ -361,6 +361,8 @@ def seed(ctx):
     gap_months = {dates.add_months(first_month, m) for m in (15, 16, 17)}
 
     _sessions(people, today, first_month, rng, leave, gap_person, gap_months)
+    # Each act kept the stored compliance as of the day it happened; bring it to today.
+    compliance_store.refresh_consortium(consortium.pk)
 
 
 # Which streams pay for which employer's posts: the CVOs' own grants by subject; the lead's

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel
+from consortium.base import ConcordModel, scoped_manager
 from consortium.models import Consortium, Organisation, Site
 from funding.models import FundingStream
 from supervision import compliance
@@ -317,8 +317,6 @@ class SupervisionSession(ConcordModel):
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["consortium", "date"]),
-            # The compliance cache's change stamp reads the latest change per consortium.
-            models.Index(fields=["consortium", "updated_at"]),
         ]
 
     class Access(ConcordModel.Access):
@@ -375,3 +373,63 @@ class SessionAction(ConcordModel):
 
     def get_absolute_url(self):
         return self.session.get_absolute_url()
+
+
+class ComplianceMonth(models.Model):
+    """A practitioner's supervision compliance in one month, worked out by
+    supervision.compliance and stored, so that the matrix, dashboards, chart and packs read it
+    instead of working it out per request. supervision.compliance_store keeps it: every change
+    to sessions, leave, requirements or employment rewrites the months it touches, and the
+    first read of a new month settles the months that ran into it. Derived data: no history.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, related_name="compliance_months"
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    # The worst of the month's requirements, and the matrix's words beside it.
+    status = models.CharField(max_length=12, choices=list(compliance.LABELS.items()))
+    detail = models.CharField(max_length=300, blank=True)
+    # Requirement periods that ended in this month, met or missed: rates and the chart add
+    # these up over their windows.
+    met = models.PositiveSmallIntegerField(default=0)
+    missed = models.PositiveSmallIntegerField(default=0)
+    missed_kinds = models.CharField(max_length=100, blank=True)
+    # Requirements whose period contains this month and is not met yet while it runs (read
+    # for the current month: what is still owed).
+    owed = models.PositiveSmallIntegerField(default=0)
+    due_kinds = models.CharField(max_length=100, blank=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["staff", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "month"], name="one_compliance_row_a_month")
+        ]
+        indexes = [models.Index(fields=["consortium", "month"])]
+
+    class Access(ConcordModel.Access):
+        pass  # whoever may see the staff member: the rule "supervision.ComplianceMonth"
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%b %Y}: {compliance.LABELS[self.status]}"
+
+
+class ComplianceRefresh(models.Model):
+    """The month a consortium's stored compliance was last brought up to. When the calendar
+    moves past it, the next read settles what ran into the new month (months not yet due
+    become met or missed) before anything is shown."""
+
+    consortium = models.OneToOneField(Consortium, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_manager("consortium")
+
+    class Access(ConcordModel.Access):
+        pass
+
+    def __str__(self):
+        return f"Compliance as of {self.month:%b %Y}"

@@ -86,7 +86,7 @@ def supervision_overdue(run):
     staff = StaffMember.objects.filter(consortium_id=run.consortium_id).filter(
         clinical_supervisor__in=supervisors
     ) | StaffMember.objects.filter(consortium_id=run.consortium_id, user__in=practitioners)
-    owed = [o for o in selectors.supervision_owed(staff, run.as_of) if o.missed]
+    owed = [o for o in selectors.supervision_owed(staff, run.as_of, run.consortium_id) if o.missed]
     people = StaffMember.objects.in_bulk([o.staff_id for o in owed])
     for o in owed:
         s = people[o.staff_id]

@@ -1,14 +1,12 @@
 """Reads for the workforce pages: turn scoped querysets into the plain data that
 supervision.compliance works on, in a fixed number of queries whatever the size."""
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from consortium import dates
@@ -17,7 +15,6 @@ from supervision import compliance
 from supervision.models import (
     LeavePeriod,
     Post,
-    StaffMember,
     SupervisionRequirement,
     SupervisionSession,
 )
@@ -96,13 +93,17 @@ def compliance_for(staff_qs, today=None, months=12):
     today = today or timezone.localdate()
     people = practitioners(staff_qs)
     first, _ = dates.last_complete_months(today, max(months, 12))
-    held = held_sessions(staff_qs, first, today)
+    # A period of several months may begin before the first month counted: a session held in
+    # its earlier months meets it too.
+    longest = max((r.interval_months for p in people for r in p.requirements), default=1)
+    held = held_sessions(staff_qs, dates.add_months(first, -(longest - 1)), today)
     rates = compliance.rolling_rates(people, held, today)
     return Compliance(people, held, rates, today)
 
 
 MONTHS_SHOWN = 12
-SUMMARY_SECONDS = 15 * 60
+# Stored compliance answers for today's month and the 12 months before it.
+MONTHS_READ = 12
 
 
 @dataclass
@@ -116,35 +117,24 @@ class Summary:
     practitioners: int
 
 
-def _stamp(consortium_id):
-    """Changes whenever anything compliance depends on is added, changed or removed."""
-    parts = []
-    for model, path in (
-        (SupervisionSession, "consortium"),
-        (StaffMember, "consortium"),
-        (LeavePeriod, "staff__consortium"),
-        (SupervisionRequirement, "consortium"),
-    ):
-        agg = model.objects.filter(**{path: consortium_id}).aggregate(
-            changed=Max("updated_at"), rows=Count("pk")
-        )
-        parts.append((agg["changed"], agg["rows"]))
-    return parts
-
-
 def compliance_summary(staff_qs, consortium_id, today=None):
-    """Rates for everyone in `staff_qs`, cached until the supervision data changes (or the day
-    does). The key holds the scope's SQL, so each reader gets their own scope's figures."""
+    """Rates for everyone in `staff_qs`, read from the stored months (a fixed number of
+    queries whatever the size), or worked out from the sessions for a day the stored months do
+    not cover (an assurance pack of a long-past quarter)."""
+    from supervision import compliance_store  # it builds on the reads here
+
     today = today or timezone.localdate()
-    scope = f"{staff_qs.query}|{today}|{_stamp(consortium_id)}"
-    key = "supervision-summary-" + hashlib.sha256(scope.encode()).hexdigest()
-    summary = cache.get(key)
-    if summary is not None:
-        return summary
+    if compliance_store.answers(today, MONTHS_READ):
+        return compliance_store.summary(staff_qs, consortium_id, today)
+    return worked_out_summary(staff_qs, today)
+
+
+def worked_out_summary(staff_qs, today):
+    """compliance_summary worked out from the sessions by supervision.compliance."""
     data = compliance_for(staff_qs, today)
     first_shown = dates.add_months(today, -(MONTHS_SHOWN - 1))
     complete = dates.month_range(first_shown, dates.add_months(today, -1))
-    summary = Summary(
+    return Summary(
         rates=data.rates,
         monthly=compliance.monthly_rates(data.practitioners, data.held, complete, today),
         active_ids=[
@@ -159,8 +149,6 @@ def compliance_summary(staff_qs, consortium_id, today=None):
         },
         practitioners=len(data.practitioners),
     )
-    cache.set(key, summary, SUMMARY_SECONDS)
-    return summary
 
 
 def _with_funding_end(post_qs):
@@ -251,10 +239,25 @@ class Owed:
     last_month: object
 
 
-def supervision_owed(staff_qs, today=None):
+def supervision_owed(staff_qs, today=None, consortium_id=None):
     """[Owed] for the current staff in `staff_qs` who owe a session this month or missed one
-    last month (the supervisor's dashboard and reminders; 4 queries)."""
+    last month (the supervisor's dashboard and reminders), from the stored months (2 queries;
+    one more without `consortium_id`)."""
+    from supervision import compliance_store
+
     today = today or timezone.localdate()
+    staff_qs = current_staff(staff_qs, today)
+    if dates.month_start(today) == dates.month_start(timezone.localdate()):
+        if consortium_id is None:
+            consortium_id = staff_qs.values_list("consortium_id", flat=True).first()
+        if consortium_id is None:
+            return []
+        return compliance_store.owed(staff_qs, consortium_id, today)
+    return worked_out_owed(staff_qs, today)
+
+
+def worked_out_owed(staff_qs, today):
+    """supervision_owed worked out from the sessions by supervision.compliance (4 queries)."""
     data = compliance_for(current_staff(staff_qs, today), today)
     last = dates.add_months(dates.month_start(today), -1)
     out = []

@@ -15,7 +15,7 @@ from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
 from consortium.views import form_page, save_or_refuse
 from funding.models import FundingStream
-from supervision import charts, compliance, selectors, services
+from supervision import charts, compliance, compliance_store, selectors, services
 from supervision.access import (
     can_complete_action,
     can_log_sessions,
@@ -426,43 +426,31 @@ def _org_rows(summary, user):
     return sorted(rows, key=lambda r: r[0])
 
 
-def _matrix_rows(data, rates, months, staff_by_id):
-    """One row per practitioner in `data` (the page's people): month cells worked out from
-    their sessions, rates from the scope's summary."""
+def _matrix_rows(page_qs, summary, months):
+    """One row per practitioner on the page: the stored month cells, rates from the scope's
+    summary (2 queries)."""
+    cells = compliance_store.month_cells(page_qs, months)
     rows = []
-    for p in data.practitioners:
-        staff = staff_by_id.get(p.id)
-        if staff is None:
-            continue
-        periods = compliance.practitioner_periods(
-            p, data.held.get(p.id, {}), data.today, months[0], months[-1]
-        )
-        cells = compliance.month_cells(periods, months)
+    for staff in page_qs.select_related("organisation").order_by("last_name", "first_name", "pk"):
+        mine = cells.get(staff.pk, {})
         row_cells = []
         for m in months:
-            in_month = list(cells[m].values())
-            status = compliance.overall(in_month) if in_month else None
-            detail = [
-                f"{compliance.LABELS[x.status]}: {KIND_LABELS[x.kind]}"
-                for x in sorted(in_month, key=lambda x: x.kind)
-                if x.status in (compliance.MISSED, compliance.NOT_YET_DUE)
-            ]
-            reason = next((x.reason for x in in_month if x.status == compliance.NOT_EXPECTED), "")
+            status, detail = mine.get(m, (None, ""))
             row_cells.append(
                 {
                     "status": status,
                     "label": compliance.LABELS[status] if status else "—",
-                    "detail": "; ".join(detail) or reason,
+                    "detail": detail,
                 }
             )
-        mine = rates.by_practitioner[p.id]
+        tallies = summary.rates.by_practitioner[staff.pk]
         rows.append(
             {
                 "staff": staff,
                 "cells": row_cells,
-                "rate3": mine[3].rate,
-                "rate12": mine[12].rate,
-                "owed": rates.owed[p.id],
+                "rate3": tallies[3].rate,
+                "rate12": tallies[12].rate,
+                "owed": summary.rates.owed[staff.pk],
             }
         )
     return rows
@@ -498,10 +486,7 @@ def compliance_matrix(request):
         else:
             page = Paginator(summary.active_ids, MATRIX_PAGE).get_page(request.GET.get("page"))
             page_ids = list(page.object_list)
-        page_qs = staff_qs.filter(pk__in=page_ids)
-        data = selectors.compliance_for(page_qs, today)
-        staff_by_id = page_qs.select_related("organisation").in_bulk()
-        rows = _matrix_rows(data, summary.rates, months, staff_by_id)
+        rows = _matrix_rows(staff_qs.filter(pk__in=page_ids), summary, months)
     if export:
         return _matrix_export(today, months, rows, org_rows, summary, named)
     posts = Post.objects.visible_to(user)

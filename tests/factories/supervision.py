@@ -152,7 +152,7 @@ def session(consortium, supervisor, attendees, kind=SessionKind.ONE_TO_ONE, days
 def build_workforce(w):
     from django.core.cache import cache
 
-    cache.clear()  # compliance summaries are cached; each test starts cold
+    cache.clear()  # charts are cached; each test starts cold
     home, away = w.home, w.away
     if not hasattr(w, "extra"):
         w.extra = {}
