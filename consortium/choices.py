@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import format_html
+from django_scopes.forms import SafeModelChoiceField
 
 CHOICE_LIMIT = 100
 
@@ -120,7 +121,7 @@ class ChoiceOrSearchFilter(django_filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": chosen.values("pk")})
 
 
-class ChoiceOrSearchField(forms.ModelChoiceField):
+class ChoiceOrSearchField(SafeModelChoiceField):
     """A form's choice of one record: a select while there are at most CHOICE_LIMIT
     choices, otherwise a text box where the name is typed (an exact name, or text only one
     name contains)."""
