@@ -5,7 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 
@@ -115,8 +115,16 @@ def open_actions(request):
 def vacancies(request):
     today = timezone.localdate()
     posts = Post.objects.visible_to(request.user).select_related("organisation")
-    vacant = list(posts.filter(status=Post.Status.VACANT).order_by("vacancy_start", "id"))
+    # Only the vacancies the panel shows are read, each carrying the count of them all.
+    vacant = list(
+        posts.filter(status=Post.Status.VACANT)
+        .annotate(total=Window(Count("pk")))
+        .order_by("vacancy_start", "id")[:SHOWN]
+    )
+    vacant_count = vacant[0].total if vacant else 0
+    # Posts at risk arrive grouped by employer and end date (one row a group, in SQL).
     at_risk = selectors.posts_at_risk_by_employer(posts, today)
+    risky = sum(n for _, _, n, _, _ in at_risk)
     items = [
         (
             f"{p.title}, {p.organisation}: vacant {p.gap_days(today)} days"
@@ -135,11 +143,10 @@ def vacancies(request):
             else reverse("supervision:post_list")
         )
         items.append((f"At risk: {what}, {org_name}: funding ends {end:%-d %b %Y}", url))
-    risky = sum(n for _, _, n, _, _ in at_risk)
     return {
         "title": "Vacancies and posts at risk",
         "items": items,
-        "count": len(vacant) + risky,
+        "count": vacant_count + risky,
         "tone": "warning" if vacant or at_risk else None,
         "empty": "Every post is filled and funded beyond the horizon.",
         "link": (reverse("supervision:post_list"), "All posts"),
