@@ -184,6 +184,7 @@ class ConcordFilterSet(django_filters.FilterSet):
             model = getattr(qs, "model", None)
             if model is not None and hasattr(model, "Access"):
                 f.queryset = scoped(model)
+        searchable_choices(self)
         # Every filter is optional, so the labels do not say "(optional)".
         self.form.is_filter = True
         for field in self.form.fields.values():
@@ -206,6 +207,24 @@ class ConcordFilterSet(django_filters.FilterSet):
                 widget.format = "%Y-%m-%d"
             kind = type(widget).__name__.lower()
             widget.attrs.setdefault("class", "govuk-select" if "select" in kind else "govuk-input")
+
+
+def searchable_choices(filterset):
+    """Every choice of one related record becomes a select-or-search filter: the options
+    stay a select up to a hundred and become a name search beyond (consortium.choices)."""
+    from consortium.choices import ChoiceOrSearchFilter, search_field
+
+    for name, f in list(filterset.filters.items()):
+        if type(f) is not django_filters.ModelChoiceFilter:
+            continue
+        model = getattr(f.get_queryset(filterset.request), "model", None)
+        if model is None or search_field(model) is None:
+            continue
+        replacement = ChoiceOrSearchFilter(
+            field_name=f.field_name, label=f.label, options=f.get_queryset
+        )
+        replacement.model, replacement.parent = f.model, filterset
+        filterset.filters[name] = replacement
 
 
 def scoped(model):

@@ -2,7 +2,9 @@ from decimal import Decimal
 
 from django import forms
 
+from consortium.choices import ChoiceOrSearchField
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
+from consortium.models import Membership
 from consortium.numbers import MoneyField, NumberField
 from funding.models import Allocation, FundingStream, Payment
 from funding.money import ZERO
@@ -124,10 +126,22 @@ class PaymentForm(VersionedForm):
             "due_date": forms.DateInput,
             "adjustment_reason": forms.Textarea(attrs={"rows": 2}),
         }
-        field_classes = {"amount": MoneyField}
+        # A select of the members paid, or a name search when there are more than a hundred.
+        field_classes = {"amount": MoneyField, "recipient": ChoiceOrSearchField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        recipient = self.fields["recipient"]
+        # Payments go to the consortium's delivery members (the lead and subcontractors),
+        # never to its funders.
+        recipient.queryset = (
+            recipient.queryset.filter(
+                memberships__consortium=self.actor_consortium(),
+                memberships__role__in=[Membership.Role.LEAD, Membership.Role.SUBCONTRACTOR],
+            )
+            .distinct()
+            .order_by("name")
+        )
         field = self.fields["allocation_line"]
         field.queryset = field.queryset.filter(allocation__status="approved").select_related(
             "allocation__stream", "organisation"
@@ -137,6 +151,11 @@ class PaymentForm(VersionedForm):
             f"({line.allocation.period_start:%b %Y}–{line.allocation.period_end:%b %Y}): "
             f"{line.organisation.name}, {line.get_kind_display()} £{line.amount:,.2f}"
         )
+
+    def actor_consortium(self):
+        from consortium.access import actor
+
+        return actor(self.user).consortium_id if self.user is not None else None
 
 
 class PaidForm(ConcordForm):

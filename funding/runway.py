@@ -31,7 +31,9 @@ NAMED_FUNDERS = 8
 # Other apps add sections to the runway page without funding depending on them (the
 # workforce adds the posts whose funding ends), with @runway_section in their dashboard.py:
 # fn(request, member) -> a dict for templates/funding/partials/_runway_section.html
-# ({"title", "headers", "rows", "empty"}), or None when the section is not for this person.
+# ({"title", "headers", "rows", "empty"}; optionally "intro", "link": (text, url), and
+# "row_headers"/"numeric" for a table of figures), or None when the section is not for this
+# person. A section summarises: a long list belongs on its own paged page, linked from here.
 RUNWAY_SECTIONS = []
 
 

@@ -1,12 +1,15 @@
 """Dashboard panels for the workforce, and its section of the funding runway. Each runs a
 fixed number of queries."""
 
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from consortium import dates
 from consortium.dashboard import panel
 from consortium.models import Organisation, Role
 from funding.runway import runway_section
@@ -112,8 +115,16 @@ def open_actions(request):
 def vacancies(request):
     today = timezone.localdate()
     posts = Post.objects.visible_to(request.user).select_related("organisation")
-    vacant = list(posts.filter(status=Post.Status.VACANT).order_by("vacancy_start", "id"))
+    # Only the vacancies the panel shows are read, each carrying the count of them all.
+    vacant = list(
+        posts.filter(status=Post.Status.VACANT)
+        .annotate(total=Window(Count("pk")))
+        .order_by("vacancy_start", "id")[:SHOWN]
+    )
+    vacant_count = vacant[0].total if vacant else 0
+    # Posts at risk arrive grouped by employer and end date (one row a group, in SQL).
     at_risk = selectors.posts_at_risk_by_employer(posts, today)
+    risky = sum(n for _, _, n, _, _ in at_risk)
     items = [
         (
             f"{p.title}, {p.organisation}: vacant {p.gap_days(today)} days"
@@ -132,11 +143,10 @@ def vacancies(request):
             else reverse("supervision:post_list")
         )
         items.append((f"At risk: {what}, {org_name}: funding ends {end:%-d %b %Y}", url))
-    risky = sum(n for _, _, n, _, _ in at_risk)
     return {
         "title": "Vacancies and posts at risk",
         "items": items,
-        "count": len(vacant) + risky,
+        "count": vacant_count + risky,
         "tone": "warning" if vacant or at_risk else None,
         "empty": "Every post is filled and funded beyond the horizon.",
         "link": (reverse("supervision:post_list"), "All posts"),
@@ -247,8 +257,9 @@ def _pct(rate):
 
 @runway_section
 def posts_at_risk_section(request, member):
-    """Posts paid for by funding that ends within the widest expiry horizon, each with the
-    date its funding ends."""
+    """Posts paid for by funding that ends within the widest expiry horizon, counted by
+    employer and the month their funding ends; each count opens the paged list of those posts.
+    One aggregate query, however many posts there are."""
     # The streams behind posts are the lead's business (as on the posts pages).
     if not can_see_post_funding(request.user):
         return None
@@ -256,20 +267,77 @@ def posts_at_risk_section(request, member):
     if member is not None:
         posts = posts.filter(organisation=member)
     horizon = max(settings.CONCORD_EXPIRY_HORIZONS)
+    summary = selectors.posts_at_risk_summary(posts, timezone.localdate(), shown=SHOWN)
+    if not summary.total:
+        return {
+            "title": "Posts at risk",
+            "rows": [],
+            "empty": f"No post is paid for by funding that ends within {horizon} days.",
+        }
+    url = reverse("supervision:post_at_risk_list")
+
+    def link(n, org=None, month=None):
+        if not n:
+            return ("0", None)
+        query = {}
+        if org is not None:
+            query["organisation"] = org
+        if month is not None:
+            first, last = _month_bounds(month, summary.earlier)
+            if first:
+                query["ends_from"] = first.isoformat()
+            query["ends_to"] = last.isoformat()
+        return (f"{n:,}", f"{url}?{urlencode(query)}" if query else url)
+
+    months = summary.months
+    rows = [
+        [(name, None), *(link(counts.get(m, 0), pk, m) for m in months), link(total, pk)]
+        for pk, name, counts, total in summary.members
+    ]
+    counts, total, how_many = summary.others
+    if how_many:
+        rows.append(
+            [
+                (f"{how_many:,} other {'member' if how_many == 1 else 'members'}", None),
+                *((f"{counts.get(m, 0):,}", None) for m in months),
+                (f"{total:,}", None),
+            ]
+        )
+    if len(summary.members) > 1:
+        rows.append(
+            [
+                ("All members", None),
+                *(link(summary.by_month.get(m, 0), None, m) for m in months),
+                link(summary.total),
+            ]
+        )
+    earlier = f"Before {dates.add_months(summary.earlier, 1):%B %Y}"
     return {
         "title": "Posts at risk",
-        "headers": ["Post", "Employer", "Status", "Funding ends"],
-        "rows": [
-            [
-                (post.title, post.get_absolute_url()),
-                (post.organisation.name, None),
-                (post.get_status_display(), None),
-                (date_format(end, "j F Y"), None),
-            ]
-            for post, end in selectors.posts_at_risk(posts)
+        "intro": (
+            f"{summary.total:,} {'post is' if summary.total == 1 else 'posts are'} paid for by "
+            f"funding that ends within {horizon} days (or has ended), by employer and the month "
+            "the funding ends. Each figure opens the list of those posts."
+        ),
+        "headers": [
+            "Employer",
+            *(earlier if m == summary.earlier else f"{m:%B %Y}" for m in months),
+            "Total",
         ],
+        "rows": rows,
+        "row_headers": True,
+        "numeric": True,
+        "link": (f"All {summary.total:,} posts at risk", url),
         "empty": f"No post is paid for by funding that ends within {horizon} days.",
     }
+
+
+def _month_bounds(month, earlier):
+    """The first and last day of `month`; for the months before this one together, no first
+    day and the last day before this month."""
+    following = dates.add_months(month, 1)
+    last = following - timedelta(days=1)
+    return (None if month == earlier else month), last
 
 
 @panel(roles=[Role.PRACTITIONER], order=5)

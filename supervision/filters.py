@@ -15,6 +15,21 @@ class PostFilter(ConcordFilterSet):
         fields = ["title", "organisation", "status"]
 
 
+class PostAtRiskFilter(ConcordFilterSet):
+    title = django_filters.CharFilter(lookup_expr="icontains", label="Title contains")
+    organisation = django_filters.ModelChoiceFilter(queryset=scoped(Organisation))
+    ends_from = django_filters.DateFilter(
+        field_name="funding_end", lookup_expr="gte", label="Funding ends on or after"
+    )
+    ends_to = django_filters.DateFilter(
+        field_name="funding_end", lookup_expr="lte", label="Funding ends on or before"
+    )
+
+    class Meta:
+        model = Post
+        fields = ["title", "organisation", "status", "ends_from", "ends_to"]
+
+
 class StaffFilter(ConcordFilterSet):
     name = django_filters.CharFilter(method="filter_name", label="Name contains")
     organisation = django_filters.ModelChoiceFilter(queryset=scoped(Organisation))

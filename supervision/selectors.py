@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Count, DateField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from consortium import dates
@@ -165,25 +166,88 @@ def _risk_cutoff(today):
     return today + timedelta(days=max(settings.CONCORD_EXPIRY_HORIZONS))
 
 
+def at_risk(post_qs, today=None):
+    """The posts of `post_qs` whose funding ends within the widest horizon (or has ended),
+    each annotated with `funding_end`: a queryset, for paged lists and counts."""
+    today = today or timezone.localdate()
+    return _with_funding_end(post_qs).filter(funding_end__lte=_risk_cutoff(today))
+
+
 def posts_at_risk(post_qs, today=None):
     """[(post, funding end)] for posts whose funding ends within the widest horizon (or has
-    ended) — for the funding runway and any list of posts."""
-    today = today or timezone.localdate()
-    rows = _with_funding_end(post_qs).filter(funding_end__lte=_risk_cutoff(today))
+    ended), soonest first."""
+    rows = at_risk(post_qs, today)
     return [(p, p.funding_end) for p in rows.select_related("organisation").order_by("funding_end")]
 
 
-def posts_at_risk_by_employer(post_qs, today=None):
-    """[(organisation name, funding end, how many posts, the post's pk if only one)], soonest
-    first: the dashboard's summary, computed in the database."""
+@dataclass
+class AtRiskSummary:
+    """Posts at risk counted by employer and by the month their funding ends (months before
+    this one together as `earlier`): one aggregate query whatever the number of posts.
+
+    `members`: [(organisation pk, name, {month: count}, total)], most posts first, at most
+    `shown`; `others`: the members beyond those, summed ({month: count}, total, how many)."""
+
+    months: list
+    earlier: object
+    members: list
+    others: tuple
+    by_month: dict
+    total: int
+
+
+def posts_at_risk_summary(post_qs, today=None, shown=10):
     today = today or timezone.localdate()
+    this_month = dates.month_start(today)
     rows = (
-        _with_funding_end(post_qs)
-        .filter(funding_end__lte=_risk_cutoff(today))
+        at_risk(post_qs, today)
+        .annotate(month=TruncMonth("funding_end", output_field=DateField()))
+        .values_list("organisation_id", "organisation__name", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    earlier = dates.add_months(this_month, -1)
+    per_member = {}
+    for org_id, name, month, n in rows:
+        month = month if month >= this_month else earlier
+        _, _, counts = per_member.setdefault(org_id, (org_id, name, defaultdict(int)))
+        counts[month] += n
+    members = sorted(
+        (
+            (pk, name, dict(counts), sum(counts.values()))
+            for pk, name, counts in per_member.values()
+        ),
+        key=lambda m: (-m[3], m[1]),
+    )
+    rest = defaultdict(int)
+    for _, _, counts, _ in members[shown:]:
+        for month, n in counts.items():
+            rest[month] += n
+    by_month = defaultdict(int)
+    for _, _, counts, _ in members:
+        for month, n in counts.items():
+            by_month[month] += n
+    return AtRiskSummary(
+        months=sorted(by_month),
+        earlier=earlier,
+        members=members[:shown],
+        others=(dict(rest), sum(rest.values()), max(0, len(members) - shown)),
+        by_month=dict(by_month),
+        total=sum(by_month.values()),
+    )
+
+
+def posts_at_risk_by_employer(post_qs, today=None, limit=None):
+    """[(organisation name, funding end, how many posts, the post's pk if only one)], soonest
+    first (the first `limit` groups): the dashboard's summary, computed in the database."""
+    rows = (
+        at_risk(post_qs, today)
         .values("organisation__name", "funding_end")
         .annotate(n=Count("pk"), one=Min("pk"), title=Min("title"))
         .order_by("funding_end", "organisation__name")
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         (
             r["organisation__name"],

@@ -44,6 +44,17 @@ class PostMoneyTable(PostTable):
         return self.render_funding(record)
 
 
+class PostAtRiskTable(ConcordTable):
+    title = tables.Column(linkify=True)
+    organisation = tables.Column(verbose_name="Employer")
+    funding_end = tables.DateColumn(verbose_name="Funding ends", format="j F Y")
+
+    class Meta(ConcordTable.Meta):
+        model = Post
+        fields = ["title", "organisation", "status", "funding_end"]
+        empty_text = "No post matches these filters."
+
+
 def deployable_tag(staff):
     fitness = staff.fitness()
     if fitness.deployable:

@@ -5,6 +5,7 @@ from supervision import views
 app_name = "supervision"
 urlpatterns = [
     path("posts/", views.PostList.as_view(), name="post_list"),
+    path("posts/at-risk/", views.PostAtRiskList.as_view(), name="post_at_risk_list"),
     path("posts/add/", views.post_edit, name="post_create"),
     path("posts/<int:pk>/", views.post_detail, name="post_detail"),
     path("posts/<int:pk>/change/", views.post_edit, name="post_edit"),

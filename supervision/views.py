@@ -28,7 +28,7 @@ from supervision.access import (
     is_practitioner,
     own_staff_records,
 )
-from supervision.filters import PostFilter, SessionFilter, StaffFilter
+from supervision.filters import PostAtRiskFilter, PostFilter, SessionFilter, StaffFilter
 from supervision.forms import LeaveForm, PostForm, RequirementForm, SessionForm, StaffForm
 from supervision.models import (
     Post,
@@ -39,7 +39,13 @@ from supervision.models import (
     SupervisionRequirement,
     SupervisionSession,
 )
-from supervision.tables import PostMoneyTable, PostTable, SessionTable, StaffTable
+from supervision.tables import (
+    PostAtRiskTable,
+    PostMoneyTable,
+    PostTable,
+    SessionTable,
+    StaffTable,
+)
 
 MONTHS_SHOWN = 12
 KIND_LABELS = dict(SessionKind.choices)
@@ -69,6 +75,26 @@ class PostList(ConcordListView):
         return super().get(request, *args, **kwargs)
 
     add_action = ("Add a post", "supervision:post_create", can_manage_workforce)
+
+
+class PostAtRiskList(ConcordListView):
+    """Posts whose funding ends within the widest expiry horizon, soonest first: the list
+    behind each count of the runway's summary."""
+
+    model = Post
+    table_class = PostAtRiskTable
+    filterset_class = PostAtRiskFilter
+    title = "Posts at risk"
+    readers = staticmethod(can_see_post_funding)
+    template_name = "supervision/post_at_risk_list.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "horizon": max(_horizons())}
+
+    def get_base_queryset(self):
+        return selectors.at_risk(Post.objects.select_related("organisation")).order_by(
+            "funding_end", "organisation__name", "title", "pk"
+        )
 
 
 @login_required

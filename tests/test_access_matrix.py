@@ -234,6 +234,11 @@ MATRIX = {
         },
     ),
     "supervision:post_list": Entry(reachable=lambda w: {}, denied={"supervisor": lambda w: {}}),
+    # Posts at risk carry the funding behind them: the lead and administrators only.
+    "supervision:post_at_risk_list": Entry(
+        reachable=lambda w: {},
+        denied={r: lambda w: {} for r in ("cvo_a", "cvo_b", "supervisor", "commissioner")},
+    ),
     "supervision:post_create": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
     ),
