@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from consortium import access, dates
 from consortium.base import StaleEdit
@@ -39,6 +40,7 @@ from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
 HISTORY_RETURNS = 12
+VALUES_CHUNK = 500  # values written per INSERT/UPDATE when a return is saved in bulk
 
 
 class UploadInvalid(ValidationError):
@@ -185,14 +187,30 @@ def return_save_draft(
     notes: dict[str, str] | None = None,
     narrative: str | None = None,
     expected_version: int | None = None,
+    reason: str = "Draft saved",
 ) -> PerformanceReturn:
     """Save figures (code → Decimal or None), notes (code → text) and the narrative."""
     current = _fresh(ret)
     if expected_version is not None and current.version != int(expected_version):
         raise StaleEdit(ret)
     _require_editable(current, by)
-    notes = notes or {}
     indicators = {i.code: i for i in indicators_for(current.consortium_id)}
+    return _save_figures(
+        current,
+        by=by,
+        indicators=indicators,
+        values=values,
+        notes=notes or {},
+        narrative=narrative,
+        reason=reason,
+    )
+
+
+def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
+    """Write a return's figures, notes and narrative; `current` was read under a row lock and
+    checked editable in this transaction. The values are created and updated in bulk, each
+    with its history row (who, and `reason`): a fixed number of queries however many
+    indicators the return has."""
     unknown = sorted(set(values) - set(indicators))
     if unknown:
         raise ValidationError(f"Unknown indicator codes: {', '.join(unknown)}.")
@@ -208,22 +226,42 @@ def return_save_draft(
             {"narrative": f"Narrative must be {returns_xlsx.NARRATIVE_MAX:,} characters or fewer"}
         )
     existing = {v.indicator_id: v for v in ReturnValue.objects.filter(ret=current)}
+    now = timezone.now()
+    added, changed = [], []
     for code, ind in indicators.items():
         if code not in values and code not in notes:
             continue
-        rv = existing.get(ind.pk) or ReturnValue(
-            consortium_id=current.consortium_id, ret=current, indicator=ind
-        )
+        rv = existing.get(ind.pk)
+        if rv is None:
+            added.append(
+                ReturnValue(
+                    consortium_id=current.consortium_id,
+                    ret=current,
+                    indicator=ind,
+                    value=values.get(code),
+                    note=notes.get(code) or "",
+                )
+            )
+            continue
         new_value = values.get(code, rv.value)
         new_note = notes.get(code, rv.note) or ""
-        if rv.pk and rv.value == new_value and rv.note == new_note:
+        if rv.value == new_value and rv.note == new_note:
             continue
         rv.value, rv.note = new_value, new_note
-        rv.save_as(by=by)
+        rv.version = (rv.version or 0) + 1
+        rv.updated_at = now
+        changed.append(rv)
+    history = {"default_user": by, "default_change_reason": reason, "batch_size": VALUES_CHUNK}
+    if added:
+        bulk_create_with_history(added, ReturnValue, **history)
+    if changed:
+        bulk_update_with_history(
+            changed, ReturnValue, ["value", "note", "version", "updated_at"], **history
+        )
     if narrative is not None:
         current.narrative = narrative
     current.warnings_confirmed = False
-    current.save_as(by=by, reason="Draft saved")
+    current.save_as(by=by, reason=reason)
     return current
 
 
@@ -275,9 +313,9 @@ def return_upload(
     UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
     current = _fresh(ret)
     _require_editable(current, by)
-    codes = [i.code for i in indicators_for(current.consortium_id)]
+    indicators = {i.code: i for i in indicators_for(current.consortium_id)}
     parsed = returns_xlsx.read_return(
-        data, filename=filename, key=template_key(current), codes=codes
+        data, filename=filename, key=template_key(current), codes=list(indicators)
     )
     if not parsed.ok:
         raise UploadInvalid(parsed.problems, parsed.rows_checked)
@@ -292,13 +330,16 @@ def return_upload(
             )
     if problems:
         raise UploadInvalid(problems, parsed.rows_checked)
-    current = return_save_draft(
-        ret=current,
+    if expected_version is not None and current.version != int(expected_version):
+        raise StaleEdit(ret)
+    current = _save_figures(
+        current,
         by=by,
+        indicators=indicators,
         values=parsed.values,
         notes=parsed.notes,
         narrative=parsed.narrative,
-        expected_version=expected_version,
+        reason="Return uploaded",
     )
     current.record("Return uploaded", by=by, details={"rows": parsed.rows_checked})
     return parsed
