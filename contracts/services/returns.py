@@ -10,12 +10,13 @@ from, so a stale edit is refused (StaleEdit) rather than overwriting.
 
 import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from consortium import access, dates
 from consortium.base import StaleEdit
@@ -40,7 +41,7 @@ from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
 HISTORY_RETURNS = 12
-VALUES_CHUNK = 500  # values written per INSERT/UPDATE when a return is saved in bulk
+VALUES_CHUNK = 150  # values written per query when a return is saved in bulk
 
 
 class UploadInvalid(ValidationError):
@@ -194,7 +195,7 @@ def return_save_draft(
     if expected_version is not None and current.version != int(expected_version):
         raise StaleEdit(ret)
     _require_editable(current, by)
-    indicators = {i.code: i for i in indicators_for(current.consortium_id)}
+    indicators = _indicator_keys(current.consortium_id)
     return _save_figures(
         current,
         by=by,
@@ -204,6 +205,17 @@ def return_save_draft(
         narrative=narrative,
         reason=reason,
     )
+
+
+class _Key(NamedTuple):
+    pk: int
+    name: str
+
+
+def _indicator_keys(consortium_id: int) -> dict[str, _Key]:
+    """The active indicators' codes, in order, with what saving a figure needs of each."""
+    rows = Indicator.objects.filter(consortium_id=consortium_id, active=True)
+    return {code: _Key(pk, name) for code, pk, name in rows.values_list("code", "pk", "name")}
 
 
 def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
@@ -237,7 +249,7 @@ def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
                 ReturnValue(
                     consortium_id=current.consortium_id,
                     ret=current,
-                    indicator=ind,
+                    indicator_id=ind.pk,
                     value=values.get(code),
                     note=notes.get(code) or "",
                 )
@@ -255,14 +267,47 @@ def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
     if added:
         bulk_create_with_history(added, ReturnValue, **history)
     if changed:
-        bulk_update_with_history(
-            changed, ReturnValue, ["value", "note", "version", "updated_at"], **history
-        )
+        _update_figures(changed, now)
+        ReturnValue.history.bulk_history_create(changed, update=True, **history)
     if narrative is not None:
         current.narrative = narrative
     current.warnings_confirmed = False
     current.save_as(by=by, reason=reason)
     return current
+
+
+def _update_figures(changed, now):
+    """UPDATE the changed values' figure and note, VALUES_CHUNK rows a statement, each column
+    set by one CASE on the primary key. Written as SQL (portable: SQLite and PostgreSQL) because
+    QuerySet.bulk_update and its ORM equivalent resolve an expression per row and column, which
+    cost more than reading the whole upload. Their history is written by the caller; the
+    in-memory objects already carry the new version. The frozen check runs as for any bulk
+    update (the caller has also checked the return, locked, in this transaction)."""
+    meta = ReturnValue._meta
+    qn = connection.ops.quote_name
+    value, note, updated = (meta.get_field(n) for n in ("value", "note", "updated_at"))
+    pk = qn(meta.pk.column)
+    for start in range(0, len(changed), VALUES_CHUNK):
+        batch = changed[start : start + VALUES_CHUNK]
+        ids = [rv.pk for rv in batch]
+        ReturnValue.objects.filter(pk__in=ids).refuse_if_frozen()
+        whens = " ".join(["WHEN %s THEN %s"] * len(batch))
+        params = []
+        for rv in batch:
+            params += [rv.pk, value.get_db_prep_save(rv.value, connection)]
+        for rv in batch:
+            params += [rv.pk, rv.note]
+        params.append(updated.get_db_prep_save(now, connection))
+        params += ids
+        sql = (
+            f"UPDATE {qn(meta.db_table)} SET "
+            f"{qn(value.column)} = CAST(CASE {pk} {whens} END AS {value.db_type(connection)}), "
+            f"{qn(note.column)} = CASE {pk} {whens} END, "
+            f"{qn('version')} = {qn('version')} + 1, {qn(updated.column)} = %s "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def values_of(ret: PerformanceReturn) -> dict[str, Decimal | None]:
@@ -313,7 +358,7 @@ def return_upload(
     UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
     current = _fresh(ret)
     _require_editable(current, by)
-    indicators = {i.code: i for i in indicators_for(current.consortium_id)}
+    indicators = _indicator_keys(current.consortium_id)
     parsed = returns_xlsx.read_return(
         data, filename=filename, key=template_key(current), codes=list(indicators)
     )
