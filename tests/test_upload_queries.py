@@ -93,3 +93,62 @@ def test_a_refused_upload_writes_no_value_and_no_history(rw, cvo_a):
         svc.return_upload(ret=ret, by=cvo_a, data=buf.getvalue(), filename="r.xlsx")
     assert ReturnValue.history.filter(ret_id=ret.pk).count() == before
     assert ReturnValue.objects.get(ret=ret, indicator__code="REF").value == D(5)
+
+
+# --- PbR claim evidence ---------------------------------------------------------------------
+
+
+def evidence_file(claim, count, first=0):
+    """Evidence for `count` participants, each with its own outcome day in the claim's
+    quarter."""
+    from contracts.services import outcomes as pbr
+    from contracts.xlsx import outcomes as ex
+
+    wb = load_workbook(io.BytesIO(pbr.template_bytes(claim)))
+    ws = wb[ex.SHEET]
+    for i in range(count):
+        day = claim.period_start + datetime.timedelta(days=i)
+        values = (f"CASE-{first + i:04d}", day, day + datetime.timedelta(days=1), 1, f"Letter {i}")
+        for column, value in enumerate(values, start=1):
+            ws.cell(row=ex.FIRST_ROW + i, column=column, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_an_evidence_upload_runs_the_same_queries_for_3_lines_as_for_30(world):
+    from contracts.models import ClaimLine, OutcomeMeasure
+    from contracts.services import outcomes as pbr
+    from tests.factories import make_claim, make_measure
+
+    build_money(world)
+    lead, cvo_a = world.users["lead"], world.users["cvo_a"]
+    measure = make_measure(
+        world.money["contract"],
+        [world.orgs["cvo_a"]],
+        by=lead,
+        code="EV1",
+        rule=OutcomeMeasure.Rule.PER_EVENT,
+        tariff=D("50.00"),
+        cap_per_participant=3,
+    )
+    counts = {}
+    for size, quarter in ((3, datetime.date(2026, 4, 1)), (30, datetime.date(2026, 7, 1))):
+        claim = make_claim(measure, world.orgs["cvo_a"], quarter, [], by=cvo_a)
+        fresh = [type(cvo_a).objects.get(pk=cvo_a.pk) for _ in range(2)]
+        with CaptureQueriesContext(connection) as first:
+            pbr.claim_upload(by=fresh[0], claim=claim, data=evidence_file(claim, size))
+        # A second upload replaces the lines: each deletion keeps its history too.
+        with CaptureQueriesContext(connection) as again:
+            pbr.claim_upload(
+                by=fresh[1], claim=claim, data=evidence_file(claim, size, first=1000)
+            )
+        counts[size] = (len(first.captured_queries), len(again.captured_queries))
+        history = ClaimLine.history.filter(claim_id=claim.pk)
+        assert ClaimLine.objects.filter(claim=claim).count() == size
+        assert history.filter(history_type="+").count() == 2 * size
+        assert history.filter(history_type="-").count() == size
+        assert set(history.values_list("history_user", "history_change_reason")) == {
+            (cvo_a.pk, "Evidence uploaded")
+        }
+    assert counts[3] == counts[30], counts

@@ -272,7 +272,9 @@ def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
     if narrative is not None:
         current.narrative = narrative
     current.warnings_confirmed = False
-    current.save_as(by=by, reason=reason)
+    # `current` was read under its row lock and checked editable in this transaction (_fresh,
+    # _require_editable): written as a transition is, without asking the database again.
+    current.save_transition(by=by, reason=reason)
     return current
 
 
@@ -281,8 +283,9 @@ def _update_figures(changed, now):
     set by one CASE on the primary key. Written as SQL (portable: SQLite and PostgreSQL) because
     QuerySet.bulk_update and its ORM equivalent resolve an expression per row and column, which
     cost more than reading the whole upload. Their history is written by the caller; the
-    in-memory objects already carry the new version. The frozen check runs as for any bulk
-    update (the caller has also checked the return, locked, in this transaction)."""
+    in-memory objects already carry the new version. The values are frozen by their return's
+    state, which the caller read under its row lock and checked editable in this transaction,
+    so no row here can be frozen."""
     meta = ReturnValue._meta
     qn = connection.ops.quote_name
     value, note, updated = (meta.get_field(n) for n in ("value", "note", "updated_at"))
@@ -290,7 +293,6 @@ def _update_figures(changed, now):
     for start in range(0, len(changed), VALUES_CHUNK):
         batch = changed[start : start + VALUES_CHUNK]
         ids = [rv.pk for rv in batch]
-        ReturnValue.objects.filter(pk__in=ids).refuse_if_frozen()
         whens = " ".join(["WHEN %s THEN %s"] * len(batch))
         params = []
         for rv in batch:
