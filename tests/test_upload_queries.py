@@ -140,9 +140,7 @@ def test_an_evidence_upload_runs_the_same_queries_for_3_lines_as_for_30(world):
             pbr.claim_upload(by=fresh[0], claim=claim, data=evidence_file(claim, size))
         # A second upload replaces the lines: each deletion keeps its history too.
         with CaptureQueriesContext(connection) as again:
-            pbr.claim_upload(
-                by=fresh[1], claim=claim, data=evidence_file(claim, size, first=1000)
-            )
+            pbr.claim_upload(by=fresh[1], claim=claim, data=evidence_file(claim, size, first=1000))
         counts[size] = (len(first.captured_queries), len(again.captured_queries))
         history = ClaimLine.history.filter(claim_id=claim.pk)
         assert ClaimLine.objects.filter(claim=claim).count() == size
