@@ -279,26 +279,53 @@ def _line_problems(claim: PbRClaim, facts: rules.LineFacts) -> list[str]:
 
 def _taken(claim: PbRClaim, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PbRClaim]:
     """Of (window, participant) pairs, those already in a live line of this measure (any
-    member, any claim), with the claim that holds them."""
+    member, any claim), with the claim that holds them. One query per CHUNK participants,
+    whatever the number of windows (a per-event measure has one a day)."""
     taken = {}
-    by_window = {}
-    for window, participant in keys:
-        by_window.setdefault(window, []).append(participant)
-    for window, participants in by_window.items():
-        for i in range(0, len(participants), CHUNK):
-            rows = (
-                ClaimLine.objects.filter(
-                    consortium_id=claim.consortium_id,
-                    series=claim.measure.series,
-                    window=window,
-                    participant__in=participants[i : i + CHUNK],
-                )
-                .exclude(status=L.REFUSED)
-                .select_related("claim")
+    participants = sorted({participant for _, participant in keys})
+    windows = sorted({window for window, _ in keys})
+    for i in range(0, len(participants), CHUNK):
+        rows = (
+            ClaimLine.objects.filter(
+                consortium_id=claim.consortium_id,
+                series=claim.measure.series,
+                window__in=windows,
+                participant__in=participants[i : i + CHUNK],
             )
-            for line in rows:
+            .exclude(status=L.REFUSED)
+            .select_related("claim")
+        )
+        for line in rows:
+            if (line.window, line.participant) in keys:
                 taken[(line.window, line.participant)] = line.claim
     return taken
+
+
+def _delete_lines(claim: PbRClaim, *, by: User, reason: str) -> None:
+    """Delete a claim's lines, writing each one's deletion into its history in one INSERT per
+    CHUNK lines (who, and why). QuerySet.delete() would write a history row per line, one
+    query each. The claim was read under its row lock and checked editable (so no line of it
+    can be frozen), and nothing refers to a line, so the rows go in one DELETE."""
+    lines = ClaimLine.objects.filter(claim=claim)
+    gone = list(lines)
+    if not gone:
+        return
+    history = ClaimLine.history.model
+    now = timezone.now()
+    history.objects.bulk_create(
+        [
+            history(
+                history_date=now,
+                history_type="-",
+                history_user=by,
+                history_change_reason=reason,
+                **{f.attname: getattr(line, f.attname) for f in history.tracked_fields},
+            )
+            for line in gone
+        ],
+        batch_size=CHUNK,
+    )
+    lines._raw_delete(lines.db)
 
 
 def _double_claim_message(claim, other, code):
@@ -419,7 +446,7 @@ def claim_upload(*, by: User, claim: PbRClaim, data: bytes, filename: str = "") 
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise UploadInvalid(problems, parsed.rows_checked)
-    ClaimLine.objects.filter(claim=claim).delete()
+    _delete_lines(claim, by=by, reason="Evidence uploaded")
     bulk_create_with_history(
         [
             ClaimLine(

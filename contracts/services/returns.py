@@ -10,11 +10,13 @@ from, so a stale edit is refused (StaleEdit) rather than overwriting.
 
 import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from consortium import access, dates
 from consortium.base import StaleEdit
@@ -39,6 +41,7 @@ from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
 HISTORY_RETURNS = 12
+VALUES_CHUNK = 150  # values written per query when a return is saved in bulk
 
 
 class UploadInvalid(ValidationError):
@@ -185,14 +188,41 @@ def return_save_draft(
     notes: dict[str, str] | None = None,
     narrative: str | None = None,
     expected_version: int | None = None,
+    reason: str = "Draft saved",
 ) -> PerformanceReturn:
     """Save figures (code → Decimal or None), notes (code → text) and the narrative."""
     current = _fresh(ret)
     if expected_version is not None and current.version != int(expected_version):
         raise StaleEdit(ret)
     _require_editable(current, by)
-    notes = notes or {}
-    indicators = {i.code: i for i in indicators_for(current.consortium_id)}
+    indicators = _indicator_keys(current.consortium_id)
+    return _save_figures(
+        current,
+        by=by,
+        indicators=indicators,
+        values=values,
+        notes=notes or {},
+        narrative=narrative,
+        reason=reason,
+    )
+
+
+class _Key(NamedTuple):
+    pk: int
+    name: str
+
+
+def _indicator_keys(consortium_id: int) -> dict[str, _Key]:
+    """The active indicators' codes, in order, with what saving a figure needs of each."""
+    rows = Indicator.objects.filter(consortium_id=consortium_id, active=True)
+    return {code: _Key(pk, name) for code, pk, name in rows.values_list("code", "pk", "name")}
+
+
+def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
+    """Write a return's figures, notes and narrative; `current` was read under a row lock and
+    checked editable in this transaction. The values are created and updated in bulk, each
+    with its history row (who, and `reason`): a fixed number of queries however many
+    indicators the return has."""
     unknown = sorted(set(values) - set(indicators))
     if unknown:
         raise ValidationError(f"Unknown indicator codes: {', '.join(unknown)}.")
@@ -208,23 +238,78 @@ def return_save_draft(
             {"narrative": f"Narrative must be {returns_xlsx.NARRATIVE_MAX:,} characters or fewer"}
         )
     existing = {v.indicator_id: v for v in ReturnValue.objects.filter(ret=current)}
+    now = timezone.now()
+    added, changed = [], []
     for code, ind in indicators.items():
         if code not in values and code not in notes:
             continue
-        rv = existing.get(ind.pk) or ReturnValue(
-            consortium_id=current.consortium_id, ret=current, indicator=ind
-        )
+        rv = existing.get(ind.pk)
+        if rv is None:
+            added.append(
+                ReturnValue(
+                    consortium_id=current.consortium_id,
+                    ret=current,
+                    indicator_id=ind.pk,
+                    value=values.get(code),
+                    note=notes.get(code) or "",
+                )
+            )
+            continue
         new_value = values.get(code, rv.value)
         new_note = notes.get(code, rv.note) or ""
-        if rv.pk and rv.value == new_value and rv.note == new_note:
+        if rv.value == new_value and rv.note == new_note:
             continue
         rv.value, rv.note = new_value, new_note
-        rv.save_as(by=by)
+        rv.version = (rv.version or 0) + 1
+        rv.updated_at = now
+        changed.append(rv)
+    history = {"default_user": by, "default_change_reason": reason, "batch_size": VALUES_CHUNK}
+    if added:
+        bulk_create_with_history(added, ReturnValue, **history)
+    if changed:
+        _update_figures(changed, now)
+        ReturnValue.history.bulk_history_create(changed, update=True, **history)
     if narrative is not None:
         current.narrative = narrative
     current.warnings_confirmed = False
-    current.save_as(by=by, reason="Draft saved")
+    # `current` was read under its row lock and checked editable in this transaction (_fresh,
+    # _require_editable): written as a transition is, without asking the database again.
+    current.save_transition(by=by, reason=reason)
     return current
+
+
+def _update_figures(changed, now):
+    """UPDATE the changed values' figure and note, VALUES_CHUNK rows a statement, each column
+    set by one CASE on the primary key. Written as SQL (portable: SQLite and PostgreSQL) because
+    QuerySet.bulk_update and its ORM equivalent resolve an expression per row and column, which
+    cost more than reading the whole upload. Their history is written by the caller; the
+    in-memory objects already carry the new version. The values are frozen by their return's
+    state, which the caller read under its row lock and checked editable in this transaction,
+    so no row here can be frozen."""
+    meta = ReturnValue._meta
+    qn = connection.ops.quote_name
+    value, note, updated = (meta.get_field(n) for n in ("value", "note", "updated_at"))
+    pk = qn(meta.pk.column)
+    for start in range(0, len(changed), VALUES_CHUNK):
+        batch = changed[start : start + VALUES_CHUNK]
+        ids = [rv.pk for rv in batch]
+        whens = " ".join(["WHEN %s THEN %s"] * len(batch))
+        params = []
+        for rv in batch:
+            params += [rv.pk, value.get_db_prep_save(rv.value, connection)]
+        for rv in batch:
+            params += [rv.pk, rv.note]
+        params.append(updated.get_db_prep_save(now, connection))
+        params += ids
+        sql = (
+            f"UPDATE {qn(meta.db_table)} SET "
+            f"{qn(value.column)} = CAST(CASE {pk} {whens} END AS {value.db_type(connection)}), "
+            f"{qn(note.column)} = CASE {pk} {whens} END, "
+            f"{qn('version')} = {qn('version')} + 1, {qn(updated.column)} = %s "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def values_of(ret: PerformanceReturn) -> dict[str, Decimal | None]:
@@ -275,9 +360,9 @@ def return_upload(
     UploadRefused, one with wrong figures UploadInvalid, and nothing is written either way."""
     current = _fresh(ret)
     _require_editable(current, by)
-    codes = [i.code for i in indicators_for(current.consortium_id)]
+    indicators = _indicator_keys(current.consortium_id)
     parsed = returns_xlsx.read_return(
-        data, filename=filename, key=template_key(current), codes=codes
+        data, filename=filename, key=template_key(current), codes=list(indicators)
     )
     if not parsed.ok:
         raise UploadInvalid(parsed.problems, parsed.rows_checked)
@@ -292,13 +377,16 @@ def return_upload(
             )
     if problems:
         raise UploadInvalid(problems, parsed.rows_checked)
-    current = return_save_draft(
-        ret=current,
+    if expected_version is not None and current.version != int(expected_version):
+        raise StaleEdit(ret)
+    current = _save_figures(
+        current,
         by=by,
+        indicators=indicators,
         values=parsed.values,
         notes=parsed.notes,
         narrative=parsed.narrative,
-        expected_version=expected_version,
+        reason="Return uploaded",
     )
     current.record("Return uploaded", by=by, details={"rows": parsed.rows_checked})
     return parsed

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
+from openpyxl.worksheet._reader import WorkSheetParser
 
 MACRO_MARKERS = (b"vbaproject", b"macroenabled", b"vbadata", b"activex")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -170,31 +171,86 @@ def cell_text(v):
     return str(v).strip()
 
 
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
+class _FormulaAndCachedValue(WorkSheetParser):
+    """openpyxl's own sheet parser, reading each formula cell twice: as its formula (its value,
+    as openpyxl gives it with data_only=False) and as the value the file stored when it was
+    last calculated (as data_only=True gives it), so one pass serves both."""
+
+    def parse_cell(self, element):
+        before = self.col_counter
+        cell = super().parse_cell(element)
+        if cell["data_type"] == "f":
+            after = self.col_counter
+            self.col_counter, self.data_only = before, True
+            try:
+                cell["cached"] = super().parse_cell(element)["value"]
+            finally:
+                self.col_counter, self.data_only = after, False
+        return cell
 
 
-def merged_ranges(data, sheet_name):
-    """The merged ranges ("C7:D7") of the sheet called `sheet_name`, read from the file's XML
-    (openpyxl's read-only mode does not report them). Merging blanks every cell but the
-    first, so a reader must know. Empty if the sheet cannot be found."""
-    from defusedxml import ElementTree
+class SheetPass:
+    """One worksheet of a workbook opened once in read-only mode, read in one pass.
 
-    with readable("workbook"), zipfile.ZipFile(io.BytesIO(data)) as zf:
-        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        target = None
-        for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
-            if sheet.get("name") == sheet_name:
-                rid = sheet.get(f"{{{_NS['r']}}}id")
-                for rel in rels.iterfind("rel:Relationship", _NS):
-                    if rel.get("Id") == rid:
-                        target = rel.get("Target", "")
-        if not target:
-            return []
-        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        sheet_xml = ElementTree.fromstring(zf.read(path))
-        return [m.get("ref", "") for m in sheet_xml.iterfind("m:mergeCells/m:mergeCell", _NS)]
+    `rows()` yields (row number, values, cached) for each row the file holds, in order: values
+    has `max_col` entries (a formula cell holds its formula text, as openpyxl reads it without
+    data_only); cached is None for a row without formulas, else {column index: the value the
+    file stored for that formula, or None}. After the last row, `merged` holds the sheet's
+    merged ranges ("C7:D7"), which openpyxl's read-only worksheets do not report: merging
+    blanks every cell but the first, so a reader must know.
+
+    openpyxl has no public read-only API that gives a formula and its stored value together;
+    this drives its sheet parser with the workbook's shared strings and date formats, as its
+    read-only worksheet does (openpyxl is pinned; the upload tests cover the formula, cached
+    value and merged-cell cases)."""
+
+    def __init__(self, wb, ws, what):
+        self._wb, self._ws, self.what = wb, ws, what
+        self.merged = []
+
+    def rows(self, *, max_col, max_row, too_many):
+        wb, ws = self._wb, self._ws
+        with readable(self.what), ws._get_source() as src:
+            parser = _FormulaAndCachedValue(
+                src,
+                ws._shared_strings,
+                data_only=False,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            last = 0
+            for number, cells in parser.parse():
+                if number <= last:
+                    continue  # a row out of order: skipped, as openpyxl's read-only mode does
+                if number > max_row:
+                    raise UploadRefused(too_many)
+                last = number
+                values = [None] * max_col
+                cached = None
+                for cell in cells:
+                    column = cell["column"]
+                    if 0 < column <= max_col:
+                        values[column - 1] = cell["value"]
+                        if cell["data_type"] == "f":
+                            if cached is None:
+                                cached = {}
+                            cached[column - 1] = cell.get("cached")
+                yield number, values, cached
+            if parser.merged_cells is not None:
+                self.merged = [str(m.coord) for m in parser.merged_cells.mergeCell]
+
+
+@contextmanager
+def one_sheet(data, name, *, what, missing):
+    """The sheet called `name` of the workbook in `data`, opened once (read-only, formulas and
+    their stored values together: see SheetPass); UploadRefused(missing) if there is none."""
+    wb = open_workbook(data, data_only=False)
+    try:
+        if name not in wb.sheetnames:
+            raise UploadRefused(missing)
+        with readable(what):
+            ws = wb[name]
+        yield SheetPass(wb, ws, what)
+    finally:
+        wb.close()

@@ -37,6 +37,10 @@ MAX_BYTES = getattr(settings, "RETURN_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
 MAX_UNCOMPRESSED = getattr(settings, "RETURN_UPLOAD_MAX_UNCOMPRESSED", 20 * 1024 * 1024)
 MAX_ENTRIES = 100
 MAX_ROWS = 1000
+TOO_MANY_ROWS = (
+    f"The sheet has more than {MAX_ROWS} rows; a return template has one row per indicator. "
+    "Download a new template."
+)
 MAX_COLS = 30
 # One limit wherever the text is typed (the form, the template) and kept: the template's cells
 # hold up to 32,767 characters, far more.
@@ -153,21 +157,6 @@ def check_container(data, filename=""):
     )
 
 
-def _open(data, data_only):
-    return guard.open_workbook(data, data_only=data_only)
-
-
-def _rows(ws):
-    """Rows of (formula-or-value) cells, capped so a sheet of a million rows is refused."""
-    for i, row in enumerate(ws.iter_rows(max_col=MAX_COLS), start=1):
-        if i > MAX_ROWS:
-            raise UploadRefused(
-                f"The sheet has more than {MAX_ROWS} rows; a return template has one row per "
-                "indicator. Download a new template."
-            )
-        yield i, row
-
-
 _text = guard.cell_text
 
 
@@ -220,34 +209,27 @@ def read_return(data, *, filename="", key, codes):
     """Read an uploaded return. `key` is the template key this return's template carries;
     `codes` the indicator codes expected, in order. Raises UploadRefused for a file that must
     not be opened; returns ParsedReturn with `problems` for one that can be read but is
-    wrong."""
+    wrong. The workbook is opened once and its sheet read in one pass (guard.one_sheet)."""
     check_container(data, filename)
-    wb = _open(data, data_only=False)
-    cached_wb = _open(data, data_only=True)
-    try:
-        if SHEET not in wb.sheetnames:
-            raise UploadRefused(
-                f"The workbook has no sheet called '{SHEET}'. Upload the template Concord "
-                "generated, with its sheet name unchanged."
-            )
-        ws, cached_ws = wb[SHEET], cached_wb[SHEET]
+    missing = (
+        f"The workbook has no sheet called '{SHEET}'. Upload the template Concord generated, "
+        "with its sheet name unchanged."
+    )
+    with guard.one_sheet(data, SHEET, what="return", missing=missing) as sheet:
+        rows = sheet.rows(max_col=MAX_COLS, max_row=MAX_ROWS, too_many=TOO_MANY_ROWS)
         with guard.readable("return"):
-            cached = {i: [c.value for c in row] for i, row in _rows(cached_ws)}
-            parsed = _parse(ws, cached, key, codes)
-        parsed.problems.extend(_merged_figures(data, parsed.narrative_row))
-        return parsed
-    finally:
-        wb.close()
-        cached_wb.close()
+            parsed = _parse(rows, key, codes)
+        parsed.problems.extend(_merged_figures(sheet.merged, parsed.narrative_row))
+    return parsed
 
 
-def _merged_figures(data, narrative_row):
+def _merged_figures(merged, narrative_row):
     """Merging cells keeps only the first cell's content: a merge that covers a figure or a
     note (other than the template's own narrative box) would lose what the person typed."""
     from openpyxl.utils.cell import range_boundaries
 
     problems = []
-    for ref in guard.merged_ranges(data, SHEET):
+    for ref in merged:
         try:
             min_col, min_row, max_col, max_row = range_boundaries(ref)
         except (ValueError, TypeError):
@@ -266,28 +248,26 @@ def _merged_figures(data, narrative_row):
     return problems
 
 
-def _parse(ws, cached, key, codes):
+def _parse(rows, key, codes):
+    """One pass over the sheet's rows (guard.SheetPass.rows): the key, then the table up to the
+    narrative. Codes are looked up in a set prepared once."""
     out = ParsedReturn()
     problems = out.problems
     expected = list(codes)
+    known = set(expected)
     seen = {}
     found_key = None
-    in_table = False
     narrative_row = None
-    for i, row in _rows(ws):
-        cells = [c.value for c in row]
-        cells += [None] * (NOTE_COL - len(cells))
-        formulas = [getattr(c, "data_type", None) == "f" for c in row]
-        formulas += [False] * (NOTE_COL - len(formulas))
+    no_formulas = {}
+    for i, cells, cached in rows:
         first = _text(cells[0])
-        if i == 5 and first == KEY_LABEL:
-            found_key = _text(cells[1])
+        if i <= HEADER_ROW:
+            if i == 5 and first == KEY_LABEL:
+                found_key = _text(cells[1])
             continue
-        if i == HEADER_ROW:
-            in_table = True
-            continue
-        if not in_table:
-            continue
+        if narrative_row is not None:
+            continue  # below the narrative: not part of the return
+        formulas = cached or no_formulas
         if first == NARRATIVE_LABEL:
             narrative_row = i
             out.narrative = _text(cells[1])
@@ -300,16 +280,15 @@ def _parse(ws, cached, key, codes):
                         f"{NARRATIVE_MAX:,} or fewer.",
                     )
                 )
-            if formulas[1]:
+            if 1 in formulas:
                 problems.append(
                     UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
                 )
-            in_table = False
             continue
         if not first and all(v is None or _text(v) == "" for v in cells):
             continue
         out.rows_checked += 1
-        if first not in expected:
+        if first not in known:
             problems.append(
                 UploadProblem(
                     i,
@@ -327,14 +306,15 @@ def _parse(ws, cached, key, codes):
             )
             continue
         seen[first] = i
-        row_cached = cached.get(i, [])
-        cached_value = row_cached[VALUE_COL - 1] if len(row_cached) >= VALUE_COL else None
         out.values[first] = _number(
-            cells[VALUE_COL - 1], cached_value, i, problems, formula=formulas[VALUE_COL - 1]
+            cells[VALUE_COL - 1],
+            formulas.get(VALUE_COL - 1),
+            i,
+            problems,
+            formula=VALUE_COL - 1 in formulas,
         )
-        note = cells[NOTE_COL - 1]
-        note_text = _text(note)
-        if formulas[NOTE_COL - 1]:
+        note_text = _text(cells[NOTE_COL - 1])
+        if NOTE_COL - 1 in formulas:
             problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
         elif len(note_text) > NOTE_MAX:
             problems.append(
