@@ -15,7 +15,7 @@ from django.db.models.base import ModelState
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, strip_tags
+from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_scopes import scopes_disabled
@@ -334,8 +334,9 @@ def _field_at(model, path, relation=False):
     return field
 
 
-def _field_cell(field, column, finish):
+def _field_cell(field, bound, finish):
     """The function from a stored value of `field` to its cell, chosen once for a column."""
+    column = bound.column
     empty = tuple(column.empty_values)
 
     def maybe_empty(fn):
@@ -358,12 +359,12 @@ def _field_cell(field, column, finish):
     if isinstance(column, YesNoColumn):
         yes, no = column.yesno
         return maybe_empty(lambda v: yes if v else no)
-    if isinstance(column, tables.DateTimeColumn):
-        return maybe_empty(
-            lambda v: finish(v.isoformat(sep=" ") if isinstance(v, datetime.datetime) else v)
-        )
-    if isinstance(column, tables.DateColumn):
-        return maybe_empty(lambda v: finish(v.isoformat() if isinstance(v, datetime.date) else v))
+    if isinstance(column, (tables.DateColumn, tables.DateTimeColumn)):
+        # Dates in ISO form; no date shows the column's default, as its template does.
+        none = None if None in empty else finish(str(conditional_escape(bound.default)))
+        if isinstance(column, tables.DateTimeColumn):
+            return lambda v: none if v is None else finish(v.isoformat(sep=" "))
+        return lambda v: none if v is None else finish(v.isoformat())
     internal = field.get_internal_type()
     if internal in (
         "DateField",
@@ -432,9 +433,7 @@ class ExportPlan:
             empty = tuple(bound.column.empty_values)
             if export is None:
                 makers.append(
-                    _values_maker(
-                        index[_accessor_path(bound)], _field_cell(field, bound.column, finish)
-                    )
+                    _values_maker(index[_accessor_path(bound)], _field_cell(field, bound, finish))
                 )
             elif export.record:
                 makers.append(_record_maker(self.table, bound, finish))
@@ -541,7 +540,7 @@ def _declared_cell(table, bound, export, field, finish, today):
     if export.cell is not None:
         cell = functools.partial(export.cell, today) if export.today else export.cell
         return lambda *values: finish(cell(*values))
-    return _field_cell(field, bound.column, finish)
+    return _field_cell(field, bound, finish)
 
 
 def export_plan(table):
