@@ -89,7 +89,6 @@ def main():
 
     django.setup()
     from django.db import connection
-    from django.test import Client
     from django.test.utils import setup_test_environment
     from openpyxl import Workbook, load_workbook
 
@@ -108,13 +107,15 @@ def main():
         print(
             f"{connection.vendor}: {args.rows} payments built in {time.perf_counter() - start:.1f} s"
         )
-        client = Client()
+        from tests.conftest import VerifiedClient
+
+        client = VerifiedClient()  # signed in past the second factor, as the tests are
         client.force_login(world.users["lead"])
         url = "/funding/payments/?export=xlsx"
 
         def concord():
             response = client.get(url)
-            assert response.status_code == 200
+            assert response.status_code == 200, response.status_code
             data = b"".join(response.streaming_content)
             response.close()
             return data

@@ -204,7 +204,7 @@ def rows_by_records(table, queryset, chunk=None):
     primary keys, each cell through django-tables2."""
     chunk = chunk or EXPORT_CHUNK
     names = [c.name for c in table.exported_columns()]
-    pks = list(dict.fromkeys(queryset.values_list("pk", flat=True)))
+    pks = list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
     base = queryset.order_by()
     for start in range(0, len(pks), chunk):
         part = pks[start : start + chunk]
@@ -448,7 +448,7 @@ class ExportPlan:
         chunks of primary keys, each chunk put back in that order."""
         chunk = chunk or EXPORT_CHUNK
         makers = self.row_makers(ws, today)
-        pks = list(dict.fromkeys(queryset.values_list("pk", flat=True)))
+        pks = list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
         base = queryset.order_by()
         values_base = base.prefetch_related(None)
         for start in range(0, len(pks), chunk):

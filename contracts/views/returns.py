@@ -505,7 +505,7 @@ def template_report(request, pk):
     report, rets = sel.commissioner_report_by_month(template, request.user, first, last)
     lines = report.lines
     if request.GET.get("export") == "xlsx":
-        rows = [
+        rows = (
             [
                 line.group,
                 line.label,
@@ -515,7 +515,7 @@ def template_report(request, pk):
                 *[value for _, value in line.by_month],
             ]
             for line in lines
-        ]
+        )
         return xlsx_response(
             f"report-{template.commissioner.name[:30]}-{first:%Y-%m}-to-{last:%Y-%m}".replace(
                 " ", "-"
