@@ -199,12 +199,24 @@ class ConcordTable(tables.Table):
         return self.export_headers(), rows
 
 
+def ordered_pks(queryset):
+    """The primary keys of a list in its order, read once; rows the ordering leaves tied come
+    by primary key, so a download's order does not depend on the query plan."""
+    query = queryset.query
+    order = list(query.order_by) or (
+        list(queryset.model._meta.ordering) if query.default_ordering else []
+    )
+    if order and not {"pk", "-pk", "id", "-id"} & {o for o in order if isinstance(o, str)}:
+        queryset = queryset.order_by(*order, "pk")
+    return list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
+
+
 def rows_by_records(table, queryset, chunk=None):
     """A download's rows for a table without an export plan: whole rows read by chunks of
     primary keys, each cell through django-tables2."""
     chunk = chunk or EXPORT_CHUNK
     names = [c.name for c in table.exported_columns()]
-    pks = list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
+    pks = ordered_pks(queryset)
     base = queryset.order_by()
     for start in range(0, len(pks), chunk):
         part = pks[start : start + chunk]
@@ -377,7 +389,7 @@ def _field_cell(field, bound, finish):
         "AutoField",
         "BigAutoField",
     ):
-        return maybe_empty(lambda v: v)
+        return _same  # None stays None; never empty text
     return maybe_empty(finish)
 
 
@@ -423,32 +435,43 @@ class ExportPlan:
         self.paths = paths
         self.needs_records = any(export and export.record for _, export, _ in columns)
 
-    def row_makers(self, ws, today):
-        """One function per column: values row (pk first, then self.paths), record -> cell."""
+    def row_function(self, ws, today):
+        """One function from a values row (pk first, then self.paths) and its record (or
+        None) to the row's cells, put together once per download from each column's function
+        so that a row costs one call per column that changes its value, and none for one
+        that does not (a date, an amount)."""
         finish = _finisher(ws)
         index = {p: i + 1 for i, p in enumerate(self.paths)}
-        makers = []
-        for bound, export, field in self.columns:
-            guard = _guard_path(self.table, bound, export)
-            empty = tuple(bound.column.empty_values)
+        names, cells = {}, []
+        for k, (bound, export, field) in enumerate(self.columns):
             if export is None:
-                makers.append(
-                    _values_maker(index[_accessor_path(bound)], _field_cell(field, bound, finish))
-                )
+                fn = _field_cell(field, bound, finish)
+                at = index[_accessor_path(bound)]
+                if fn is _same:
+                    cells.append(f"v[{at}]")
+                    continue
+                call = f"f{k}(v[{at}])"
             elif export.record:
-                makers.append(_record_maker(self.table, bound, finish))
+                fn = _record_maker(self.table, bound, finish)
+                call = f"f{k}(r)"
             else:
                 fn = _declared_cell(self.table, bound, export, field, finish, today)
-                at = tuple(index[p] for p in export.paths)
-                makers.append(_declared_maker(at, fn, index.get(guard), empty))
-        return makers
+                call = f"f{k}({', '.join(f'v[{index[p]}]' for p in export.paths)})"
+                guard = index.get(_guard_path(self.table, bound, export))
+                if guard is not None:
+                    names[f"e{k}"] = tuple(bound.column.empty_values)
+                    call = f"(None if v[{guard}] in e{k} else {call})"
+            names[f"f{k}"] = fn
+            cells.append(call)
+        # Built only from column positions, never from data.
+        return eval(f"lambda v, r: [{', '.join(cells)}]", names)  # noqa: S307
 
     def rows(self, queryset, ws, today, chunk=None):
         """Every row's cells: the primary keys once in the list's order, then the rows by
         chunks of primary keys, each chunk put back in that order."""
         chunk = chunk or EXPORT_CHUNK
-        makers = self.row_makers(ws, today)
-        pks = list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
+        row = self.row_function(ws, today)
+        pks = ordered_pks(queryset)
         base = queryset.order_by()
         values_base = base.prefetch_related(None)
         for start in range(0, len(pks), chunk):
@@ -461,8 +484,7 @@ class ExportPlan:
                 values = found.get(pk)
                 if values is None:
                     continue
-                record = records.get(pk)
-                yield [make(values, record) for make in makers]
+                yield row(values, records.get(pk))
 
 
 def _accessor_path(bound):
@@ -480,23 +502,8 @@ def _guard_path(table, bound, export):
     return path
 
 
-def _values_maker(i, fn):
-    return lambda values, record: fn(values[i])
-
-
-def _declared_maker(at, fn, guard, empty):
-    if guard is not None:
-
-        def make(values, record):
-            if values[guard] in empty:
-                return None
-            return fn(*[values[i] for i in at])
-
-        return make
-    if len(at) == 1:
-        (i,) = at
-        return lambda values, record: fn(values[i])
-    return lambda values, record: fn(*[values[i] for i in at])
+def _same(value):
+    return value
 
 
 def _record_maker(table, bound, finish):
@@ -504,7 +511,7 @@ def _record_maker(table, bound, finish):
     accessor = tables.A(bound.accessor)
     empty = tuple(bound.column.empty_values)
 
-    def make(values, record):
+    def make(record):
         if empty:
             try:
                 value = accessor.resolve(record)
@@ -526,6 +533,15 @@ def _declared_cell(table, bound, export, field, finish, today):
     paths = export.paths
     if export.stub:
         method = _table_method(table, bound.name)
+        if method is not None and not any("__" in p for p in paths):
+            new = model.__new__
+
+            def flat(*values):
+                record = new(model)
+                record.__dict__.update(zip(paths, values, strict=True))
+                return finish(method(record=record))
+
+            return flat
         if method is not None:
             return lambda *values: finish(
                 method(record=stub_of(model, dict(zip(paths, values, strict=True))))

@@ -8,7 +8,8 @@ import io
 import math
 
 import pytest
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -126,7 +127,12 @@ def test_each_lists_download_holds_what_the_screens_table_holds(client, everythi
             if view is SecurityLog:
                 # The first download is in the log by the time of the second, newest first.
                 assert "Personal data exported" in old_rows.pop(1)
-            assert fast_rows == old_rows, (url, user.username)
+            assert fast_rows[0] == old_rows[0], (url, user.username)
+            # Rows the list's ordering leaves tied may come in either order from two queries.
+            assert sorted(fast_rows[1:], key=repr) == sorted(old_rows[1:], key=repr), (
+                url,
+                user.username,
+            )
             if len(fast_rows) > 1:
                 seen.add(view)
     # Every list had rows to compare for someone.
@@ -237,8 +243,13 @@ def test_a_download_streams_from_a_file_and_is_logged_with_its_row_count(world, 
     file = response.file_to_stream
     data = b"".join(response.streaming_content)
     assert int(response["Content-Length"]) == len(data)
-    response.close()
-    assert file.closed
+    # As the test client does: closing a response must not close the test's connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert file.closed  # and, a temporary file, gone with it
     values = list(load_workbook(io.BytesIO(data)).active.values)
     assert values[0] == ("Number", "Name") and values[-1] == (4, "Row 4")
     event = SecurityEvent.objects.latest("id")
