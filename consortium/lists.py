@@ -2,21 +2,26 @@
 scoped by the access policy, filterable, sortable, paginated and downloadable as XLSX."""
 
 import datetime
-import io
+import functools
+import tempfile
 from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models.base import ModelState
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_scopes import scopes_disabled
 from django_tables2.columns import library
+from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.rows import BoundRow
 from django_tables2.views import SingleTableMixin
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -68,8 +73,19 @@ def put(ws, row, column, value):
 
 
 def xlsx_response(filename, headers, rows, title="Data"):
-    """Stream rows into a write-only workbook and answer it as a download. Every download is
-    written to the security log: exports carry personal data out of Concord."""
+    """Write rows (any iterable, a generator included) into a write-only workbook and answer
+    it as a download. Every download is written to the security log: exports carry personal
+    data out of Concord."""
+    return xlsx_download(
+        filename, headers, lambda ws: ([text_cell(ws, v) for v in row] for row in rows), title
+    )
+
+
+def xlsx_download(filename, headers, make_rows, title="Data"):
+    """The one way Concord sends a spreadsheet: `make_rows(ws)` gives rows of ready cells,
+    appended to a write-only sheet as they come, the workbook saved to a temporary file on
+    disk and sent from it in blocks (so memory stays flat whatever the row count); the file
+    goes when the response is closed."""
     from consortium import security
 
     wb = Workbook(write_only=True)
@@ -84,17 +100,21 @@ def xlsx_response(filename, headers, rows, title="Data"):
         header_cells.append(c)
     ws.append(header_cells)
     count = 0
-    for row in rows:
-        ws.append([text_cell(ws, v) for v in row])
+    for row in make_rows(ws):
+        ws.append(row)
         count += 1
     security.log(security.Kind.EXPORT, detail=f"{title}: {filename}.xlsx, {count} rows")
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    file = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        wb.save(file)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    response = FileResponse(
+        file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    response.block_size = SEND_BLOCK
     return response
 
 
@@ -109,6 +129,18 @@ class YesNoColumn(tables.BooleanColumn):
 
     def value(self, record, value, bound_column):
         return self.yesno[int(not self._get_bool_value(record, value, bound_column))]
+
+
+class MoneyColumn(tables.Column):
+    """An amount: pounds and pence on screen, the Decimal itself in downloads."""
+
+    def render(self, value):
+        from consortium.templatetags.concord import money
+
+        return money(value)
+
+    def value(self, value):
+        return value
 
 
 # GOV.UK tag colours for the states records pass through, by their stored value.
@@ -148,14 +180,51 @@ class ConcordTable(tables.Table):
     def value_status(self, value):
         return value
 
+    # Column name -> Export, for the columns whose download cannot be read from their
+    # accessor alone (see Export).
+    export = {}
+
+    def exported_columns(self):
+        return [c for c in self.columns if c.column.exclude_from_export is False]
+
+    def export_headers(self):
+        return [str(c.header) for c in self.exported_columns()]
+
     def export_rows(self):
-        """Column headers and plain values of every row (not only this page)."""
-        columns = [c for c in self.columns if c.column.exclude_from_export is False]
-        headers = [str(c.header) for c in columns]
-        rows = []
-        for row in self.rows:
-            rows.append([_plain(row.get_cell_value(c.name)) for c in columns])
-        return headers, rows
+        """Column headers and plain values of every row (not only this page), cell by cell
+        through django-tables2: what a download holds, and how a table without an export plan
+        is downloaded."""
+        columns = self.exported_columns()
+        rows = [[_plain(row.get_cell_value(c.name)) for c in columns] for row in self.rows]
+        return self.export_headers(), rows
+
+
+def ordered_pks(queryset):
+    """The primary keys of a list in its order, read once; rows the ordering leaves tied come
+    by primary key, so a download's order does not depend on the query plan."""
+    query = queryset.query
+    order = list(query.order_by) or (
+        list(queryset.model._meta.ordering) if query.default_ordering else []
+    )
+    if order and not {"pk", "-pk", "id", "-id"} & {o for o in order if isinstance(o, str)}:
+        queryset = queryset.order_by(*order, "pk")
+    return list(dict.fromkeys(queryset.prefetch_related(None).values_list("pk", flat=True)))
+
+
+def rows_by_records(table, queryset, chunk=None):
+    """A download's rows for a table without an export plan: whole rows read by chunks of
+    primary keys, each cell through django-tables2."""
+    chunk = chunk or EXPORT_CHUNK
+    names = [c.name for c in table.exported_columns()]
+    pks = ordered_pks(queryset)
+    base = queryset.order_by()
+    for start in range(0, len(pks), chunk):
+        part = pks[start : start + chunk]
+        records = {r.pk: r for r in base.filter(pk__in=part)}
+        for pk in part:
+            if pk in records:
+                row = BoundRow(records[pk], table=table)
+                yield [_plain(row.get_cell_value(n)) for n in names]
 
 
 def _plain(value):
@@ -164,6 +233,361 @@ def _plain(value):
     if isinstance(value, str):
         return strip_tags(value).strip()
     return value
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Rows read per query when a list is downloaded.
+EXPORT_CHUNK = 2000
+# Bytes sent per block of a download.
+SEND_BLOCK = 64 * 1024
+
+
+def _formula_guard(ws):
+    """For text bound for a write-only sheet: the text, or a string cell when openpyxl would
+    otherwise write it as a formula or an error."""
+
+    def guard(text):
+        if (text[:1] == "=" and len(text) > 1) or text in ERROR_TEXTS:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.data_type = "s"
+            return cell
+        return text
+
+    return guard
+
+
+def _finisher(ws):
+    """The download's rule for any value a column gives: text without markup or surrounding
+    space (a note beginning with "=" stays a note), empty text as an empty cell, numbers and
+    dates as themselves (aware times in local time)."""
+    guard = _formula_guard(ws)
+
+    def finish(value):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if "<" in value:
+                value = strip_tags(value)
+            return guard(str(value).strip())
+        value = safe_cell_value(value)
+        return guard(value) if isinstance(value, str) else value
+
+    return finish
+
+
+def stub_of(model, values):
+    """A model instance carrying only `values` (field -> value, "a__b" for a related row's
+    field): enough for the model's own methods and __str__ that read those fields, with no
+    query."""
+    obj = model.__new__(model)
+    nested = {}
+    for path, value in values.items():
+        head, _, rest = path.partition("__")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            obj.__dict__[path] = value
+    if nested:
+        # Django reads a related row already at hand from _state.fields_cache.
+        obj._state = ModelState()
+        obj._state.fields_cache = {
+            head: None
+            if all(v is None for v in inner.values())
+            else stub_of(model._meta.get_field(head).related_model, inner)
+            for head, inner in nested.items()
+        }
+    return obj
+
+
+class Export:
+    """How one column of a ConcordTable reads in a download when its accessor alone cannot say,
+    declared in the table's `export` mapping (column name -> Export). One of:
+
+    Export("a__b"): read that ORM path; the cell is its value as the field shows it (a
+        choice's label, a yes-or-no as "Yes" or "No").
+    Export("a", "b__c", cell=fn): read those paths; the cell is fn(a, b__c) (fn(today, a, b__c)
+        with `today=True`).
+    Export("a", "b__c", stub=True): the cell the screen's table gives (its value_<name> or
+        render_<name>(record), else the accessor's value) for a record carrying only those
+        fields: for a value the model computes from its fields, or a related row's name.
+    Export("a", by_value=True): the table's value_<name> or render_<name>(value) on that
+        path's value.
+    Export(record=True): the table's own value_<name>(record) on the rows themselves, read once
+        per chunk with the list's select_related and prefetches (for lists of related things).
+    """
+
+    def __init__(self, *paths, cell=None, today=False, stub=False, by_value=False, record=False):
+        self.paths = tuple(paths)
+        self.by_value = by_value
+        self.cell = cell
+        self.today = today
+        self.stub = stub
+        self.record = record
+
+
+def _field_at(model, path, relation=False):
+    """The concrete field at the end of an ORM path through forward relations (a relation
+    itself only with `relation`), or None."""
+    parts = path.replace(".", "__").split("__")
+    field = None
+    for i, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        if i < len(parts) - 1:
+            if not (field.concrete and (field.many_to_one or field.one_to_one)):
+                return None
+            model = field.related_model
+    if not field.concrete or (field.is_relation and not relation):
+        return None
+    return field
+
+
+def _field_cell(field, bound, finish):
+    """The function from a stored value of `field` to its cell, chosen once for a column."""
+    column = bound.column
+    empty = tuple(column.empty_values)
+
+    def maybe_empty(fn):
+        if not empty:
+            return fn
+        return lambda v: None if v in empty else fn(v)
+
+    if field.choices:
+        labels = {}
+        for value, label in field.flatchoices:
+            labels[value] = label
+        shown = {v: (None if lab in empty else finish(str(lab))) for v, lab in labels.items()}
+
+        def choice(v):
+            if v in shown:
+                return shown[v]
+            return None if v in empty else finish(v)
+
+        return choice
+    if isinstance(column, YesNoColumn):
+        yes, no = column.yesno
+        return maybe_empty(lambda v: yes if v else no)
+    if isinstance(column, (tables.DateColumn, tables.DateTimeColumn)):
+        # Dates in ISO form; no date shows the column's default, as its template does.
+        none = None if None in empty else finish(str(conditional_escape(bound.default)))
+        if isinstance(column, tables.DateTimeColumn):
+            return lambda v: none if v is None else finish(v.isoformat(sep=" "))
+        return lambda v: none if v is None else finish(v.isoformat())
+    internal = field.get_internal_type()
+    if internal in (
+        "DateField",
+        "DecimalField",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "BigIntegerField",
+        "AutoField",
+        "BigAutoField",
+    ):
+        return _same  # None stays None; never empty text
+    return maybe_empty(finish)
+
+
+def _plain_column(table, bound):
+    """Whether a column's download is its accessor's stored value, as the field shows it."""
+    name = bound.name
+    kind = type(table)
+    own_value = getattr(kind, f"value_{name}", None)
+    own_render = getattr(kind, f"render_{name}", None)
+    if name == "status":
+        if own_value is not ConcordTable.value_status:
+            return False
+    elif own_value is not None or own_render is not None:
+        return False
+    column = type(bound.column)
+    return (
+        (column.value is tables.Column.value and column.render is tables.Column.render)
+        or column.value in (YesNoColumn.value, MoneyColumn.value)
+        or (column.value is BaseLinkColumn.value and bound.column.text is None)
+        or column in (tables.DateColumn, tables.DateTimeColumn)
+    )
+
+
+class ExportPlan:
+    """What a table's download reads and how each cell is made, decided once per column."""
+
+    def __init__(self, table, columns):
+        self.table = table
+        self.columns = columns  # [(bound column, Export or None, field or None)]
+        self.headers = [str(bound.header) for bound, _, _ in columns]
+        paths = []
+        for bound, export, _field in columns:
+            for p in export.paths if export else ():
+                if p not in paths:
+                    paths.append(p)
+            guard = _guard_path(table, bound, export)
+            if guard and guard not in paths:
+                paths.append(guard)
+            if export is None:
+                p = _accessor_path(bound)
+                if p not in paths:
+                    paths.append(p)
+        self.paths = paths
+        self.needs_records = any(export and export.record for _, export, _ in columns)
+
+    def row_function(self, ws, today):
+        """One function from a values row (pk first, then self.paths) and its record (or
+        None) to the row's cells, put together once per download from each column's function
+        so that a row costs one call per column that changes its value, and none for one
+        that does not (a date, an amount)."""
+        finish = _finisher(ws)
+        index = {p: i + 1 for i, p in enumerate(self.paths)}
+        names, cells = {}, []
+        for k, (bound, export, field) in enumerate(self.columns):
+            if export is None:
+                fn = _field_cell(field, bound, finish)
+                at = index[_accessor_path(bound)]
+                if fn is _same:
+                    cells.append(f"v[{at}]")
+                    continue
+                call = f"f{k}(v[{at}])"
+            elif export.record:
+                fn = _record_maker(self.table, bound, finish)
+                call = f"f{k}(r)"
+            else:
+                fn = _declared_cell(self.table, bound, export, field, finish, today)
+                call = f"f{k}({', '.join(f'v[{index[p]}]' for p in export.paths)})"
+                guard = index.get(_guard_path(self.table, bound, export))
+                if guard is not None:
+                    names[f"e{k}"] = tuple(bound.column.empty_values)
+                    call = f"(None if v[{guard}] in e{k} else {call})"
+            names[f"f{k}"] = fn
+            cells.append(call)
+        # Built only from column positions, never from data.
+        return eval(f"lambda v, r: [{', '.join(cells)}]", names)  # noqa: S307
+
+    def rows(self, queryset, ws, today, chunk=None):
+        """Every row's cells: the primary keys once in the list's order, then the rows by
+        chunks of primary keys, each chunk put back in that order."""
+        chunk = chunk or EXPORT_CHUNK
+        row = self.row_function(ws, today)
+        pks = ordered_pks(queryset)
+        base = queryset.order_by()
+        values_base = base.prefetch_related(None)
+        for start in range(0, len(pks), chunk):
+            part = pks[start : start + chunk]
+            found = {
+                v[0]: v for v in values_base.filter(pk__in=part).values_list("pk", *self.paths)
+            }
+            records = {r.pk: r for r in base.filter(pk__in=part)} if self.needs_records else {}
+            for pk in part:
+                values = found.get(pk)
+                if values is None:
+                    continue
+                yield row(values, records.get(pk))
+
+
+def _accessor_path(bound):
+    return str(bound.accessor).replace(".", "__")
+
+
+def _guard_path(table, bound, export):
+    """For a declared column whose empty values still count: the accessor's path, read to
+    leave the cell empty as the screen does."""
+    if export is None or export.record or not bound.column.empty_values:
+        return None
+    path = _accessor_path(bound)
+    if export.cell is None and not export.stub and export.paths == (path,):
+        return None
+    return path
+
+
+def _same(value):
+    return value
+
+
+def _record_maker(table, bound, finish):
+    method = getattr(table, f"value_{bound.name}")
+    accessor = tables.A(bound.accessor)
+    empty = tuple(bound.column.empty_values)
+
+    def make(record):
+        if empty:
+            try:
+                value = accessor.resolve(record)
+            except Exception:
+                value = None
+            if value in empty:
+                return None
+        return finish(method(record=record))
+
+    return make
+
+
+def _table_method(table, name):
+    return getattr(table, f"value_{name}", None) or getattr(table, f"render_{name}", None)
+
+
+def _declared_cell(table, bound, export, field, finish, today):
+    model = table._meta.model
+    paths = export.paths
+    if export.stub:
+        method = _table_method(table, bound.name)
+        if method is not None and not any("__" in p for p in paths):
+            new = model.__new__
+
+            def flat(*values):
+                record = new(model)
+                record.__dict__.update(zip(paths, values, strict=True))
+                return finish(method(record=record))
+
+            return flat
+        if method is not None:
+            return lambda *values: finish(
+                method(record=stub_of(model, dict(zip(paths, values, strict=True))))
+            )
+        accessor = tables.A(bound.accessor)
+        return lambda *values: finish(
+            accessor.resolve(stub_of(model, dict(zip(paths, values, strict=True))))
+        )
+    if export.by_value:
+        method = _table_method(table, bound.name)
+        return lambda value: finish(method(value=value))
+    if export.cell is not None:
+        cell = functools.partial(export.cell, today) if export.today else export.cell
+        return lambda *values: finish(cell(*values))
+    return _field_cell(field, bound, finish)
+
+
+def export_plan(table):
+    """The table's download plan, or None when a column can be read neither from its accessor
+    nor from a declaration in the table's `export` (the download then reads whole rows)."""
+    model = table._meta.model
+    declared = getattr(table, "export", None) or {}
+    columns = []
+    for bound in table.columns:
+        if bound.column.exclude_from_export:
+            continue
+        export = declared.get(bound.name)
+        field = None
+        if export is None:
+            if not _plain_column(table, bound):
+                return None
+            field = _field_at(model, _accessor_path(bound))
+            if field is None:
+                return None
+        elif not (export.record or export.stub or export.cell or export.by_value):
+            if len(export.paths) != 1:
+                return None
+            field = _field_at(model, export.paths[0])
+            if field is None:
+                return None
+        columns.append((bound, export, field))
+    for bound, export, _ in columns:
+        guard = _guard_path(table, bound, export)
+        if guard and _field_at(model, guard, relation=True) is None:
+            return None
+    return ExportPlan(table, columns)
 
 
 class ConcordFilterSet(django_filters.FilterSet):
@@ -269,17 +693,26 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         if self.readers is not None and not type(self).readers(request.user):
             raise Http404("Not found")
         if request.GET.get("export") == "xlsx":
-            filterset = self.get_filterset(self.get_filterset_class())
-            qs = (
-                filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
-            )
-            table = self.table_class(qs)
-            headers, rows = table.export_rows()
-            name = self.export_name or slugify(self.title) or "export"
-            return xlsx_response(
-                f"{name}-{timezone.localdate():%Y-%m-%d}", headers, rows, self.title
-            )
+            return self.export_xlsx()
         return super().get(request, *args, **kwargs)
+
+    def export_xlsx(self):
+        """Every filtered row, in the table's order, as a download: read by chunks of primary
+        keys through the access policy, each column's cells made by a function chosen once."""
+        filterset = self.get_filterset(self.get_filterset_class())
+        qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
+        table = self.table_class(qs)
+        ordered = table.data.data
+        name = self.export_name or slugify(self.title) or "export"
+        filename = f"{name}-{timezone.localdate():%Y-%m-%d}"
+        plan = export_plan(table)
+        today = timezone.localdate()
+        if plan is not None:
+            return xlsx_download(
+                filename, plan.headers, lambda ws: plan.rows(ordered, ws, today), self.title
+            )
+        headers, rows = table.export_headers(), rows_by_records(table, ordered)
+        return xlsx_response(filename, headers, rows, self.title)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

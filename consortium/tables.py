@@ -2,13 +2,15 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable
+from consortium.lists import ConcordTable, Export
 from consortium.models import Organisation, RoleAssignment, SecurityEvent, Site
 
 
 class OrganisationTable(ConcordTable):
     name = tables.Column(linkify=True)
     role = tables.Column(verbose_name="Role in the consortium", empty_values=(), orderable=False)
+
+    export = {"role": Export(record=True)}
 
     class Meta(ConcordTable.Meta):
         model = Organisation
@@ -24,6 +26,8 @@ class OrganisationTable(ConcordTable):
 class SiteTable(ConcordTable):
     name = tables.Column(linkify=True)
 
+    export = {"operated_by": Export("operated_by__name", stub=True)}
+
     class Meta(ConcordTable.Meta):
         model = Site
         fields = ["name", "kind", "borough", "operated_by"]
@@ -36,6 +40,11 @@ class PeopleTable(ConcordTable):
         order_by=("user__last_name", "user__first_name"),
     )
     email = tables.Column(accessor="user__email", verbose_name="Email")
+
+    export = {
+        "person": Export("user__first_name", "user__last_name", "user__username", stub=True),
+        "organisation": Export("organisation__name", stub=True),
+    }
 
     class Meta(ConcordTable.Meta):
         model = RoleAssignment

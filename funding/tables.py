@@ -2,17 +2,10 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable
-from consortium.templatetags.concord import money
+from consortium.lists import ConcordTable, Export, MoneyColumn, stub_of
 from funding.models import Allocation, FundingStream, Payment
 
-
-class MoneyColumn(tables.Column):
-    def render(self, value):
-        return money(value)
-
-    def value(self, value):
-        return value
+__all__ = ["AllocationTable", "MoneyColumn", "PaymentTable", "StreamTable"]
 
 
 class StreamTable(ConcordTable):
@@ -20,6 +13,8 @@ class StreamTable(ConcordTable):
     funder = tables.Column(accessor="funder__name", verbose_name="Funder")
     amount = MoneyColumn()
     expiry = tables.Column(verbose_name="Expiry", empty_values=(), orderable=False)
+
+    export = {"expiry": Export("status", "end", stub=True)}
 
     class Meta(ConcordTable.Meta):
         model = FundingStream
@@ -78,6 +73,11 @@ class PaymentTable(ConcordTable):
     amount = MoneyColumn()
     overdue = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
+    export = {
+        "payment": Export("description", stub=True),
+        "overdue": Export("status", "due_date", today=True, cell=lambda *a: overdue_text(*a)),
+    }
+
     class Meta(ConcordTable.Meta):
         model = Payment
         fields = [
@@ -102,3 +102,10 @@ class PaymentTable(ConcordTable):
 
     def value_overdue(self, record):
         return "Overdue" if record.is_overdue() else ""
+
+
+def overdue_text(today, status, due_date):
+    """The overdue column's words for a payment's status and due date (read once per
+    download, not per row)."""
+    payment = stub_of(Payment, {"status": status, "due_date": due_date})
+    return "Overdue" if payment.is_overdue(today) else ""

@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable
+from consortium.lists import ConcordTable, Export
 from risks.models import Risk
 
 
@@ -22,6 +22,19 @@ class RiskTable(ConcordTable):
     )
     next_review = tables.Column(verbose_name="Next review")
     flags = tables.Column(verbose_name="Flags", empty_values=(), orderable=False)
+
+    export = {
+        "owner": Export("owner__first_name", "owner__last_name", "owner__username", stub=True),
+        "band": Export(record=True),
+        "flags": Export(
+            "status",
+            "next_review",
+            "residual_score",
+            "category__appetite",
+            "escalated_to_id",
+            stub=True,
+        ),
+    }
 
     class Meta(ConcordTable.Meta):
         model = Risk

@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from consortium.lists import ConcordTable
+from consortium.lists import ConcordTable, Export
 from supervision.models import Post, StaffMember, SupervisionSession
 
 
@@ -10,6 +10,12 @@ class PostTable(ConcordTable):
     title = tables.Column(linkify=True)
     sites = tables.Column(empty_values=(), orderable=False)
     gap = tables.Column(verbose_name="Gap (days)", empty_values=(), orderable=False)
+
+    export = {
+        "organisation": Export("organisation__name", stub=True),
+        "sites": Export(record=True),
+        "gap": Export("status", "vacancy_start", stub=True),
+    }
 
     class Meta(ConcordTable.Meta):
         model = Post
@@ -31,6 +37,8 @@ class PostTable(ConcordTable):
 
 class PostMoneyTable(PostTable):
     funding = tables.Column(verbose_name="Funded by", empty_values=(), orderable=False)
+
+    export = {**PostTable.export, "funding": Export(record=True)}
 
     class Meta(PostTable.Meta):
         pass
@@ -73,6 +81,26 @@ class StaffTable(ConcordTable):
     supervisor = tables.Column(
         accessor="clinical_supervisor__last_name", verbose_name="Clinical supervisor"
     )
+
+    export = {
+        "name": Export("first_name", "last_name", stub=True),
+        "organisation": Export("organisation__name", stub=True),
+        "post": Export("post_id", "post__title", stub=True),
+        "deployable": Export(
+            "registration_expiry",
+            "dbs_date",
+            "dbs_update_service",
+            "needs_police_vetting",
+            "police_vetting_expiry",
+            stub=True,
+        ),
+        "supervisor": Export(
+            "clinical_supervisor__first_name",
+            "clinical_supervisor__last_name",
+            "clinical_supervisor__username",
+            stub=True,
+        ),
+    }
 
     class Meta(ConcordTable.Meta):
         model = StaffMember
@@ -132,6 +160,13 @@ class SessionTable(ConcordTable):
         order_by=("supervisor__last_name", "supervisor__first_name"),
     )
     duration_minutes = tables.Column(verbose_name="Minutes")
+
+    export = {
+        "attendees": Export(record=True),
+        "supervisor": Export(
+            "supervisor__first_name", "supervisor__last_name", "supervisor__username", stub=True
+        ),
+    }
 
     class Meta(ConcordTable.Meta):
         model = SupervisionSession

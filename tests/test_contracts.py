@@ -124,7 +124,7 @@ def test_who_sees_which_agreement(
         for obj, status in expected.items():
             assert client.get(obj.get_absolute_url()).status_code == status, (user, obj)
     client.force_login(cvo_a)
-    listing = client.get(reverse("contracts:subcontract_list") + "?export=xlsx").content
+    listing = client.get(reverse("contracts:subcontract_list") + "?export=xlsx").getvalue()
     assert b"Subcontract B" not in listing
     client.force_login(cvo_b)
     assert PRIVATE_B in client.get(sub_b.get_absolute_url()).content.decode()

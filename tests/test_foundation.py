@@ -168,7 +168,7 @@ def test_a_list_exports_its_filtered_rows_as_xlsx_with_formula_text_kept_as_text
     client.force_login(lead)
     response = client.get(reverse("consortium:organisation_list") + "?export=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    wb = load_workbook(io.BytesIO(response.content))
+    wb = load_workbook(io.BytesIO(response.getvalue()))
     cells = [row[0] for row in wb.active.iter_rows(min_row=2)]
     names = [c.value for c in cells]
     # The name is exactly what was typed, and it is a text cell: no spreadsheet will run it.

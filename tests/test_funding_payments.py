@@ -221,7 +221,7 @@ def test_a_cvo_never_sees_another_cvos_payments(client, world, lead, cvo_a, cvo_
     client.force_login(cvo_a)
     assert client.get(reverse("funding:payment_detail", args=[p.pk])).status_code == 404
     for url in (reverse("funding:payment_list"), reverse("funding:payment_list") + "?export=xlsx"):
-        assert PRIVATE_B.encode() not in client.get(url).content
+        assert PRIVATE_B.encode() not in client.get(url).getvalue()
     client.force_login(cvo_b)
     assert PRIVATE_B in client.get(reverse("funding:payment_detail", args=[p.pk])).content.decode()
 

@@ -190,7 +190,7 @@ def test_the_runway_page_chart_and_spreadsheet_carry_the_same_figures(client, wo
     chart = client.get(reverse("funding:runway_chart"))
     assert chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
     xlsx = client.get(reverse("funding:runway") + "?export=xlsx")
-    rows = list(load_workbook(__import__("io").BytesIO(xlsx.content)).active.values)
+    rows = list(load_workbook(__import__("io").BytesIO(xlsx.getvalue())).active.values)
     assert rows[0] == ("Month", "Home Commissioner", "Home Lead Agency", "Total")
     assert rows[3][1:] == (3100, 3100, 6200)
     member = client.get(reverse("funding:runway") + f"?member={world.orgs['cvo_a'].pk}")

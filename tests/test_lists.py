@@ -84,7 +84,7 @@ def test_yes_or_no_fields_read_yes_and_no_on_screen_and_in_the_download(client, 
     body = page.split("<tbody")[1].split("</tbody>")[0]
     assert "✔" not in body and "✘" not in body
     assert ">Yes<" in body and ">No<" in body
-    wb = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").content))
+    wb = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").getvalue()))
     ws = wb.active
     headers = [c.value for c in ws[1]]
     column = headers.index("Is adjustment")
@@ -99,7 +99,7 @@ def test_states_are_coloured_tags_with_their_words_and_words_in_the_download(cli
     body = client.get(url).content.decode().split("<tbody")[1]
     assert '<strong class="govuk-tag govuk-tag--blue">Scheduled</strong>' in body
     assert '<strong class="govuk-tag govuk-tag--green">Paid</strong>' in body
-    ws = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").content)).active
+    ws = load_workbook(io.BytesIO(client.get(url + "?export=xlsx").getvalue())).active
     column = [c.value for c in ws[1]].index("Status")
     assert {row[column] for row in ws.iter_rows(min_row=2, values_only=True)} >= {
         "Scheduled",

@@ -148,7 +148,7 @@ def test_the_statement_adds_up_by_measure_and_member_and_exports(client, pw):
     export = client.get(
         reverse("outcomes:pbr_statement"), {"first": "2026-04-01", "export": "xlsx"}
     )
-    ws = load_workbook(io.BytesIO(export.content), read_only=True).active
+    ws = load_workbook(io.BytesIO(export.getvalue()), read_only=True).active
     rows = [tuple(c for c in r) for r in ws.iter_rows(values_only=True)]
     assert rows[1][:3] == ("MH28", "CVO Alpha", 1)
     assert rows[1][6:] == (750, 0, 750, 750)

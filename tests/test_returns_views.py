@@ -24,7 +24,7 @@ def test_cvo_a_never_sees_cvo_b_returns(rw, client, cvo_a):
     page = client.get("/returns/").content.decode()
     assert "S-A" in page and "S-B" not in page
     export = client.get("/returns/?export=xlsx")
-    ws = load_workbook(io.BytesIO(export.content)).active
+    ws = load_workbook(io.BytesIO(export.getvalue())).active
     refs = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert refs == {"S-A Subcontract A"}
     assert client.get(f"/returns/{rw.returns['approved_b'].pk}/").status_code == 404
@@ -86,7 +86,7 @@ def test_commissioner_report_totals_match_the_returns(rw, client, commissioner):
     xlsx = client.get(
         f"/reports/{template.pk}/report/?first=2026-01-01&last=2026-12-01&export=xlsx"
     )
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(xlsx.getvalue())).active.iter_rows(values_only=True))
     assert rows[1][:4] == ("Activity", "Total referrals", 90, "REF")
     assert rows[2][:4] == ("Outcomes", "Diversions", 19, "DIV")
     assert "S-A April 2026" in rows[1][4]
@@ -267,7 +267,7 @@ def test_the_lead_sees_approved_activity_per_member(rw, client, lead, cvo_a):
     x = client.get(
         "/performance/activity/?indicator=REF&first=2026-01-01&last=2026-12-01&export=xlsx"
     )
-    rows = list(load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(x.getvalue())).active.iter_rows(values_only=True))
     assert rows[1:] == [("CVO Alpha", 40), ("CVO Beta", 40)]
 
 

@@ -44,7 +44,7 @@ def test_a_cvo_never_reads_another_members_register(client, world, risks, cvo_a)
     for url in ("/risks/", "/risks/list/", "/risks/list/?export=xlsx", "/risks/heat-map/"):
         response = c.get(url)
         assert response.status_code == 200
-        assert PRIVATE_B.encode() not in response.content
+        assert PRIVATE_B.encode() not in response.getvalue()
     # Their own and the consortium's they read.
     assert c.get(f"/risks/registers/{risks['reg_a'].pk}/").status_code == 200
     assert c.get(f"/risks/risks/{risks['risk_c'].pk}/").status_code == 200
@@ -153,7 +153,7 @@ def test_the_heat_map_shows_movement_since_the_last_review(client, risks, lead):
 
 def test_the_risk_list_downloads_as_a_spreadsheet(client, risks, lead):
     response = client_for(client, lead).get("/risks/list/?export=xlsx")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(response.getvalue())).active
     rows = list(ws.values)
     assert rows[0][:3] == ("Reference", "Title", "Register")
     assert len(rows) == 1 + 4  # the consortium's risk, A's, and B's two

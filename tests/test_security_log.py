@@ -188,7 +188,7 @@ def test_an_administrator_reads_filters_and_downloads_their_consortiums_log(
     assert "203.0.113.7" in page and ">lead<" in page
     assert "outsider" not in page  # another consortium's log
     xlsx = client.get(url, {"kind": Kind.SIGN_IN_FAILED, "export": "xlsx"})
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
+    rows = list(load_workbook(io.BytesIO(xlsx.getvalue())).active.values)
     assert rows[0][:3] == ("When", "Kind", "Who")
     assert [r[2] for r in rows[1:]] == ["lead"]
 

@@ -33,7 +33,7 @@ def get(client, user, url, **params):
 
 
 def xlsx_text(response):
-    wb = load_workbook(io.BytesIO(response.content), read_only=True)
+    wb = load_workbook(io.BytesIO(response.getvalue()), read_only=True)
     return " ".join(
         str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
     )

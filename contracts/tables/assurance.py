@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from consortium.lists import ConcordTable
+from consortium.lists import ConcordTable, Export
 from contracts.models import AssurancePack
 
 
@@ -16,6 +16,11 @@ class PackTable(ConcordTable):
     state = tables.Column()
     signed_off_at = tables.Column(verbose_name="Signed off")
     digest = tables.Column(verbose_name="Digest (first 12)")
+
+    export = {
+        "period_start": Export("period_start", stub=True),
+        "digest": Export("digest", by_value=True),
+    }
 
     class Meta(ConcordTable.Meta):
         model = AssurancePack

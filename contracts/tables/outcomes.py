@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from consortium.lists import ConcordTable
+from consortium.lists import ConcordTable, Export
 from contracts.models import OutcomeMeasure, PbRClaim
 
 
@@ -12,6 +12,11 @@ class ClaimTable(ConcordTable):
     )
     status = tables.Column()
     payable_amount = tables.Column(verbose_name="Payable (£)", empty_values=())
+
+    export = {
+        "period_start": Export("period_start", stub=True),
+        "payable_amount": Export("payable_amount", by_value=True),
+    }
 
     class Meta(ConcordTable.Meta):
         model = PbRClaim

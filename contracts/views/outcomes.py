@@ -531,7 +531,7 @@ def statement(request):
             "Payable (£)",
             "Paid (£)",
         ]
-        data = [
+        data = (
             [
                 r.measure,
                 r.member,
@@ -545,7 +545,7 @@ def statement(request):
                 r.paid,
             ]
             for r in [*rows, total]
-        ]
+        )
         return xlsx_response(
             f"pbr-statement-{first:%Y-%m}-to-{last:%Y-%m}", headers, data, "PbR statement"
         )

@@ -17,7 +17,7 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, xlsx_response
+from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, Export, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from contracts.access.returns import (
     can_edit_return,
@@ -67,6 +67,12 @@ class ReturnTable(ConcordTable):
     due = tables.Column(accessor="period__due_date", verbose_name="Due")
     status = tables.Column()
     late = tables.Column(empty_values=(), orderable=False, verbose_name="Late")
+
+    export = {
+        "subcontract": Export("subcontract__reference", "subcontract__title", stub=True),
+        "period": Export("period__frequency", "period__start", "period__end", stub=True),
+        "late": Export("submitted_at", "period__due_date", stub=True),
+    }
 
     class Meta(ConcordTable.Meta):
         model = PerformanceReturn
@@ -499,7 +505,7 @@ def template_report(request, pk):
     report, rets = sel.commissioner_report_by_month(template, request.user, first, last)
     lines = report.lines
     if request.GET.get("export") == "xlsx":
-        rows = [
+        rows = (
             [
                 line.group,
                 line.label,
@@ -509,7 +515,7 @@ def template_report(request, pk):
                 *[value for _, value in line.by_month],
             ]
             for line in lines
-        ]
+        )
         return xlsx_response(
             f"report-{template.commissioner.name[:30]}-{first:%Y-%m}-to-{last:%Y-%m}".replace(
                 " ", "-"
