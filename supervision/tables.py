@@ -57,6 +57,13 @@ class PostAtRiskTable(ConcordTable):
     organisation = tables.Column(verbose_name="Employer")
     funding_end = tables.DateColumn(verbose_name="Funding ends", format="j F Y")
 
+    # The end date is the list's own annotation (the earliest end of the streams behind the
+    # post), not a field: written in ISO form like every other date column's download.
+    export = {
+        "organisation": Export("organisation__name", stub=True),
+        "funding_end": Export("funding_end", cell=lambda end: end.isoformat() if end else "—"),
+    }
+
     class Meta(ConcordTable.Meta):
         model = Post
         fields = ["title", "organisation", "status", "funding_end"]
