@@ -159,7 +159,9 @@ def _with_funding_end(post_qs):
         .order_by("fundingstream__end")
         .values("fundingstream__end")[:1]
     )
-    return post_qs.exclude(status=Post.Status.FROZEN).annotate(funding_end=Subquery(ends, output_field=DateField()))
+    return post_qs.exclude(status=Post.Status.FROZEN).annotate(
+        funding_end=Subquery(ends, output_field=DateField())
+    )
 
 
 def _risk_cutoff(today):
