@@ -29,6 +29,10 @@ WITHOUT_HISTORY = {
     # Which reminders were sent, and the daily digests: a record of sending, never edited.
     "consortium.ReminderSent",
     "consortium.ReminderDigest",
+    # Compliance worked out from sessions, leave and requirements (which keep history), and the
+    # month it was last brought up to: derived, rewritten whenever its sources change.
+    "supervision.ComplianceMonth",
+    "supervision.ComplianceRefresh",
 }
 
 
