@@ -17,7 +17,9 @@ of a long-past quarter) or a month not yet reached works them out from the sessi
 (supervision.selectors).
 """
 
+import contextvars
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -55,12 +57,57 @@ def _horizon(current):
 # --- writing --------------------------------------------------------------------------------
 
 
+class _Pending:
+    """What a `deferred()` block has changed: whose compliance, over which months."""
+
+    def __init__(self):
+        self.ids = set()
+        self.first = self.last = None
+        self.full = False
+
+    def note(self, ids, first_month, last_month):
+        self.ids.update(ids)
+        if first_month is None:
+            self.full = True
+            return
+        self.first = min(filter(None, (self.first, first_month)))
+        self.last = max(filter(None, (self.last, last_month)))
+
+
+_pending = contextvars.ContextVar("compliance_pending", default=None)
+
+
+@contextmanager
+def deferred():
+    """Within the block, changes only note whose compliance to work out again; leaving it works
+    them all out at once (one refresh for the people and months touched, not one per session):
+    for code that writes many sessions together, such as the demo. Nested blocks join the
+    outer one; a block left by an error works nothing out (its transaction is undone)."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending.full:
+        refresh_compliance(pending.ids)
+    else:
+        refresh_compliance(pending.ids, pending.first, pending.last)
+
+
 def refresh_compliance(staff_ids, first_month=None, last_month=None):
     """Work out again and store the compliance of the staff given over first_month..last_month
     (every stored month when not given), widened to the whole of each requirement period those
     months touch: a session or a day of leave settles its whole period."""
     ids = sorted({pk for pk in staff_ids if pk is not None})
     if not ids:
+        return
+    pending = _pending.get()
+    if pending is not None:
+        pending.note(ids, first_month, last_month)
         return
     full = first_month is None
     with scopes_disabled(), transaction.atomic():

@@ -155,6 +155,12 @@ NOTE = (
 
 
 def seed(ctx):
+    # Stored compliance is worked out once for the whole workforce, not once per session.
+    with compliance_store.deferred():
+        _seed(ctx)
+
+
+def _seed(ctx):
     consortium = ctx.consortium
     sam = ctx.users["supervisor"]
     lead = ctx.users["lead"]

@@ -342,6 +342,48 @@ def test_the_command_and_the_demo_paths_fill_the_store(world):
     assert stored(wf.home) == from_scratch(wf.home)
 
 
+@pytest.mark.django_db
+def test_changes_in_a_deferred_block_are_worked_out_once_when_it_ends(world, time_machine):
+    frozen(time_machine, date(2026, 6, 10))
+    wf = build_workforce(world)
+    assert_matches(wf)
+    sup = wf.users["supervisor"]
+    a2 = wf.extra["staff"]["a2"]
+    before = stored(wf.home)
+    with compliance_store.deferred():
+        for day in (date(2026, 5, 12), date(2026, 6, 3)):
+            services.session_record(
+                by=sup,
+                kind=SessionKind.ONE_TO_ONE,
+                date=day,
+                attendees=[a2],
+            )
+        with compliance_store.deferred():  # an inner block joins the outer one
+            services.leave_add(
+                by=wf.users["lead"],
+                staff=a2,
+                start=date(2026, 4, 1),
+                end=date(2026, 4, 30),
+                reason="Leave",
+            )
+        assert stored(wf.home) == before  # nothing worked out yet
+    assert stored(wf.home) != before
+    assert_matches(wf)
+
+
+@pytest.mark.django_db
+def test_a_deferred_block_left_by_an_error_works_nothing_out(world, monkeypatch):
+    wf = build_workforce(world)
+    calls = []
+    monkeypatch.setattr(compliance_store, "_refresh_chunk", lambda *a: calls.append(a))
+    with pytest.raises(RuntimeError), compliance_store.deferred():
+        compliance_store.refresh_compliance([wf.extra["staff"]["a2"].pk])
+        raise RuntimeError("the block fails")
+    assert calls == []
+    compliance_store.refresh_compliance([wf.extra["staff"]["a2"].pk])
+    assert len(calls) == 1  # outside a block, worked out at once
+
+
 # --- queries --------------------------------------------------------------------------------
 
 
