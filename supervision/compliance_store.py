@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from consortium.dates import add_months, last_complete_months, month_range, month_start
-from supervision import compliance, selectors
+from supervision import compliance, reads
 from supervision.models import (
     ComplianceMonth,
     ComplianceRefresh,
@@ -125,7 +125,7 @@ def _refresh_chunk(ids, first_month, last_month, full):
     consortia = dict(
         staff_qs.select_for_update(no_key=True).order_by("pk").values_list("pk", "consortium_id")
     )
-    people = selectors.practitioners(staff_qs)
+    people = reads.practitioners(staff_qs)
     longest = max((r.interval_months for p in people for r in p.requirements), default=1)
     if full:
         first, last = horizon, current
@@ -137,7 +137,7 @@ def _refresh_chunk(ids, first_month, last_month, full):
         stale = stale.filter(month__range=(first, last))
     if first > last:
         return
-    held = selectors.held_sessions(staff_qs, add_months(first, -(longest - 1)), today)
+    held = reads.held_sessions(staff_qs, add_months(first, -(longest - 1)), today)
     months = month_range(first, last)
     rows = []
     for p in people:
@@ -238,11 +238,11 @@ def _rows(staff_qs):
 
 
 def summary(staff_qs, consortium_id, today, windows=(3, 12)):
-    """selectors.Summary from the stored rows (4 queries). What is still owed this month is
+    """reads.Summary from the stored rows (4 queries). What is still owed this month is
     only known when `today` is in the current month."""
     ensure_current(consortium_id)
     month = month_start(today)
-    first_shown = add_months(today, -(selectors.MONTHS_SHOWN - 1))
+    first_shown = add_months(today, -(reads.MONTHS_SHOWN - 1))
     complete = month_range(first_shown, add_months(today, -1))
     spans = {n: last_complete_months(today, n) for n in windows}
     earliest = min(first_shown, *(first for first, _ in spans.values()))
@@ -291,7 +291,7 @@ def summary(staff_qs, consortium_id, today, windows=(3, 12)):
             active.append(pk)
         if start <= today and (end is None or end >= today):
             current_ids.add(pk)
-    return selectors.Summary(
+    return reads.Summary(
         rates=rates,
         monthly=[(m, per_month.get(m, compliance.Tally())) for m in complete],
         active_ids=active,
@@ -312,7 +312,7 @@ def month_cells(staff_qs, months):
 
 
 def owed(staff_qs, consortium_id, today):
-    """[selectors.Owed] for the staff in `staff_qs` (current staff only: the caller narrows),
+    """[reads.Owed] for the staff in `staff_qs` (current staff only: the caller narrows),
     in name order (2 queries)."""
     ensure_current(consortium_id)
     month = month_start(today)
@@ -325,7 +325,7 @@ def owed(staff_qs, consortium_id, today):
     )
     out = {}
     for staff_id, row_month, due, missed in rows:
-        o = out.setdefault(staff_id, selectors.Owed(staff_id, [], [], last))
+        o = out.setdefault(staff_id, reads.Owed(staff_id, [], [], last))
         if row_month == month:
             o.due = due.split(",")
         else:

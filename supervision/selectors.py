@@ -1,5 +1,6 @@
 """Reads for the workforce pages: turn scoped querysets into the plain data that
-supervision.compliance works on, in a fixed number of queries whatever the size."""
+supervision.compliance works on, in a fixed number of queries whatever the size. The reads
+stored compliance shares with them are in supervision.reads."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -12,73 +13,15 @@ from django.utils import timezone
 
 from consortium import dates
 from funding.models import FundingStream
-from supervision import compliance
-from supervision.models import (
-    LeavePeriod,
-    Post,
-    SupervisionRequirement,
-    SupervisionSession,
+from supervision import compliance, compliance_store
+from supervision.models import Post
+from supervision.reads import (
+    MONTHS_SHOWN,
+    Owed,
+    Summary,
+    held_sessions,
+    practitioners,
 )
-
-Attendance = SupervisionSession.attendees.through
-
-
-def practitioners(staff_qs):
-    """compliance.Practitioner for each staff member in `staff_qs` (3 queries)."""
-    rows = list(
-        staff_qs.values_list("pk", "organisation_id", "start", "end", "post_id").order_by(
-            "last_name", "first_name", "pk"
-        )
-    )
-    ids = staff_qs.values("pk")
-    leave = defaultdict(list)
-    for staff_id, start, end in LeavePeriod.objects.filter(staff__in=ids).values_list(
-        "staff_id", "start", "end"
-    ):
-        leave[staff_id].append((start, end))
-    post_ids = staff_qs.filter(post__isnull=False).values("post_id")
-    own, by_post = defaultdict(dict), defaultdict(dict)
-    for staff_id, post_id, kind, interval in SupervisionRequirement.objects.filter(
-        Q(staff__in=ids) | Q(post__in=post_ids)
-    ).values_list("staff_id", "post_id", "kind", "interval_months"):
-        if staff_id:
-            own[staff_id][kind] = interval
-        else:
-            by_post[post_id][kind] = interval
-    out = []
-    for pk, org_id, start, end, post_id in rows:
-        reqs = {**by_post.get(post_id, {}), **own.get(pk, {})}
-        out.append(
-            compliance.Practitioner(
-                id=pk,
-                organisation_id=org_id,
-                start=start,
-                end=end,
-                leave=tuple(leave.get(pk, ())),
-                requirements=tuple(
-                    compliance.Requirement(kind, interval)
-                    for kind, interval in sorted(reqs.items())
-                ),
-            )
-        )
-    return out
-
-
-def held_sessions(staff_qs, first_day, last_day):
-    """{staff id: {kind: sorted dates}} of held sessions between the days given (1 query)."""
-    held = defaultdict(lambda: defaultdict(list))
-    rows = (
-        Attendance.objects.filter(
-            staffmember__in=staff_qs.values("pk"),
-            supervisionsession__status=SupervisionSession.Status.HELD,
-            supervisionsession__date__range=(first_day, last_day),
-        )
-        .values_list("staffmember_id", "supervisionsession__kind", "supervisionsession__date")
-        .order_by("supervisionsession__date")
-    )
-    for staff_id, kind, day in rows.iterator(chunk_size=5000):
-        held[staff_id][kind].append(day)
-    return held
 
 
 @dataclass
@@ -102,28 +45,14 @@ def compliance_for(staff_qs, today=None, months=12):
     return Compliance(people, held, rates, today)
 
 
-MONTHS_SHOWN = 12
 # Stored compliance answers for today's month and the 12 months before it.
 MONTHS_READ = 12
-
-
-@dataclass
-class Summary:
-    """Everything the compliance pages, chart and dashboards need about a whole scope."""
-
-    rates: compliance.Rates
-    monthly: list  # [(month, Tally)] for the complete months shown
-    active_ids: list  # practitioners with requirements in post during the months shown
-    current_ids: set  # practitioners in post today
-    practitioners: int
 
 
 def compliance_summary(staff_qs, consortium_id, today=None):
     """Rates for everyone in `staff_qs`, read from the stored months (a fixed number of
     queries whatever the size), or worked out from the sessions for a day the stored months do
     not cover (an assurance pack of a long-past quarter)."""
-    from supervision import compliance_store  # it builds on the reads here
-
     today = today or timezone.localdate()
     if compliance_store.answers(today, MONTHS_READ):
         return compliance_store.summary(staff_qs, consortium_id, today)
@@ -295,22 +224,10 @@ def expiring_checks(staff_qs, today=None):
     return alerts, lapsed
 
 
-@dataclass
-class Owed:
-    """A practitioner's supervision this month: kinds still due, and kinds missed last month."""
-
-    staff_id: int
-    due: list
-    missed: list
-    last_month: object
-
-
 def supervision_owed(staff_qs, today=None, consortium_id=None):
     """[Owed] for the current staff in `staff_qs` who owe a session this month or missed one
     last month (the supervisor's dashboard and reminders), from the stored months (2 queries;
     one more without `consortium_id`)."""
-    from supervision import compliance_store
-
     today = today or timezone.localdate()
     staff_qs = current_staff(staff_qs, today)
     if dates.month_start(today) == dates.month_start(timezone.localdate()):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium.dates import add_months, month_range, month_start
-from supervision import compliance, compliance_store, selectors, services
+from supervision import compliance, compliance_store, reads, selectors, services
 from supervision.models import (
     ComplianceMonth,
     LeavePeriod,
@@ -43,8 +43,8 @@ def from_scratch(consortium):
     current = month_start(today)
     first = add_months(current, -compliance_store.HISTORY_MONTHS)
     staff_qs = StaffMember.objects.filter(consortium=consortium)
-    people = selectors.practitioners(staff_qs)
-    held = selectors.held_sessions(staff_qs, date(2000, 1, 1), today)
+    people = reads.practitioners(staff_qs)
+    held = reads.held_sessions(staff_qs, date(2000, 1, 1), today)
     months = month_range(first, current)
     out = {}
     for p in people:
