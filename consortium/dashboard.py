@@ -56,8 +56,13 @@ def your_reminders(request):
     late = any(i.urgency == reminders.LATE for i in items)
     return {
         "title": "Your reminders",
-        "items": [(f"{i.urgency_label}: {i.text}", i.url) for i in items[:SHOWN]],
-        "count": len(items),
+        # The most urgent by name, then each kind's "and N more" line.
+        "items": [
+            (f"{i.urgency_label}: {i.text}", i.url)
+            for i in [i for i in items if i.stands_for == 1][:SHOWN]
+            + [i for i in items if i.stands_for > 1]
+        ],
+        "count": sum(i.stands_for for i in items),
         "tone": "danger" if late else ("warning" if items else None),
         "empty": "Nothing is due, late or expiring for you.",
         "link": (reverse("account_reminders"), "Choose your reminder emails"),

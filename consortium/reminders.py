@@ -52,6 +52,7 @@ class Item:
     url: str
     urgency: int = DUE
     kind: str = ""
+    stands_for: int = 1  # an "and N more" line stands for N reminders
 
     @property
     def key(self):
@@ -73,18 +74,22 @@ class Kind:
     essential: bool
     roles: tuple
     fn: object
+    more_url: str = ""  # the list that holds them all, for the "and N more" line
 
 
 KINDS = {}
 
 
-def reminder_kind(key, label, *, roles, essential=False):
+def reminder_kind(key, label, *, roles, essential=False, more_url=""):
     """Register a kind of reminder: fn(run) -> iterable of (user id, Item). `roles`: who it
     may be sent to (a person who no longer holds one of them gets nothing). An `essential`
-    kind cannot be turned off."""
+    kind cannot be turned off. `more_url` (a URL name, with a query string if wanted) is the
+    list where somebody with more than PER_KIND of them finds the rest."""
 
     def register(fn):
-        kind = Kind(key=key, label=label, essential=essential, roles=tuple(roles), fn=fn)
+        kind = Kind(
+            key=key, label=label, essential=essential, roles=tuple(roles), fn=fn, more_url=more_url
+        )
         if key in KINDS and KINDS[key].fn is not fn:
             raise ImproperlyConfigured(f"Two reminder kinds named {key}")
         KINDS[key] = kind
@@ -108,6 +113,20 @@ class Run:
         self.as_of = as_of
         self.only = only
         self._roles = None
+        self.totals = {}  # kind -> rows in all, where rows() read only the first of them
+        self.kind = None  # the kind being collected
+
+    def rows(self, qs):
+        """The rows a kind makes its items from, most urgent first in the queryset's order.
+        For one person (the dashboard) only the first PER_KIND are read, and how many there
+        are in all (one count), so the dashboard's cost does not grow with the backlog; for
+        the daily run, every row. Only for a queryset already narrowed to the person."""
+        if self.only is None:
+            return qs
+        rows = list(qs[: PER_KIND + 1])
+        if len(rows) > PER_KIND:
+            self.totals[self.kind] = qs.count()
+        return rows[:PER_KIND]
 
     def _load(self):
         if self._roles is None:
@@ -149,17 +168,52 @@ def collect(run, kinds=None, honour_preferences=True):
         allowed = run.users(*kind.roles)
         if not allowed:
             continue
+        run.kind = kind.key
+        mine = defaultdict(dict)
         for user_id, item in kind.fn(run):
             if user_id not in allowed:
                 continue  # left, inactive, or no longer in a role this kind is for
             if not kind.essential and kind.key in off.get(user_id, ()):
                 continue
             item = dataclasses.replace(item, kind=kind.key)
-            found[user_id].setdefault(item.key, item)
-    return {
-        user_id: sorted(items.values(), key=lambda i: (i.urgency, i.about, i.text))
-        for user_id, items in found.items()
-    }
+            mine[user_id].setdefault(item.key, item)
+        for user_id, items in mine.items():
+            found[user_id].update(_at_most(kind, run, list(items.values())))
+    return {user_id: sorted(items.values(), key=_order) for user_id, items in found.items()}
+
+
+# The most of one kind a person is reminded of by name, on the dashboard and in a day's email;
+# the rest are one line, "and N more", pointing to the list that holds them all.
+PER_KIND = 10
+
+
+def _order(item):
+    return (item.urgency, item.about, item.text)
+
+
+def _at_most(kind, run, items):
+    """{key: Item}: a person's items of one kind, the PER_KIND most urgent by name."""
+    items.sort(key=_order)
+    shown = items[:PER_KIND]
+    more = max(run.totals.get(kind.key, 0), len(items)) - len(shown)
+    out = {i.key: i for i in shown}
+    if more > 0:
+        from django.urls import reverse
+
+        name, _, query = kind.more_url.partition("?")
+        url = reverse(name) + (f"?{query}" if query else "") if name else ""
+        rest = items[PER_KIND:]
+        item = Item(
+            object_key=f"{kind.key}:more",
+            about=run.as_of.isoformat(),
+            text=f"And {more:,} more: {kind.label[:1].lower()}{kind.label[1:]}",
+            url=url,
+            urgency=min((i.urgency for i in rest), default=shown[-1].urgency),
+            kind=kind.key,
+            stands_for=more,
+        )
+        out[item.key] = item
+    return out
 
 
 def items_for(user, consortium_id, as_of):

@@ -104,14 +104,23 @@ def returns_late(run):
             yield user_id, item
 
 
-@reminder_kind("returns.review", "Returns waiting for your review", roles=[Role.LEAD])
+@reminder_kind(
+    "returns.review",
+    "Returns waiting for your review",
+    roles=[Role.LEAD],
+    more_url="returns:return_list?status=submitted",
+)
 def returns_to_review(run):
     leads = run.users(Role.LEAD)
     if not leads:
         return
-    returns = PerformanceReturn.objects.filter(
-        consortium_id=run.consortium_id, status="submitted"
-    ).select_related("subcontract", "period")
+    returns = (
+        PerformanceReturn.objects.filter(consortium_id=run.consortium_id, status="submitted")
+        .select_related("subcontract", "period")
+        .order_by("submitted_at", "pk")
+    )
+    if run.only is not None:
+        returns = run.rows(returns.exclude(submitted_by=run.only))
     for r in returns:
         item = Item(
             object_key=object_key(r),

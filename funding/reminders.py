@@ -14,7 +14,10 @@ MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 
 
 @reminder_kind(
-    "funding.stream_expiring", "Funding streams reaching an expiry horizon", roles=MONEY_ROLES
+    "funding.stream_expiring",
+    "Funding streams reaching an expiry horizon",
+    roles=MONEY_ROLES,
+    more_url="funding:runway",
 )
 def streams_expiring(run):
     leads = run.users(*MONEY_ROLES)
@@ -27,8 +30,9 @@ def streams_expiring(run):
         .exclude(status=FundingStream.Status.ENDED)
         .filter(end__gte=run.as_of, end__lte=run.as_of + datetime.timedelta(days=widest))
         .select_related("funder")
+        .order_by("end", "pk")
     )
-    for s in streams:
+    for s in run.rows(streams):
         horizon = s.horizon(run.as_of)
         item = Item(
             object_key=object_key(s),
@@ -46,6 +50,7 @@ def streams_expiring(run):
     "Payments to members overdue",
     roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
     essential=True,
+    more_url="funding:payment_list?overdue=true",
 )
 def payments_overdue(run):
     leads = run.users(*MONEY_ROLES)
@@ -57,7 +62,7 @@ def payments_overdue(run):
     ).select_related("recipient")
     if not leads:
         payments = payments.filter(recipient__in=list(members))
-    for p in payments:
+    for p in run.rows(payments.order_by("due_date", "pk")):
         item = Item(
             object_key=object_key(p),
             about=p.due_date.isoformat(),

@@ -17,16 +17,22 @@ def _owned(run, qs):
     return qs.filter(owner=run.only) if run.only is not None else qs
 
 
-@reminder_kind("risks.review_due", "Reviews of risks you own falling due", roles=KEEPERS)
+@reminder_kind(
+    "risks.review_due",
+    "Reviews of risks you own falling due",
+    roles=KEEPERS,
+    more_url="risks:risk_list?overdue=true",
+)
 def reviews_due(run):
     soon = run.as_of + timedelta(days=REVIEW_SOON_DAYS)
     risks = _owned(
         run,
         Risk.objects.filter(register__consortium_id=run.consortium_id)
         .open()
-        .filter(next_review__lte=soon),
+        .filter(next_review__lte=soon)
+        .order_by("next_review", "pk"),
     )
-    for r in risks:
+    for r in run.rows(risks):
         late = r.next_review < run.as_of
         yield (
             r.owner_id,
@@ -40,7 +46,12 @@ def reviews_due(run):
         )
 
 
-@reminder_kind("risks.action_due", "Risk actions you own falling due", roles=KEEPERS)
+@reminder_kind(
+    "risks.action_due",
+    "Risk actions you own falling due",
+    roles=KEEPERS,
+    more_url="risks:risk_list",
+)
 def actions_due(run):
     soon = run.as_of + timedelta(days=REVIEW_SOON_DAYS)
     actions = _owned(
@@ -50,9 +61,11 @@ def actions_due(run):
             risk__register__consortium_id=run.consortium_id,
             status=RiskAction.Status.OPEN,
             risk__status=Risk.Status.OPEN,
-        ).select_related("risk"),
+        )
+        .select_related("risk")
+        .order_by("due", "pk"),
     )
-    for a in actions:
+    for a in run.rows(actions):
         late = a.due < run.as_of
         yield (
             a.owner_id,

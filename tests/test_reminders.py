@@ -303,6 +303,57 @@ def test_the_dashboard_shows_the_same_reminders(client, wf):
     assert "Your registration expires 30 Mar 2026 (within 30 days)" in page
 
 
+def overdue_payments(world, n):
+    from tests.factories import PaymentFactory
+
+    for i in range(n):
+        PaymentFactory(
+            consortium=world.home,
+            recipient=world.orgs["cvo_a"],
+            description=f"Instalment {i}",
+            due_date=DAY - timedelta(days=40 - i),
+        )
+
+
+@pytest.mark.django_db
+def test_a_backlog_is_named_ten_at_a_time_with_one_line_for_the_rest(world, frozen):
+    overdue_payments(world, 25)
+    found = items(world, "cvo_a", "funding.payment_overdue")
+    assert len(found) == 11
+    named, more = found[:10], found[10]
+    # The oldest first, by name; the rest as one line pointing to the list that holds them.
+    assert [i.about for i in named] == [
+        (DAY - timedelta(days=40 - i)).isoformat() for i in range(10)
+    ]
+    assert more.text == "And 15 more: payments to members overdue"
+    assert more.url == "/funding/payments/?overdue=true"
+    assert more.stands_for == 15 and more.urgency == reminders.LATE
+    # The daily email says the same.
+    send()
+    body = emails_to("cvo_a")[0].body
+    assert body.count("Overdue: ") == 10 and "And 15 more: payments to members overdue" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("n", [12, 40])
+def test_the_dashboards_reminders_read_the_same_queries_whatever_the_backlog(
+    client, world, frozen, django_assert_num_queries, n
+):
+    overdue_payments(world, n)
+    lead = world.users["lead"]
+    with scope(consortium=world.home.pk), django_assert_num_queries(QUERIES_FOR_LEAD):
+        shown = reminders.items_for(lead, world.home.pk, DAY)
+    assert sum(i.stands_for for i in shown) == n
+    client.force_login(lead)
+    page = client.get("/").content.decode()
+    assert f"And {n - 10} more: payments to members overdue" in page
+
+
+# The lead's reminders on the dashboard: the people's roles, the preferences, one query per
+# kind and one count for the kind with more than ten.
+QUERIES_FOR_LEAD = 14
+
+
 @pytest.mark.django_db
 def test_a_person_chooses_their_reminder_emails_and_essential_ones_say_so(client, wf):
     user = wf.users["supervisor"]
