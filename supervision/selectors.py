@@ -12,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from consortium import dates
+from consortium.memo import once_per_request
 from funding.models import FundingStream
 from supervision import compliance, compliance_store
 from supervision.models import Post
@@ -55,7 +56,10 @@ def compliance_summary(staff_qs, consortium_id, today=None):
     not cover (an assurance pack of a long-past quarter)."""
     today = today or timezone.localdate()
     if compliance_store.answers(today, MONTHS_READ):
-        return compliance_store.summary(staff_qs, consortium_id, today)
+        return once_per_request(
+            ("compliance_summary", str(staff_qs.query), consortium_id, today),
+            lambda: compliance_store.summary(staff_qs, consortium_id, today),
+        )
     return worked_out_summary(staff_qs, today)
 
 

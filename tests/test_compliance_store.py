@@ -435,3 +435,27 @@ def test_the_matrix_reads_no_session_to_show_compliance(client, world):
     queries = count_queries(client, wf.users["lead"], reverse("supervision:compliance"))
     assert not [q for q in queries if "supervision_supervisionsession" in q["sql"]]
     assert len(queries) <= 14
+
+
+@pytest.mark.django_db
+def test_the_dashboard_works_out_compliance_once_for_its_panel_and_its_suggestions(
+    client, world, monkeypatch
+):
+    wf = build_workforce(world)
+    practitioners_with_sessions(wf, 3)
+    calls = []
+    original = compliance_store.summary
+    monkeypatch.setattr(
+        compliance_store, "summary", lambda *a, **k: calls.append(a) or original(*a, **k)
+    )
+    client.force_login(wf.users["lead"])
+    page = client.get("/").content.decode()
+    assert "Supervision below" in page
+    assert len(calls) == 1
+    client.get("/")
+    assert len(calls) == 2  # once per request: the next request reads afresh
+    # Outside a request nothing is kept.
+    staff_qs = StaffMember.objects.filter(consortium=wf.home)
+    selectors.compliance_summary(staff_qs, wf.home.pk)
+    selectors.compliance_summary(staff_qs, wf.home.pk)
+    assert len(calls) == 4
