@@ -11,6 +11,7 @@ import django_tables2 as tables
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Prefetch
 from django.db.models.base import ModelState
 from django.http import FileResponse, Http404
 from django.urls import reverse
@@ -316,15 +317,28 @@ class Export:
         path's value.
     Export(record=True): the table's own value_<name>(record) on the rows themselves, read once
         per chunk with the list's select_related and prefetches (for lists of related things).
+    Export("a", "b", many="things", cell=fn): a list of related things, read by one values
+        query per chunk across the relation `many` in the related model's order; the cell is
+        fn([(a, b), ...]) for each row's things.
     """
 
-    def __init__(self, *paths, cell=None, today=False, stub=False, by_value=False, record=False):
+    def __init__(
+        self,
+        *paths,
+        cell=None,
+        today=False,
+        stub=False,
+        by_value=False,
+        record=False,
+        many=None,
+    ):
         self.paths = tuple(paths)
         self.by_value = by_value
         self.cell = cell
         self.today = today
         self.stub = stub
         self.record = record
+        self.many = many
 
 
 def _field_at(model, path, relation=False):
@@ -422,6 +436,8 @@ class ExportPlan:
         self.headers = [str(bound.header) for bound, _, _ in columns]
         paths = []
         for bound, export, _field in columns:
+            if export is not None and export.many:
+                continue  # read by a query of its own per chunk
             for p in export.paths if export else ():
                 if p not in paths:
                     paths.append(p)
@@ -434,6 +450,12 @@ class ExportPlan:
                     paths.append(p)
         self.paths = paths
         self.needs_records = any(export and export.record for _, export, _ in columns)
+        # {column index: (Export, {row pk: [values]})}, the lists refilled for each chunk.
+        self.many = {
+            k: (export, {})
+            for k, (_, export, _) in enumerate(columns)
+            if export is not None and export.many
+        }
 
     def row_function(self, ws, today):
         """One function from a values row (pk first, then self.paths) and its record (or
@@ -444,6 +466,12 @@ class ExportPlan:
         index = {p: i + 1 for i, p in enumerate(self.paths)}
         names, cells = {}, []
         for k, (bound, export, field) in enumerate(self.columns):
+            if export is not None and export.many:
+                cell = export.cell
+                names[f"f{k}"] = lambda things, cell=cell: finish(cell(things))
+                names[f"m{k}"] = self.many[k][1]
+                cells.append(f"f{k}(m{k}.get(v[0], ()))")
+                continue
             if export is None:
                 fn = _field_cell(field, bound, finish)
                 at = index[_accessor_path(bound)]
@@ -474,17 +502,50 @@ class ExportPlan:
         pks = ordered_pks(queryset)
         base = queryset.order_by()
         values_base = base.prefetch_related(None)
+        # The related things the screen's table shows: those its prefetch reads (the access
+        # policy's, where the list narrows them), else all of them.
+        shown = {
+            p.prefetch_through: p.queryset
+            for p in queryset._prefetch_related_lookups
+            if isinstance(p, Prefetch) and p.queryset is not None
+        }
         for start in range(0, len(pks), chunk):
             part = pks[start : start + chunk]
             found = {
                 v[0]: v for v in values_base.filter(pk__in=part).values_list("pk", *self.paths)
             }
             records = {r.pk: r for r in base.filter(pk__in=part)} if self.needs_records else {}
+            for export, found_many in self.many.values():
+                self._read_many(part, export, found_many, shown)
             for pk in part:
                 values = found.get(pk)
                 if values is None:
                     continue
                 yield row(values, records.get(pk))
+
+    def _read_many(self, part, export, out, shown):
+        """Fill `out` with {row pk: [values of export.paths]} for the chunk's rows, each row's
+        things in the related model's own order, only those in `shown[export.many]` if given."""
+        out.clear()
+        model = self.table._meta.model
+        related = model._meta.get_field(export.many).related_model
+        order = [
+            f"-{export.many}__{o[1:]}" if o.startswith("-") else f"{export.many}__{o}"
+            for o in related._meta.ordering
+        ]
+        # One filter() call, so the relation is joined once; from the model afresh, not the
+        # list's query, so a join the list's filters made across the relation cannot narrow
+        # the things shown.
+        condition = {f"{export.many}__isnull": False}
+        if export.many in shown:
+            condition = {f"{export.many}__in": shown[export.many].values("pk")}
+        rows = (
+            model._default_manager.filter(pk__in=part, **condition)
+            .values_list("pk", *(f"{export.many}__{p}" for p in export.paths))
+            .order_by(*order)
+        )
+        for pk, *values in rows:
+            out.setdefault(pk, []).append(tuple(values))
 
 
 def _accessor_path(bound):
@@ -576,6 +637,8 @@ def export_plan(table):
             field = _field_at(model, _accessor_path(bound))
             if field is None:
                 return None
+        elif export.many:
+            pass
         elif not (export.record or export.stub or export.cell or export.by_value):
             if len(export.paths) != 1:
                 return None

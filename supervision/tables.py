@@ -169,7 +169,12 @@ class SessionTable(ConcordTable):
     duration_minutes = tables.Column(verbose_name="Minutes")
 
     export = {
-        "attendees": Export(record=True),
+        "attendees": Export(
+            "first_name",
+            "last_name",
+            many="attendees",
+            cell=lambda people: ", ".join(f"{first} {last}" for first, last in people),
+        ),
         "supervisor": Export(
             "supervisor__first_name", "supervisor__last_name", "supervisor__username", stub=True
         ),

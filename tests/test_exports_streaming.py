@@ -6,6 +6,7 @@ import datetime
 import importlib
 import io
 import math
+import re
 
 import pytest
 from django.core.signals import request_finished
@@ -21,6 +22,7 @@ from consortium.lists import ConcordListView, ConcordTable, export_plan, xlsx_re
 from consortium.models import SecurityEvent
 from consortium.views import SecurityLog
 from funding.models import Payment
+from supervision.models import StaffMember
 from tests.factories import (
     build_money,
     build_packs,
@@ -254,3 +256,36 @@ def test_a_download_streams_from_a_file_and_is_logged_with_its_row_count(world, 
     assert values[0] == ("Number", "Name") and values[-1] == (4, "Row 4")
     event = SecurityEvent.objects.latest("id")
     assert event.detail == "Things: things-2026-01-01.xlsx, 5 rows"
+
+
+@pytest.mark.django_db
+def test_the_sessions_download_reads_attendees_as_values_one_query_a_chunk(
+    client, world, monkeypatch
+):
+    """Attendees come from one values query per chunk, never from session objects and their
+    prefetches; and only the attendees the reader may see are named."""
+    from supervision.models import SupervisionSession
+    from tests.factories import build_workforce
+
+    wf = build_workforce(world)
+    monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)
+    cvo = wf.users["cvo_a"]
+    client.force_login(cvo)
+    url = "/workforce/sessions/?export=xlsx"
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        rows = sheet(client.get(url))
+    sessions = SupervisionSession.objects.visible_to(cvo)
+    n = sessions.count()
+    assert n >= 3 and len(rows) == n + 1
+    reads = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if re.search(r'"supervision_supervisionsession"\."id" IN \(\d', q["sql"])
+    ]
+    # Per chunk: the sessions' own values, and their attendees' names.
+    assert len(reads) == 2 * math.ceil(n / 2)
+    assert not any('"supervision_supervisionsession"."created_at"' in q for q in reads)
+    visible = {s.name for s in StaffMember.objects.visible_to(cvo)}
+    named = {name for row in rows[1:] for name in row[3].split(", ") if name}
+    assert named and named <= visible
