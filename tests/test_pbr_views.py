@@ -238,3 +238,19 @@ def test_pbr_pages_keep_a_constant_number_of_queries(client, pw, django_assert_m
     ):
         with django_assert_max_num_queries(40):
             assert client.get(url).status_code == 200
+
+
+def test_the_runway_names_the_members_most_at_risk_and_the_statement_every_member(
+    client, pw, monkeypatch
+):
+    from contracts.dashboard import outcomes as dashboard
+
+    monkeypatch.setattr(dashboard, "RUNWAY_MEMBERS", 1)
+    client.force_login(pw.users["lead"])
+    runway = client.get(reverse("funding:runway")).content.decode()
+    assert "The 1 members of 2 with the largest share of their income at risk." in runway
+    assert "Every member, in the allocation statement" in runway
+    members = [r for r in ("CVO Alpha", "CVO Beta") if f">{r}</td>" in runway]
+    assert len(members) == 1
+    statement = client.get(reverse("funding:statement")).content.decode()
+    assert all(f">{r}</td>" in statement for r in ("CVO Alpha", "CVO Beta"))

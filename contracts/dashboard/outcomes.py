@@ -51,16 +51,36 @@ EXPOSURE_HEADERS = [
 ]
 
 
-def _exposure_section(user, title):
+# The members the runway names: those with the largest share of their income at risk.
+RUNWAY_MEMBERS = 10
+
+
+def _exposure_section(user, title, most=None):
+    """Exposure for the financial year: the consortium, then every member, or with `most`
+    only that many, those with the largest share at risk (the statement lists them all)."""
     first, last = dates.financial_year(timezone.localdate())
     whole, members = sel.exposure(user, first, last)
+    intro = ""
+    if most is not None and len(members) > most:
+        intro = (
+            f"The {most} members of {len(members)} with the largest share of their income at "
+            "risk. The allocation statement lists every member."
+        )
+        members = sorted(members, key=lambda r: (-(r.share_percent or 0), r.name))[:most]
     rows = exposure_rows(whole, members, with_consortium=access.actor(user).oversees_consortium)
-    return {
+    section = {
         "title": f"{title}, {sel.period_label(first, last)}",
         "headers": EXPOSURE_HEADERS,
         "rows": rows,
         "empty": "No payment-by-results measure applies in this financial year.",
     }
+    if intro:
+        section["intro"] = intro
+        section["link"] = (
+            "Every member, in the allocation statement",
+            reverse("funding:statement"),
+        )
+    return section
 
 
 @runway_section
@@ -68,7 +88,9 @@ def income_at_risk(request, member):
     """The runway's own band for income that depends on outcomes."""
     if not can_see_claims(request.user):
         return None
-    return _exposure_section(request.user, "Income at risk: payment by results")
+    return _exposure_section(
+        request.user, "Income at risk: payment by results", most=RUNWAY_MEMBERS
+    )
 
 
 @results.exposure
