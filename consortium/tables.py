@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable, Export
+from consortium.lists import ConcordTable, DateTimeColumn, Export
 from consortium.models import Organisation, RoleAssignment, SecurityEvent, Site
 
 
@@ -59,7 +59,7 @@ class PeopleTable(ConcordTable):
 
 
 class SecurityEventTable(ConcordTable):
-    at = tables.DateTimeColumn(verbose_name="When", format="j M Y H:i:s")
+    at = DateTimeColumn(verbose_name="When", format="j M Y H:i:s")
     username = tables.Column(verbose_name="Who")
     ip_address = tables.Column(verbose_name="IP address")
     user_agent = tables.Column(verbose_name="Browser")

@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from consortium.lists import ConcordTable, Export
+from consortium.lists import ConcordTable, DateColumn, Export
 from supervision.models import Post, StaffMember, SupervisionSession
 
 
@@ -55,7 +55,7 @@ class PostMoneyTable(PostTable):
 class PostAtRiskTable(ConcordTable):
     title = tables.Column(linkify=True)
     organisation = tables.Column(verbose_name="Employer")
-    funding_end = tables.DateColumn(verbose_name="Funding ends", format="j F Y")
+    funding_end = DateColumn(verbose_name="Funding ends", format="j F Y")
 
     # The end date is the list's own annotation (the earliest end of the streams behind the
     # post), not a field: written in ISO form like every other date column's download.
@@ -159,7 +159,7 @@ class SessionTable(ConcordTable):
     """Sessions. Confidential notes are not a column, and never will be: they live in
     SessionNote, which no list reads."""
 
-    date = tables.DateColumn(linkify=True, format="j M Y")
+    date = DateColumn(linkify=True, format="j M Y")
     attendees = tables.Column(empty_values=(), orderable=False)
     supervisor = tables.Column(
         accessor="supervisor__last_name",

@@ -105,3 +105,28 @@ def test_states_are_coloured_tags_with_their_words_and_words_in_the_download(cli
         "Scheduled",
         "Paid",
     }
+
+
+def test_date_columns_read_as_the_date_filter_writes_them_without_a_template_per_cell():
+    import datetime
+
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    from consortium.lists import DateColumn, DateTimeColumn
+    from funding.tables import StreamTable
+
+    table = StreamTable([])
+    assert type(table.base_columns["start"]) is DateColumn  # made for every date field
+    day = datetime.date(2026, 4, 1)
+    when = timezone.make_aware(datetime.datetime(2026, 6, 30, 23, 30), datetime.UTC)
+    for column, value, fmt in (
+        (DateColumn(format="j M Y"), day, "j M Y"),
+        (DateColumn(), day, "SHORT_DATE_FORMAT"),
+        (DateTimeColumn(format="j M Y H:i"), when, "j M Y H:i"),
+    ):
+        bound = table.columns["start"]
+        code = "{{ value|date:fmt }}"
+        expected = Template(code).render(Context({"value": value, "fmt": fmt}))
+        assert column.render(value=value, bound_column=bound) == expected
+        assert column.render(value=None, bound_column=bound) == bound.default
