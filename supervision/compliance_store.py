@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from consortium.dates import add_months, last_complete_months, month_range, month_start
+from consortium.memo import once_per_request
 from supervision import compliance, reads
 from supervision.models import (
     ComplianceMonth,
@@ -222,6 +223,13 @@ def refresh_consortium(consortium_id):
     ensure_current(consortium_id)
 
 
+def _current_for_reading(consortium_id):
+    """ensure_current, once per request however many panels of a page read stored months."""
+    once_per_request(
+        ("compliance_current", consortium_id, _current()), lambda: ensure_current(consortium_id)
+    )
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
@@ -240,7 +248,7 @@ def _rows(staff_qs):
 def summary(staff_qs, consortium_id, today, windows=(3, 12)):
     """reads.Summary from the stored rows (4 queries). What is still owed this month is
     only known when `today` is in the current month."""
-    ensure_current(consortium_id)
+    _current_for_reading(consortium_id)
     month = month_start(today)
     first_shown = add_months(today, -(reads.MONTHS_SHOWN - 1))
     complete = month_range(first_shown, add_months(today, -1))
@@ -314,7 +322,7 @@ def month_cells(staff_qs, months):
 def owed(staff_qs, consortium_id, today):
     """[reads.Owed] for the staff in `staff_qs` (current staff only: the caller narrows),
     in name order (2 queries)."""
-    ensure_current(consortium_id)
+    _current_for_reading(consortium_id)
     month = month_start(today)
     last = add_months(month, -1)
     rows = (
