@@ -118,7 +118,24 @@ def xlsx_download(filename, headers, make_rows, title="Data"):
         file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
     )
     response.block_size = SEND_BLOCK
+    _say_ready(response)
     return response
+
+
+DOWNLOAD_COOKIE = "concord_download"
+
+
+def _say_ready(response):
+    """Tell the page that asked for the download (frontend/concord.js) that the file is
+    ready: the token its link carried comes back in a short-lived cookie it can read."""
+    from consortium import security
+
+    request = security.current_request()
+    token = request.GET.get("download_token", "") if request is not None else ""
+    if token and len(token) <= 40 and token.isalnum():
+        response.set_cookie(
+            DOWNLOAD_COOKIE, token, max_age=120, samesite="Lax", secure=request.is_secure()
+        )
 
 
 @library.register

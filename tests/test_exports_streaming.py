@@ -289,3 +289,16 @@ def test_the_sessions_download_reads_attendees_as_values_one_query_a_chunk(
     visible = {s.name for s in StaffMember.objects.visible_to(cvo)}
     named = {name for row in rows[1:] for name in row[3].split(", ") if name}
     assert named and named <= visible
+
+
+@pytest.mark.django_db
+def test_a_download_tells_the_page_that_asked_for_it_when_it_is_ready(client, world, lead):
+    payments(world, 2)
+    client.force_login(lead)
+    url = "/funding/payments/?export=xlsx"
+    asked = client.get(url + "&download_token=1764228000abc123")
+    assert asked.cookies[lists.DOWNLOAD_COOKIE].value == "1764228000abc123"
+    assert asked.cookies[lists.DOWNLOAD_COOKIE]["max-age"] == 120
+    # Without a token, or with one that is not a plain token, no cookie.
+    assert lists.DOWNLOAD_COOKIE not in client.get(url).cookies
+    assert lists.DOWNLOAD_COOKIE not in client.get(url + "&download_token=a%3Bb").cookies

@@ -99,6 +99,13 @@ def test_the_filters_open_above_a_full_width_table(page, live_server, demo):
     rows = page.locator("table tbody tr").all_inner_texts()
     assert rows and all("Overdue" in r for r in rows)
     assert_accessible(page)
+    # The download says it is being prepared, then that it has come.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as a spreadsheet (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    status = page.get_by_role("status").filter(has_text="spreadsheet")
+    status.filter(has_text="is ready").wait_for(timeout=5000)
+    assert_accessible(page)
 
 
 def test_the_runway_and_statement_print_without_the_sites_furniture(page, live_server, demo):
