@@ -23,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django_scopes import scope
 
 from consortium.models import (
@@ -198,8 +199,6 @@ def _at_most(kind, run, items):
     more = max(run.totals.get(kind.key, 0), len(items)) - len(shown)
     out = {i.key: i for i in shown}
     if more > 0:
-        from django.urls import reverse
-
         name, _, query = kind.more_url.partition("?")
         url = reverse(name) + (f"?{query}" if query else "") if name else ""
         rest = items[PER_KIND:]

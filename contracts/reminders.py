@@ -120,8 +120,8 @@ def returns_to_review(run):
         .order_by("submitted_at", "pk")
     )
     if run.only is not None:
-        returns = run.rows(returns.exclude(submitted_by=run.only))
-    for r in returns:
+        returns = returns.exclude(submitted_by=run.only)  # nobody reviews their own return
+    for r in run.rows(returns):
         item = Item(
             object_key=object_key(r),
             about=f"submitted {r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "submitted",

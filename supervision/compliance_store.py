@@ -74,6 +74,12 @@ class _Pending:
         self.first = min(filter(None, (self.first, first_month)))
         self.last = max(filter(None, (self.last, last_month)))
 
+    def refresh(self):
+        if self.full:
+            refresh_compliance(self.ids)
+        else:
+            refresh_compliance(self.ids, self.first, self.last)
+
 
 _pending = contextvars.ContextVar("compliance_pending", default=None)
 
@@ -83,7 +89,9 @@ def deferred():
     """Within the block, changes only note whose compliance to work out again; leaving it works
     them all out at once (one refresh for the people and months touched, not one per session):
     for code that writes many sessions together, such as the demo. Nested blocks join the
-    outer one; a block left by an error works nothing out (its transaction is undone)."""
+    outer one. A block left by an error inside a transaction works nothing out (the
+    transaction's outcome decides what was written); outside one, what it wrote before the
+    error is kept, so it is worked out before the error goes on."""
     if _pending.get() is not None:
         yield
         return
@@ -91,12 +99,13 @@ def deferred():
     token = _pending.set(pending)
     try:
         yield
-    finally:
+    except BaseException:
         _pending.reset(token)
-    if pending.full:
-        refresh_compliance(pending.ids)
-    else:
-        refresh_compliance(pending.ids, pending.first, pending.last)
+        if not transaction.get_connection().in_atomic_block:
+            pending.refresh()
+        raise
+    _pending.reset(token)
+    pending.refresh()
 
 
 def refresh_compliance(staff_ids, first_month=None, last_month=None):

@@ -384,6 +384,19 @@ def test_a_deferred_block_left_by_an_error_works_nothing_out(world, monkeypatch)
     assert len(calls) == 1  # outside a block, worked out at once
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_deferred_block_left_by_an_error_outside_a_transaction_works_out_what_it_wrote(
+    world, monkeypatch
+):
+    wf = build_workforce(world)
+    calls = []
+    monkeypatch.setattr(compliance_store, "_refresh_chunk", lambda *a: calls.append(a))
+    with pytest.raises(RuntimeError), compliance_store.deferred():
+        compliance_store.refresh_compliance([wf.extra["staff"]["a2"].pk])
+        raise RuntimeError("the block fails after writing")
+    assert len(calls) == 1  # the session written before the error is kept: worked out
+
+
 # --- queries --------------------------------------------------------------------------------
 
 
