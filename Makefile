@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install frontend serve lint bench clean
+# `make test` runs every test on all cores, in a fixed order, and names the slowest.
+PYTEST := $(BIN)/python -m pytest -n auto -p no:randomly
+
+.PHONY: demo test test-fast test-random install frontend serve lint bench clean
 
 demo: install frontend
 	$(BIN)/python manage.py migrate --no-input
@@ -12,7 +15,15 @@ demo: install frontend
 	CONCORD_DEBUG=false $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install frontend
-	$(BIN)/python -m pytest
+	$(PYTEST) --durations=15
+
+# Local reruns: keep the test databases between runs and leave out the browser journeys.
+test-fast: install frontend
+	$(PYTEST) --reuse-db -m "not browser"
+
+# The whole suite in a random order (pytest-randomly prints the seed; add --randomly-seed=N to repeat an order).
+test-random: install frontend
+	$(BIN)/python -m pytest -n auto --durations=15
 
 install: $(STAMP)
 

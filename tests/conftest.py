@@ -10,7 +10,19 @@ from django.http import HttpRequest
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from tests import worlds
 from tests.factories import ConsortiumWorld
+from tests.worlds import shared_world
+
+
+def pytest_configure(config):
+    # --reuse-db keeps each worker's test database between runs; SQLite's is in memory unless it
+    # is given a file.
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if config.getvalue("reuse_db") and database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / "test_concord")
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +33,26 @@ def _scopes_off_for_setup():
         yield
 
 
-TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"}
+@pytest.fixture
+def _committed_base(request, django_db_setup, django_db_blocker):
+    """Put in place, committed, the shared world the test reads (tests.worlds) before the
+    test's own transaction opens."""
+    from django.core.cache import cache
+
+    transactional = worlds.is_transactional(request)
+    with django_db_blocker.unblock():
+        worlds.keeper.ensure(worlds.wanted(request.fixturenames, transactional))
+    cache.clear()  # charts and summaries are cached; each test starts cold
+    yield
+    if transactional:
+        worlds.keeper.forget()
+
+
+@pytest.fixture
+def _django_db_helper(_committed_base, _django_db_helper):
+    # pytest-django's own helper (the test's transaction, or emptying the tables after a test
+    # that commits), opened once the shared world is in place.
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +64,10 @@ def _append_only_tables(request):
     from django.db import connection
 
     marker = request.node.get_closest_marker("django_db")
-    names = set(request.fixturenames)
-    transactional = bool(TRANSACTIONAL & names) or bool(marker and marker.kwargs.get("transaction"))
-    if connection.vendor != "sqlite" or not (transactional or marker or "db" in names):
+    transactional = worlds.is_transactional(request)
+    if connection.vendor != "sqlite" or not (
+        transactional or marker or "db" in request.fixturenames
+    ):
         yield
         return
     from consortium import audit
@@ -49,12 +81,65 @@ def _append_only_tables(request):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = worlds.FAST_HASHERS
+
+
+def pytest_collection_modifyitems(items):
+    # Tests that read the same shared world run together, so each worker puts it in place as
+    # few times as possible (pytest-django then moves the tests that commit to the end, and
+    # pytest-randomly's shuffle stays within each group).
+    def world_rank(item):
+        names = getattr(item, "fixturenames", ())
+        transactional = bool(worlds.TRANSACTIONAL_FIXTURES & set(names))
+        marker = item.get_closest_marker("django_db")
+        transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+        return worlds.rank(worlds.wanted(names, transactional))
+
+    items.sort(key=world_rank)
 
 
 @pytest.fixture
-def world(db):
-    return ConsortiumWorld.build()
+def world(request, db):
+    """The persona world. A test that commits builds its own; every other test gets its own
+    copy of the one built once per worker (tests.worlds)."""
+    if worlds.is_transactional(request):
+        return ConsortiumWorld.build()
+    return worlds.keeper.world()
+
+
+money_world = shared_world("money_world", "money", doc="The world with build_money.")
+returns_world = shared_world(
+    "returns_world", "money", "returns", doc="The world with money and returns (build_returns)."
+)
+workforce_world = shared_world(
+    "workforce_world", "workforce", doc="The world with its workforce (build_workforce)."
+)
+packs_world = shared_world(
+    "packs_world",
+    "money",
+    "workforce",
+    "returns",
+    "risks",
+    "packs",
+    doc="The world with money, workforce, returns, risks and assurance packs.",
+)
+everything = shared_world(
+    "everything",
+    "money",
+    "workforce",
+    "returns",
+    "pbr",
+    "risks",
+    "packs",
+    doc="The world with every domain built: money, workforce, returns, PbR, risks and packs.",
+)
+
+
+@pytest.fixture
+def demo_db(request, db):
+    """The demo consortium (manage.py seed_demo), seeded once per worker. Seeding again on top
+    of it changes nothing but the demo users' password, so a test that signs in seeds again
+    with its own."""
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import ConsortiumWorld
+from tests.worlds import shared_world
 
 AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
 PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
@@ -983,8 +984,8 @@ def _request(client, method, url):
     return client.get(url)
 
 
-@pytest.fixture
-def matrix_world(world):
+def away_event_and_passkey(world):
+    """An event in the other consortium, and a passkey of the outsider's."""
     from consortium.models import Event
 
     world.extra = {
@@ -996,26 +997,23 @@ def matrix_world(world):
             object_repr=AWAY,
         )
     }
-    # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
-    # supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry
-    # PRIVATE_B in their narrative and notes.
-    from tests.factories import (
-        build_money,
-        build_packs,
-        build_pbr,
-        build_returns,
-        build_risks,
-        build_workforce,
-    )
-
     passkey_of(world.users["outsider"])
-    build_money(world)
-    build_workforce(world)
-    build_returns(world)
-    build_pbr(world)
-    build_risks(world)
-    build_packs(world)
-    return world
+
+
+# Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
+# supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry PRIVATE_B
+# in their narrative and notes.
+matrix_world = shared_world(
+    "matrix_world",
+    away_event_and_passkey,
+    "money",
+    "workforce",
+    "returns",
+    "pbr",
+    "risks",
+    "packs",
+    doc="Every domain built, with the other consortium's event and passkey.",
+)
 
 
 @pytest.mark.django_db

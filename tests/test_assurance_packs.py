@@ -16,27 +16,12 @@ from contracts.models.assurance import canonical_json, digest_of
 from contracts.services import assurance as svc
 from contracts.services import returns as return_svc
 from tests.factories import (
-    build_money,
-    build_packs,
-    build_returns,
-    build_risks,
-    build_workforce,
     make_pack,
     on,
 )
 
 Q2 = (datetime.date(2026, 4, 1), datetime.date(2026, 6, 30))
 Q3 = (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
-
-
-@pytest.fixture
-def packs_world(world):
-    build_money(world)
-    build_workforce(world)
-    build_returns(world)
-    build_risks(world)
-    build_packs(world)
-    return world
 
 
 def section(pack, key):
@@ -423,7 +408,7 @@ def test_the_lead_signs_off_through_the_page_confirming_what_is_missing(packs_wo
 
 
 @pytest.mark.django_db
-def test_the_demo_has_last_quarters_pack_acknowledged_with_a_query_and_this_quarters_draft():
+def test_the_demo_has_last_quarters_pack_acknowledged_with_a_query_and_this_quarters_draft(demo_db):
     from django.core.management import call_command
 
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())

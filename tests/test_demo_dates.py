@@ -16,7 +16,7 @@ from supervision.models import Post, SupervisionSession
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_returns_are_dated_as_they_would_have_been_sent():
+def test_demo_returns_are_dated_as_they_would_have_been_sent(demo_db):
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     today = timezone.localdate()
     approved = list(

@@ -25,10 +25,6 @@ from funding.models import Payment
 from supervision.models import StaffMember
 from tests.factories import (
     build_money,
-    build_packs,
-    build_pbr,
-    build_returns,
-    build_risks,
     build_workforce,
     make_payment,
 )
@@ -96,17 +92,6 @@ def test_every_table_in_concord_reads_its_download_from_a_plan_not_row_objects()
         plan = export_plan(table)
         assert plan is not None, f"{table_class.__name__} would read whole rows cell by cell"
         assert plan.headers == table.export_headers()
-
-
-@pytest.fixture
-def everything(world):
-    build_money(world)
-    build_workforce(world)
-    build_returns(world)
-    build_pbr(world)
-    build_risks(world)
-    build_packs(world)
-    return world
 
 
 @pytest.mark.django_db
@@ -265,7 +250,6 @@ def test_the_sessions_download_reads_attendees_as_values_one_query_a_chunk(
     """Attendees come from one values query per chunk, never from session objects and their
     prefetches; and only the attendees the reader may see are named."""
     from supervision.models import SupervisionSession
-    from tests.factories import build_workforce
 
     wf = build_workforce(world)
     monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)

@@ -264,7 +264,7 @@ def test_weak_passwords_are_refused(client, world, lead):
 
 
 @pytest.mark.django_db
-def test_the_demo_seeds_idempotently():
+def test_the_demo_seeds_idempotently(demo_db):
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     counts = [m.objects.count() for m in (Consortium, Organisation, Site, RoleAssignment)]
     out = io.StringIO()

@@ -11,16 +11,14 @@ from contracts.models import PerformanceReturn, ReturnLocked, ReturnValue
 from contracts.services import returns as svc
 from funding import services
 from funding.models import Allocation, AllocationLine, ApprovedIsFinal
-from tests.factories import build_money, build_returns, make_stream
+from tests.factories import make_stream
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from funding import services
 from funding.models import Allocation, AllocationLine, ApprovedIsFinal
-from tests.factories import PRIVATE_B, build_money, make_stream
+from tests.factories import PRIVATE_B, make_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -237,12 +237,6 @@ def test_cvos_never_see_drafts_and_supervisors_and_commissioners_see_no_allocati
         assert client.get(url).status_code == 404
     client.force_login(lead)
     assert client.get(reverse("funding:allocation_detail", args=[allocation.pk])).status_code == 200
-
-
-@pytest.fixture
-def money_world(world):
-    build_money(world)
-    return world
 
 
 def test_history_pages_of_money_follow_the_access_policy(client, money_world):

@@ -10,12 +10,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.factories import build_money, make_payment
+from tests.factories import make_payment
 
 
 @pytest.fixture
-def money(world):
-    build_money(world)
+def money(money_world):
+    world = money_world
     m = world.money
     # One payment to CVO A overdue since March, one due next year.
     m["late"] = make_payment(m["alloc"], world.orgs["cvo_a"], "750.00", datetime.date(2026, 3, 1))

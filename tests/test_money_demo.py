@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 MODELS = (FundingStream, Allocation, AllocationLine, Payment, Contract, Subcontract, Variation)
 
 
-def test_the_demo_money_is_believable_and_idempotent():
+def test_the_demo_money_is_believable_and_idempotent(demo_db):
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     counts = [m.objects.count() for m in MODELS]
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())

@@ -14,14 +14,13 @@ from consortium.models import Membership, Organisation
 from funding.models import FundingStream
 from supervision import selectors
 from supervision.models import Post
-from tests.factories import build_workforce
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def wf(world):
-    return build_workforce(world)
+def wf(workforce_world):
+    return workforce_world
 
 
 def get(client, user, url, **params):

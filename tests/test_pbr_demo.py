@@ -7,7 +7,7 @@ from contracts.models import OutcomeMeasure, PbRClaim
 
 
 @pytest.mark.django_db
-def test_the_demo_has_measures_and_claims_in_every_state_one_refused_and_one_capped():
+def test_the_demo_has_measures_and_claims_in_every_state_one_refused_and_one_capped(demo_db):
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     assert set(OutcomeMeasure.objects.values_list("code", flat=True)) == {"MH28", "APPT1", "COH-Q"}
     states = set(PbRClaim.objects.values_list("status", flat=True))

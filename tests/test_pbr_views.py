@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from contracts.services import outcomes as pbr
 from contracts.xlsx import outcomes as evidence_xlsx
 from tests.factories import (
-    build_money,
     claim_line,
     make_claim,
     make_measure,
@@ -24,8 +23,8 @@ DAY = datetime.date(2026, 4, 10)
 
 
 @pytest.fixture
-def pw(world):
-    build_money(world)
+def pw(money_world):
+    world = money_world
     world.measure = make_measure(
         world.money["contract"],
         [world.orgs["cvo_a"], world.orgs["cvo_b"]],

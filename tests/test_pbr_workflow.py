@@ -23,8 +23,8 @@ DAY = datetime.date(2026, 4, 10)
 
 
 @pytest.fixture
-def pw(world):
-    build_money(world)
+def pw(money_world):
+    world = money_world
     world.measure = make_measure(
         world.money["contract"],
         [world.orgs["cvo_a"], world.orgs["cvo_b"]],

@@ -4,13 +4,12 @@ attended, their actions — and nothing else."""
 import pytest
 from django.urls import reverse
 
-from tests.factories import build_workforce
 from tests.factories.supervision import NOT_ATTENDED_SENTINEL, NOTES_SENTINEL
 
 
 @pytest.fixture
-def wf(world):
-    return build_workforce(world)
+def wf(workforce_world):
+    return workforce_world
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from tests.factories import build_money, build_returns
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 def test_the_admin_cannot_change_an_approved_return(rw, client, admin_user):

@@ -7,16 +7,14 @@ from openpyxl import load_workbook
 
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.selectors import returns as sel
-from tests.factories import GOOD_VALUES, build_money, build_returns, make_period, make_return
+from tests.factories import GOOD_VALUES, make_period, make_return
 
 PRIVATE_B = "SENTINEL-B-PRIVATE"
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 def test_cvo_a_never_sees_cvo_b_returns(rw, client, cvo_a):

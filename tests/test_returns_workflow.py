@@ -9,16 +9,14 @@ from consortium.base import StaleEdit
 from consortium.models import Consortium, Event, Role, RoleAssignment
 from contracts.models import PerformanceReturn, Restatement, ReturnLocked, ReturnValue
 from contracts.services import returns as svc
-from tests.factories import GOOD_VALUES, build_money, build_returns, make_return, person
+from tests.factories import GOOD_VALUES, make_return, person
 
 S = PerformanceReturn.Status
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 def dvals(values):

@@ -11,14 +11,12 @@ from openpyxl import load_workbook
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.services import returns as svc
 from contracts.xlsx import returns as rx
-from tests.factories import GOOD_VALUES, build_money, build_returns
+from tests.factories import GOOD_VALUES
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 def template(ret):

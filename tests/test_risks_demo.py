@@ -15,7 +15,7 @@ from risks.models import Escalation, Risk, RiskRegister, RiskReview, SwotAnalysi
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_has_a_swot_registers_reviews_and_suggestions():
+def test_the_demo_has_a_swot_registers_reviews_and_suggestions(demo_db):
     call_command("seed_demo", password="demo-password-for-tests", stdout=io.StringIO())
     today = timezone.localdate()
     consortium = RiskRegister.objects.get(organisation__isnull=True)

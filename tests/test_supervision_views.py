@@ -23,8 +23,8 @@ from tests.factories import NOTES_SENTINEL, PRIVATE_B, build_workforce, session,
 
 
 @pytest.fixture
-def wf(world):
-    return build_workforce(world)
+def wf(workforce_world):
+    return workforce_world
 
 
 def get(client, user, url, **params):

@@ -16,17 +16,14 @@ from contracts.xlsx import returns as rx
 from tests.factories import (
     IndicatorFactory,
     build_money,
-    build_returns,
     make_period,
     make_return,
 )
 
 
 @pytest.fixture
-def rw(world):
-    build_money(world)
-    build_returns(world)
-    return world
+def rw(returns_world):
+    return returns_world
 
 
 def filled(ret, bump=0):

@@ -26,7 +26,7 @@ def go(page, url):
     assert_accessible(page)
 
 
-def test_assurance_pack_journey(live_server, page):
+def test_assurance_pack_journey(live_server, demo_db, page):
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     # The demo holds last quarter's pack and this quarter's draft: prepare the one before.
     value, label = quarter_choices()[1]

@@ -16,7 +16,7 @@ NAVY = "rgb(29, 53, 87)"
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, demo_db):
     call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
 
 

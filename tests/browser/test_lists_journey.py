@@ -24,7 +24,7 @@ WIDTHS = [1280, 390]
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, demo_db):
     from django.core.cache import cache
 
     cache.clear()

@@ -31,7 +31,7 @@ def go(page, url, ok=True):
     return response
 
 
-def test_pbr_claim_journey(live_server, page, tmp_path):
+def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     claim = PbRClaim.objects.get(
         status="draft", measure__code="MH28", claimant__name__startswith="Larkspur"

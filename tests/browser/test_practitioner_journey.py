@@ -17,7 +17,7 @@ PASSWORD = "journey-demo-password"
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, demo_db):
     from django.core.cache import cache
 
     cache.clear()

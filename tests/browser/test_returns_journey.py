@@ -27,7 +27,7 @@ def go(page, url):
     assert_accessible(page)
 
 
-def test_return_round_trip_journey(live_server, page, tmp_path):
+def test_return_round_trip_journey(live_server, demo_db, page, tmp_path):
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     ret = PerformanceReturn.objects.get(
         status="draft", subcontract__cvo__name__startswith="Larkspur"

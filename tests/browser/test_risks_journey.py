@@ -19,7 +19,7 @@ TITLE = "Larkspur's only custody practitioner retires"
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, demo_db):
     from django.core.cache import cache
 
     cache.clear()

@@ -26,7 +26,7 @@ DEMO_PASSWORD = "journey-password"
 
 
 @pytest.fixture
-def demo():
+def demo(live_server, demo_db):
     call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
 
 

@@ -20,7 +20,7 @@ NOTES = "Journey notes: talked about a hard week in custody"
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, demo_db):
     from django.core.cache import cache
 
     cache.clear()
