@@ -17,6 +17,7 @@ data on an empty database, or on the demo when it asks for `demo_db`.
 """
 
 import copy
+import functools
 import sqlite3
 from io import StringIO
 
@@ -127,9 +128,9 @@ class SQLiteSnapshot:
 
 
 class PostgreSQLSnapshot:
-    """Every table's rows in PostgreSQL's binary COPY format; restoring empties the tables in one
-    TRUNCATE and copies the rows back in one transaction. Identity sequences only move forward,
-    so rows made after a restore never take a restored row's key."""
+    """Every table's rows in PostgreSQL's binary COPY format. Restoring empties the tables and
+    copies the rows back in one transaction; identity sequences only move forward, so rows
+    made after a restore never take a restored row's key."""
 
     def __init__(self):
         self.tables = [
@@ -145,10 +146,23 @@ class PostgreSQLSnapshot:
     def restore(self):
         quote = connection.ops.quote_name
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in self.tables))
+            if _superuser():
+                # Row by row with triggers off (the append-only ones and the foreign keys'):
+                # a tenth of the time TRUNCATE takes to replace some 200 tables' files.
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                cursor.execute("; ".join(f"DELETE FROM {quote(t)}" for t in self.tables))
+            else:
+                cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in self.tables))
             for table, rows in self.rows.items():
                 with cursor.cursor.copy(f"COPY {quote(table)} FROM STDIN (FORMAT BINARY)") as c:
                     c.write(rows)
+
+
+@functools.cache
+def _superuser():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        return cursor.fetchone()[0]
 
 
 def snapshot():
