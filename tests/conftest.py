@@ -25,6 +25,35 @@ def pytest_configure(config):
         database.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / "test_concord")
 
 
+SLOW = 2.0  # seconds: a test that takes longer says why in its docstring
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    report.user_properties.append(("says_why", bool(doc and doc.strip())))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the tests over SLOW seconds whose docstring does not say why they take so long."""
+    unexplained = sorted(
+        (
+            (report.duration, report.nodeid)
+            for report in terminalreporter.stats.get("passed", [])
+            if report.when == "call"
+            and report.duration > SLOW
+            and not dict(report.user_properties).get("says_why")
+        ),
+        reverse=True,
+    )
+    if unexplained:
+        terminalreporter.section(f"tests over {SLOW:g} s that do not say why in a docstring")
+        for duration, nodeid in unexplained:
+            terminalreporter.write_line(f"{duration:6.2f}s {nodeid}")
+
+
 @pytest.fixture(autouse=True)
 def _scopes_off_for_setup():
     # Test set-up writes across consortia; requests through the test client are fenced again

@@ -279,6 +279,8 @@ def test_the_demo_seeds_idempotently(demo_db):
 
 
 def test_production_settings_pass_the_deploy_check():
+    """`manage.py check --deploy` passes with production settings, in a process of its own (a
+    second Django starting up)."""
     env = dict(os.environ)
     env.update(
         CONCORD_ENV="production",
@@ -501,7 +503,8 @@ def test_an_expired_form_answers_in_plain_english(world):
 
 def test_production_static_files_collect_with_every_file_the_stylesheets_name(tmp_path):
     """Production stores static files under hashed names and refuses a stylesheet that points
-    at a file the build does not hold: the deployment's collectstatic must succeed."""
+    at a file the build does not hold: the deployment's collectstatic must succeed. It copies
+    and hashes every static file, the admin's and GOV.UK's included."""
     from django.core.management import call_command
     from django.test import override_settings
 

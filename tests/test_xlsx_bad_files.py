@@ -218,6 +218,8 @@ def test_the_undamaged_templates_read_cleanly():
     ],
 )
 def test_a_damaged_workbook_is_read_cleanly_or_refused_never_an_error(reader):
+    """Three hundred damaged copies of each kind of template are read or refused with a
+    sentence, never a server error."""
     make, read = reader
     original = make()
     rnd = random.Random(SEED)

@@ -27,6 +27,9 @@ def go(page, url):
 
 
 def test_assurance_pack_journey(live_server, demo_db, page):
+    """The lead prepares, writes and signs off a pack; the commissioner opens it from the
+    dashboard, downloads the PDF and raises a query; the lead answers it: three sign-ins with a
+    second factor, a dozen pages in a real browser each scanned by axe, and a PDF rendered."""
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     # The demo holds last quarter's pack and this quarter's draft: prepare the one before.
     value, label = quarter_choices()[1]

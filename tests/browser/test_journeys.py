@@ -49,6 +49,9 @@ def section_links(page):
 def test_each_demo_user_signs_in_sees_their_dashboard_and_every_section(
     page, live_server, demo, username
 ):
+    """Each demo user signs in and opens every section and page their menu offers: up to thirty
+    pages of demo data in a real browser, each scanned by axe (about a quarter of a second a
+    scan), so the lead's and the administrator's take the longest."""
     open_page(page, live_server.url + "/")
     assert path_of(page).startswith(LOGIN_PATH), "signed-out visitors are sent to sign in"
     # The built stylesheet is served and applied, not just linked.
@@ -93,6 +96,7 @@ def test_each_demo_user_signs_in_sees_their_dashboard_and_every_section(
 
 
 def test_wrong_password_shows_the_error_summary(page, live_server):
+    """A wrong password shows GOV.UK's error summary, focused for screen readers."""
     ConsortiumWorld.build()
     login(page, live_server, "lead", PASSWORD + "-wrong")
     assert path_of(page).startswith(LOGIN_PATH)
@@ -106,6 +110,8 @@ def test_wrong_password_shows_the_error_summary(page, live_server):
 
 
 def test_admin_opens_an_organisation_and_its_history(page, live_server, demo):
+    """The administrator opens an organisation of the demo and its history: a few pages in a real
+    browser, each scanned by axe."""
     login(page, live_server, "admin", DEMO_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Consortium").click()
     page.wait_for_load_state()

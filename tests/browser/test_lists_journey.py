@@ -55,6 +55,8 @@ def headers_out_of_reach(page):
 
 
 def test_the_busiest_lists_show_every_column_at_desktop_and_phone_width(page, live_server, demo):
+    """Five of the demo's busiest lists, each at desktop and at phone width, every column header
+    scrolled into view and measured and every page scanned by axe: ten pages of demo data."""
     login(page, live_server, "lead", PASSWORD)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
@@ -83,6 +85,8 @@ def test_the_busiest_lists_show_every_column_at_desktop_and_phone_width(page, li
 
 
 def test_the_filters_open_above_a_full_width_table(page, live_server, demo):
+    """The payments list's MoJ filter opens above the full-width table, filters to overdue
+    payments and the download says when it has come: three axe scans and an XLSX prepared."""
     login(page, live_server, "lead", PASSWORD)
     page.goto(live_server.url + "/funding/payments/")
     table = page.locator(".concord-table-wrap").first
@@ -109,6 +113,7 @@ def test_the_filters_open_above_a_full_width_table(page, live_server, demo):
 
 
 def test_the_runway_and_statement_print_without_the_sites_furniture(page, live_server, demo):
+    """The runway and the allocation statement, printed, leave out the header and navigation."""
     login(page, live_server, "lead", PASSWORD)
     for path in ("/funding/runway/", "/funding/statement/"):
         page.goto(live_server.url + path)
@@ -122,6 +127,8 @@ def test_the_runway_and_statement_print_without_the_sites_furniture(page, live_s
 
 
 def test_the_pages_people_land_on_read_well_and_pass_axe(page, live_server, demo):
+    """The lead's dashboard, a CVO's return form with its errors and the commissioner's report
+    read well and pass axe: three sign-ins with a second factor, screenshots kept."""
     from django_scopes import scopes_disabled
 
     from contracts.models import CommissionerTemplate, PerformanceReturn

@@ -41,6 +41,8 @@ def submit(page, label):
 
 
 def test_lead_allocates_and_pays_and_the_cvo_sees_it(page, live_server):
+    """The money journey from a new stream to a paid payment, signed in as the lead and then as a
+    CVO: some twenty forms and pages in a real browser, each scanned by axe."""
     ConsortiumWorld.build()
     today = timezone.localdate()
     start = today - datetime.timedelta(days=10)

@@ -58,6 +58,8 @@ def age_the_factor(page):
 def test_the_lead_adds_a_passkey_signs_in_with_it_and_confirms_an_approval(
     page, live_server, settings
 ):
+    """A passkey added, used to sign in and to confirm an approval, through Chromium's virtual
+    authenticator: several sign-ins and pages in a real browser, each scanned by axe."""
     settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
     assert live_server.url.startswith("http://localhost:")  # the relying party is localhost
     refused = watch_csp(page)
@@ -137,6 +139,7 @@ def test_the_lead_adds_a_passkey_signs_in_with_it_and_confirms_an_approval(
 
 
 def test_a_browser_without_passkeys_shows_only_the_code_box(page, live_server):
+    """A browser without passkeys is offered only the box for a code."""
     refused = watch_csp(page)
     world = ConsortiumWorld.build()
     with scopes_disabled():

@@ -32,6 +32,9 @@ def go(page, url, ok=True):
 
 
 def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
+    """A claim from start to payment: the CVO adds lines and uploads the evidence spreadsheet, the
+    lead verifies and the commissioner approves, each signing in with a second factor: some
+    twenty pages in a real browser, each scanned by axe."""
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     claim = PbRClaim.objects.get(
         status="draft", measure__code="MH28", claimant__name__startswith="Larkspur"

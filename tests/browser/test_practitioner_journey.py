@@ -30,6 +30,8 @@ def demo(live_server, demo_db):
 
 
 def test_a_practitioner_reads_their_own_notes_and_no_one_elses(page, live_server, demo):
+    """A practitioner signs in and reads their own notes and no one else's: a few pages in a real
+    browser, each scanned by axe."""
     mine, session, other = demo
     login(page, live_server, "practitioner", PASSWORD)
     assert_accessible(page)

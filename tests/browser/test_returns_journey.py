@@ -28,6 +28,9 @@ def go(page, url):
 
 
 def test_return_round_trip_journey(live_server, demo_db, page, tmp_path):
+    """A return's round trip: the CVO downloads the template, fills it in, uploads and submits it,
+    the lead returns it with comments and approves the correction, each signing in with a
+    second factor: some twenty pages in a real browser, each scanned by axe."""
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     ret = PerformanceReturn.objects.get(
         status="draft", subcontract__cvo__name__startswith="Larkspur"

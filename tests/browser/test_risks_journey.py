@@ -65,6 +65,8 @@ def cell(page, likelihood, consequence):
 def test_a_member_escalates_a_risk_the_lead_reviews_it_and_the_commissioner_sees_it(
     page, live_server, demo
 ):
+    """A member records and escalates a risk, the lead reviews it and the commissioner sees it:
+    three sign-ins and some fifteen pages in a real browser, each scanned by axe."""
     base = live_server.url
     login(page, live_server, "cvo1", PASSWORD)
     assert_accessible(page)

@@ -49,6 +49,8 @@ def password(page, live_server, username, secret):
 
 
 def test_the_lead_signs_in_with_a_one_time_code_and_approves_a_payment(page, live_server, demo):
+    """The lead signs in with a one-time code and approves a payment, giving a fresh code: several
+    pages in a real browser, each scanned by axe."""
     refused = watch_csp(page)
     with scopes_disabled():
         payment = Payment.objects.filter(status=Payment.Status.SCHEDULED).order_by("due_date")[0]
@@ -87,6 +89,8 @@ def test_the_lead_signs_in_with_a_one_time_code_and_approves_a_payment(page, liv
 
 
 def test_the_administrator_reads_the_security_log(page, live_server, demo):
+    """The administrator reads, filters and downloads the security log: several pages in a real
+    browser, each scanned by axe."""
     refused = watch_csp(page)
     # Something to read: a failed sign-in of the lead's.
     password(page, live_server, "lead", "not-the-password")
@@ -127,6 +131,8 @@ def test_the_administrator_reads_the_security_log(page, live_server, demo):
 
 
 def test_a_lead_without_a_second_factor_sets_one_up_at_first_sign_in(page, live_server):
+    """A lead without a second factor sets one up at first sign-in and keeps the recovery codes:
+    several pages in a real browser, each scanned by axe."""
     refused = watch_csp(page)
     ConsortiumWorld.build()
     password(page, live_server, "lead", PASSWORD)
