@@ -333,3 +333,23 @@ def test_merged_cells_that_would_blank_a_figure_are_refused_with_their_row():
     assert problem.row == rx.FIRST_ROW + 1 and "C8:D8" in problem.text
     # The template's own merged narrative box is fine.
     assert rx.read_return(filled_return(), key=KEY, codes=CODES).ok
+
+
+def test_merged_cells_in_the_claim_evidence_are_refused_like_the_returns():
+    # Merging D8:D9 keeps only D8: row 9's events would be read as blank, that is 1 event.
+    wb = load_workbook(io.BytesIO(filled_evidence()))
+    ws = wb[ex.SHEET]
+    ws.cell(row=ex.FIRST_ROW + 1, column=4, value=3)
+    ws.cell(row=ex.FIRST_ROW + 2, column=4, value=3)
+    ws.merge_cells(
+        start_row=ex.FIRST_ROW + 1, start_column=4, end_row=ex.FIRST_ROW + 2, end_column=4
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = ex.read_evidence(buf.getvalue(), key="C-1")
+    (problem,) = [p for p in parsed.problems if "merged" in p.text]
+    assert problem.row == ex.FIRST_ROW + 1 and "D8:D9" in problem.text
+    assert "Unmerge them" in problem.text
+    # An unmerged sheet reads cleanly, with every event count as typed.
+    clean = ex.read_evidence(filled_evidence(), key="C-1")
+    assert not clean.problems and [r.events for r in clean.rows] == [1, 1, 1, 1, 1]

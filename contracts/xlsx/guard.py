@@ -241,6 +241,35 @@ class SheetPass:
                 self.merged = [str(m.coord) for m in parser.merged_cells.mergeCell]
 
 
+def merged_problems(merged, *, first_row, first_col, last_col, skip_rows=(), blanks):
+    """The one guard against merged cells, for every template Concord takes back. Merging
+    keeps only the first cell's content and blanks the rest, so a merge that reaches the
+    typed-in table (from `first_row` down, columns `first_col` to `last_col`, 1-based) would
+    lose what the person typed: each is a problem on its first row. `skip_rows`: rows the
+    template merges itself (a narrative box); `blanks`: what a merge there blanks, as the
+    message says it."""
+    from openpyxl.utils.cell import range_boundaries
+
+    problems = []
+    for ref in merged:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if min_row == max_row and min_row in skip_rows:
+            continue
+        if max_row >= first_row and max_col >= first_col and min_col <= last_col:
+            problems.append(
+                UploadProblem(
+                    min_row,
+                    None,
+                    f"cells {ref} are merged, which keeps only the first cell and blanks "
+                    f"{blanks}. Unmerge them and check the figures.",
+                )
+            )
+    return problems
+
+
 @contextmanager
 def one_sheet(data, name, *, what, missing):
     """The sheet called `name` of the workbook in `data`, opened once (read-only, formulas and

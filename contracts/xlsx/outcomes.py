@@ -32,6 +32,11 @@ MAX_BYTES = getattr(settings, "CLAIM_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 MAX_UNCOMPRESSED = getattr(settings, "CLAIM_UPLOAD_MAX_UNCOMPRESSED", 150 * 1024 * 1024)
 MAX_LINES = 20000
 MAX_COLS = 10
+MAX_ROW = 1_048_576  # a sheet's last row: blank rows cost nothing, lines are counted
+TOO_MANY = (
+    f"The sheet has more than {MAX_LINES:,} lines. Split the claim's evidence, or ask the "
+    "consortium lead."
+)
 
 
 @dataclass
@@ -170,32 +175,26 @@ def read_evidence(data, *, filename="", key):
         max_bytes=MAX_BYTES,
         max_uncompressed=MAX_UNCOMPRESSED,
     )
-    wb = guard.open_workbook(data, data_only=False)
+    missing = (
+        f"The workbook has no sheet called '{SHEET}'. Upload the template Concord "
+        "generated for this claim, with its sheet name unchanged."
+    )
     out = ParsedEvidence()
     problems = out.problems
-    try:
-        if SHEET not in wb.sheetnames:
-            raise UploadRefused(
-                f"The workbook has no sheet called '{SHEET}'. Upload the template Concord "
-                "generated for this claim, with its sheet name unchanged."
-            )
-        found_key = None
-        try:
-            rows = wb[SHEET].iter_rows(values_only=True, max_col=MAX_COLS)
-            for i, cells in enumerate(rows, start=1):
+    found_key = None
+    with guard.one_sheet(data, SHEET, what="evidence", missing=missing) as sheet:
+        rows = sheet.rows(max_col=MAX_COLS, max_row=MAX_ROW, too_many=TOO_MANY)
+        with guard.readable("evidence"):
+            for i, cells, _ in rows:
                 if i == 5:
-                    found_key = guard.cell_text(cells[1] if len(cells) > 1 else None)
+                    found_key = guard.cell_text(cells[1])
                     continue
                 if i <= HEADER_ROW:
                     continue
-                cells = tuple(cells) + (None,) * (5 - len(cells))
                 if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells[:5]):
                     continue
                 if len(out.rows) >= MAX_LINES:
-                    raise UploadRefused(
-                        f"The sheet has more than {MAX_LINES:,} lines. Split the claim's "
-                        "evidence, or ask the consortium lead."
-                    )
+                    raise UploadRefused(TOO_MANY)
                 reference = _reference(cells[0], i, problems)
                 if not reference and not any(p.row == i for p in problems[-1:]):
                     problems.append(
@@ -219,29 +218,31 @@ def read_evidence(data, *, filename="", key):
                         evidence_ref=evidence,
                     )
                 )
-        except UploadRefused:
-            raise
-        except Exception as e:  # openpyxl parses lazily: a malformed sheet fails here
-            raise UploadRefused(
-                "The sheet could not be read. Download a new template and fill it in."
-            ) from e
-        if found_key != key:
-            problems.insert(
-                0,
-                UploadProblem(
-                    5,
-                    "B",
-                    "this template belongs to a different claim. Download the template from "
-                    "this claim's page."
-                    if found_key
-                    else "the template key is missing. Upload the template Concord generated "
-                    "for this claim, without moving its rows.",
-                ),
+        problems.extend(
+            guard.merged_problems(
+                sheet.merged,
+                first_row=FIRST_ROW,
+                first_col=1,
+                last_col=len(HEADERS),
+                blanks="a reference, a date or a number of events",
             )
-        if not out.rows and not problems:
-            problems.append(
-                UploadProblem(None, None, "The sheet has no lines. Fill in one row per line.")
-            )
-    finally:
-        wb.close()
+        )
+    if found_key != key:
+        problems.insert(
+            0,
+            UploadProblem(
+                5,
+                "B",
+                "this template belongs to a different claim. Download the template from "
+                "this claim's page."
+                if found_key
+                else "the template key is missing. Upload the template Concord generated "
+                "for this claim, without moving its rows.",
+            ),
+        )
+    if not out.rows and not problems:
+        problems.append(
+            UploadProblem(None, None, "The sheet has no lines. Fill in one row per line.")
+        )
+    problems.sort(key=lambda p: p.row or 0)
     return out

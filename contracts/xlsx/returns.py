@@ -219,33 +219,17 @@ def read_return(data, *, filename="", key, codes):
         rows = sheet.rows(max_col=MAX_COLS, max_row=MAX_ROWS, too_many=TOO_MANY_ROWS)
         with guard.readable("return"):
             parsed = _parse(rows, key, codes)
-        parsed.problems.extend(_merged_figures(sheet.merged, parsed.narrative_row))
-    return parsed
-
-
-def _merged_figures(merged, narrative_row):
-    """Merging cells keeps only the first cell's content: a merge that covers a figure or a
-    note (other than the template's own narrative box) would lose what the person typed."""
-    from openpyxl.utils.cell import range_boundaries
-
-    problems = []
-    for ref in merged:
-        try:
-            min_col, min_row, max_col, max_row = range_boundaries(ref)
-        except (ValueError, TypeError):
-            continue
-        if narrative_row is not None and min_row == max_row == narrative_row:
-            continue
-        if max_row >= FIRST_ROW and max_col >= VALUE_COL and min_col <= NOTE_COL:
-            problems.append(
-                UploadProblem(
-                    min_row,
-                    None,
-                    f"cells {ref} are merged, which keeps only the first cell and blanks a "
-                    "figure or a note. Unmerge them and check the figures.",
-                )
+        parsed.problems.extend(
+            guard.merged_problems(
+                sheet.merged,
+                first_row=FIRST_ROW,
+                first_col=VALUE_COL,
+                last_col=NOTE_COL,
+                skip_rows=(parsed.narrative_row,),
+                blanks="a figure or a note",
             )
-    return problems
+        )
+    return parsed
 
 
 def _parse(rows, key, codes):
