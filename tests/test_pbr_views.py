@@ -253,3 +253,31 @@ def test_the_runway_names_the_members_most_at_risk_and_the_statement_every_membe
     assert len(members) == 1
     statement = client.get(reverse("funding:statement")).content.decode()
     assert all(f">{r}</td>" in statement for r in ("CVO Alpha", "CVO Beta"))
+
+
+def test_of_two_people_saving_a_claims_counts_the_second_is_refused_and_changes_nothing(client, pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(pw.measure, pw.orgs["cvo_a"], Q1, [("CASE-1", DAY, DAY, 1, "Letter")], by=a)
+    client.force_login(a)
+    page = client.get(claim.get_absolute_url()).content.decode()
+    opened = claim.version
+    assert f'name="expected_version" value="{opened}"' in page
+    url = reverse("outcomes:claim_action", args=[claim.pk, "counts"])
+    first = client.post(
+        url, {"eligible": "40", "engaged": "30", "expected_version": opened}, follow=True
+    )
+    assert "Participant counts saved." in first.content.decode()
+    # The second person opened the page before the first saved.
+    second = client.post(
+        url, {"eligible": "90", "engaged": "80", "expected_version": opened}, follow=True
+    )
+    text = second.content.decode()
+    assert "Somebody else saved this record after you opened it" in text
+    assert "Participant counts saved." not in text
+    claim.refresh_from_db()
+    assert (claim.eligible, claim.engaged) == (40, 30)
+    # The service refuses it the same way, whoever calls it.
+    from consortium.base import StaleEdit
+
+    with pytest.raises(StaleEdit):
+        pbr.claim_save_counts(by=a, claim=claim, eligible=1, engaged=1, expected_version=opened)

@@ -95,6 +95,10 @@ class LineForm(ConcordForm):
 
 
 class CountsForm(ConcordForm):
+    """The claim's participant counts, and the claim's version the person started from: of
+    two people saving counts, the second is refused rather than overwriting the first."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     eligible = forms.IntegerField(
         min_value=0, required=False, label="Participants eligible in the period"
     )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from consortium import dates
+from consortium.base import StaleEdit
 from consortium.models import Organisation
 from contracts.access.outcomes import (
     can_approve_claim,
@@ -491,11 +492,19 @@ def template_bytes(claim: PbRClaim) -> bytes:
 
 @transaction.atomic
 def claim_save_counts(
-    *, by: User, claim: PbRClaim, eligible: int | None, engaged: int | None
+    *,
+    by: User,
+    claim: PbRClaim,
+    eligible: int | None,
+    engaged: int | None,
+    expected_version: int | None = None,
 ) -> PbRClaim:
     """The participants eligible and engaged in the period (the cohort, for a cohort
-    measure)."""
+    measure). `expected_version`: the claim's version the person's page showed; if somebody
+    saved the claim since, StaleEdit is raised and nothing is written."""
     current = _fresh(claim)
+    if expected_version is not None and current.version != int(expected_version):
+        raise StaleEdit(claim)
     _require_editable(current, by)
     if eligible is not None and engaged is not None and engaged > eligible:
         raise ValidationError({"engaged": "More engaged than eligible: check both figures."})

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access, dates, twofactor
+from consortium.base import StaleEdit
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
-from consortium.views import save_or_refuse
+from consortium.views import STALE_MESSAGE, save_or_refuse
 from contracts.access.outcomes import (
     can_approve_claim,
     can_edit_claim,
@@ -274,7 +275,11 @@ def claim_detail(request, pk):
             "paying": claim.status == PbRClaim.Status.APPROVED and can_pay_claim(user),
             "show_people": a.oversees_consortium or claims_for(user, claim.claimant_id),
             "counts_form": CountsForm(
-                initial={"eligible": claim.eligible, "engaged": claim.engaged}
+                initial={
+                    "eligible": claim.eligible,
+                    "engaged": claim.engaged,
+                    "expected_version": claim.version,
+                }
             ),
             "sample_form": SampleForm(),
             "decide_form": DecideForm(),
@@ -447,6 +452,8 @@ def claim_action(request, pk, action):
                 raise ValidationError("Enter the date paid and the remittance reference.")
             svc.claim_pay(by=user, claim=claim, **form.cleaned_data)
             messages.success(request, "Payment recorded.")
+    except StaleEdit:
+        messages.error(request, STALE_MESSAGE)
     except (ValidationError, PermissionDenied, ClaimFrozen) as e:
         for m in getattr(e, "messages", None) or [str(e)]:
             messages.error(request, m)
