@@ -281,3 +281,68 @@ def test_of_two_people_saving_a_claims_counts_the_second_is_refused_and_changes_
 
     with pytest.raises(StaleEdit):
         pbr.claim_save_counts(by=a, claim=claim, eligible=1, engaged=1, expected_version=opened)
+
+
+def test_the_evidence_template_carries_the_lines_on_the_claim_by_their_codes_only(pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(
+        pw.measure, pw.orgs["cvo_a"], Q1, [("CASE-1", DAY, DAY, 1, "Letter 1")], by=a
+    )
+    (line,) = claim.lines.all()
+    ws = load_workbook(io.BytesIO(pbr.template_bytes(claim)))[evidence_xlsx.SHEET]
+    row = [ws.cell(row=evidence_xlsx.FIRST_ROW, column=c).value for c in range(1, 7)]
+    assert row[0] is None  # the case reference is never written back
+    assert row[1].date() == DAY and row[2].date() == DAY
+    assert row[3:] == [1, "Letter 1", line.code]
+    assert "CASE-1" not in str([c.value for r in ws.iter_rows() for c in r])
+
+
+def test_an_upload_keeps_the_lines_typed_in_by_hand_that_its_template_carries(pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(
+        pw.measure,
+        pw.orgs["cvo_a"],
+        Q1,
+        [("CASE-1", DAY, DAY, 1, "Letter 1"), ("CASE-2", DAY, DAY, 1, "Letter 2")],
+        by=a,
+    )
+    by_hand = set(claim.lines.values_list("participant", "evidence_ref"))
+    wb = load_workbook(io.BytesIO(pbr.template_bytes(claim)))
+    ws = wb[evidence_xlsx.SHEET]
+    for column, value in enumerate(("CASE-3", DAY, DAY, 1, "Letter 3"), start=1):
+        ws.cell(row=evidence_xlsx.FIRST_ROW + 2, column=column, value=value)
+    out = io.BytesIO()
+    wb.save(out)
+    assert pbr.claim_upload(by=a, claim=claim, data=out.getvalue(), filename="e.xlsx") == 3
+    after = set(claim.lines.values_list("participant", "evidence_ref"))
+    assert by_hand < after and len(after) == 3
+
+
+def test_an_upload_that_would_remove_lines_says_how_many_and_asks_first(client, pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(pw.measure, pw.orgs["cvo_a"], Q1, [], by=a)
+    # The template is downloaded while the claim is empty; two lines are then typed in.
+    old = filled(claim, [("CASE-3", DAY, DAY, 1, "Letter 3")])
+    for ref in ("CASE-1", "CASE-2"):
+        pbr.line_add(
+            by=a,
+            claim=claim,
+            reference=ref,
+            engagement_date=DAY,
+            outcome_date=DAY,
+            evidence_ref="By hand",
+        )
+    before = sorted(claim.lines.values_list("participant", flat=True))
+    codes = sorted(line.code for line in claim.lines.all())
+    client.force_login(a)
+    url = reverse("outcomes:claim_upload", args=[claim.pk])
+    html = client.post(url, {"file": old}).content.decode()
+    assert "would remove 2 lines that are on the claim but not in your spreadsheet" in html
+    assert all(code in html for code in codes)
+    assert "Remove the 2 lines on the claim that are not in my spreadsheet" in html
+    assert sorted(claim.lines.values_list("participant", flat=True)) == before
+    # Confirmed: the spreadsheet's rows replace the claim's lines.
+    old.seek(0)
+    response = client.post(url, {"file": old, "removing": "2", "confirm_removal": "on"})
+    assert response.status_code == 302
+    assert list(claim.lines.values_list("evidence_ref", flat=True)) == ["Letter 3"]

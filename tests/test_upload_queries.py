@@ -108,6 +108,7 @@ def evidence_file(claim, count, first=0):
         values = (f"CASE-{first + i:04d}", day, day + datetime.timedelta(days=1), 1, f"Letter {i}")
         for column, value in enumerate(values, start=1):
             ws.cell(row=ex.FIRST_ROW + i, column=column, value=value)
+        ws.cell(row=ex.FIRST_ROW + i, column=ex.CODE_COL).value = None  # new participants
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -137,7 +138,12 @@ def test_an_evidence_upload_runs_the_same_queries_for_3_lines_as_for_30(world):
             pbr.claim_upload(by=fresh[0], claim=claim, data=evidence_file(claim, size))
         # A second upload replaces the lines: each deletion keeps its history too.
         with CaptureQueriesContext(connection) as again:
-            pbr.claim_upload(by=fresh[1], claim=claim, data=evidence_file(claim, size, first=1000))
+            pbr.claim_upload(
+                by=fresh[1],
+                claim=claim,
+                data=evidence_file(claim, size, first=1000),
+                remove_lines=size,
+            )
         counts[size] = (len(first.captured_queries), len(again.captured_queries))
         history = ClaimLine.history.filter(claim_id=claim.pk)
         assert ClaimLine.objects.filter(claim=claim).count() == size

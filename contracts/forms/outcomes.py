@@ -164,4 +164,31 @@ class FindLineForm(ConcordForm):
 
 
 class UploadForm(ConcordForm):
+    """The evidence file and, once the upload has said which lines it would remove, the
+    person's confirmation of that number of lines (asked again if the number changes)."""
+
     file = forms.FileField(label="Evidence spreadsheet (.xlsx)")
+    removing = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    confirm_removal = forms.BooleanField(required=False)
+
+    def __init__(self, *args, removing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if removing is None and self.is_bound:
+            try:
+                removing = int(self.data.get("removing") or 0) or None
+            except ValueError:
+                removing = None
+        if removing is None:
+            del self.fields["confirm_removal"]
+            return
+        self.initial["removing"] = removing
+        lines = "line" if removing == 1 else "lines"
+        self.fields[
+            "confirm_removal"
+        ].label = f"Remove the {removing} {lines} on the claim that are not in my spreadsheet"
+
+    def lines_to_remove(self):
+        """The number of lines the person agreed to remove, or None."""
+        if self.cleaned_data.get("confirm_removal"):
+            return self.cleaned_data.get("removing")
+        return None

@@ -58,6 +58,24 @@ class UploadInvalid(ValidationError):
         super().__init__([str(p) for p in problems[:50]])
 
 
+class UploadRemovesLines(ValidationError):
+    """The evidence is right, but lines on the claim are not in it: the upload would remove
+    them, so it asks first. Nothing was written."""
+
+    def __init__(self, codes: list[str], count: int):
+        self.codes = codes
+        self.count = count
+        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+        lines = "line" if self.count == 1 else "lines"
+        super().__init__(
+            f"This upload replaces the claim's lines and would remove {self.count} {lines} "
+            f"that are on the claim but not in your spreadsheet ({shown}), such as lines "
+            "added by hand after the template was downloaded. Nothing was saved. To keep them, "
+            "download the template again (it carries every line on the claim) and add your "
+            f"rows to it; to remove them, confirm and upload the file again."
+        )
+
+
 # --- pseudonyms ----------------------------------------------------------------------------
 
 
@@ -395,15 +413,30 @@ def line_remove(*, by: User, line: ClaimLine) -> None:
 
 
 @transaction.atomic
-def claim_upload(*, by: User, claim: PbRClaim, data: bytes, filename: str = "") -> int:
+def claim_upload(
+    *,
+    by: User,
+    claim: PbRClaim,
+    data: bytes,
+    filename: str = "",
+    remove_lines: int | None = None,
+) -> int:
     """Replace a draft claim's lines with the uploaded evidence: every row is checked, and
     nothing is written unless every row is right (UploadInvalid lists the problems row by
-    row). Returns the number of lines written."""
+    row). A row may stand for a line already on the claim by its line code instead of the
+    case reference (the template carries every line that way). Lines on the claim that the
+    spreadsheet leaves out are removed only if `remove_lines` is their number, which the
+    person confirmed; otherwise UploadRemovesLines names them and nothing is written.
+    Returns the number of lines written."""
     claim = _fresh(claim)
     _require_editable(claim, by)
     parsed = evidence_xlsx.read_evidence(data, filename=filename, key=template_key(claim))
     problems = list(parsed.problems)
     bad_rows = {p.row for p in problems}
+    current = set(ClaimLine.objects.filter(claim=claim).values_list("window", "participant"))
+    by_code = {}
+    for _, participant in current:
+        by_code.setdefault(rules.short_code(participant), set()).add(participant)
     lines, seen = [], {}
     for row in parsed.rows:
         if row.row in bad_rows:
@@ -412,9 +445,12 @@ def claim_upload(*, by: User, claim: PbRClaim, data: bytes, filename: str = "") 
         found = _line_problems(claim, facts)
         for text in found:
             problems.append(evidence_xlsx.UploadProblem(row.row, None, text))
-        if found or not row.reference:
+        if found:
             continue
-        participant = rules.pseudonym(_key(claim.consortium_id), row.reference)
+        participant, problem = _row_participant(claim, row, by_code)
+        if problem:
+            problems.append(evidence_xlsx.UploadProblem(row.row, problem[0], problem[1]))
+            continue
         window = rules.window_key(
             claim.measure.rule, period_start=claim.period_start, outcome_date=row.outcome_date
         )
@@ -447,6 +483,9 @@ def claim_upload(*, by: User, claim: PbRClaim, data: bytes, filename: str = "") 
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise UploadInvalid(problems, parsed.rows_checked)
+    gone = current - set(seen)
+    if gone and remove_lines != len(gone):
+        raise UploadRemovesLines(sorted({rules.short_code(p) for _, p in gone}), len(gone))
     _delete_lines(claim, by=by, reason="Evidence uploaded")
     bulk_create_with_history(
         [
@@ -473,13 +512,53 @@ def claim_upload(*, by: User, claim: PbRClaim, data: bytes, filename: str = "") 
     return len(lines)
 
 
+def _row_participant(claim, row, by_code):
+    """The participant an evidence row is about, by its case reference or, for a line already
+    on the claim, its line code: (participant, None), or (None, (column, problem))."""
+    if row.reference:
+        participant = rules.pseudonym(_key(claim.consortium_id), row.reference)
+        if row.code and rules.short_code(participant) != row.code:
+            return None, (
+                "A",
+                f"the case reference is not that of line {row.code} (column F). For a new "
+                "participant clear column F; otherwise correct the reference.",
+            )
+        return participant, None
+    participants = by_code.get(row.code, set())
+    if len(participants) != 1:
+        why = (
+            "is not a line of this claim"
+            if not participants
+            else "stands for more than one participant on this claim"
+        )
+        return None, (
+            "F",
+            f"{row.code[:20]} {why}. Type the participant's case reference in column A.",
+        )
+    return next(iter(participants)), None
+
+
 def template_key(claim: PbRClaim) -> str:
     return f"PBR-{claim.pk}-{claim.measure.series}-{claim.period_start:%Y%m%d}"
 
 
 def template_bytes(claim: PbRClaim) -> bytes:
+    """The evidence template for a claim, carrying its current lines by their line codes."""
     m = claim.measure
+    lines = ClaimLine.objects.filter(claim=claim).order_by("outcome_date", "id")
     return evidence_xlsx.write_template(
+        lines=(
+            evidence_xlsx.TemplateLine(
+                code=rules.short_code(participant),
+                engagement_date=engaged,
+                outcome_date=outcome,
+                events=events,
+                evidence_ref=evidence,
+            )
+            for participant, engaged, outcome, events, evidence in lines.values_list(
+                "participant", "engagement_date", "outcome_date", "events", "evidence_ref"
+            ).iterator(chunk_size=CHUNK)
+        ),
         key=template_key(claim),
         heading=f"{m.code} {m.name}: evidence",
         details=[

@@ -342,13 +342,26 @@ def claim_upload(request, pk):
         upload = form.cleaned_data["file"]
         try:
             data = read_upload(upload, max_bytes=svc.evidence_xlsx.MAX_BYTES)
-            n = svc.claim_upload(by=request.user, claim=claim, data=data, filename=upload.name)
+            n = svc.claim_upload(
+                by=request.user,
+                claim=claim,
+                data=data,
+                filename=upload.name,
+                remove_lines=form.lines_to_remove(),
+            )
             messages.success(
                 request, f"Checked {n} rows: every line read. The claim now holds them."
             )
             return redirect(claim)
         except UploadRefused as e:
             form.add_error("file", str(e))
+        except svc.UploadRemovesLines as e:
+            data = request.POST.copy()
+            data["removing"] = e.count
+            data.pop("confirm_removal", None)
+            form = UploadForm(data, request.FILES, removing=e.count)
+            form.is_valid()
+            form.add_error("file", e.messages[0])
         except svc.UploadInvalid as e:
             problems, checked = e.problems, e.rows_checked
             form.add_error(
@@ -361,7 +374,13 @@ def claim_upload(request, pk):
     return render(
         request,
         "contracts/claim_upload.html",
-        {"claim": claim, "form": form, "problems": problems, "checked": checked},
+        {
+            "claim": claim,
+            "form": form,
+            "problems": problems,
+            "checked": checked,
+            "line_count": claim.lines.count(),
+        },
     )
 
 

@@ -2,7 +2,9 @@
 guarded reader (contracts.xlsx.guard) that takes it back, one line per row.
 
 The case reference typed in column A is read only to be hashed (contracts.services.outcomes);
-it is never stored. Dates are read as dates (a date cell, or text as YYYY-MM-DD or
+it is never stored. The template carries the claim's current lines, each by its short code
+in column F (the reference is never written back): a row with a line code and no reference
+stands for that line's participant, so the lines typed in by hand survive an upload. Dates are read as dates (a date cell, or text as YYYY-MM-DD or
 DD/MM/YYYY); a formula anywhere is refused; text that a spreadsheet would treat as a formula
 is refused too.
 """
@@ -23,7 +25,15 @@ from contracts.xlsx.guard import UploadProblem, UploadRefused
 
 SHEET = "Evidence"
 KEY_LABEL = "Template key"
-HEADERS = ["Case reference", "Engagement date", "Outcome date", "Events", "Evidence reference"]
+HEADERS = [
+    "Case reference",
+    "Engagement date",
+    "Outcome date",
+    "Events",
+    "Evidence reference",
+    "Line code",
+]
+CODE_COL = 6
 HEADER_ROW = 6
 FIRST_ROW = HEADER_ROW + 1
 TEMPLATE_ROWS = 500  # unlocked, formatted rows in a fresh template
@@ -47,6 +57,18 @@ class EvidenceRow:
     outcome_date: datetime.date | None
     events: int | None
     evidence_ref: str
+    code: str = ""
+
+
+@dataclass
+class TemplateLine:
+    """A line already on the claim, as the template shows it: by its short code."""
+
+    code: str
+    engagement_date: datetime.date
+    outcome_date: datetime.date
+    events: int
+    evidence_ref: str
 
 
 @dataclass
@@ -59,8 +81,9 @@ class ParsedEvidence:
         return len(self.rows)
 
 
-def write_template(*, key, heading, details):
-    """A blank evidence template for one claim, as bytes."""
+def write_template(*, key, heading, details, lines=()):
+    """The evidence template for one claim, as bytes, carrying the claim's current `lines`
+    (TemplateLine) with their line codes and room for more."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -75,14 +98,21 @@ def write_template(*, key, heading, details):
     put(ws, 5, 2, key)
     for c, h in enumerate(HEADERS, start=1):
         ws.cell(row=HEADER_ROW, column=c, value=h).font = bold
-    last = FIRST_ROW + TEMPLATE_ROWS - 1
+    lines = list(lines)
+    for r, line in enumerate(lines, start=FIRST_ROW):
+        ws.cell(row=r, column=2, value=line.engagement_date)
+        ws.cell(row=r, column=3, value=line.outcome_date)
+        ws.cell(row=r, column=4, value=line.events)
+        put(ws, r, 5, line.evidence_ref or None)
+        put(ws, r, CODE_COL, line.code)
+    last = FIRST_ROW + len(lines) + TEMPLATE_ROWS - 1
     for row in ws.iter_rows(min_row=FIRST_ROW, max_row=last, max_col=len(HEADERS)):
         for cell in row:
             cell.protection = unlocked
             cell.fill = editable
             if cell.column in (2, 3):
                 cell.number_format = "yyyy-mm-dd"
-            elif cell.column in (1, 5):
+            elif cell.column in (1, 5, CODE_COL):
                 cell.number_format = "@"
     dv = DataValidation(
         type="whole",
@@ -95,7 +125,7 @@ def write_template(*, key, heading, details):
     )
     dv.add(f"D{FIRST_ROW}:D{last}")
     ws.add_data_validation(dv)
-    for col, width in zip("ABCDE", (22, 16, 16, 10, 40), strict=True):
+    for col, width in zip("ABCDEF", (22, 16, 16, 10, 40, 12), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"A{FIRST_ROW}"
     ws.protection.sheet = True
@@ -191,12 +221,15 @@ def read_evidence(data, *, filename="", key):
                     continue
                 if i <= HEADER_ROW:
                     continue
-                if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells[:5]):
+                if all(
+                    c is None or (isinstance(c, str) and not c.strip()) for c in cells[:CODE_COL]
+                ):
                     continue
                 if len(out.rows) >= MAX_LINES:
                     raise UploadRefused(TOO_MANY)
                 reference = _reference(cells[0], i, problems)
-                if not reference and not any(p.row == i for p in problems[-1:]):
+                code = guard.cell_text(cells[CODE_COL - 1]).upper()
+                if not reference and not code and not any(p.row == i for p in problems[-1:]):
                     problems.append(
                         UploadProblem(i, "A", "enter the participant's case reference.")
                     )
@@ -216,6 +249,7 @@ def read_evidence(data, *, filename="", key):
                         outcome_date=_date(cells[2], i, "C", problems),
                         events=_events(cells[3], i, problems),
                         evidence_ref=evidence,
+                        code=code,
                     )
                 )
         problems.extend(
