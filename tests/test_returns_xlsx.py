@@ -349,3 +349,48 @@ def test_another_cvo_cannot_upload(rw, cvo_b):
     ret = rw.returns["draft_a"]
     with pytest.raises(PermissionDenied):
         svc.return_upload(ret=ret, by=cvo_b, data=filled(ret), filename="r.xlsx")
+
+
+def test_binary_noise_in_a_figure_is_read_as_the_sheet_shows_it_and_said_so(rw, cvo_a):
+    # Excel stores =0.1+0.2 as 0.30000000000000004 and shows 0.3.
+    ret = rw.returns["draft_a"]
+    data = filled(ret, values={**GOOD_VALUES, "WAIT": 0.3})
+
+    def noise(name, content):
+        if name == "xl/worksheets/sheet1.xml":
+            assert content.count(b"<v>0.3</v>") == 1
+            return content.replace(b"<v>0.3</v>", b"<v>0.30000000000000004</v>")
+        return content
+
+    parsed = svc.return_upload(
+        ret=ret, by=cvo_a, data=zip_bytes(rewrite_zip(data, noise)), filename="r.xlsx"
+    )
+    assert ReturnValue.objects.get(ret=ret, indicator__code="WAIT").value == D("0.30")
+    (note,) = parsed.rounded
+    assert note.row == rx.FIRST_ROW + 7 and note.column == "D"
+    assert "the file holds 0.30000000000000004; read as 0.3" in str(note)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (99999999999, "is 99,999,999,999, more than a return can hold (9,999,999)"),
+        ("0.305", "is 0.305, which has more than two decimal places"),
+    ],
+)
+def test_a_figure_a_return_cannot_hold_is_refused_with_its_row(rw, cvo_a, value, expected):
+    ret = rw.returns["draft_a"]
+    before = snapshot(ret)
+    data = filled(ret, values={**GOOD_VALUES, "REF": value})
+    with pytest.raises(svc.UploadInvalid) as e:
+        svc.return_upload(ret=ret, by=cvo_a, data=data, filename="r.xlsx")
+    (problem,) = e.value.problems
+    assert problem.row == rx.FIRST_ROW and problem.column == "D"
+    assert f"Referrals received {expected}" in str(problem)
+    assert snapshot(ret) == before
+    # The form's draft save goes through the same rule.
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        svc.return_save_draft(ret=ret, by=cvo_a, values={"REF": D(str(value))})
+    assert snapshot(ret) == before

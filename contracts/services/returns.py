@@ -36,7 +36,7 @@ from contracts.models import (
     Subcontract,
     Target,
 )
-from contracts.validation.returns import Outcome, validate
+from contracts.validation.returns import Outcome, figure_cannot_be_held, validate
 from contracts.xlsx import returns as returns_xlsx
 
 S = PerformanceReturn.Status
@@ -227,6 +227,9 @@ def _save_figures(current, *, by, indicators, values, notes, narrative, reason):
     if unknown:
         raise ValidationError(f"Unknown indicator codes: {', '.join(unknown)}.")
     # The same limits on every path: the form, the template upload and any other caller.
+    cannot = [figure_cannot_be_held(indicators[c].name, v) for c, v in values.items()]
+    if any(cannot):
+        raise ValidationError([why for why in cannot if why])
     too_long = [code for code, text in notes.items() if len(text or "") > returns_xlsx.NOTE_MAX]
     if too_long:
         names = ", ".join(indicators[c].name for c in too_long if c in indicators)
@@ -366,15 +369,13 @@ def return_upload(
     )
     if not parsed.ok:
         raise UploadInvalid(parsed.problems, parsed.rows_checked)
-    # Figures that cannot be stored (too many digits or places) are refused here, by row.
+    # Figures that cannot be stored as they are (too many places, too large) are refused
+    # here, by row: saving never rounds a figure silently.
     problems = []
     for code, v in parsed.values.items():
-        if v is not None and (v.as_tuple().exponent < -2 or abs(v) >= Decimal("1e12")):
-            problems.append(
-                returns_xlsx.UploadProblem(
-                    None, None, f"{code}: {v} has more than two decimal places or is too large."
-                )
-            )
+        why = figure_cannot_be_held(indicators[code].name, v)
+        if why:
+            problems.append(returns_xlsx.UploadProblem(parsed.rows.get(code), "D", why))
     if problems:
         raise UploadInvalid(problems, parsed.rows_checked)
     if expected_version is not None and current.version != int(expected_version):

@@ -17,6 +17,29 @@ COUNT, PERCENTAGE, DAYS = "count", "percentage", "days"
 OUTLIER_FACTOR = Decimal(3)
 OUTLIER_FLOOR = Decimal(10)
 MIN_HISTORY = 3
+# The largest figure an indicator holds, whatever its unit: far more than any service counts
+# in a period, and room for totals across members and years within the 14 digits a figure is
+# stored in. Beyond it a figure is a slip (a reference pasted into the value, a stray key).
+LARGEST_FIGURE = Decimal("9999999")
+PLACES = 2  # a figure is stored to two decimal places
+
+
+def figure_cannot_be_held(name, value):
+    """Why a return figure cannot be stored as it is (more than two decimal places, or more
+    than LARGEST_FIGURE either way), or None. Saving never rounds a figure silently."""
+    if value is None:
+        return None
+    if value.as_tuple().exponent < -PLACES:
+        return (
+            f"{name} is {value:f}, which has more than two decimal places. "
+            "Enter it to two places at most."
+        )
+    if abs(value) > LARGEST_FIGURE:
+        return (
+            f"{name} is {value:,f}, more than a return can hold ({LARGEST_FIGURE:,f}). "
+            "Check the figure: it may be a reference or a date typed into the value."
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,8 @@ def return_upload(request, pk):
                 f"Checked {parsed.rows_checked} rows: every figure read. The draft now holds "
                 "them; check the results below and submit.",
             )
+            for note in parsed.rounded:
+                messages.info(request, str(note))
             return redirect(ret)
         except UploadRefused as e:
             form.add_error("file", str(e))

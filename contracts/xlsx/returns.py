@@ -66,6 +66,8 @@ class ParsedReturn:
     rows_checked: int = 0
     problems: list = field(default_factory=list)
     narrative_row: int | None = None
+    rows: dict = field(default_factory=dict)  # code -> the row it was read from
+    rounded: list = field(default_factory=list)  # UploadProblem: figures read as shown
 
     @property
     def ok(self):
@@ -160,9 +162,29 @@ def check_container(data, filename=""):
 _text = guard.cell_text
 
 
-def _number(raw, cached, row, problems, col="D", *, formula=False):
+def _shown(number, row, col, rounded):
+    """A number cell's figure as the spreadsheet shows it. A spreadsheet keeps 15 significant
+    digits; binary arithmetic (0.1 + 0.2) can leave digits beyond them in the file
+    (0.30000000000000004). Those are read as the figure shown, and `rounded` says so by row;
+    any other figure is read exactly as the file holds it."""
+    exact = Decimal(str(number))
+    if not isinstance(number, float) or exact.as_tuple().exponent >= -2:
+        return exact
+    shown = Decimal(f"{number:.15g}")
+    if shown == exact or shown.as_tuple().exponent < -2:
+        return exact
+    rounded.append(
+        UploadProblem(
+            row, col, f"the file holds {exact:f}; read as {shown:f}, the figure the sheet shows."
+        )
+    )
+    return shown
+
+
+def _number(raw, cached, row, problems, col="D", *, formula=False, rounded=None):
     """The figure in a value cell, or None if blank; a problem is recorded if it is not one.
-    `formula`: the cell holds a formula (its type in the file, not how its text begins)."""
+    `formula`: the cell holds a formula (its type in the file, not how its text begins).
+    `rounded`: where a figure read as shown rather than as stored is noted (see _shown)."""
     value = raw
     if formula:
         if cached is None:
@@ -182,7 +204,7 @@ def _number(raw, cached, row, problems, col="D", *, formula=False):
         problems.append(UploadProblem(row, col, f"'{value}' is not a number. Enter a figure."))
         return None
     if isinstance(value, (int, float, Decimal)):
-        d = Decimal(str(value))
+        d = _shown(value, row, col, [] if rounded is None else rounded)
         if not d.is_finite():
             problems.append(UploadProblem(row, col, "this is not a finite number. Enter a figure."))
             return None
@@ -290,12 +312,14 @@ def _parse(rows, key, codes):
             )
             continue
         seen[first] = i
+        out.rows[first] = i
         out.values[first] = _number(
             cells[VALUE_COL - 1],
             formulas.get(VALUE_COL - 1),
             i,
             problems,
             formula=VALUE_COL - 1 in formulas,
+            rounded=out.rounded,
         )
         note_text = _text(cells[NOTE_COL - 1])
         if NOTE_COL - 1 in formulas:
