@@ -263,6 +263,22 @@ def test_a_commissioner_gets_no_share_of_income_rather_than_a_false_hundred_perc
         assert "which you do not see" in html, url
 
 
+def test_a_claim_page_says_how_the_claimed_and_the_verified_figures_were_worked_out(client, pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(
+        pw.measure, pw.orgs["cvo_a"], Q1, [claim_line(f"H{i}", DAY) for i in range(3)], by=a
+    )
+    client.force_login(a)
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "£750.00" in html
+    assert "How: claimed: 3 participants × £250.00." in html
+    assert "0 participants" not in html
+    pbr.claim_submit(by=a, claim=claim)
+    client.force_login(pw.users["lead"])
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "How: claimed: 3 participants × £250.00; verified so far: 0 participants" in html
+
+
 def test_pbr_pages_keep_a_constant_number_of_queries(client, pw, django_assert_max_num_queries):
     lead, a, comm = pw.users["lead"], pw.users["cvo_a"], pw.users["commissioner"]
     claim = make_claim(
