@@ -248,9 +248,12 @@ def payment_by_results(ctx):
     for contract in ctx.contracts:
         rows, total = pbr.statement(ctx.user, ctx.start, ctx.end, contract=contract)
         claims += rows
-    if not claims:
-        return {"empty": "No outcome claims for this period."}
-    whole, members = pbr.exposure(ctx.user, ctx.start, ctx.end)
+    # Exposure is shown whenever a measure applies in the period, claims or not: it is the
+    # same figure as the exposure page's for this period.
+    figures = pbr.exposure(ctx.user, ctx.start, ctx.end)
+    measures_apply = figures.members or figures.whole.pbr_max or figures.whole.uncapped
+    if not claims and not measures_apply:
+        return {"empty": "No outcome claims or measures for this period."}
     claim_rows = [
         [
             s.measure,
@@ -269,19 +272,21 @@ def payment_by_results(ctx):
     exposure_rows = [
         [
             r.name,
-            r.block,
+            "Not shown" if r.block is None else r.block,
             r.pbr_max,
             r.earned,
             "—" if r.share_percent is None else f"{r.share_percent}%",
         ]
-        for r in [whole, *members]
+        for r in [figures.whole, *figures.members]
     ]
-    summary = []
-    if total is not None and len(ctx.contracts) == 1:
+    summary = list(figures.notes)
+    if not claims:
+        summary.append("No outcome claims for this period.")
+    elif total is not None and len(ctx.contracts) == 1:
         summary.append(f"Approved £{total.approved}, payable £{total.payable}, paid £{total.paid}.")
-    return {
-        "summary": summary,
-        "tables": [
+    tables = []
+    if claims:
+        tables.append(
             table(
                 [
                     "Measure",
@@ -298,7 +303,10 @@ def payment_by_results(ctx):
                 claim_rows,
                 "Claims in the period",
                 member_column=1,
-            ),
+            )
+        )
+    if measures_apply:
+        tables.append(
             table(
                 [
                     "Who",
@@ -310,6 +318,6 @@ def payment_by_results(ctx):
                 exposure_rows,
                 "Exposure across the consortium",
                 member_column=0,
-            ),
-        ],
-    }
+            )
+        )
+    return {"summary": summary, "tables": tables}

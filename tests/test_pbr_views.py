@@ -203,10 +203,11 @@ def test_exposure_is_the_most_outcomes_can_earn_over_expected_income(pw):
         verifier=lead,
         approver=comm,
     )
-    whole, members = sel.exposure(lead, datetime.date(2026, 4, 1), datetime.date(2027, 3, 31))
+    figures = sel.exposure(lead, datetime.date(2026, 4, 1), datetime.date(2027, 3, 31))
+    whole = figures.whole
     # Four quarterly periods × £1,000 period cap = £4,000, shared equally by two members.
     assert whole.pbr_max == D("4000.00")
-    by_name = {r.name: r for r in members}
+    by_name = {r.name: r for r in figures.members}
     alpha = by_name["CVO Alpha"]
     assert (alpha.pbr_max, alpha.earned) == (D("2000.00"), D("500.00"))
     assert alpha.earned_percent == D("25.0")
@@ -214,6 +215,68 @@ def test_exposure_is_the_most_outcomes_can_earn_over_expected_income(pw):
     assert alpha.block == D("60000.00")
     assert alpha.share_percent == D("3.2")  # 2,000 ÷ 62,000
     assert whole.earned == D("500.00")
+
+
+FY = (datetime.date(2026, 4, 1), datetime.date(2027, 3, 31))
+
+
+def test_a_member_sees_the_same_exposure_as_the_lead_whoever_else_shares_the_measure(pw):
+    """A CVO sees only its own claimant row of a measure; its part of the maximum is still
+    divided between every member named on the measure, as the lead's is."""
+    from contracts.selectors import outcomes as sel
+
+    lead, a = pw.users["lead"], pw.users["cvo_a"]
+    make_measure(
+        pw.money["contract"],
+        [(pw.orgs["cvo_a"], D("30")), (pw.orgs["cvo_b"], D("70"))],
+        by=lead,
+        code="SPLIT",
+        attribution="shares",
+        tariff=D("100.00"),
+        period_cap=D("500.00"),
+    )
+    alpha = pw.orgs["cvo_a"].pk
+    as_lead = sel.exposure(lead, *FY).member(alpha)
+    as_member = sel.exposure(a, *FY).member(alpha)
+    # MH28: £4,000 by engagement between two members = £2,000; SPLIT: 4 × £500 × 30% = £600.
+    assert as_lead.pbr_max == as_member.pbr_max == D("2600.00")
+    assert as_lead.block == as_member.block == D("60000.00")
+    assert as_lead.share_percent == as_member.share_percent == D("4.2")
+    assert not as_member.limited
+    assert sel.exposure(a, *FY).notes == []
+
+
+def test_a_commissioner_gets_no_share_of_income_rather_than_a_false_hundred_percent(client, pw):
+    from contracts.selectors import outcomes as sel
+
+    comm = pw.users["commissioner"]
+    figures = sel.exposure(comm, *FY)
+    alpha = figures.member(pw.orgs["cvo_a"].pk)
+    assert alpha.pbr_max == D("2000.00")
+    assert (alpha.block, alpha.share_percent) == (None, None)
+    assert (figures.whole.block, figures.whole.share_percent) == (None, None)
+    assert sel.BLOCK_HIDDEN in figures.notes
+    client.force_login(comm)
+    for url in (reverse("outcomes:exposure"), reverse("funding:runway"), reverse("dashboard")):
+        html = client.get(url).content.decode()
+        assert "100.0%" not in html, url
+        assert "which you do not see" in html, url
+
+
+def test_a_claim_page_says_how_the_claimed_and_the_verified_figures_were_worked_out(client, pw):
+    a = pw.users["cvo_a"]
+    claim = make_claim(
+        pw.measure, pw.orgs["cvo_a"], Q1, [claim_line(f"H{i}", DAY) for i in range(3)], by=a
+    )
+    client.force_login(a)
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "£750.00" in html
+    assert "How: claimed: 3 participants × £250.00." in html
+    assert "0 participants" not in html
+    pbr.claim_submit(by=a, claim=claim)
+    client.force_login(pw.users["lead"])
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "How: claimed: 3 participants × £250.00; verified so far: 0 participants" in html
 
 
 def test_pbr_pages_keep_a_constant_number_of_queries(client, pw, django_assert_max_num_queries):

@@ -21,6 +21,9 @@ results.support(supported_by_claims)
 S = PbRClaim.Status
 
 
+NOT_SHOWN = "Not shown"
+
+
 def _percent(value):
     return "—" if value is None else f"{value}%"
 
@@ -31,7 +34,7 @@ def exposure_rows(whole, members, *, with_consortium=True):
         rows.append(
             [
                 (r.name, None),
-                (money_text(r.block), None),
+                (NOT_SHOWN if r.block is None else money_text(r.block), None),
                 (money_text(r.pbr_max), None),
                 (_percent(r.share_percent), None),
                 (money_text(r.earned), None),
@@ -59,15 +62,18 @@ def _exposure_section(user, title, most=None):
     """Exposure for the financial year: the consortium, then every member, or with `most`
     only that many, those with the largest share at risk (the statement lists them all)."""
     first, last = dates.financial_year(timezone.localdate())
-    whole, members = sel.exposure(user, first, last)
-    intro = ""
+    figures = sel.exposure(user, first, last)
+    members = figures.members
+    intro = list(figures.notes)
     if most is not None and len(members) > most:
-        intro = (
+        intro.append(
             f"The {most} members of {len(members)} with the largest share of their income at "
             "risk. The allocation statement lists every member."
         )
         members = sorted(members, key=lambda r: (-(r.share_percent or 0), r.name))[:most]
-    rows = exposure_rows(whole, members, with_consortium=access.actor(user).oversees_consortium)
+    rows = exposure_rows(
+        figures.whole, members, with_consortium=access.actor(user).oversees_consortium
+    )
     section = {
         "title": f"{title}, {sel.period_label(first, last)}",
         "headers": EXPOSURE_HEADERS,
@@ -75,7 +81,8 @@ def _exposure_section(user, title, most=None):
         "empty": "No payment-by-results measure applies in this financial year.",
     }
     if intro:
-        section["intro"] = intro
+        section["intro"] = " ".join(intro)
+    if most is not None and len(figures.members) > most:
         section["link"] = (
             "Every member, in the allocation statement",
             reverse("funding:statement"),
@@ -148,21 +155,29 @@ def my_open_claims(request):
 @panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER], order=24)
 def pbr_exposure(request):
     first, last = dates.financial_year(timezone.localdate())
-    whole, members = sel.exposure(request.user, first, last)
+    figures = sel.exposure(request.user, first, last)
     a = request.actor
-    shown = [whole] if a.oversees_consortium or a.has(Role.COMMISSIONER) else members
+    shown = (
+        [figures.whole] if a.oversees_consortium or a.has(Role.COMMISSIONER) else figures.members
+    )
     items = []
     for r in shown:
         if not r.pbr_max and not r.uncapped:
             continue
+        share = (
+            f"{_percent(r.share_percent)} of income depends on outcomes"
+            if r.share_percent is not None
+            else "share of income not worked out"
+        )
         items.append(
             (
-                f"{r.name}: {_percent(r.share_percent)} of income depends on outcomes "
-                f"(at most {money_text(r.pbr_max)}); earned {money_text(r.earned)} "
-                f"({_percent(r.earned_percent)} of the most)",
+                f"{r.name}: {share} (at most {money_text(r.pbr_max)}); earned "
+                f"{money_text(r.earned)} ({_percent(r.earned_percent)} of the most)",
                 None,
             )
         )
+    if items:
+        items += [(note, None) for note in figures.notes]
     return {
         "title": "Payment by results exposure",
         "items": items,

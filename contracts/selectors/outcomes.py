@@ -12,9 +12,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from consortium import access
 from consortium.models import Organisation
+from contracts.access.outcomes import claims_for
 from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
 from funding import money
+from funding.access import can_read_statements, can_see_allocations
 from funding.models import Allocation, AllocationLine
 from funding.money import ZERO
 
@@ -149,18 +152,33 @@ def achieved_against_engaged(user, first, last):
 
 # --- exposure ------------------------------------------------------------------------------
 
+# Why a reader's exposure figures can be partial, said beside the figures.
+BLOCK_HIDDEN = (
+    "Block income comes from approved allocations, which you do not see, so the share of "
+    "income that depends on outcomes is not worked out here: ask the consortium lead."
+)
+MEASURES_LIMITED = (
+    "Over the outcome measures of the contracts you may see: a member may also be paid by "
+    "results under other contracts, which these figures leave out."
+)
+
 
 @dataclass
 class Exposure:
     name: str
     organisation_id: int | None = None
-    block: Decimal = ZERO  # expected income from approved allocations in the window
+    # Expected income from approved allocations in the window; None where the reader may not
+    # see allocations (then no share is worked out, rather than a false 100%).
+    block: Decimal | None = ZERO
     pbr_max: Decimal = ZERO  # the most outcomes can earn under the caps
     earned: Decimal = ZERO  # approved and paid claims so far
     uncapped: list = field(default_factory=list)  # measures without a cap (no maximum)
+    limited: bool = False  # over only the measures the reader may see
 
     @property
     def expected(self):
+        if self.block is None:
+            return None
         return self.block + self.pbr_max
 
     @property
@@ -174,6 +192,19 @@ class Exposure:
         if not self.pbr_max:
             return None
         return (self.earned * HUNDRED / self.pbr_max).quantize(Decimal("0.1"))
+
+
+@dataclass
+class ExposureFigures:
+    """Exposure for one window as one reader sees it: the consortium row, a row per member
+    the reader may see, and the sentences that say where the reader's view is limited."""
+
+    whole: Exposure
+    members: list
+    notes: list = field(default_factory=list)
+
+    def member(self, organisation_id):
+        return next((r for r in self.members if r.organisation_id == organisation_id), None)
 
 
 def _overlap_days(a_start, a_end, b_start, b_end):
@@ -194,54 +225,86 @@ def _measure_max(measure, first, last):
     return min(candidates) if candidates else None
 
 
-def exposure(user, first, last):
-    """(consortium row, [member rows]) of PbR exposure for the window [first, last]. A member
-    row per organisation that may claim a visible measure; the consortium row adds them up
-    (the lead's management fee included in its block income)."""
+def _cap_parts(measures, caps):
+    """{measure id: {organisation id: its part of the measure's maximum}}: equal parts for a
+    measure claimed by engagement, the stated shares otherwise.
+
+    Every member named on the measure counts, including those the reader may not see: how a
+    measure's maximum is divided is a term of the measure, not something that changes with
+    who looks (a member that sees only its own row would otherwise be given the whole
+    maximum). Only the division is used; the rows shown are those `visible_to` the reader."""
+    weights = defaultdict(dict)
+    by_pk = {m.pk: m for m in measures}
+    for measure_id, org_id, share in MeasureClaimant.objects.filter(
+        measure__in=list(by_pk)
+    ).values_list("measure_id", "organisation_id", "share_percent"):
+        shares = by_pk[measure_id].attribution == OutcomeMeasure.Attribution.SHARES
+        weights[measure_id][org_id] = (share or ZERO) if shares else Decimal(1)
+    parts = {}
+    for measure_id, w in weights.items():
+        cap = caps[measure_id]
+        if cap is None or not sum(w.values()):
+            parts[measure_id] = {}
+            continue
+        parts[measure_id] = money.split(cap, [money.Share(k, v, str(k), k) for k, v in w.items()])
+    return parts
+
+
+def exposure(user, first, last) -> ExposureFigures:
+    """PbR exposure for the window [first, last] as `user` may see it: the one place the
+    figure is worked out, for the exposure page, the PbR and allocation statements, the
+    runway, the dashboards and the assurance pack.
+
+    Exposure = the most outcomes can earn under the caps ÷ (block income from approved
+    allocations in the window + that maximum). A member row per organisation that may claim a
+    visible measure; the consortium row counts each measure's maximum once (the lead's
+    management fee included in its block income). A reader who may not see allocations gets
+    no block income and no share, and a reader who sees only some contracts' measures gets
+    the figures over those, each said in `notes`."""
+    a = access.actor(user)
+    sees_block = can_read_statements(user)
+    whole = Exposure("The consortium", block=ZERO if can_see_allocations(user) else None)
+    whole.limited = not a.oversees_consortium
     measures = list(
         OutcomeMeasure.objects.visible_to(user).filter(
             status=OutcomeMeasure.Status.PUBLISHED, valid_from__lte=last, valid_to__gte=first
         )
     )
     if not measures:
-        return Exposure("The consortium"), []
-    claimants = defaultdict(list)
-    for c in MeasureClaimant.objects.visible_to(user).filter(measure__in=measures):
-        claimants[c.measure_id].append(c)
+        return ExposureFigures(whole, [])
+    caps = {m.pk: _measure_max(m, first, last) for m in measures}
+    codes = {m.pk: m.code for m in measures}
+    parts = _cap_parts(measures, caps)
     rows = {}
-    names = {}
-    whole = Exposure("The consortium")
+
+    def row(org_id):
+        if org_id not in rows:
+            rows[org_id] = Exposure(
+                "",
+                org_id,
+                block=ZERO if sees_block else None,
+                limited=not (a.oversees_consortium or claims_for(user, org_id)),
+            )
+        return rows[org_id]
+
     for m in measures:
-        cap = _measure_max(m, first, last)
-        if cap is None:
+        if caps[m.pk] is None:
             whole.uncapped.append(m.code)
         else:
-            whole.pbr_max += cap
-        members = claimants[m.pk]
-        if not members:
-            continue
-        if m.attribution == OutcomeMeasure.Attribution.SHARES:
-            weights = {c.organisation_id: c.share_percent or ZERO for c in members}
+            whole.pbr_max += caps[m.pk]
+    for c in MeasureClaimant.objects.visible_to(user).filter(measure__in=measures):
+        r = row(c.organisation_id)
+        if caps[c.measure_id] is None:
+            r.uncapped.append(codes[c.measure_id])
         else:
-            weights = {c.organisation_id: Decimal(1) for c in members}
-        parts = (
-            money.split(cap, [money.Share(k, w, str(k), k) for k, w in weights.items()])
-            if cap is not None and sum(weights.values())
-            else {}
-        )
-        for c in members:
-            r = rows.setdefault(c.organisation_id, Exposure("", c.organisation_id))
-            if cap is None:
-                r.uncapped.append(m.code)
-            else:
-                r.pbr_max += parts.get(c.organisation_id, ZERO)
+            r.pbr_max += parts[c.measure_id].get(c.organisation_id, ZERO)
     for r in (
         PbRClaim.objects.visible_to(user)
         .filter(status__in=LIVE, period_start__gte=first, period_start__lte=last)
         .values("claimant_id")
         .annotate(t=Sum("payable_amount"))
     ):
-        rows.setdefault(r["claimant_id"], Exposure("", r["claimant_id"])).earned += r["t"] or ZERO
+        row(r["claimant_id"]).earned += r["t"] or ZERO
         whole.earned += r["t"] or ZERO
     # Block income: each member's lines in the latest approved version of each pot that
     # overlaps the window, in proportion to the days inside it.
@@ -252,28 +315,38 @@ def exposure(user, first, last):
         .values("pk", "stream_id", "period_start", "period_end")
     )
     latest, seen = {}, set()
-    for a in allocations:
-        key = (a["stream_id"], a["period_start"], a["period_end"])
+    for al in allocations:
+        key = (al["stream_id"], al["period_start"], al["period_end"])
         if key not in seen:
             seen.add(key)
-            latest[a["pk"]] = a
+            latest[al["pk"]] = al
     for line in (
         AllocationLine.objects.visible_to(user)
         .filter(allocation__in=list(latest))
         .values("allocation_id", "organisation_id")
         .annotate(t=Sum("amount"))
     ):
-        a = latest[line["allocation_id"]]
-        days = (a["period_end"] - a["period_start"]).days + 1
-        inside = _overlap_days(a["period_start"], a["period_end"], first, last)
+        al = latest[line["allocation_id"]]
+        days = (al["period_end"] - al["period_start"]).days + 1
+        inside = _overlap_days(al["period_start"], al["period_end"], first, last)
         amount = money.to_money(line["t"] * inside / days)
-        whole.block += amount
-        if line["organisation_id"] in rows:
-            rows[line["organisation_id"]].block += amount
-    names = dict(Organisation.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+        if whole.block is not None:
+            whole.block += amount
+        r = rows.get(line["organisation_id"])
+        if r is not None and r.block is not None:
+            r.block += amount
+    names = dict(
+        Organisation.objects.visible_to(user).filter(pk__in=list(rows)).values_list("pk", "name")
+    )
     for k, r in rows.items():
         r.name = names.get(k, f"#{k}")
-    return whole, sorted(rows.values(), key=lambda r: r.name)
+    members = sorted(rows.values(), key=lambda r: r.name)
+    notes = []
+    if not sees_block:
+        notes.append(BLOCK_HIDDEN)
+    if any(r.limited for r in members):
+        notes.append(MEASURES_LIMITED)
+    return ExposureFigures(whole, members, notes)
 
 
 def period_label(first: datetime.date, last: datetime.date) -> str:

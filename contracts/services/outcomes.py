@@ -891,6 +891,11 @@ def figures(claim: PbRClaim) -> dict:
             "notes": [],
         }
     verified = compute(claim)
+    # Each figure says how it was worked out: the claimed amount from every line claimed,
+    # the verified one (once the lead has the claim) from the verified lines only.
+    notes = [f"claimed: {', '.join(claimed.notes)}"]
+    if claim.status != S.DRAFT:
+        notes.append(f"verified so far: {', '.join(verified.notes)}")
     return {
         "claimed_lines": claimed_lines,
         "verified_lines": claim.lines.filter(status=L.VERIFIED).count(),
@@ -902,7 +907,7 @@ def figures(claim: PbRClaim) -> dict:
         "capped": verified.capped,
         "payable": verified.payable,
         "caps": ", ".join(verified.capped_by),
-        "notes": verified.notes,
+        "notes": notes,
     }
 
 

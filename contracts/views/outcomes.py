@@ -598,13 +598,14 @@ def statement(request):
 def exposure(request):
     access.require(can_see_claims(request.user))
     form, first, last = _window(request)
-    whole, members = sel.exposure(request.user, first, last)
+    figures = sel.exposure(request.user, first, last)
     return render(
         request,
         "contracts/outcome_exposure.html",
         {
-            "whole": whole if access.actor(request.user).oversees_consortium else None,
-            "members": members,
+            "whole": figures.whole if access.actor(request.user).oversees_consortium else None,
+            "members": figures.members,
+            "notes": figures.notes,
             "form": form,
             "first": first,
             "last": last,
