@@ -32,9 +32,10 @@ def go(page, url, ok=True):
 
 
 def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
-    """A claim from start to payment: the CVO adds lines and uploads the evidence spreadsheet, the
-    lead verifies and the commissioner approves, each signing in with a second factor: some
-    twenty pages in a real browser, each scanned by axe."""
+    """A claim from start to payment: the CVO replaces the claim's lines with the evidence
+    spreadsheet (agreeing to the lines it removes), the lead verifies a sample and the
+    commissioner approves, each signing in with a second factor: some twenty pages in a real
+    browser, each scanned by axe."""
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     claim = PbRClaim.objects.get(
         status="draft", measure__code="MH28", claimant__name__startswith="Larkspur"
@@ -53,6 +54,12 @@ def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
     download.value.save_as(path)
     wb = load_workbook(path)
     ws = wb[ox.SHEET]
+    # The template holds the lines already on the claim; this spreadsheet replaces them.
+    kept = claim.lines.count()
+    assert kept and ws.max_row >= ox.FIRST_ROW + kept - 1
+    for row in ws.iter_rows(min_row=ox.FIRST_ROW):
+        for cell in row:
+            cell.value = None
     rows = [
         (f"JOURNEY-{i}", day, day + datetime.timedelta(days=2), 1, f"Letter {i}") for i in range(4)
     ]
@@ -74,6 +81,15 @@ def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
     problems = page.locator("#upload-problems").inner_text()
     assert "is before the engagement date" in problems and "9" in problems
     assert_accessible(page)
+    page.get_by_label("Evidence spreadsheet (.xlsx)").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    # Nothing is removed until the manager agrees to it, and chooses the file again.
+    assert claim.lines.count() == kept
+    assert_accessible(page)
+    page.get_by_label(
+        f"Remove the {kept} lines on the claim that are not in my spreadsheet"
+    ).check()
     page.get_by_label("Evidence spreadsheet (.xlsx)").set_input_files(str(good))
     page.get_by_role("button", name="Upload and check").click()
     page.wait_for_load_state()
