@@ -334,6 +334,7 @@ def test_packs_are_seen_by_the_right_people_only(packs_world):
 
 @pytest.mark.django_db
 def test_queries_are_between_the_commissioner_and_the_lead_never_a_member(packs_world, client):
+    """Reads the pack page and its history as three people (about 2 s)."""
     w = packs_world
     pack = w.packs["signed_a"]
     with on(datetime.date(2026, 7, 26)):

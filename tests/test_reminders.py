@@ -224,6 +224,7 @@ def test_funding_reminders_are_kept_with_their_stage(world, frozen):
 
 @pytest.mark.django_db
 def test_contracts_reminders_are_kept_with_their_stage(packs_world):
+    """Sends a whole day's digests over the packs world (about 4 s)."""
     w = packs_world
     send_on(datetime.date.today())
     assert {r[0] for r in sent_to(w, "cvo_b", "returns.late")} == {"late"}
