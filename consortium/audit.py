@@ -7,7 +7,8 @@ database. Editing an event afterwards breaks its hash; recomputing the hashes br
 HMAC after it, which nobody can redo without the key. `manage.py verify_audit` walks the chains.
 
 The Event, AuditEntry and SecurityEvent tables are append-only: a trigger (on SQLite and on
-PostgreSQL) refuses UPDATE and DELETE.
+PostgreSQL) refuses UPDATE and DELETE, and on PostgreSQL another refuses TRUNCATE (which row
+triggers do not see; SQLite has no TRUNCATE).
 """
 
 import datetime
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 GENESIS = "0" * 64
 
-# Tables no UPDATE or DELETE may touch.
+# Tables no UPDATE, DELETE or TRUNCATE may touch.
 APPEND_ONLY_TABLES = ("consortium_event", "consortium_auditentry", "consortium_securityevent")
 
 
@@ -206,6 +207,7 @@ def trigger_sql(vendor, *, install=True):
                     f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                     "FOR EACH ROW EXECUTE FUNCTION concord_append_only()"
                 )
+        statements += truncate_trigger_sql(vendor, install=install)
         if not install:
             statements.append("DROP FUNCTION IF EXISTS concord_append_only()")
     elif vendor == "sqlite":
@@ -219,6 +221,23 @@ def trigger_sql(vendor, *, install=True):
                         f"SELECT RAISE(ABORT, '{table} is append-only: {op.upper()} refused'); "
                         "END"
                     )
+    return statements
+
+
+def truncate_trigger_sql(vendor, *, install=True):
+    """The PostgreSQL statement-level triggers that refuse TRUNCATE (row triggers never see
+    it), added or removed; needs concord_append_only() in place to add them. SQLite has no
+    TRUNCATE: its DELETE triggers cover it."""
+    if vendor != "postgresql":
+        return []
+    statements = []
+    for table in APPEND_ONLY_TABLES:
+        statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        if install:
+            statements.append(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION concord_append_only()"
+            )
     return statements
 
 

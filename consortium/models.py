@@ -346,14 +346,16 @@ class SecurityEvent(models.Model):
 
 
 class ReminderSent(models.Model):
-    """One reminder claimed for one person: who, which kind, about which object, and the date
-    or horizon it is about. The unique key is what makes sending idempotent: a second run, a
-    rerun after a crash, or two runs at once cannot claim the same reminder twice."""
+    """One reminder claimed for one person: who, which kind, about which object, at which stage
+    (due, overdue, expiring…) and the date or horizon it is about. The unique key is what makes
+    sending idempotent: a second run, a rerun after a crash, or two runs at once cannot claim
+    the same reminder twice."""
 
     consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=60)
     object_key = models.CharField(max_length=120)
+    stage = models.CharField(max_length=20)
     about = models.CharField(max_length=40)
     sent_on = models.DateField()
     run = models.CharField(max_length=32, help_text="The run that claimed it.")
@@ -363,13 +365,14 @@ class ReminderSent(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "kind", "object_key", "about"], name="one_reminder_per_key"
+                fields=["user", "kind", "object_key", "stage", "about"],
+                name="one_reminder_per_key",
             ),
         ]
         indexes = [models.Index(fields=["run"])]
 
     def __str__(self):
-        return f"{self.kind} {self.object_key} ({self.about}) to {self.user_id}"
+        return f"{self.kind} {self.object_key} ({self.stage} {self.about}) to {self.user_id}"
 
 
 class ReminderDigest(models.Model):

@@ -8,7 +8,9 @@ number of queries whatever the number of people. The mechanism keeps only people
 still active and still hold one of the kind's roles, honours each person's preferences (an
 essential kind is always sent), and claims each reminder's key in `ReminderSent` (unique per
 person, kind, object and the date or horizon it is about) before sending, so that no reminder
-is ever sent twice: not by a second run, a rerun after a crash, or two runs at once.
+is ever sent twice: not by a second run, a rerun after a crash, or two runs at once. A key
+includes the item's stage (due, overdue, expiring, lapsed…), so that one object reminds again
+when it moves on: a review reminded as due the day before reminds as overdue the day after.
 """
 
 import dataclasses
@@ -45,7 +47,9 @@ URGENCY = {LATE: "Late or overdue", DUE: "Due soon", EXPIRING: "Expiring"}
 class Item:
     """One thing to remind somebody of. `object_key` names the object ("contracts.
     performancereturn:42"); `about` the date or horizon the reminder is about ("2026-05-14",
-    "30 days"), so that the same object reminds again when it reaches its next horizon."""
+    "30 days"), so that the same object reminds again when it reaches its next horizon; `stage`
+    (every kind says it) where the object stands ("due", "overdue", "expiring", "lapsed"…), so
+    that it reminds again when it moves from one stage to the next about the same date."""
 
     object_key: str
     about: str
@@ -54,10 +58,11 @@ class Item:
     urgency: int = DUE
     kind: str = ""
     stands_for: int = 1  # an "and N more" line stands for N reminders
+    stage: str = dataclasses.field(kw_only=True)
 
     @property
     def key(self):
-        return (self.kind, self.object_key, self.about)
+        return (self.kind, self.object_key, self.stage, self.about)
 
     @property
     def urgency_label(self):
@@ -210,6 +215,7 @@ def _at_most(kind, run, items):
             urgency=min((i.urgency for i in rest), default=shown[-1].urgency),
             kind=kind.key,
             stands_for=more,
+            stage="more",
         )
         out[item.key] = item
     return out
@@ -249,7 +255,7 @@ def send_reminders(*, as_of, dry_run=False):
             if dry_run:
                 sent = set(
                     ReminderSent.objects.filter(user__in=list(found)).values_list(
-                        "user_id", "kind", "object_key", "about"
+                        "user_id", "kind", "object_key", "stage", "about"
                     )
                 )
             for user_id in sorted(found):
@@ -296,6 +302,7 @@ def _send_digest(consortium, user, items, as_of, token):
                     user=user,
                     kind=i.kind,
                     object_key=i.object_key,
+                    stage=i.stage,
                     about=i.about,
                     sent_on=as_of,
                     run=token,
@@ -306,7 +313,7 @@ def _send_digest(consortium, user, items, as_of, token):
         )
         claimed = set(
             ReminderSent.objects.filter(user=user, run=token).values_list(
-                "kind", "object_key", "about"
+                "kind", "object_key", "stage", "about"
             )
         )
         fresh = [i for i in items if i.key in claimed]

@@ -17,7 +17,13 @@ from contracts.models import (
 from contracts.selectors import outcomes as pbr
 from contracts.selectors import returns as perf
 
-RAG_TEXT = {"green": "Green", "amber": "Amber", "red": "Red", "grey": "No target"}
+RAG_TEXT = {
+    "green": "Green",
+    "amber": "Amber",
+    "red": "Red",
+    "grey": "No target",
+    "none": "No figures",
+}
 
 
 def trend_periods(start, end, n=4):
@@ -98,7 +104,8 @@ def delivery(ctx):
         definitions.append([ind.code, ind.name, ind.definition])
     summary = [
         f"{len(indicators)} indicators: {counts['green']} green, {counts['amber']} amber, "
-        f"{counts['red']} red, {counts['grey']} without a target."
+        f"{counts['red']} red, {counts['grey']} without a target"
+        + (f", {counts['none']} with a target but no approved figures." if counts["none"] else ".")
     ]
     return {
         "summary": summary,

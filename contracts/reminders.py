@@ -26,9 +26,10 @@ def _return_people(run, subcontract):
     return people
 
 
-def _period_item(period, text, urgency):
+def _period_item(period, text, urgency, stage):
     return Item(
         object_key=object_key(period),
+        stage=stage,
         about=period.due_date.isoformat(),
         text=text,
         url=reverse("returns:subcontract_performance", args=[period.subcontract_id]),
@@ -58,7 +59,7 @@ def returns_due(run):
     periods = _narrowed(run, periods, "subcontract").select_related("subcontract")
     for p in periods:
         item = _period_item(
-            p, f"Return {p.subcontract.reference} {p} is due {p.due_date:%-d %b %Y}", DUE
+            p, f"Return {p.subcontract.reference} {p} is due {p.due_date:%-d %b %Y}", DUE, "due"
         )
         for user_id in _return_people(run, p.subcontract):
             yield user_id, item
@@ -85,6 +86,7 @@ def returns_late(run):
     for r in open_returns:
         item = Item(
             object_key=object_key(r.period),
+            stage="late",
             about=r.period.due_date.isoformat(),
             text=f"Late: return {r.subcontract.reference} {r.period} was due "
             f"{r.period.due_date:%-d %b %Y} ({r.get_status_display().lower()})",
@@ -99,6 +101,7 @@ def returns_late(run):
             f"Late: return {p.subcontract.reference} {p} was due {p.due_date:%-d %b %Y} "
             "(not started)",
             LATE,
+            "late",
         )
         for user_id in leads | _return_people(run, p.subcontract):
             yield user_id, item
@@ -124,6 +127,7 @@ def returns_to_review(run):
     for r in run.rows(returns):
         item = Item(
             object_key=object_key(r),
+            stage="waiting",
             about=f"submitted {r.submitted_at:%Y-%m-%d %H:%M}" if r.submitted_at else "submitted",
             text=f"Return {r.subcontract.reference} {r.period} waits for review",
             url=r.get_absolute_url(),
@@ -153,6 +157,7 @@ def claims_waiting(run):
             people, step = commissioners.get(c.measure.contract.commissioner_id, set()), "approval"
         item = Item(
             object_key=object_key(c),
+            stage=step,
             about=c.status,
             text=f"Claim by {c.claimant.name} on {c.measure.code} ({c}) waits for {step}",
             url=c.get_absolute_url(),
@@ -178,6 +183,7 @@ def packs_to_acknowledge(run):
     for pack in packs:
         item = Item(
             object_key=object_key(pack),
+            stage="waiting",
             about=f"signed off {pack.signed_off_at:%Y-%m-%d %H:%M}" if pack.signed_off_at else "",
             text=f"Assurance pack {pack} waits for your acknowledgement",
             url=pack.get_absolute_url(),
@@ -200,6 +206,7 @@ def pack_queries_to_answer(run):
     for query in queries:
         item = Item(
             object_key=object_key(query),
+            stage="waiting",
             about=f"raised {query.raised_at:%Y-%m-%d %H:%M}",
             text=f"A question on assurance pack {query.pack} waits for your answer",
             url=query.get_absolute_url(),

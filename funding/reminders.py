@@ -36,6 +36,7 @@ def streams_expiring(run):
         horizon = s.horizon(run.as_of)
         item = Item(
             object_key=object_key(s),
+            stage="expiring",
             about=f"{horizon} days",
             text=f"{s.name} ({s.funder.name}) ends {s.end:%-d %b %Y}, within {horizon} days",
             url=s.get_absolute_url(),
@@ -65,6 +66,7 @@ def payments_overdue(run):
     for p in run.rows(payments.order_by("due_date", "pk")):
         item = Item(
             object_key=object_key(p),
+            stage="overdue",
             about=p.due_date.isoformat(),
             text=f"Overdue: {money_text(p.amount)} to {p.recipient.name}, due {p.due_date:%-d %b %Y}",
             url=p.get_absolute_url(),

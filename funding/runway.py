@@ -216,6 +216,38 @@ def member_runway(user, organisation, today=None):
     return _build(pieces, today, f"Secured funding for {organisation.name}")
 
 
+def secured_until(user, today, organisation=None):
+    """{organisation id: (name, last day)}: how long the secured money reaching each member
+    runs — its lines in approved allocations of secured streams, and the secured streams that
+    pay its posts (the workforce's `posts` link to a stream), whichever runs longer. The one
+    reading of "a member's funding ends" for suggestions and pages alike: a member whose posts
+    are paid by a grant that runs beyond its allocation is funded until the grant ends."""
+    secured = {"status": FundingStream.Status.SECURED, "end__gte": today}
+    by_lines = AllocationLine.objects.visible_to(user).filter(
+        kind=AllocationLine.Kind.MEMBER,
+        allocation__status=Allocation.Status.APPROVED,
+        **{f"allocation__stream__{k}": v for k, v in secured.items()},
+    )
+    by_posts = FundingStream.objects.visible_to(user).filter(**secured)
+    if organisation is not None:
+        by_lines = by_lines.filter(organisation=organisation)
+        by_posts = by_posts.filter(posts__organisation=organisation)
+    found = {}
+    for rows in (
+        by_lines.values_list("organisation", "organisation__name").annotate(
+            end=Max("allocation__stream__end")
+        ),
+        by_posts.exclude(posts__status="frozen")
+        .filter(posts__organisation__isnull=False)
+        .values_list("posts__organisation", "posts__organisation__name")
+        .annotate(end=Max("end")),
+    ):
+        for org_id, name, end in rows:
+            if org_id not in found or end > found[org_id][1]:
+                found[org_id] = (name, end)
+    return found
+
+
 def chart_svg(runway):
     """The runway as a stacked bar chart (SVG), cached by a hash of its figures."""
     figures = (runway.title, tuple(runway.months), tuple(map(tuple, runway.funders)))

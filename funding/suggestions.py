@@ -4,12 +4,13 @@ than a year's funding secured, payments owed to members that are overdue."""
 
 import datetime
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.urls import reverse
 
 from consortium import dates
 from consortium.suggestions import Suggestion, suggestion_source
-from funding.models import Allocation, AllocationLine, FundingStream, Payment
+from funding.models import FundingStream, Payment
+from funding.runway import secured_until
 
 
 @suggestion_source
@@ -54,33 +55,21 @@ def streams_ending(*, user, organisation, today, limits):
 @suggestion_source
 def members_short_of_funding(*, user, organisation, today, limits):
     year_ahead = dates.shift_months(today, 12)
-    lines = AllocationLine.objects.visible_to(user).filter(
-        kind=AllocationLine.Kind.MEMBER,
-        allocation__status=Allocation.Status.APPROVED,
-        allocation__stream__status=FundingStream.Status.SECURED,
-        allocation__stream__end__gte=today,
-    )
-    if organisation is not None:
-        lines = lines.filter(organisation=organisation)
     found = []
-    rows = (
-        lines.values("organisation", "organisation__name")
-        .annotate(secured_to=Max("allocation__stream__end"))
-        .filter(secured_to__lt=year_ahead)
-        .order_by("organisation__name")
-    )
-    for row in rows:
+    members = secured_until(user, today, organisation)
+    for org_id, (name, secured_to) in sorted(members.items(), key=lambda m: m[1][0]):
+        if secured_to >= year_ahead:
+            continue
         found.append(
             Suggestion(
-                key=f"funding.short_of_funding:{row['organisation']}",
-                title=f"{row['organisation__name']} has less than 12 months' funding secured",
-                evidence=f"Secured funding for {row['organisation__name']} runs to "
-                f"{row['secured_to'].isoformat()}.",
+                key=f"funding.short_of_funding:{org_id}",
+                title=f"{name} has less than 12 months' funding secured",
+                evidence=f"Secured funding for {name} runs to {secured_to:%-d %B %Y}.",
                 category="Financial",
                 likelihood=4,
                 consequence=4,
-                organisation_id=row["organisation"],
-                concerns=(("consortium.Organisation", row["organisation"]),),
+                organisation_id=org_id,
+                concerns=(("consortium.Organisation", org_id),),
             )
         )
     return found

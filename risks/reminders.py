@@ -38,6 +38,7 @@ def reviews_due(run):
             r.owner_id,
             Item(
                 object_key=object_key(r),
+                stage="overdue" if late else "due",
                 about=r.next_review.isoformat(),
                 text=f"Risk review {'overdue' if late else 'due'}: {r} ({r.next_review:%-d %b %Y})",
                 url=r.get_absolute_url(),
@@ -71,6 +72,7 @@ def actions_due(run):
             a.owner_id,
             Item(
                 object_key=object_key(a),
+                stage="overdue" if late else "due",
                 about=a.due.isoformat(),
                 text=f"Risk action {'overdue' if late else 'due'} {a.due:%-d %b %Y}: {a}",
                 url=a.risk.get_absolute_url(),

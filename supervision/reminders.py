@@ -24,6 +24,7 @@ def _check_items(staff_qs, as_of, own):
             s,
             Item(
                 object_key=object_key(s),
+                stage="lapsed",
                 about="not deployable",
                 text=f"{who} not deployable: {'; '.join(reasons)}",
                 url=s.get_absolute_url(),
@@ -35,6 +36,7 @@ def _check_items(staff_qs, as_of, own):
             s,
             Item(
                 object_key=object_key(s),
+                stage="expiring",
                 about=f"{alert.label} {alert.horizon} days"[:40],
                 text=(f"Your {alert.label.lower()}" if own else f"{s.name}: {alert.label}")
                 + f" expires {alert.expiry:%-d %b %Y} (within {alert.horizon} days)",
@@ -102,6 +104,7 @@ def supervision_overdue(run):
                     f"{s.name}: {kinds} missed in {o.last_month:%B %Y}",
                     s.get_absolute_url(),
                     LATE,
+                    stage="missed",
                 ),
             )
         if s.user_id:
@@ -113,6 +116,7 @@ def supervision_overdue(run):
                     f"Your {kinds} supervision was missed in {o.last_month:%B %Y}",
                     s.get_absolute_url(),
                     LATE,
+                    stage="missed",
                 ),
             )
 
@@ -139,6 +143,7 @@ def actions_due(run):
         late = due < run.as_of
         item = Item(
             object_key=f"supervision.sessionaction:{pk}",
+            stage="overdue" if late else "due",
             about=due.isoformat(),
             text=f"{description}: {'was due' if late else 'due'} {due:%-d %b %Y}",
             url=reverse("supervision:session_detail", args=[session_id]),

@@ -78,7 +78,7 @@ def _committed_base(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def _django_db_helper(_committed_base, _django_db_helper):
+def _django_db_helper(_committed_base, _append_only_triggers_put_back, _django_db_helper):
     # pytest-django's own helper (the test's transaction, or emptying the tables after a test
     # that commits), opened once the shared world is in place.
     yield
@@ -87,25 +87,36 @@ def _django_db_helper(_committed_base, _django_db_helper):
 @pytest.fixture(autouse=True)
 def _append_only_tables(request):
     """The append-only triggers stay in force in every test. A test that commits (the browser
-    journeys) ends with Django emptying each table; SQLite does that with DELETE, which the
-    triggers refuse, so they are lifted just for that and put back before the next test.
-    (PostgreSQL empties tables with TRUNCATE, which row triggers do not see.)"""
+    journeys) ends with Django emptying each table — with DELETE on SQLite and TRUNCATE on
+    PostgreSQL, both of which the triggers refuse — so they are lifted just for that and put
+    back as soon as the tables are empty."""
     from django.db import connection
 
     marker = request.node.get_closest_marker("django_db")
     transactional = worlds.is_transactional(request)
-    if connection.vendor != "sqlite" or not (
-        transactional or marker or "db" in request.fixturenames
-    ):
+    if not (transactional or marker or "db" in request.fixturenames):
         yield
         return
     from consortium import audit
 
     request.getfixturevalue("transactional_db" if transactional else "db")
-    audit.set_triggers(install=True)
+    if connection.vendor == "sqlite":
+        audit.set_triggers(install=True)
     yield
     if transactional:
         audit.set_triggers(install=False)
+
+
+@pytest.fixture
+def _append_only_triggers_put_back(request, django_db_blocker):
+    """Set up before pytest-django's helper, so torn down after it has emptied the tables of a
+    test that commits: the append-only triggers _append_only_tables lifted go back on."""
+    yield
+    if worlds.is_transactional(request):
+        from consortium import audit
+
+        with django_db_blocker.unblock():
+            audit.set_triggers(install=True)
 
 
 @pytest.fixture(autouse=True)

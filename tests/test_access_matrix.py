@@ -19,20 +19,23 @@ AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
 PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
 NOTES = "SENTINEL-NOTES"  # planted in every confidential supervision note
 NOT_ATTENDED = "SENTINEL-NOT-ATTENDED"  # in the notes of a session the practitioner missed
+QUERY = "SENTINEL-PACK-QUERY"  # in a commissioner's query on a pack, and the lead's answer
 ROLES = ["admin", "lead", "cvo_a", "cvo_b", "supervisor", "commissioner", "practitioner"]
 # What each role must never read: the other consortium always; CVO B's private data unless
 # the role oversees the consortium or is CVO B; confidential supervision notes unless the
 # person is the session's supervisor (the supervisor persona, for its own sessions only).
+# Queries on an assurance pack and their answers are between the contract's commissioner and
+# the lead (and the administrator): no member reads them, even on a pack it may read.
 FORBIDDEN = {
     "admin": [AWAY, NOTES],
     "lead": [AWAY, NOTES],
-    "cvo_a": [AWAY, PRIVATE_B, NOTES],
-    "cvo_b": [AWAY, NOTES],
-    "supervisor": [AWAY, PRIVATE_B],
+    "cvo_a": [AWAY, PRIVATE_B, NOTES, QUERY],
+    "cvo_b": [AWAY, NOTES, QUERY],
+    "supervisor": [AWAY, PRIVATE_B, QUERY],
     "commissioner": [AWAY, PRIVATE_B, NOTES],
     # A practitioner reads the notes of sessions they attended, and nothing of anyone else's.
-    "practitioner": [AWAY, PRIVATE_B, NOT_ATTENDED],
-    "anonymous": [AWAY, PRIVATE_B, NOTES],
+    "practitioner": [AWAY, PRIVATE_B, NOT_ATTENDED, QUERY],
+    "anonymous": [AWAY, PRIVATE_B, NOTES, QUERY],
 }
 # The pages a practitioner opens (with the objects in `reachable`: their own record and a
 # session they attended); every other page answers them 404 with those objects.
@@ -1000,6 +1003,17 @@ def away_event_and_passkey(world):
     passkey_of(world.users["outsider"])
 
 
+def answered_query(world):
+    """A second query on contract A's signed-off pack, naming CVO B, answered by the lead."""
+    from contracts.services import assurance as pack_svc
+
+    pack, u = world.packs["signed_a"], world.users
+    query = pack_svc.query_raise(
+        pack=pack, by=u["commissioner"], question=f"Why is CVO B behind? {QUERY}"
+    )
+    pack_svc.query_answer(query=query, by=u["lead"], answer=f"CVO B lost a post. {QUERY}")
+
+
 # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
 # supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry PRIVATE_B
 # in their narrative and notes.
@@ -1012,7 +1026,9 @@ matrix_world = shared_world(
     "pbr",
     "risks",
     "packs",
-    doc="Every domain built, with the other consortium's event and passkey.",
+    answered_query,
+    doc="Every domain built, with the other consortium's event and passkey, and a query on a "
+    "pack that members must not read.",
 )
 
 

@@ -333,6 +333,36 @@ def test_packs_are_seen_by_the_right_people_only(packs_world):
 
 
 @pytest.mark.django_db
+def test_queries_are_between_the_commissioner_and_the_lead_never_a_member(packs_world, client):
+    """Reads the pack page and its history as three people (about 2 s)."""
+    w = packs_world
+    pack = w.packs["signed_a"]
+    with on(datetime.date(2026, 7, 26)):
+        svc.query_answer(query=w.packs["query"], by=w.users["lead"], answer="CVO B lost a post.")
+    for role in ("lead", "admin", "commissioner"):
+        assert set(PackQuery.objects.visible_to(w.users[role])) == {w.packs["query"]}, role
+    # CVO A reads the pack, but neither the question nor the answer, anywhere.
+    assert pack in AssurancePack.objects.visible_to(w.users["cvo_a"])
+    assert set(PackQuery.objects.visible_to(w.users["cvo_a"])) == set()
+    client.force_login(w.users["cvo_a"])
+    for url in (pack.get_absolute_url(), f"/history/contracts.AssurancePack/{pack.pk}/"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert "Why were returns late?" not in text and "CVO B lost a post." not in text, url
+    assert "Queries" not in client.get(pack.get_absolute_url()).content.decode()
+    query_history = f"/history/contracts.PackQuery/{w.packs['query'].pk}/"
+    assert client.get(query_history).status_code == 404
+    # The commissioner and the lead read both, and the query's history keeps both acts.
+    for role in ("commissioner", "lead"):
+        client.force_login(w.users[role])
+        text = client.get(pack.get_absolute_url()).content.decode()
+        assert "Why were returns late?" in text and "CVO B lost a post." in text, role
+        history = client.get(query_history).content.decode()
+        assert "assurance pack query raised" in history and "CVO B lost a post." in history
+
+
+@pytest.mark.django_db
 def test_the_commissioners_dashboard_shows_the_pack_waiting_with_its_download(packs_world, client):
     w = packs_world
     client.force_login(w.users["commissioner"])

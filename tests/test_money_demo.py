@@ -34,3 +34,29 @@ def test_the_demo_money_is_believable_and_idempotent(demo_db):
     assert Subcontract.objects.values("cvo").distinct().count() == 4
     overdue = [p for p in Payment.objects.select_related("recipient") if p.is_overdue()]
     assert len(overdue) == 1 and overdue[0].recipient.kind == "cvo"
+
+
+@pytest.mark.django_db
+def test_a_members_funding_ends_on_the_same_day_in_its_suggested_risk_and_posts_at_risk(demo_db):
+    """Larkspur's posts are paid by the Eastmere grant, which runs three months beyond its line
+    in the NHS allocation: the suggested risk and the posts-at-risk panel both say the grant's
+    end."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from consortium.models import Organisation
+    from consortium.suggestions import suggestions_for
+    from supervision.models import Post
+    from supervision.selectors import posts_at_risk
+
+    lead = get_user_model().objects.get(username="lead")
+    larkspur = Organisation.objects.get(name="Larkspur Women's Centre")
+    today = timezone.localdate()
+    ends = {end for _post, end in posts_at_risk(Post.objects.filter(organisation=larkspur), today)}
+    (end,) = ends
+    (suggestion,) = [
+        s
+        for s in suggestions_for(lead, today=today)
+        if s.key == f"funding.short_of_funding:{larkspur.pk}"
+    ]
+    assert suggestion.evidence == f"Secured funding for {larkspur.name} runs to {end:%-d %B %Y}."

@@ -154,6 +154,91 @@ def test_a_signed_off_pack_reminds_its_commissioner_and_an_open_query_the_lead(w
     assert items(world, "commissioner", "assurance.query") == []
 
 
+# --- each kind's stage is part of its key ----------------------------------------------------
+
+
+def sent_to(world, username, kind):
+    """(stage, about, sent on) of each `kind` reminder claimed for `username`, oldest first."""
+    with scope(consortium=world.home.pk):
+        rows = ReminderSent.objects.filter(user=world.users[username], kind=kind)
+        return sorted(rows.values_list("stage", "about", "sent_on"), key=lambda r: r[2])
+
+
+def send_on(day):
+    call_command("send_reminders", as_of=day.isoformat())
+
+
+@pytest.mark.django_db
+def test_a_risk_review_reminded_as_due_the_day_before_is_reminded_as_overdue_after(world, frozen):
+    from tests.factories.risks import make_register, make_risk
+
+    lead = world.users["lead"]
+    risk = make_risk(make_register(lead), lead, "Lead practitioner leaves", residual=(4, 4))
+    risk.next_review = DAY
+    risk.save()
+    send_on(DAY - timedelta(days=1))
+    send_on(DAY + timedelta(days=1))
+    review = DAY.isoformat()
+    assert sent_to(world, "lead", "risks.review_due") == [
+        ("due", review, DAY - timedelta(days=1)),
+        ("overdue", review, DAY + timedelta(days=1)),
+    ]
+    bodies = [m.body for m in emails_to("lead")]
+    assert "Risk review due: " in bodies[0] and "Risk review overdue: " in bodies[1]
+    # And once overdue, not again.
+    send_on(DAY + timedelta(days=2))
+    assert len(sent_to(world, "lead", "risks.review_due")) == 2
+
+
+@pytest.mark.django_db
+def test_a_supervision_action_reminded_as_due_is_reminded_again_when_overdue(wf):
+    due = DAY + timedelta(days=7)
+    send_on(DAY)
+    send_on(due + timedelta(days=1))
+    stages = [
+        (stage, about) for stage, about, _ in sent_to(wf, "supervisor", "workforce.actions_due")
+    ]
+    assert ("due", due.isoformat()) in stages
+    assert ("overdue", due.isoformat()) in stages
+    # Checks expiring and lapsed are stages of their own.
+    assert {s for s, _, _ in sent_to(wf, "lead", "workforce.staff_checks")} == {
+        "expiring",
+        "lapsed",
+    }
+
+
+@pytest.mark.django_db
+def test_funding_reminders_are_kept_with_their_stage(world, frozen):
+    FundingStreamFactory(
+        consortium=world.home,
+        funder=world.orgs["commissioner"],
+        name="Bridge fund",
+        start=DAY - timedelta(days=300),
+        end=DAY + timedelta(days=25),
+    )
+    overdue_payments(world, 1)
+    send_on(DAY)
+    assert sent_to(world, "lead", "funding.stream_expiring") == [("expiring", "30 days", DAY)]
+    assert [r[0] for r in sent_to(world, "lead", "funding.payment_overdue")] == ["overdue"]
+
+
+@pytest.mark.django_db
+def test_contracts_reminders_are_kept_with_their_stage(packs_world):
+    """Sends a whole day's digests over the packs world (about 4 s)."""
+    w = packs_world
+    send_on(datetime.date.today())
+    assert {r[0] for r in sent_to(w, "cvo_b", "returns.late")} == {"late"}
+    assert [r[0] for r in sent_to(w, "commissioner", "assurance.acknowledge")] == ["waiting"]
+    assert [r[0] for r in sent_to(w, "lead", "assurance.query")] == ["waiting"]
+
+
+def test_every_reminder_says_its_stage():
+    with pytest.raises(TypeError, match="stage"):
+        reminders.Item(object_key="x:1", about="2026-03-10", text="t", url="/")
+    item = reminders.Item(object_key="x:1", about="2026-03-10", text="t", url="/", stage="due")
+    assert item.key == ("", "x:1", "due", "2026-03-10")
+
+
 # --- the digest -----------------------------------------------------------------------------
 
 

@@ -255,6 +255,26 @@ def test_performance_page_shows_chart_and_table(rw, client, lead):
     assert sel.rag(D(3), D(4), "lower") == "green"
 
 
+def test_a_month_with_a_target_and_no_figures_says_so_not_no_target(rw, client, lead):
+    from contracts.models import PerformanceReturn
+    from contracts.services import returns as svc
+
+    approved = PerformanceReturn.objects.filter(status__in=PerformanceReturn.FROZEN)
+    period = next(p for p in rw.returns["periods_a"] if not approved.filter(period=p).exists())
+    svc.target_set(period=period, indicator=rw.returns["ind"]["REF"], value=30, by=lead)
+    assert sel.rag(None, D(30), "higher") == "none"
+    assert sel.rag(None, None, "higher") == "grey"
+    client.force_login(lead)
+    sub = period.subcontract_id
+    html = client.get(f"/performance/{sub}/?indicator=REF&first=2025-01-01&last=2027-12-01")
+    row = next(
+        r
+        for r in html.content.decode().split("<tr")
+        if f"{period.start:%b %Y}" in r and ">30<" in r
+    )
+    assert "No figures" in row and "No target" not in row
+
+
 def test_the_lead_sees_approved_activity_per_member(rw, client, lead, cvo_a):
     client.force_login(cvo_a)
     assert client.get("/performance/activity/").status_code == 404

@@ -123,6 +123,24 @@ def test_the_database_refuses_to_update_or_delete_a_sealed_row(world, lead, tabl
                 cursor.execute(sql)
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has no TRUNCATE")
+@pytest.mark.django_db
+@pytest.mark.parametrize("table", audit.APPEND_ONLY_TABLES)
+def test_the_database_refuses_to_truncate_an_append_only_table(world, lead, table):
+    record_three(world, lead)
+    SecurityEvent.objects.create(kind=SecurityEvent.Kind.SIGNED_IN, user=lead)
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks count as pending trigger events; settle them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # CASCADE, so that only the trigger (and no foreign key) stands in the way.
+    with pytest.raises(DatabaseError, match="is append-only: TRUNCATE refused"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        assert cursor.fetchone()[0] > 0
+
+
 @pytest.mark.django_db
 def test_the_security_log_refuses_update_and_delete_in_the_database_and_the_model(world, lead):
     entry = SecurityEvent.objects.create(kind=SecurityEvent.Kind.SIGNED_IN, user=lead)

@@ -144,6 +144,8 @@ class PostgreSQLSnapshot:
                     self.rows[table] = b"".join(bytes(block) for block in copy_out)
 
     def restore(self):
+        from consortium import audit
+
         quote = connection.ops.quote_name
         with transaction.atomic(), connection.cursor() as cursor:
             if _superuser():
@@ -152,7 +154,11 @@ class PostgreSQLSnapshot:
                 cursor.execute("SET LOCAL session_replication_role = replica")
                 cursor.execute("; ".join(f"DELETE FROM {quote(t)}" for t in self.tables))
             else:
+                # The append-only tables refuse TRUNCATE: their triggers are lifted for it and
+                # put back, all in this transaction.
+                audit.set_triggers(install=False)
                 cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in self.tables))
+                audit.set_triggers(install=True)
             for table, rows in self.rows.items():
                 with cursor.cursor.copy(f"COPY {quote(table)} FROM STDIN (FORMAT BINARY)") as c:
                     c.write(rows)

@@ -4,7 +4,10 @@ Leads and administrators see every pack of their consortium, drafts included; th
 prepares and signs packs off. A commissioner sees the signed-off packs (never drafts) of the
 contracts they commission, and acknowledges them or raises queries. A CVO manager sees the
 signed-off packs of contracts their organisation holds a subcontract under. Supervisors see
-none."""
+none.
+
+A query and its answer are between the contract's commissioner and the lead (and the
+administrator): a commissioner's question may name any member, so members do not see them."""
 
 from django.db.models import Q
 
@@ -13,7 +16,7 @@ from consortium.models import Role
 from contracts.models import AssurancePack, Subcontract
 
 
-def _packs_condition(a, prefix=""):
+def _packs_condition(a, prefix="", *, members=True):
     if a.oversees_consortium:
         return Q()
     condition = Q(pk__in=[])
@@ -22,7 +25,7 @@ def _packs_condition(a, prefix=""):
         condition |= Q(
             **{f"{prefix}contract__commissioner__in": a.orgs(Role.COMMISSIONER)}, **published
         )
-    if a.has(Role.CVO_MANAGER):
+    if members and a.has(Role.CVO_MANAGER):
         covering = Subcontract._base_manager.filter(cvo__in=a.orgs(Role.CVO_MANAGER))
         condition |= Q(**{f"{prefix}contract__in": covering.values("contract_id")}, **published)
     return condition
@@ -40,7 +43,8 @@ def pack_actions(qs, a):
 
 @rule("contracts.PackQuery")
 def pack_queries(qs, a):
-    return qs.filter(_packs_condition(a, "pack__"))
+    """The lead, the administrator and the contract's commissioner; never a member."""
+    return qs.filter(_packs_condition(a, "pack__", members=False))
 
 
 def can_see_packs(user):
@@ -50,6 +54,12 @@ def can_see_packs(user):
 def can_prepare_packs(user):
     """Prepare, write, sign off and correct packs; answer queries: the consortium lead."""
     return actor(user).has(Role.LEAD)
+
+
+def can_read_pack_queries(user, pack):
+    """Read a pack's queries and answers (the PackQuery rule): the lead, the administrator and
+    the contract's commissioner."""
+    return actor(user).oversees_consortium or can_respond_to_pack(user, pack)
 
 
 def can_respond_to_pack(user, pack):

@@ -131,9 +131,12 @@ def commissioner_report_by_month(template, user, first, last):
 
 
 def rag(actual, target, direction):
-    """Green at or better than target; amber within 10%; red beyond; grey with no target."""
-    if actual is None or target is None or target == 0:
+    """Green at or better than target; amber within 10%; red beyond; grey with no target;
+    "none" with a target but no approved figure yet (never "no target" beside a target)."""
+    if target is None or target == 0:
         return "grey"
+    if actual is None:
+        return "none"
     ratio = actual / target
     if direction == Indicator.Direction.LOWER:
         ratio = target / actual if actual else Decimal(2)

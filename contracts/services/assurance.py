@@ -295,7 +295,9 @@ def query_raise(*, pack: AssurancePack, by: User, question: str) -> PackQuery:
         raised_at=timezone.now(),
     )
     query.save_as(by=by, reason="Query raised")
-    pack.record("assurance pack query raised", by=by, reason=question)
+    # Recorded on the query, not the pack: the pack's history is read by its members, the
+    # query only by the commissioner and the lead.
+    query.record("assurance pack query raised", by=by, reason=question)
     return query
 
 
@@ -309,7 +311,7 @@ def query_answer(*, query: PackQuery, by: User, answer: str) -> PackQuery:
     current.answered_by = by
     current.answered_at = timezone.now()
     current.save_as(by=by, reason="Query answered")
-    current.pack.record("assurance pack query answered", by=by, reason=answer)
+    current.record("assurance pack query answered", by=by, reason=answer)
     return current
 
 

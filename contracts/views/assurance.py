@@ -19,7 +19,12 @@ from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
 from consortium.models import Organisation, Role
 from consortium.views import form_page
-from contracts.access.assurance import can_prepare_packs, can_respond_to_pack, can_see_packs
+from contracts.access.assurance import (
+    can_prepare_packs,
+    can_read_pack_queries,
+    can_respond_to_pack,
+    can_see_packs,
+)
 from contracts.filters.assurance import PackFilter
 from contracts.forms.assurance import (
     ActionForm,
@@ -88,10 +93,14 @@ def pack_detail(request, pk):
     user = request.user
     lead = can_prepare_packs(user)
     responder = can_respond_to_pack(user, pack)
-    queries = list(
-        PackQuery.objects.visible_to(user)
-        .filter(pack=pack)
-        .select_related("raised_by", "answered_by")
+    queries = (
+        list(
+            PackQuery.objects.visible_to(user)
+            .filter(pack=pack)
+            .select_related("raised_by", "answered_by")
+        )
+        if can_read_pack_queries(user, pack)
+        else None  # members do not read the commissioner's queries
     )
     versions = list(
         AssurancePack.objects.visible_to(user)
