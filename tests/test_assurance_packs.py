@@ -465,3 +465,49 @@ def test_a_narrative_of_digits_stays_text_in_the_xlsx(packs_world):
     wb = load_workbook(io.BytesIO(data))
     cell = next(r[1] for r in wb["Cover"].iter_rows() if r[0].value == "Narrative")
     assert cell.value == "2026" and cell.data_type == "s"
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    """Each page's text, as poppler's pdftotext reads it (pages end with a form feed)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        text = subprocess.run(
+            ["pdftotext", "-layout", f.name, "-"], capture_output=True, check=True, text=True
+        ).stdout
+    return text.split("\f")[:-1]
+
+
+def _flat(text):
+    return "".join(text.split())
+
+
+@pytest.mark.django_db
+def test_every_pdf_page_prints_this_versions_digest_and_page_n_of_m(demo_db):
+    """Renders the demo pack's PDF twice (about 5 s)."""
+    from django.contrib.auth.models import User
+
+    from contracts.views.assurance import pdf_bytes
+
+    lead = User.objects.get(username="lead")
+    draft = AssurancePack.objects.get(state="draft")
+    previous = AssurancePack.objects.get(state="acknowledged")
+    pages = pdf_pages(pdf_bytes(draft))
+    assert len(pages) > 1
+    for n, text in enumerate(pages, start=1):
+        assert "SHA-256 draft, not signed off" in " ".join(text.split()), n
+        assert previous.digest not in _flat(text) or n == 1, n
+        assert f"Page {n} of {len(pages)}" in text, n
+
+    pack = svc.pack_sign_off(pack=draft, by=lead, confirmed=svc.signoff_gaps(draft, lead))
+    pages = pdf_pages(pdf_bytes(pack))
+    for n, text in enumerate(pages, start=1):
+        flat = _flat(text)
+        assert f"SHA-256{pack.digest}" in flat, n
+        assert "SHA-256SHA-256" not in flat, n
+        assert f"Page {n} of {len(pages)}" in text, n
+    # The last pack's digest is printed once, in its own row on the first page.
+    assert [n for n, t in enumerate(pages, 1) if previous.digest in _flat(t)] == [1]

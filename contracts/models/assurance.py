@@ -112,6 +112,12 @@ class AssurancePack(FreezableModel):
     def is_draft(self):
         return self.state == self.State.DRAFT
 
+    @property
+    def digest_line(self):
+        """How every page of the pack names the version it is: its digest, or that it is a
+        draft."""
+        return f"SHA-256 {self.digest}" if self.digest else "SHA-256 draft, not signed off"
+
     def computed_digest(self):
         """The digest recomputed from the stored snapshot: equal to `digest` unless the row
         was changed behind Concord's back."""

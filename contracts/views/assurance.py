@@ -343,8 +343,11 @@ def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
     # The print stylesheet is read from Concord's own static file on disk and handed over
     # directly: nothing is fetched.
     css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
+    # This version's digest goes into the footer of every page directly, never through a
+    # string-set (which takes the last digest-like element on the page before).
+    footer = CSS(string="@page { @bottom-left { content: " + json.dumps(pack.digest_line) + "; } }")
     return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
-        stylesheets=[css], uncompressed_pdf=uncompressed
+        stylesheets=[css, footer], uncompressed_pdf=uncompressed
     )
 
 
@@ -357,7 +360,7 @@ def pack_pdf(request, pk):
     # Rendering takes seconds at national scale and a published pack never changes: keep each
     # reader's view of each version of the pack, keyed by its content.
     key = (
-        "pack-pdf:"
+        "pack-pdf:v2:"  # v2: the footer prints this version's digest on every page
         + hashlib.sha256(
             json.dumps(
                 [pack.pk, pack.version, pack.state, snapshot], sort_keys=True, default=str
