@@ -467,8 +467,9 @@ def test_a_narrative_of_digits_stays_text_in_the_xlsx(packs_world):
     assert cell.value == "2026" and cell.data_type == "s"
 
 
-def pdf_pages(data: bytes) -> list[str]:
-    """Each page's text, as poppler's pdftotext reads it (pages end with a form feed)."""
+def pdf_pages(data: bytes, *, layout=True) -> list[str]:
+    """Each page's text, as poppler's pdftotext reads it (pages end with a form feed): laid out
+    as printed, or (`layout=False`) in reading order."""
     import subprocess
     import tempfile
 
@@ -476,7 +477,10 @@ def pdf_pages(data: bytes) -> list[str]:
         f.write(data)
         f.flush()
         text = subprocess.run(
-            ["pdftotext", "-layout", f.name, "-"], capture_output=True, check=True, text=True
+            ["pdftotext", *(["-layout"] if layout else []), f.name, "-"],
+            capture_output=True,
+            check=True,
+            text=True,
         ).stdout
     return text.split("\f")[:-1]
 
@@ -511,3 +515,45 @@ def test_every_pdf_page_prints_this_versions_digest_and_page_n_of_m(demo_db):
         assert f"Page {n} of {len(pages)}" in text, n
     # The last pack's digest is printed once, in its own row on the first page.
     assert [n for n, t in enumerate(pages, 1) if previous.digest in _flat(t)] == [1]
+
+
+@pytest.mark.django_db
+def test_what_was_missing_at_sign_off_is_on_the_page_the_pdf_cover_and_the_xlsx_cover(
+    packs_world, client
+):
+    """Renders a pack's PDF (about 3 s)."""
+    from contracts.views.assurance import pdf_bytes
+
+    w = packs_world
+    june = (datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
+    with on(datetime.date(2026, 7, 1)):
+        pack = make_pack(w.money["contract"], *june, by=w.users["lead"])
+        gaps = svc.signoff_gaps(pack, w.users["lead"])
+        pack = svc.pack_sign_off(pack=pack, by=w.users["lead"], confirmed=gaps)
+    (gap,) = [g for g in gaps if "CVO Alpha" in g]
+    client.force_login(w.users["commissioner"])
+    page = client.get(f"/assurance/{pack.pk}/").content.decode()
+    assert "Signed off with these missing" in page and gap in page
+    cover = " ".join(pdf_pages(pdf_bytes(pack), layout=False)[0].split())
+    assert f"Signed off with these missing • {gap}" in cover
+    wb = load_workbook(io.BytesIO(client.get(f"/assurance/{pack.pk}/pack.xlsx").content))
+    rows = {r[0]: r[1] for r in wb["Cover"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["Signed off with these missing"].splitlines() == gaps
+
+
+@pytest.mark.django_db
+def test_a_member_reads_only_its_own_returns_among_what_was_missing(packs_world):
+    pack = packs_world.packs["signed_a"]
+    pack.missing_confirmed = (
+        "The period does not end until 30 June 2026.\n"
+        "Return not submitted: CVO Alpha, June 2026: not started\n"
+        "Return not submitted: CVO Beta, June 2026: draft"
+    )
+    whole = pack.missing_at_sign_off()
+    assert len(whole["lines"]) == 3 and not whole["limited"]
+    alpha = pack.missing_at_sign_off(["CVO Alpha"])
+    assert alpha["limited"] and [line[:40] for line in alpha["lines"]] == [
+        "The period does not end until 30 June 20",
+        "Return not submitted: CVO Alpha, June 20",
+    ]
+    assert packs_world.packs["draft_a"].missing_at_sign_off() is None

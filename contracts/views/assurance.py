@@ -65,16 +65,25 @@ def _pack(request, pk):
     )
 
 
-def reader_snapshot(user, pack):
-    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
-    member, only its own rows of the tables that name members."""
+def reader_members(user, pack):
+    """The members whose rows `user` reads in the pack: None (all of them) for the lead and
+    the contract's commissioner, else the names of the member organisations they manage."""
     a = access.actor(user)
     if a.oversees_consortium or can_respond_to_pack(user, pack):
-        return pack.snapshot
-    names = Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list(
-        "name", flat=True
+        return None
+    return list(
+        Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list("name", flat=True)
     )
-    return assurance.for_member(pack.snapshot, names)
+
+
+def reader_snapshot(user, pack, members=...):
+    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
+    member, only its own rows of the tables that name members."""
+    if members is ...:
+        members = reader_members(user, pack)
+    if members is None:
+        return pack.snapshot
+    return assurance.for_member(pack.snapshot, members)
 
 
 def _refuse(request, error):
@@ -104,12 +113,14 @@ def pack_detail(request, pk):
         .order_by("revision")
     )
     actions = list(pack.actions.order_by("id")) if pack.is_draft and lead else []
+    members = reader_members(user, pack)
     return render(
         request,
         "contracts/pack_detail.html",
         {
             "pack": pack,
-            "snapshot": reader_snapshot(user, pack),
+            "snapshot": reader_snapshot(user, pack, members),
+            "missing": pack.missing_at_sign_off(members),
             "title": str(pack),
             "lead": lead,
             "responder": responder,
@@ -317,7 +328,13 @@ def _filename(pack, ext):
 @login_required
 def pack_xlsx(request, pk):
     pack = _pack(request, pk)
-    data = pack_workbook(pack, reader_snapshot(request.user, pack), pack.digest)
+    members = reader_members(request.user, pack)
+    data = pack_workbook(
+        pack,
+        reader_snapshot(request.user, pack, members),
+        pack.digest,
+        missing=pack.missing_at_sign_off(members),
+    )
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "xlsx")}"'
@@ -330,7 +347,7 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
+def pdf_bytes(pack, snapshot=None, *, missing=..., uncompressed=False):
     from weasyprint import CSS, HTML
 
     html = render_to_string(
@@ -338,6 +355,7 @@ def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
         {
             "pack": pack,
             "snapshot": pack.snapshot if snapshot is None else snapshot,
+            "missing": pack.missing_at_sign_off() if missing is ... else missing,
         },
     )
     # The print stylesheet is read from Concord's own static file on disk and handed over
@@ -356,20 +374,24 @@ def pack_pdf(request, pk):
     pack = _pack(request, pk)
     if not pack.snapshot:
         raise Http404("Not found")
-    snapshot = reader_snapshot(request.user, pack)
+    members = reader_members(request.user, pack)
+    snapshot = reader_snapshot(request.user, pack, members)
+    missing = pack.missing_at_sign_off(members)
     # Rendering takes seconds at national scale and a published pack never changes: keep each
     # reader's view of each version of the pack, keyed by its content.
     key = (
-        "pack-pdf:v2:"  # v2: the footer prints this version's digest on every page
+        "pack-pdf:v3:"  # v3: every page's footer has this version's digest; the cover what was missing
         + hashlib.sha256(
             json.dumps(
-                [pack.pk, pack.version, pack.state, snapshot], sort_keys=True, default=str
+                [pack.pk, pack.version, pack.state, snapshot, missing],
+                sort_keys=True,
+                default=str,
             ).encode()
         ).hexdigest()
     )
     data = cache.get(key)
     if data is None:
-        data = pdf_bytes(pack, snapshot)
+        data = pdf_bytes(pack, snapshot, missing=missing)
         cache.set(key, data, 24 * 60 * 60)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")

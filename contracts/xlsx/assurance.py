@@ -38,7 +38,16 @@ def _sheet_title(n, title, used):
     return name
 
 
-def pack_workbook(pack, snapshot, digest) -> bytes:
+def missing_text(missing):
+    text = "\n".join(missing["lines"]) or "Nothing was missing."
+    if missing["limited"]:
+        text += "\n(Only what concerns your organisation is shown.)"
+    return text
+
+
+def pack_workbook(pack, snapshot, digest, *, missing=None) -> bytes:
+    """`missing`: what the lead confirmed was missing at sign-off, as the reader may see it
+    (`AssurancePack.missing_at_sign_off`)."""
     wb = Workbook(write_only=True)
     cover = wb.create_sheet("Cover")
     meta = snapshot.get("meta", {})
@@ -63,6 +72,8 @@ def pack_workbook(pack, snapshot, digest) -> bytes:
         )
     if pack.signed_off_at:
         rows.append(("Signed off", pack.signed_off_at.isoformat()))
+    if missing is not None:
+        rows.append(("Signed off with these missing", missing_text(missing)))
     if pack.acknowledged_at:
         rows.append(("Acknowledged", pack.acknowledged_at.isoformat()))
     for label, value in rows:
