@@ -557,3 +557,64 @@ def test_a_member_reads_only_its_own_returns_among_what_was_missing(packs_world)
         "Return not submitted: CVO Alpha, June 20",
     ]
     assert packs_world.packs["draft_a"].missing_at_sign_off() is None
+
+
+def _readme_recipe():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    (recipe,) = [b for b in blocks if "def pack_digest" in b]
+    space = {}
+    exec(recipe, space)  # the README's own words, run as written
+    return space["pack_digest"]
+
+
+@pytest.mark.django_db
+def test_the_readmes_recipe_reproduces_a_packs_digest_where_pythons_defaults_do_not(
+    packs_world,
+):
+    w = packs_world
+    pack = make_pack(
+        w.money["contract"],
+        datetime.date(2026, 5, 1),
+        datetime.date(2026, 5, 31),
+        by=w.users["lead"],
+        sign_off=True,
+        narrative="£1,250 paid to Larkspur – on time; café referrals up",
+    )
+    pack = AssurancePack.objects.get(pk=pack.pk)  # as stored, read back from the database
+    assert _readme_recipe()(pack.snapshot) == pack.digest
+    import hashlib
+
+    defaults = hashlib.sha256(json.dumps(pack.snapshot, sort_keys=True).encode()).hexdigest()
+    assert defaults != pack.digest
+
+
+@pytest.mark.django_db
+def test_verify_pack_says_whether_the_snapshot_still_gives_the_printed_digest(packs_world):
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    pack = packs_world.packs["signed_a"]
+    out = io.StringIO()
+    call_command("verify_pack", str(pack.pk), stdout=out)
+    assert f"the digest matches: {pack.digest}" in out.getvalue()
+
+    # Changed behind Concord's back: the figures in the row no longer give its digest.
+    tampered = {**pack.snapshot, "narrative": "Referrals fell."}
+    table = AssurancePack._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET snapshot = %s WHERE id = %s", [json.dumps(tampered), pack.pk]
+        )
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as failed:
+        call_command("verify_pack", str(pack.pk), stdout=io.StringIO(), stderr=err)
+    assert failed.value.code == 1
+    assert "does NOT match" in err.getvalue() and pack.digest in err.getvalue()
+    assert digest_of(tampered) in err.getvalue()
+
+    with pytest.raises(CommandError, match="draft"):
+        call_command("verify_pack", str(packs_world.packs["draft_a"].pk))
