@@ -254,6 +254,8 @@ def test_the_xlsx_has_a_cover_with_the_digest_and_a_sheet_per_section(packs_worl
     assert len(wb.sheetnames) == 1 + len(pack.snapshot["sections"])
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(values_only=True) if r and r[0]}
     assert cover["SHA-256 digest"] == pack.digest
+    # The executive summary's line for each section, as on page 1 of the PDF.
+    assert cover["Delivery against targets"] == section(pack, "delivery")["summary"][0]
     payments = wb[wb.sheetnames[-1]]
     values = [r for r in payments.iter_rows(values_only=True) if r and r[0] == "CVO Alpha"]
     assert values[0][2] == 5000
@@ -275,6 +277,7 @@ def test_a_narrative_that_looks_like_a_formula_stays_text_in_the_xlsx(packs_worl
 
 @pytest.mark.django_db
 def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, client):
+    """Renders a pack's PDF twice (about 2.5 s)."""
     w = packs_world
     pack = w.packs["signed_a"]
     client.force_login(w.users["commissioner"])
@@ -618,3 +621,39 @@ def test_verify_pack_says_whether_the_snapshot_still_gives_the_printed_digest(pa
 
     with pytest.raises(CommandError, match="draft"):
         call_command("verify_pack", str(packs_world.packs["draft_a"].pk))
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_a_board_paper_led_by_an_executive_summary(demo_db):
+    """Renders the demo's signed-off pack as a PDF (about 3 s)."""
+    import subprocess
+    import tempfile
+
+    from contracts.views.assurance import pdf_bytes
+
+    pack = AssurancePack.objects.get(state="acknowledged")
+    data = pdf_bytes(pack)
+    pages = pdf_pages(data, layout=False)
+    first = " ".join(pages[0].split())
+    assert "Executive summary" in first
+    for text in (
+        pack.snapshot["meta"]["consortium"],
+        pack.contract.reference,
+        pack.period_label,
+        "Acknowledged",
+        pack.digest,
+        "Signed off with these missing",
+        "Delivery against targets",
+        "Subcontractor monitoring: payments to members",
+        "1 answered",
+        "2 new",
+    ):
+        assert text in first, text
+    # The sections flow on from page 2: the demo pack printed on 11 pages, a section a page.
+    assert len(pages) <= 5
+    # The screen's sans-serif fonts throughout, footers included.
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True).stdout
+    assert "Serif" not in fonts

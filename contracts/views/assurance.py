@@ -30,6 +30,7 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
+from contracts.selectors.assurance import pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
@@ -114,13 +115,16 @@ def pack_detail(request, pk):
     )
     actions = list(pack.actions.order_by("id")) if pack.is_draft and lead else []
     members = reader_members(user, pack)
+    snapshot = reader_snapshot(user, pack, members)
+    missing = pack.missing_at_sign_off(members)
     return render(
         request,
         "contracts/pack_detail.html",
         {
             "pack": pack,
-            "snapshot": reader_snapshot(user, pack, members),
-            "missing": pack.missing_at_sign_off(members),
+            "snapshot": snapshot,
+            "missing": missing,
+            "summary": pack_summary(snapshot, missing=missing, queries=queries),
             "title": str(pack),
             "lead": lead,
             "responder": responder,
@@ -329,11 +333,15 @@ def _filename(pack, ext):
 def pack_xlsx(request, pk):
     pack = _pack(request, pk)
     members = reader_members(request.user, pack)
+    snapshot = reader_snapshot(request.user, pack, members)
+    missing = pack.missing_at_sign_off(members)
+    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
     data = pack_workbook(
         pack,
-        reader_snapshot(request.user, pack, members),
+        snapshot,
         pack.digest,
-        missing=pack.missing_at_sign_off(members),
+        missing=missing,
+        summary=pack_summary(snapshot, missing=missing, queries=queries),
     )
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
     response = HttpResponse(data, content_type=XLSX)
@@ -347,15 +355,20 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack, snapshot=None, *, missing=..., uncompressed=False):
+def pdf_bytes(pack, snapshot=None, *, missing=..., queries=None, uncompressed=False):
+    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does)."""
     from weasyprint import CSS, HTML
 
+    snapshot = pack.snapshot if snapshot is None else snapshot
+    missing = pack.missing_at_sign_off() if missing is ... else missing
+    queries = list(pack.queries.all()) if queries is None else queries
     html = render_to_string(
         "contracts/pack_pdf.html",
         {
             "pack": pack,
-            "snapshot": pack.snapshot if snapshot is None else snapshot,
-            "missing": pack.missing_at_sign_off() if missing is ... else missing,
+            "snapshot": snapshot,
+            "missing": missing,
+            "summary": pack_summary(snapshot, missing=missing, queries=queries),
         },
     )
     # The print stylesheet is read from Concord's own static file on disk and handed over
@@ -377,13 +390,21 @@ def pack_pdf(request, pk):
     members = reader_members(request.user, pack)
     snapshot = reader_snapshot(request.user, pack, members)
     missing = pack.missing_at_sign_off(members)
+    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
     # Rendering takes seconds at national scale and a published pack never changes: keep each
     # reader's view of each version of the pack, keyed by its content.
     key = (
-        "pack-pdf:v3:"  # v3: every page's footer has this version's digest; the cover what was missing
+        "pack-pdf:v4:"  # v4: page 1 an executive summary; this version's digest on every page
         + hashlib.sha256(
             json.dumps(
-                [pack.pk, pack.version, pack.state, snapshot, missing],
+                [
+                    pack.pk,
+                    pack.version,
+                    pack.state,
+                    snapshot,
+                    missing,
+                    [(q.pk, q.answered_at) for q in queries],
+                ],
                 sort_keys=True,
                 default=str,
             ).encode()
@@ -391,7 +412,7 @@ def pack_pdf(request, pk):
     )
     data = cache.get(key)
     if data is None:
-        data = pdf_bytes(pack, snapshot, missing=missing)
+        data = pdf_bytes(pack, snapshot, missing=missing, queries=queries)
         cache.set(key, data, 24 * 60 * 60)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")
