@@ -100,8 +100,11 @@ def delivery(ctx):
         f"{len(indicators)} indicators: {counts['green']} green, {counts['amber']} amber, "
         f"{counts['red']} red, {counts['grey']} without a target."
     ]
+    # The section's rating: its worst indicator against target (none without targets).
+    worst = next((r for r in ("red", "amber", "green") if counts[r]), None)
     return {
         "summary": summary,
+        **({"rag": worst} if worst else {}),
         "tables": [
             table(
                 ["Code", "Indicator", "Unit", "Direction", "Target", "Actual", "RAG"],
@@ -182,8 +185,16 @@ def returns(ctx):
         )
     total_due = sum(m["due"] for m in members.values())
     total_approved = sum(m["approved"] for m in members.values())
+    # Red while any return due is not submitted, amber while any awaits approval.
+    if any(m["missing"] for m in members.values()):
+        rating = "red"
+    elif total_approved < total_due:
+        rating = "amber"
+    else:
+        rating = "green"
     return {
         "summary": [f"{total_approved} of {total_due} returns due are approved."],
+        "rag": rating,
         "tables": [
             table(
                 [

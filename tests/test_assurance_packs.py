@@ -295,6 +295,7 @@ def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, clien
 
 @pytest.mark.django_db
 def test_a_published_packs_pdf_is_rendered_once_per_reader_view(packs_world, client, monkeypatch):
+    """Renders a pack's PDF twice (about 2 s)."""
     from contracts.views import assurance as views
 
     w = packs_world
@@ -657,3 +658,26 @@ def test_the_pdf_is_a_board_paper_led_by_an_executive_summary(demo_db):
         f.flush()
         fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True).stdout
     assert "Serif" not in fonts
+
+
+@pytest.mark.django_db
+def test_each_section_rates_itself_and_the_summary_shows_each_rating(packs_world, client):
+    from contracts.selectors.assurance import pack_summary
+
+    w = packs_world
+    june = (datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
+    with on(datetime.date(2026, 7, 1)):
+        pack = make_pack(w.money["contract"], *june, by=w.users["lead"])
+        pack = svc.pack_sign_off(
+            pack=pack, by=w.users["lead"], confirmed=svc.signoff_gaps(pack, w.users["lead"])
+        )
+    # CVO Alpha's June return is not submitted: the returns section is red.
+    assert section(pack, "returns")["rag"] == "red"
+    rated = {s["key"]: s.get("rag") for s in pack.snapshot["sections"]}
+    assert set(rated.values()) <= {"red", "amber", "green", None}
+    summary = {s["key"]: s for s in pack_summary(pack.snapshot)["sections"]}
+    assert summary["returns"]["rag_label"] == "Red"
+    assert summary["restatements"]["rag_label"] == "Not rated"
+    client.force_login(w.users["commissioner"])
+    page = client.get(f"/assurance/{pack.pk}/").content.decode()
+    assert "concord-rag--red" in page and "Executive summary" in page
