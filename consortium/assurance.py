@@ -10,7 +10,11 @@ the PDF render any section the same way, and the figures can be frozen in a snap
         "tables": [{"caption": "...", "columns": [...], "rows": [[...], ...]}],
         "empty": "What to say when there is nothing",     # shown when no table has rows
         "template": "app/partials/_x.html",               # optional richer on-screen view
+        "rag": "red" | "amber" | "green",                 # optional: the section's rating
     }
+
+`rag` is the section's own rating for the pack's executive summary, by the rule its app
+states beside it; a section without one is shown as "Not rated".
 
 Cells are text, whole numbers, money as text ("1234.50") or dates as ISO text; `cell()`
 turns any value into one. A section whose app has nothing yet returns just `empty`.

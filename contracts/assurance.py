@@ -107,8 +107,11 @@ def delivery(ctx):
         f"{counts['red']} red, {counts['grey']} without a target"
         + (f", {counts['none']} with a target but no approved figures." if counts["none"] else ".")
     ]
+    # The section's rating: its worst indicator against target (none without targets).
+    worst = next((r for r in ("red", "amber", "green") if counts[r]), None)
     return {
         "summary": summary,
+        **({"rag": worst} if worst else {}),
         "tables": [
             table(
                 ["Code", "Indicator", "Unit", "Direction", "Target", "Actual", "RAG"],
@@ -189,8 +192,16 @@ def returns(ctx):
         )
     total_due = sum(m["due"] for m in members.values())
     total_approved = sum(m["approved"] for m in members.values())
+    # Red while any return due is not submitted, amber while any awaits approval.
+    if any(m["missing"] for m in members.values()):
+        rating = "red"
+    elif total_approved < total_due:
+        rating = "amber"
+    else:
+        rating = "green"
     return {
         "summary": [f"{total_approved} of {total_due} returns due are approved."],
+        "rag": rating,
         "tables": [
             table(
                 [

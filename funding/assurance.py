@@ -51,8 +51,16 @@ def funding_runway(ctx):
     if run.short:
         summary.append(f"Less than {runway.SHORT_MONTHS} months secured.")
     monthly = [[m.strftime("%b %Y"), total] for m, _f, total in run.rows()[:12]]
+    # Red with under 3 months secured, amber under the short-runway line (12 months).
+    if run.months_secured < 3:
+        rating = "red"
+    elif run.short:
+        rating = "amber"
+    else:
+        rating = "green"
     return {
         "summary": summary,
+        "rag": rating,
         "tables": [
             table(
                 ["Stream", "Funder", "Status", "Amount (£)", "Starts", "Ends", "Days left"],
@@ -128,8 +136,16 @@ def subcontractor_payments(ctx):
         )
     late = sum(m["late"] + m["overdue"] for m in by.values())
     total = sum((m["n"] for m in by.values()), 0)
+    # Red while a payment owed to a member is overdue, amber if any was paid late.
+    if any(m["overdue"] for m in by.values()):
+        rating = "red"
+    elif late:
+        rating = "amber"
+    else:
+        rating = "green"
     return {
         "summary": [f"{total} payment(s) to members fell due; {late} paid late or still overdue."],
+        "rag": rating,
         "tables": [
             table(
                 [

@@ -34,8 +34,12 @@ def top_risks(ctx):
         for r in risks
     ]
     grid = [[f"{lk} {label}", *[c.count for c in cells]] for lk, label, cells in heat.rows]
+    # The highest residual band among the open risks: extreme red, high amber, else green.
+    band = risks[0].residual().key
+    rating = {"extreme": "red", "high": "amber"}.get(band, "green")
     return {
         "summary": [f"{heat.total} open risks on the consortium register."],
+        "rag": rating,
         "tables": [
             table(
                 [

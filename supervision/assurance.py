@@ -72,7 +72,16 @@ def workforce(ctx):
         )
     overall = rates.overall
     vacant = sum(m["vacant"] for m in by_org.values())
+    # Red while anyone's registration, DBS or vetting has lapsed (not safe to deploy), amber
+    # with a vacancy or a check expiring within the horizon.
+    if lapsed:
+        rating = "red"
+    elif vacant or alerts:
+        rating = "amber"
+    else:
+        rating = "green"
     return {
+        "rag": rating,
         "summary": [
             f"{len(posts)} posts, {vacant} vacant, "
             f"{sum(m['gap'] for m in by_org.values())} gap days in all (as at {as_at:%-d %b %Y}).",

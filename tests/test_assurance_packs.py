@@ -254,6 +254,8 @@ def test_the_xlsx_has_a_cover_with_the_digest_and_a_sheet_per_section(packs_worl
     assert len(wb.sheetnames) == 1 + len(pack.snapshot["sections"])
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(values_only=True) if r and r[0]}
     assert cover["SHA-256 digest"] == pack.digest
+    # The executive summary's line for each section, as on page 1 of the PDF.
+    assert cover["Delivery against targets"] == section(pack, "delivery")["summary"][0]
     payments = wb[wb.sheetnames[-1]]
     values = [r for r in payments.iter_rows(values_only=True) if r and r[0] == "CVO Alpha"]
     assert values[0][2] == 5000
@@ -275,6 +277,7 @@ def test_a_narrative_that_looks_like_a_formula_stays_text_in_the_xlsx(packs_worl
 
 @pytest.mark.django_db
 def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, client):
+    """Renders a pack's PDF twice (about 2.5 s)."""
     w = packs_world
     pack = w.packs["signed_a"]
     client.force_login(w.users["commissioner"])
@@ -292,6 +295,7 @@ def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, clien
 
 @pytest.mark.django_db
 def test_a_published_packs_pdf_is_rendered_once_per_reader_view(packs_world, client, monkeypatch):
+    """Renders a pack's PDF twice (about 2 s)."""
     from contracts.views import assurance as views
 
     w = packs_world
@@ -495,3 +499,215 @@ def test_a_narrative_of_digits_stays_text_in_the_xlsx(packs_world):
     wb = load_workbook(io.BytesIO(data))
     cell = next(r[1] for r in wb["Cover"].iter_rows() if r[0].value == "Narrative")
     assert cell.value == "2026" and cell.data_type == "s"
+
+
+def pdf_pages(data: bytes, *, layout=True) -> list[str]:
+    """Each page's text, as poppler's pdftotext reads it (pages end with a form feed): laid out
+    as printed, or (`layout=False`) in reading order."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        text = subprocess.run(
+            ["pdftotext", *(["-layout"] if layout else []), f.name, "-"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    return text.split("\f")[:-1]
+
+
+def _flat(text):
+    return "".join(text.split())
+
+
+@pytest.mark.django_db
+def test_every_pdf_page_prints_this_versions_digest_and_page_n_of_m(demo_db):
+    """Renders the demo pack's PDF twice (about 5 s)."""
+    from django.contrib.auth.models import User
+
+    from contracts.views.assurance import pdf_bytes
+
+    lead = User.objects.get(username="lead")
+    draft = AssurancePack.objects.get(state="draft")
+    previous = AssurancePack.objects.get(state="acknowledged")
+    pages = pdf_pages(pdf_bytes(draft))
+    assert len(pages) > 1
+    for n, text in enumerate(pages, start=1):
+        assert "SHA-256 draft, not signed off" in " ".join(text.split()), n
+        assert previous.digest not in _flat(text) or n == 1, n
+        assert f"Page {n} of {len(pages)}" in text, n
+
+    pack = svc.pack_sign_off(pack=draft, by=lead, confirmed=svc.signoff_gaps(draft, lead))
+    pages = pdf_pages(pdf_bytes(pack))
+    for n, text in enumerate(pages, start=1):
+        flat = _flat(text)
+        assert f"SHA-256{pack.digest}" in flat, n
+        assert "SHA-256SHA-256" not in flat, n
+        assert f"Page {n} of {len(pages)}" in text, n
+    # The last pack's digest is printed once, in its own row on the first page.
+    assert [n for n, t in enumerate(pages, 1) if previous.digest in _flat(t)] == [1]
+
+
+@pytest.mark.django_db
+def test_what_was_missing_at_sign_off_is_on_the_page_the_pdf_cover_and_the_xlsx_cover(
+    packs_world, client
+):
+    """Renders a pack's PDF (about 3 s)."""
+    from contracts.views.assurance import pdf_bytes
+
+    w = packs_world
+    june = (datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
+    with on(datetime.date(2026, 7, 1)):
+        pack = make_pack(w.money["contract"], *june, by=w.users["lead"])
+        gaps = svc.signoff_gaps(pack, w.users["lead"])
+        pack = svc.pack_sign_off(pack=pack, by=w.users["lead"], confirmed=gaps)
+    (gap,) = [g for g in gaps if "CVO Alpha" in g]
+    client.force_login(w.users["commissioner"])
+    page = client.get(f"/assurance/{pack.pk}/").content.decode()
+    assert "Signed off with these missing" in page and gap in page
+    cover = " ".join(pdf_pages(pdf_bytes(pack), layout=False)[0].split())
+    assert f"Signed off with these missing • {gap}" in cover
+    wb = load_workbook(io.BytesIO(client.get(f"/assurance/{pack.pk}/pack.xlsx").content))
+    rows = {r[0]: r[1] for r in wb["Cover"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["Signed off with these missing"].splitlines() == gaps
+
+
+@pytest.mark.django_db
+def test_a_member_reads_only_its_own_returns_among_what_was_missing(packs_world):
+    pack = packs_world.packs["signed_a"]
+    pack.missing_confirmed = (
+        "The period does not end until 30 June 2026.\n"
+        "Return not submitted: CVO Alpha, June 2026: not started\n"
+        "Return not submitted: CVO Beta, June 2026: draft"
+    )
+    whole = pack.missing_at_sign_off()
+    assert len(whole["lines"]) == 3 and not whole["limited"]
+    alpha = pack.missing_at_sign_off(["CVO Alpha"])
+    assert alpha["limited"] and [line[:40] for line in alpha["lines"]] == [
+        "The period does not end until 30 June 20",
+        "Return not submitted: CVO Alpha, June 20",
+    ]
+    assert packs_world.packs["draft_a"].missing_at_sign_off() is None
+
+
+def _readme_recipe():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    (recipe,) = [b for b in blocks if "def pack_digest" in b]
+    space = {}
+    exec(recipe, space)  # the README's own words, run as written
+    return space["pack_digest"]
+
+
+@pytest.mark.django_db
+def test_the_readmes_recipe_reproduces_a_packs_digest_where_pythons_defaults_do_not(
+    packs_world,
+):
+    w = packs_world
+    pack = make_pack(
+        w.money["contract"],
+        datetime.date(2026, 5, 1),
+        datetime.date(2026, 5, 31),
+        by=w.users["lead"],
+        sign_off=True,
+        narrative="£1,250 paid to Larkspur – on time; café referrals up",
+    )
+    pack = AssurancePack.objects.get(pk=pack.pk)  # as stored, read back from the database
+    assert _readme_recipe()(pack.snapshot) == pack.digest
+    import hashlib
+
+    defaults = hashlib.sha256(json.dumps(pack.snapshot, sort_keys=True).encode()).hexdigest()
+    assert defaults != pack.digest
+
+
+@pytest.mark.django_db
+def test_verify_pack_says_whether_the_snapshot_still_gives_the_printed_digest(packs_world):
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    pack = packs_world.packs["signed_a"]
+    out = io.StringIO()
+    call_command("verify_pack", str(pack.pk), stdout=out)
+    assert f"the digest matches: {pack.digest}" in out.getvalue()
+
+    # Changed behind Concord's back: the figures in the row no longer give its digest.
+    tampered = {**pack.snapshot, "narrative": "Referrals fell."}
+    table = AssurancePack._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET snapshot = %s WHERE id = %s", [json.dumps(tampered), pack.pk]
+        )
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as failed:
+        call_command("verify_pack", str(pack.pk), stdout=io.StringIO(), stderr=err)
+    assert failed.value.code == 1
+    assert "does NOT match" in err.getvalue() and pack.digest in err.getvalue()
+    assert digest_of(tampered) in err.getvalue()
+
+    with pytest.raises(CommandError, match="draft"):
+        call_command("verify_pack", str(packs_world.packs["draft_a"].pk))
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_a_board_paper_led_by_an_executive_summary(demo_db):
+    """Renders the demo's signed-off pack as a PDF (about 3 s)."""
+    import subprocess
+    import tempfile
+
+    from contracts.views.assurance import pdf_bytes
+
+    pack = AssurancePack.objects.get(state="acknowledged")
+    data = pdf_bytes(pack)
+    pages = pdf_pages(data, layout=False)
+    first = " ".join(pages[0].split())
+    assert "Executive summary" in first
+    for text in (
+        pack.snapshot["meta"]["consortium"],
+        pack.contract.reference,
+        pack.period_label,
+        "Acknowledged",
+        pack.digest,
+        "Signed off with these missing",
+        "Delivery against targets",
+        "Subcontractor monitoring: payments to members",
+        "1 answered",
+        "2 new",
+    ):
+        assert text in first, text
+    # The sections flow on from page 2: the demo pack printed on 11 pages, a section a page.
+    assert len(pages) <= 5
+    # The screen's sans-serif fonts throughout, footers included.
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        fonts = subprocess.run(["pdffonts", f.name], capture_output=True, text=True).stdout
+    assert "Serif" not in fonts
+
+
+@pytest.mark.django_db
+def test_each_section_rates_itself_and_the_summary_shows_each_rating(packs_world, client):
+    from contracts.selectors.assurance import pack_summary
+
+    w = packs_world
+    june = (datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
+    with on(datetime.date(2026, 7, 1)):
+        pack = make_pack(w.money["contract"], *june, by=w.users["lead"])
+        pack = svc.pack_sign_off(
+            pack=pack, by=w.users["lead"], confirmed=svc.signoff_gaps(pack, w.users["lead"])
+        )
+    # CVO Alpha's June return is not submitted: the returns section is red.
+    assert section(pack, "returns")["rag"] == "red"
+    rated = {s["key"]: s.get("rag") for s in pack.snapshot["sections"]}
+    assert set(rated.values()) <= {"red", "amber", "green", None}
+    summary = {s["key"]: s for s in pack_summary(pack.snapshot)["sections"]}
+    assert summary["returns"]["rag_label"] == "Red"
+    assert summary["restatements"]["rag_label"] == "Not rated"
+    client.force_login(w.users["commissioner"])
+    page = client.get(f"/assurance/{pack.pk}/").content.decode()
+    assert "concord-rag--red" in page and "Executive summary" in page

@@ -409,3 +409,40 @@ def test_an_upload_that_would_remove_lines_says_how_many_and_asks_first(client, 
     response = client.post(url, {"file": old, "removing": "2", "confirm_removal": "on"})
     assert response.status_code == 302
     assert list(claim.lines.values_list("evidence_ref", flat=True)) == ["Letter 3"]
+
+
+@pytest.mark.django_db
+def test_a_cohort_pays_fractions_of_a_participant_and_the_approved_page_says_how(client, pw):
+    """49 lines through the claim services (about 3 s)."""
+    lead, a, comm = pw.users["lead"], pw.users["cvo_a"], pw.users["commissioner"]
+    cohort = make_measure(
+        pw.money["contract"],
+        [pw.orgs["cvo_a"]],
+        by=lead,
+        code="COH",
+        rule="cohort",
+        tariff=D("400.00"),
+        baseline_percent=D("35"),
+        hurdle_percent=D("35"),
+        window_days=None,
+    )
+    claim = make_claim(
+        cohort,
+        pw.orgs["cvo_a"],
+        Q1,
+        [claim_line(f"K{i}", DAY) for i in range(49)],
+        by=a,
+        engaged=121,
+        status="approved",
+        verifier=lead,
+        approver=comm,
+    )
+    # 35% of 121 is 42.35 expected; 49 achieved is 6.65 above it: 6.65 × £400 = £2,660.00.
+    assert claim.payable_amount == D("2660.00")
+    client.force_login(comm)
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "£2,660.00" in html
+    assert (
+        "How: 49 of 121 achieved (40.50%, hurdle 35.00% met); 6.65 above the baseline of "
+        "35.00% × £400.00." in html
+    )

@@ -28,6 +28,11 @@ def digest_of(data):
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
+# How a sign-off names a member's missing return ("Return not submitted: <member>, <period>:
+# <state>"), so that a member reading the pack sees only its own.
+RETURN_NOT_SUBMITTED = "Return not submitted: "
+
+
 class AssurancePack(FreezableModel):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -111,6 +116,32 @@ class AssurancePack(FreezableModel):
     @property
     def is_draft(self):
         return self.state == self.State.DRAFT
+
+    @property
+    def digest_line(self):
+        """How every page of the pack names the version it is: its digest, or that it is a
+        draft."""
+        return f"SHA-256 {self.digest}" if self.digest else "SHA-256 draft, not signed off"
+
+    def missing_at_sign_off(self, members=None) -> dict | None:
+        """What the lead confirmed was still missing when signing off, as every view of the
+        pack shows it (page, PDF cover, XLSX cover): None for a draft; else {"lines",
+        "limited"}. `members`: the names of the members a reader may see (None: all), so
+        that a member sees the period line and its own returns only, and is told so."""
+        if self.is_draft:
+            return None
+        lines = [line for line in self.missing_confirmed.splitlines() if line.strip()]
+        if members is None:
+            return {"lines": lines, "limited": False}
+        names = set(members)
+
+        def theirs(line):
+            if not line.startswith(RETURN_NOT_SUBMITTED):
+                return True
+            about = line[len(RETURN_NOT_SUBMITTED) :]
+            return any(about.startswith(f"{name}, ") for name in names)
+
+        return {"lines": [line for line in lines if theirs(line)], "limited": True}
 
     def computed_digest(self):
         """The digest recomputed from the stored snapshot: equal to `digest` unless the row

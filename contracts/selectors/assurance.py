@@ -59,3 +59,44 @@ def queries_to_answer(user):
         .select_related("pack__contract")
         .order_by("raised_at")
     )
+
+
+RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
+
+
+def pack_summary(snapshot, *, missing=None, queries=()):
+    """Page 1 of a pack as a board paper, from what the reader may see of it: a line and a
+    RAG per section (the section's own headline and rating, when it gives one), what was
+    missing at sign-off, queries still open and actions carried from the last pack. The
+    screen, the PDF and the XLSX cover all read it from here."""
+    from consortium import assurance
+
+    sections = []
+    for s in snapshot.get("sections", []):
+        lines = s.get("summary") or []
+        if lines:
+            text = " ".join(lines[:2])
+        elif assurance.is_empty(s):
+            text = s.get("empty", "")
+        else:
+            text = "See the section."
+        rag = s.get("rag") or {}
+        status = rag.get("status") if isinstance(rag, dict) else rag
+        sections.append(
+            {
+                "key": s["key"],
+                "title": s["title"],
+                "rag": status if status in RAG_WORDS else "",
+                "rag_label": RAG_WORDS.get(status, "Not rated"),
+                "text": text,
+            }
+        )
+    actions = snapshot.get("actions", [])
+    return {
+        "sections": sections,
+        "missing": missing,
+        "open_queries": [q for q in queries if q.is_open],
+        "answered_queries": sum(1 for q in queries if not q.is_open),
+        "carried": [a for a in actions if a.get("carried")],
+        "new_actions": sum(1 for a in actions if not a.get("carried")),
+    }

@@ -13,7 +13,7 @@ from consortium import assurance, audit
 from contracts.access.assurance import can_prepare_packs, can_respond_to_pack
 from contracts.assurance import unsubmitted
 from contracts.models import AssurancePack, Contract, PackAction, PackQuery
-from contracts.models.assurance import digest_of
+from contracts.models.assurance import RETURN_NOT_SUBMITTED, digest_of
 
 S = AssurancePack.State
 
@@ -221,7 +221,7 @@ def signoff_gaps(pack: AssurancePack, by: User, today=None) -> list[str]:
     gaps = []
     if pack.period_end >= today:
         gaps.append(f"The period does not end until {pack.period_end:%-d %B %Y}.")
-    gaps += [f"Return not submitted: {g}" for g in unsubmitted(context_for(pack, by, today))]
+    gaps += [f"{RETURN_NOT_SUBMITTED}{g}" for g in unsubmitted(context_for(pack, by, today))]
     return gaps
 
 

@@ -888,7 +888,9 @@ def figures(claim: PbRClaim) -> dict:
             "capped": claim.earned_amount - claim.payable_amount,
             "payable": claim.payable_amount,
             "caps": claim.caps_applied,
-            "notes": [],
+            # How the rule worked depends only on what approval froze (the verified lines, the
+            # cohort, the published measure), never on the caps: it reads the same as before.
+            "notes": compute(claim).notes,
         }
     verified = compute(claim)
     # Each figure says how it was worked out: the claimed amount from every line claimed,

@@ -35,6 +35,7 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
+from contracts.selectors.assurance import pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
@@ -70,16 +71,25 @@ def _pack(request, pk):
     )
 
 
-def reader_snapshot(user, pack):
-    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
-    member, only its own rows of the tables that name members."""
+def reader_members(user, pack):
+    """The members whose rows `user` reads in the pack: None (all of them) for the lead and
+    the contract's commissioner, else the names of the member organisations they manage."""
     a = access.actor(user)
     if a.oversees_consortium or can_respond_to_pack(user, pack):
-        return pack.snapshot
-    names = Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list(
-        "name", flat=True
+        return None
+    return list(
+        Organisation.objects.filter(pk__in=a.orgs(Role.CVO_MANAGER)).values_list("name", flat=True)
     )
-    return assurance.for_member(pack.snapshot, names)
+
+
+def reader_snapshot(user, pack, members=...):
+    """The pack as `user` reads it: whole for the lead and the contract's commissioner; for a
+    member, only its own rows of the tables that name members."""
+    if members is ...:
+        members = reader_members(user, pack)
+    if members is None:
+        return pack.snapshot
+    return assurance.for_member(pack.snapshot, members)
 
 
 def _refuse(request, error):
@@ -113,12 +123,17 @@ def pack_detail(request, pk):
         .order_by("revision")
     )
     actions = list(pack.actions.order_by("id")) if pack.is_draft and lead else []
+    members = reader_members(user, pack)
+    snapshot = reader_snapshot(user, pack, members)
+    missing = pack.missing_at_sign_off(members)
     return render(
         request,
         "contracts/pack_detail.html",
         {
             "pack": pack,
-            "snapshot": reader_snapshot(user, pack),
+            "snapshot": snapshot,
+            "missing": missing,
+            "summary": pack_summary(snapshot, missing=missing, queries=queries),
             "title": str(pack),
             "lead": lead,
             "responder": responder,
@@ -326,7 +341,17 @@ def _filename(pack, ext):
 @login_required
 def pack_xlsx(request, pk):
     pack = _pack(request, pk)
-    data = pack_workbook(pack, reader_snapshot(request.user, pack), pack.digest)
+    members = reader_members(request.user, pack)
+    snapshot = reader_snapshot(request.user, pack, members)
+    missing = pack.missing_at_sign_off(members)
+    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
+    data = pack_workbook(
+        pack,
+        snapshot,
+        pack.digest,
+        missing=missing,
+        summary=pack_summary(snapshot, missing=missing, queries=queries),
+    )
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "xlsx")}"'
@@ -339,21 +364,30 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack, snapshot=None, *, uncompressed=False):
+def pdf_bytes(pack, snapshot=None, *, missing=..., queries=None, uncompressed=False):
+    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does)."""
     from weasyprint import CSS, HTML
 
+    snapshot = pack.snapshot if snapshot is None else snapshot
+    missing = pack.missing_at_sign_off() if missing is ... else missing
+    queries = list(pack.queries.all()) if queries is None else queries
     html = render_to_string(
         "contracts/pack_pdf.html",
         {
             "pack": pack,
-            "snapshot": pack.snapshot if snapshot is None else snapshot,
+            "snapshot": snapshot,
+            "missing": missing,
+            "summary": pack_summary(snapshot, missing=missing, queries=queries),
         },
     )
     # The print stylesheet is read from Concord's own static file on disk and handed over
     # directly: nothing is fetched.
     css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
+    # This version's digest goes into the footer of every page directly, never through a
+    # string-set (which takes the last digest-like element on the page before).
+    footer = CSS(string="@page { @bottom-left { content: " + json.dumps(pack.digest_line) + "; } }")
     return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
-        stylesheets=[css], uncompressed_pdf=uncompressed
+        stylesheets=[css, footer], uncompressed_pdf=uncompressed
     )
 
 
@@ -362,20 +396,32 @@ def pack_pdf(request, pk):
     pack = _pack(request, pk)
     if not pack.snapshot:
         raise Http404("Not found")
-    snapshot = reader_snapshot(request.user, pack)
+    members = reader_members(request.user, pack)
+    snapshot = reader_snapshot(request.user, pack, members)
+    missing = pack.missing_at_sign_off(members)
+    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
     # Rendering takes seconds at national scale and a published pack never changes: keep each
     # reader's view of each version of the pack, keyed by its content.
     key = (
-        "pack-pdf:"
+        "pack-pdf:v4:"  # v4: page 1 an executive summary; this version's digest on every page
         + hashlib.sha256(
             json.dumps(
-                [pack.pk, pack.version, pack.state, snapshot], sort_keys=True, default=str
+                [
+                    pack.pk,
+                    pack.version,
+                    pack.state,
+                    snapshot,
+                    missing,
+                    [(q.pk, q.answered_at) for q in queries],
+                ],
+                sort_keys=True,
+                default=str,
             ).encode()
         ).hexdigest()
     )
     data = cache.get(key)
     if data is None:
-        data = pdf_bytes(pack, snapshot)
+        data = pdf_bytes(pack, snapshot, missing=missing, queries=queries)
         cache.set(key, data, 24 * 60 * 60)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")

@@ -38,7 +38,17 @@ def _sheet_title(n, title, used):
     return name
 
 
-def pack_workbook(pack, snapshot, digest) -> bytes:
+def missing_text(missing):
+    text = "\n".join(missing["lines"]) or "Nothing was missing."
+    if missing["limited"]:
+        text += "\n(Only what concerns your organisation is shown.)"
+    return text
+
+
+def pack_workbook(pack, snapshot, digest, *, missing=None, summary=None) -> bytes:
+    """`missing`: what the lead confirmed was missing at sign-off, as the reader may see it
+    (`AssurancePack.missing_at_sign_off`); `summary`: the executive summary
+    (`contracts.selectors.assurance.pack_summary`), a line per section on the cover."""
     wb = Workbook(write_only=True)
     cover = wb.create_sheet("Cover")
     meta = snapshot.get("meta", {})
@@ -63,10 +73,19 @@ def pack_workbook(pack, snapshot, digest) -> bytes:
         )
     if pack.signed_off_at:
         rows.append(("Signed off", pack.signed_off_at.isoformat()))
+    if missing is not None:
+        rows.append(("Signed off with these missing", missing_text(missing)))
     if pack.acknowledged_at:
         rows.append(("Acknowledged", pack.acknowledged_at.isoformat()))
     for label, value in rows:
         cover.append([_cell(cover, label, bold=True), _cell(cover, value)])
+    if summary:
+        cover.append([])
+        cover.append([_cell(cover, h, bold=True) for h in ("Section", "In short", "RAG")])
+        for s in summary["sections"]:
+            cover.append(
+                [_cell(cover, s["title"]), _cell(cover, s["text"]), _cell(cover, s["rag_label"])]
+            )
     cover.append([])
     cover.append(
         [_cell(cover, "Narrative", bold=True), _cell(cover, snapshot.get("narrative", ""))]
