@@ -338,7 +338,7 @@ def test_packs_are_seen_by_the_right_people_only(packs_world):
 
 @pytest.mark.django_db
 def test_queries_are_between_the_commissioner_and_the_lead_never_a_member(packs_world, client):
-    """Reads the pack page and its history as three people (about 2 s)."""
+    """Reads the pack page, its history and the PDF as three people (about 3 s: a PDF rendered)."""
     w = packs_world
     pack = w.packs["signed_a"]
     with on(datetime.date(2026, 7, 26)):
@@ -355,6 +355,9 @@ def test_queries_are_between_the_commissioner_and_the_lead_never_a_member(packs_
         text = page.content.decode()
         assert "Why were returns late?" not in text and "CVO B lost a post." not in text, url
     assert "Queries" not in client.get(pack.get_absolute_url()).content.decode()
+    # Nor in the PDF, where the executive summary counts the queries for those who read them.
+    member_pdf = " ".join(pdf_pages(client.get(f"/assurance/{pack.pk}/pack.pdf").content))
+    assert "query" not in member_pdf.lower() and "returns late" not in member_pdf
     query_history = f"/history/contracts.PackQuery/{w.packs['query'].pk}/"
     assert client.get(query_history).status_code == 404
     # The commissioner and the lead read both, and the query's history keeps both acts.
@@ -364,6 +367,8 @@ def test_queries_are_between_the_commissioner_and_the_lead_never_a_member(packs_
         assert "Why were returns late?" in text and "CVO B lost a post." in text, role
         history = client.get(query_history).content.decode()
         assert "assurance pack query raised" in history and "CVO B lost a post." in history
+    lead_pdf = " ".join(pdf_pages(client.get(f"/assurance/{pack.pk}/pack.pdf").content))
+    assert "query from the commissioner still open" in lead_pdf or "answered" in lead_pdf
 
 
 @pytest.mark.django_db

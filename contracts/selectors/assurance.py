@@ -61,6 +61,22 @@ def queries_to_answer(user):
     )
 
 
+def pack_queries(user, pack):
+    """The queries on `pack` that `user` reads, oldest first, or None for a reader who does not
+    read the commissioner's queries at all (a member): the page, the PDF and the XLSX all say
+    nothing of queries to them."""
+    from contracts.access.assurance import can_read_pack_queries
+
+    if not can_read_pack_queries(user, pack):
+        return None
+    return list(
+        PackQuery.objects.visible_to(user)
+        .filter(pack=pack)
+        .select_related("raised_by", "answered_by")
+        .order_by("raised_at", "pk")
+    )
+
+
 RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green"}
 
 
@@ -95,8 +111,10 @@ def pack_summary(snapshot, *, missing=None, queries=()):
     return {
         "sections": sections,
         "missing": missing,
-        "open_queries": [q for q in queries if q.is_open],
-        "answered_queries": sum(1 for q in queries if not q.is_open),
+        # None: the reader does not see the commissioner's queries (members), so no line.
+        "queries_shown": queries is not None,
+        "open_queries": [q for q in queries or () if q.is_open],
+        "answered_queries": sum(1 for q in queries or () if not q.is_open),
         "carried": [a for a in actions if a.get("carried")],
         "new_actions": sum(1 for a in actions if not a.get("carried")),
     }

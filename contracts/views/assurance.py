@@ -21,7 +21,6 @@ from consortium.models import Organisation, Role
 from consortium.views import form_page
 from contracts.access.assurance import (
     can_prepare_packs,
-    can_read_pack_queries,
     can_respond_to_pack,
     can_see_packs,
 )
@@ -35,7 +34,7 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
-from contracts.selectors.assurance import pack_summary
+from contracts.selectors.assurance import pack_queries, pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
@@ -103,15 +102,7 @@ def pack_detail(request, pk):
     user = request.user
     lead = can_prepare_packs(user)
     responder = can_respond_to_pack(user, pack)
-    queries = (
-        list(
-            PackQuery.objects.visible_to(user)
-            .filter(pack=pack)
-            .select_related("raised_by", "answered_by")
-        )
-        if can_read_pack_queries(user, pack)
-        else None  # members do not read the commissioner's queries
-    )
+    queries = pack_queries(user, pack)
     versions = list(
         AssurancePack.objects.visible_to(user)
         .filter(
@@ -344,7 +335,7 @@ def pack_xlsx(request, pk):
     members = reader_members(request.user, pack)
     snapshot = reader_snapshot(request.user, pack, members)
     missing = pack.missing_at_sign_off(members)
-    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
+    queries = pack_queries(request.user, pack)
     data = pack_workbook(
         pack,
         snapshot,
@@ -364,13 +355,14 @@ def _no_fetching(url, *args, **kwargs):
     raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
 
 
-def pdf_bytes(pack, snapshot=None, *, missing=..., queries=None, uncompressed=False):
-    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does)."""
+def pdf_bytes(pack, snapshot=None, *, missing=..., queries=..., uncompressed=False):
+    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does; queries
+    None for a reader who does not read them)."""
     from weasyprint import CSS, HTML
 
     snapshot = pack.snapshot if snapshot is None else snapshot
     missing = pack.missing_at_sign_off() if missing is ... else missing
-    queries = list(pack.queries.all()) if queries is None else queries
+    queries = list(pack.queries.all()) if queries is ... else queries
     html = render_to_string(
         "contracts/pack_pdf.html",
         {
@@ -399,11 +391,11 @@ def pack_pdf(request, pk):
     members = reader_members(request.user, pack)
     snapshot = reader_snapshot(request.user, pack, members)
     missing = pack.missing_at_sign_off(members)
-    queries = list(PackQuery.objects.visible_to(request.user).filter(pack=pack))
+    queries = pack_queries(request.user, pack)
     # Rendering takes seconds at national scale and a published pack never changes: keep each
     # reader's view of each version of the pack, keyed by its content.
     key = (
-        "pack-pdf:v4:"  # v4: page 1 an executive summary; this version's digest on every page
+        "pack-pdf:v5:"  # v5: members read no queries; v4: page 1 an executive summary
         + hashlib.sha256(
             json.dumps(
                 [
@@ -412,7 +404,7 @@ def pack_pdf(request, pk):
                     pack.state,
                     snapshot,
                     missing,
-                    [(q.pk, q.answered_at) for q in queries],
+                    None if queries is None else [(q.pk, q.answered_at) for q in queries],
                 ],
                 sort_keys=True,
                 default=str,
