@@ -432,6 +432,8 @@ def count_queries(client, user, url, **params):
 def test_compliance_pages_cost_the_same_for_2_and_8_practitioners(
     client, world, role, url_name, params
 ):
+    """The page's queries counted with two practitioners and again with eight, each with the
+    workforce and sessions built through the services (2–3 s for the dashboard)."""
     wf = build_workforce(world)
     practitioners_with_sessions(wf, 2)
     two = count_queries(client, wf.users[role], reverse(url_name), **params)

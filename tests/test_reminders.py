@@ -465,6 +465,8 @@ def test_a_person_chooses_their_reminder_emails_and_essential_ones_say_so(client
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_reminder_once(frozen):
+    """Two send_reminders processes started at once on PostgreSQL: each a Django starting up
+    (about 3 s)."""
     w = ConsortiumWorld.build()
     build_workforce(w)
     alice = w.extra["staff"]["a1"]

@@ -66,6 +66,8 @@ def sample():
 
 
 def test_a_dump_restored_into_a_new_database_renders_and_verifies(sample, tmp_path):
+    """pg_dump and pg_restore into a new database, then pages and the chain checked there: two
+    external programs and a second database (about 4 s)."""
     from tests.conftest import VerifiedClient
 
     original = dict(connection.settings_dict)
