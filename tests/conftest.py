@@ -113,10 +113,14 @@ def _append_only_triggers_put_back(request, django_db_blocker):
     test that commits: the append-only triggers _append_only_tables lifted go back on."""
     yield
     if worlds.is_transactional(request):
+        from django.db import connection
+
         from consortium import audit
 
         with django_db_blocker.unblock():
             audit.set_triggers(install=True)
+        # Django closed the connections after the test; leave them as it did.
+        connection.close()
 
 
 @pytest.fixture(autouse=True)
