@@ -46,7 +46,7 @@ def test_every_app_registers_its_pages():
 @pytest.mark.parametrize("role", PERSONAS)
 def test_the_menu_shows_exactly_the_pages_the_person_may_open(client, world, role):
     """Every menu entry's page requested as one person, and the menu read on each page it
-    shows: some forty pages (1–3 s a person)."""
+    shows: some thirty-five pages (1–3 s a person)."""
     user = world.users[role]
     client.force_login(user)
     shown = navigation.entries_for(user)
