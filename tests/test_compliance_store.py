@@ -291,6 +291,8 @@ class Series:
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [13, 2026])
 def test_stored_compliance_matches_the_arithmetic_after_random_changes(world, time_machine, seed):
+    """Stored compliance equals the from-scratch arithmetic after fifty-odd random changes
+    through the services and a month's turn (about 2 s a seed)."""
     frozen(time_machine, date(2026, 6, 10))
     wf = build_workforce(world)
     sup = wf.users["supervisor"]
