@@ -169,12 +169,7 @@ packs_world = shared_world(
 )
 everything = shared_world(
     "everything",
-    "money",
-    "workforce",
-    "returns",
-    "pbr",
-    "risks",
-    "packs",
+    *worlds.EVERY_DOMAIN,
     doc="The world with every domain built: money, workforce, returns, PbR, risks and packs.",
 )
 

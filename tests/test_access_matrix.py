@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import ConsortiumWorld
-from tests.worlds import shared_world
+from tests.worlds import EVERY_DOMAIN, shared_world
 
 AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
 PRIVATE_B = "SENTINEL-B-PRIVATE"  # planted in CVO B's own data
@@ -1020,12 +1020,7 @@ def answered_query(world):
 matrix_world = shared_world(
     "matrix_world",
     away_event_and_passkey,
-    "money",
-    "workforce",
-    "returns",
-    "pbr",
-    "risks",
-    "packs",
+    *EVERY_DOMAIN,
     answered_query,
     doc="Every domain built, with the other consortium's event and passkey, and a query on a "
     "pack that members must not read.",

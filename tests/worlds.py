@@ -50,6 +50,9 @@ LAYERS = {
     "packs": f.build_packs,
 }
 
+# Every domain's layer, in the order the standard world builds them.
+EVERY_DOMAIN = ("money", "workforce", "returns", "pbr", "risks", "packs")
+
 # fixture name -> the layers built on top of the persona world, in order. "demo_db" is the
 # demo consortium alone (no persona world).
 SHARED = {"world": ()}
