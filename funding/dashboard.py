@@ -55,6 +55,8 @@ def runway_panel(request):
     else:
         text = "No secured funding from today."
     items = [(text, reverse("funding:runway"))]
+    if data.limited:
+        items.append((data.limited, None))
     if data.short:
         items.insert(0, ("Less than 12 months secured.", None))
     cliff = data.first_cliff

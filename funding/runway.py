@@ -24,6 +24,12 @@ from funding.money import ZERO
 
 HORIZON_MONTHS = 24
 SHORT_MONTHS = 12
+# Said wherever a runway is drawn for someone who sees only some of the consortium's streams
+# (a commissioner sees the streams they fund): its cliff and end are of those streams only.
+STREAMS_LIMITED = (
+    "Over the funding streams you fund only: the consortium's other funding is not shown "
+    "here, so its first fall and the day its secured funding runs out may differ."
+)
 # Funders beyond the largest few are shown together, so the chart and table stay readable.
 NAMED_FUNDERS = 8
 
@@ -87,6 +93,7 @@ class Runway:
     runs_out: datetime.date | None = None
     months_secured: int = 0
     title: str = "Secured funding"
+    limited: str = ""  # why these figures cover only part of the consortium, when they do
 
     @property
     def short(self):
@@ -118,7 +125,7 @@ class Runway:
         ]
 
 
-def _build(pieces, today, title):
+def _build(pieces, today, title, limited=""):
     """`pieces`: (funder name, amount, start, end) of secured money."""
     first = dates.month_start(today)
     months = [first]
@@ -154,12 +161,15 @@ def _build(pieces, today, title):
         runs_out=runs_out,
         months_secured=secured,
         title=title,
+        limited=limited,
     )
 
 
 def consortium_runway(user, today=None):
     """Secured streams the user may see, by funder. The figures are cached against a summary
-    of the streams (count, total, last change), so an unchanged set is not spread again."""
+    of the streams (count, total, last change), so an unchanged set is not spread again.
+    Someone who does not oversee the consortium (a commissioner) sees the runway of the
+    streams they may see, titled and labelled as such (`limited`)."""
     today = today or timezone.localdate()
     streams = FundingStream.objects.visible_to(user).filter(
         status=FundingStream.Status.SECURED, end__gte=today
@@ -178,7 +188,12 @@ def consortium_runway(user, today=None):
         pieces = [
             (s.funder.name, s.amount, s.start, s.end) for s in streams.select_related("funder")
         ]
-        data = _build(pieces, today, "Secured funding for the consortium")
+        if a.oversees_consortium:
+            data = _build(pieces, today, "Secured funding for the consortium")
+        else:
+            data = _build(
+                pieces, today, "Secured funding from the streams you fund", STREAMS_LIMITED
+            )
         cache.set(key, data, 60 * 60)
     return data
 

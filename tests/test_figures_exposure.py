@@ -1,5 +1,6 @@
 """One figure, every view: PbR exposure on the demo agrees on every page that shows it (the
-exposure page, the runway band, the allocation statement, the dashboards and a draft pack), for
+exposure page, the runway band, the allocation and PbR statements, the dashboards and a draft
+pack), for
 every role allowed to see it, or the role's view says it is limited and why."""
 
 import re
@@ -148,6 +149,9 @@ def test_exposure_agrees_on_every_page_for_every_role(client, demo_users):
             "allocation statement": section_table(
                 client, reverse("funding:statement"), "Income that depends on outcomes"
             )[1],
+            "PbR statement": section_table(
+                client, reverse("outcomes:pbr_statement"), "Income that depends on outcomes"
+            )[1],
             "dashboard": dashboard(client)[1],
         }
         for where, rows in readings.items():
@@ -162,6 +166,9 @@ def test_exposure_agrees_on_every_page_for_every_role(client, demo_users):
         "allocation statement": section_table(
             client, reverse("funding:statement"), "Income that depends on outcomes"
         )[1],
+        "PbR statement": section_table(
+            client, reverse("outcomes:pbr_statement"), "Income that depends on outcomes"
+        )[1],
         "dashboard": dashboard(client)[1],
     }.items():
         assert set(rows) == {LARKSPUR}, f"cvo1's {where}: {sorted(rows)}"
@@ -173,6 +180,9 @@ def test_exposure_agrees_on_every_page_for_every_role(client, demo_users):
     for where, (content, rows) in {
         "exposure page": exposure_page(client),
         "runway": section_table(client, reverse("funding:runway"), "Income at risk"),
+        "PbR statement": section_table(
+            client, reverse("outcomes:pbr_statement"), "Income that depends on outcomes"
+        ),
         "dashboard": dashboard(client),
     }.items():
         says_limited(content, f"the commissioner's {where}")

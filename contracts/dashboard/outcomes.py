@@ -58,10 +58,13 @@ EXPOSURE_HEADERS = [
 RUNWAY_MEMBERS = 10
 
 
-def _exposure_section(user, title, most=None):
-    """Exposure for the financial year: the consortium, then every member, or with `most`
-    only that many, those with the largest share at risk (the statement lists them all)."""
-    first, last = dates.financial_year(timezone.localdate())
+def exposure_section(user, title, most=None, first=None, last=None):
+    """Exposure for the financial year (or from `first` to `last`): the consortium, then every
+    member, or with `most` only that many, those with the largest share at risk (the
+    statement lists them all). The one table of exposure beside other figures: the runway,
+    the allocation statement and the PbR statement all show it."""
+    if first is None or last is None:
+        first, last = dates.financial_year(timezone.localdate())
     figures = sel.exposure(user, first, last)
     members = figures.members
     intro = list(figures.notes)
@@ -78,7 +81,7 @@ def _exposure_section(user, title, most=None):
         "title": f"{title}, {sel.period_label(first, last)}",
         "headers": EXPOSURE_HEADERS,
         "rows": rows,
-        "empty": "No payment-by-results measure applies in this financial year.",
+        "empty": "No payment-by-results measure applies in this period.",
     }
     if intro:
         section["intro"] = " ".join(intro)
@@ -95,16 +98,14 @@ def income_at_risk(request, member):
     """The runway's own band for income that depends on outcomes."""
     if not can_see_claims(request.user):
         return None
-    return _exposure_section(
-        request.user, "Income at risk: payment by results", most=RUNWAY_MEMBERS
-    )
+    return exposure_section(request.user, "Income at risk: payment by results", most=RUNWAY_MEMBERS)
 
 
 @results.exposure
 def statement_exposure(user, organisation):
     if not can_see_claims(user):
         return None
-    return _exposure_section(user, "Income that depends on outcomes")
+    return exposure_section(user, "Income that depends on outcomes")
 
 
 def _claims_panel(request, qs, title, empty, link_query, tone="warning"):

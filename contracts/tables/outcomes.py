@@ -31,6 +31,11 @@ class ClaimTable(ConcordTable):
     def render_payable_amount(self, value):
         return "—" if value is None else f"{value:,.2f}"
 
+    def value_payable_amount(self, value):
+        """In a download the amount is a number a spreadsheet can add up (blank until
+        approved)."""
+        return value
+
 
 class MeasureTable(ConcordTable):
     code = tables.Column(linkify=lambda record: record.get_absolute_url())

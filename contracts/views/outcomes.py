@@ -27,6 +27,7 @@ from contracts.access.outcomes import (
     can_verify_claim,
     claims_for,
 )
+from contracts.dashboard.outcomes import exposure_section
 from contracts.filters.outcomes import ClaimFilter, MeasureFilter
 from contracts.forms.outcomes import (
     CommentsForm,
@@ -590,6 +591,12 @@ def statement(request):
             "contract": contract,
             "achieved": sel.achieved_against_engaged(request.user, first, last),
             "export_query": export_query.urlencode(),
+            # The same exposure as the exposure page's, over the statement's window.
+            "exposure": [
+                exposure_section(
+                    request.user, "Income that depends on outcomes", first=first, last=last
+                )
+            ],
         },
     )
 
