@@ -45,7 +45,7 @@ def build(rows):
     from django_scopes import scopes_disabled
 
     from funding.models import Payment
-    from tests.factories import ConsortiumWorld, PaymentFactory
+    from sample import ConsortiumWorld, PaymentFactory
 
     with scopes_disabled():
         world = ConsortiumWorld.build()

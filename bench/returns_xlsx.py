@@ -136,7 +136,7 @@ def upload_with_save(indicators, repeat):
 
     from contracts.services import returns as svc
     from contracts.xlsx import returns as rx
-    from tests.factories import (
+    from sample import (
         ConsortiumWorld,
         IndicatorFactory,
         build_money,

@@ -202,7 +202,7 @@ def generate_organisations(scale, consortium, named):
     """Organisations and their memberships: one lead agency, one CVO the bench's CVO manager
     works for, a few commissioners and funders, the rest CVO subcontractors and partners."""
     from consortium.models import Membership, Organisation
-    from tests.factories.consortium import MembershipFactory, OrganisationFactory
+    from sample.consortium import MembershipFactory, OrganisationFactory
 
     K, M = Organisation.Kind, Membership.Role
     prefix = named["prefix"]
@@ -247,7 +247,7 @@ def generate_people(scale, consortium, named):
     from django.contrib.auth.hashers import make_password
 
     from consortium.models import Organisation, Role, RoleAssignment
-    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
+    from sample.consortium import RoleAssignmentFactory, UserFactory
 
     User = get_user_model()
     prefix, rng = named["prefix"], named["rng"]
@@ -305,7 +305,7 @@ def generate_people(scale, consortium, named):
 
 def generate_sites(scale, consortium, named):
     from consortium.models import Site
-    from tests.factories.consortium import SiteFactory
+    from sample.consortium import SiteFactory
 
     prefix, rng, orgs = named["prefix"], named["rng"], named["orgs"]
     operators = [o for o in orgs if o.kind in ("lead_agency", "cvo")]
@@ -348,8 +348,8 @@ def generate_money(scale, consortium, named):
 
     from contracts.models import Contract, Subcontract
     from funding.models import Allocation, AllocationLine, FundingStream, Payment
-    from tests.factories.contracts import ContractFactory, SubcontractFactory
-    from tests.factories.funding import (
+    from sample.contracts import ContractFactory, SubcontractFactory
+    from sample.funding import (
         AllocationFactory,
         AllocationLineFactory,
         FundingStreamFactory,
@@ -458,7 +458,7 @@ def generate_returns(scale, consortium, named):
         Subcontract,
         TemplateField,
     )
-    from tests.factories.contracts import (
+    from sample.contracts import (
         CommissionerTemplateFactory,
         ContractFactory,
         IndicatorFactory,
@@ -569,6 +569,14 @@ def generate_workforce(scale, consortium, named):
 
     from consortium import dates
     from consortium.models import Role
+    from sample.consortium import RoleAssignmentFactory, UserFactory
+    from sample.funding import FundingStreamFactory
+    from sample.supervision import (
+        PostFactory,
+        StaffMemberFactory,
+        SupervisionRequirementFactory,
+        SupervisionSessionFactory,
+    )
     from supervision import compliance_store
     from supervision.models import (
         Post,
@@ -576,14 +584,6 @@ def generate_workforce(scale, consortium, named):
         StaffMember,
         SupervisionRequirement,
         SupervisionSession,
-    )
-    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
-    from tests.factories.funding import FundingStreamFactory
-    from tests.factories.supervision import (
-        PostFactory,
-        StaffMemberFactory,
-        SupervisionRequirementFactory,
-        SupervisionSessionFactory,
     )
 
     if not scale.practitioners:
@@ -735,7 +735,7 @@ def generate_pbr(scale, consortium, named):
     from consortium.models import Membership, Organisation, Role, RoleAssignment
     from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
     from contracts.services.outcomes import participant_hash
-    from tests.factories.contracts import ContractFactory, OutcomeMeasureFactory
+    from sample.contracts import ContractFactory, OutcomeMeasureFactory
 
     prefix, lead_org, cvo_org = named["prefix"], named["lead_org"], named["cvo_org"]
     users = named.get("users", {})
@@ -846,8 +846,8 @@ def generate_risks(scale, consortium, named):
         RiskRegister,
         RiskReview,
     )
-    from tests.factories.consortium import RoleAssignmentFactory, UserFactory
-    from tests.factories.risks import make_swot
+    from sample.consortium import RoleAssignmentFactory, UserFactory
+    from sample.risks import make_swot
 
     prefix, rng, users = named["prefix"], named["rng"], named["users"]
     lead, cvo, cvo_org = users["lead"], users["cvo"], named["cvo_org"]
@@ -957,7 +957,7 @@ def generate_assurance(scale, consortium, named):
     from consortium import dates
     from contracts.models.assurance import canonical_json
     from contracts.services import assurance as svc
-    from tests.factories.consortium import on
+    from sample.consortium import on
 
     if "sub" not in named:
         return {}

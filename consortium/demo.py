@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from consortium.models import Consortium, Membership, Organisation, Role, Site
-from tests.factories.consortium import (
+from sample.consortium import (
     ConsortiumFactory,
     RoleAssignmentFactory,
     SiteFactory,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from consortium import dates
 from funding import services
 from funding.models import Allocation, FundingStream, Payment
-from tests.factories.consortium import on
-from tests.factories.funding import AllocationFactory, FundingStreamFactory
+from sample.consortium import on
+from sample.funding import AllocationFactory, FundingStreamFactory
 
 S, K = FundingStream.Status, FundingStream.Kind
 PAID_LATE_SHARE = 0.125

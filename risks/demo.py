@@ -14,7 +14,7 @@ from django.utils import timezone
 from consortium import dates
 from risks import services
 from risks.models import Risk, RiskCategory, RiskRegister, SwotAnalysis, SwotItem
-from tests.factories.consortium import on
+from sample.consortium import on
 
 # Sources: 3 narrative and 12 semi-structured interviews, 80 documents, a workshop of 10.
 SOURCES = (15, 80, 10)

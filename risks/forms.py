@@ -2,7 +2,6 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
 
-from consortium.access import actor
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.models import RoleAssignment
 from risks.models import Control, Risk, RiskLink, SwotAnalysis, SwotItem
@@ -232,10 +231,6 @@ class DismissForm(ConcordForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), help_text="Why this is not a risk to record."
     )
-
-
-def is_lead(user):
-    return actor(user).oversees_consortium
 
 
 class RiskSettingsForm(ConcordForm):

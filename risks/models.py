@@ -1,7 +1,6 @@
 """Risk registers (the consortium's and each member's), risks scored on a 5×5 matrix with
 controls, actions, acceptances, reviews and escalation; SWOT analyses with consensus."""
 
-import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -206,12 +205,6 @@ class RiskQuerySet(AccessQuerySet):
 
     def review_overdue(self, today=None):
         return self.open().filter(next_review__lt=today or timezone.localdate())
-
-    def review_due_within(self, days, today=None):
-        today = today or timezone.localdate()
-        return self.open().filter(
-            next_review__gte=today, next_review__lte=today + datetime.timedelta(days=days)
-        )
 
     def above_appetite(self):
         return self.open().filter(residual_score__gt=F("category__appetite"))

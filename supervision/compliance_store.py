@@ -356,10 +356,6 @@ def owed(staff_qs, consortium_id, today):
 # refresh_consortium themselves.
 
 
-def _month_of(day):
-    return month_start(day) if day else None
-
-
 def _refresh_span(staff_ids, days):
     days = [d for d in days if d]
     if days:

@@ -16,15 +16,15 @@ from decimal import Decimal
 from consortium import dates
 from consortium.models import Role
 from funding.models import FundingStream
-from supervision import compliance_store, services
-from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
-from tests.factories.consortium import RoleAssignmentFactory, UserFactory, on
-from tests.factories.funding import FundingStreamFactory
-from tests.factories.supervision import (
+from sample.consortium import RoleAssignmentFactory, UserFactory, on
+from sample.funding import FundingStreamFactory
+from sample.supervision import (
     PostFactory,
     StaffMemberFactory,
     SupervisionRequirementFactory,
 )
+from supervision import compliance_store, services
+from supervision.models import Post, SessionKind, StaffMember, SupervisorQualification
 
 FIRST = [
     "Aisha",

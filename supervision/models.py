@@ -76,12 +76,6 @@ class Post(ConcordModel):
             return None
         return compliance.gap_days(self.vacancy_start, today or timezone.localdate())
 
-    def funding_ends(self, streams=None):
-        """The earliest end date of the streams paying for the post (those given, or all)."""
-        streams = self.funded_by.all() if streams is None else streams
-        ends = [s.end for s in streams if s.status != FundingStream.Status.ENDED]
-        return min(ends) if ends else None
-
 
 class StaffMember(ConcordModel):
     class Profession(models.TextChoices):

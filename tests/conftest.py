@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from sample import ConsortiumWorld
 from tests import worlds
-from tests.factories import ConsortiumWorld
 from tests.worlds import shared_world
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import ConsortiumWorld
+from sample import ConsortiumWorld
 from tests.worlds import EVERY_DOMAIN, shared_world
 
 AWAY = ConsortiumWorld.SENTINEL  # planted in the other consortium's data
@@ -126,7 +126,7 @@ NOT_SETUP = ("cvo_a", "cvo_b", "supervisor", "commissioner")
 
 
 def wf(group, key):
-    """kwargs for a workforce object (tests.factories.supervision) by group and key."""
+    """kwargs for a workforce object (sample.supervision) by group and key."""
     return lambda w: {"pk": w.extra[group][key].pk}
 
 
@@ -1015,7 +1015,7 @@ def answered_query(world):
 
 
 # Private data of CVO B carries its own sentinel in a field only CVO B and the lead see;
-# supervision notes carry theirs (tests.factories.supervision); CVO B's returns carry PRIVATE_B
+# supervision notes carry theirs (sample.supervision); CVO B's returns carry PRIVATE_B
 # in their narrative and notes.
 matrix_world = shared_world(
     "matrix_world",

@@ -15,7 +15,7 @@ from contracts.models import AssurancePack, PackAction, PackFrozen, PackQuery
 from contracts.models.assurance import canonical_json, digest_of
 from contracts.services import assurance as svc
 from contracts.services import returns as return_svc
-from tests.factories import (
+from sample import (
     make_pack,
     on,
 )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium.dates import add_months, month_range, month_start
+from sample import build_workforce, requirements_for, session, staff
 from supervision import compliance, compliance_store, reads, selectors, services
 from supervision.models import (
     ComplianceMonth,
@@ -23,7 +24,6 @@ from supervision.models import (
     SupervisionRequirement,
     SupervisionSession,
 )
-from tests.factories import build_workforce, requirements_for, session, staff
 
 KINDS = [SessionKind.ONE_TO_ONE, SessionKind.GROUP, SessionKind.PEER, SessionKind.LINE]
 LABELS = dict(SessionKind.choices)

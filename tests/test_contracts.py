@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from contracts.models import Contract, Variation
 from contracts.services import agreements as services
-from tests.factories import PRIVATE_B, make_agreements, person
+from sample import PRIVATE_B, make_agreements, person
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import build_money, make_payment
+from sample import build_money, make_payment
 
 
 @pytest.mark.django_db

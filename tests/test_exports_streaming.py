@@ -22,12 +22,12 @@ from consortium.lists import ConcordListView, ConcordTable, export_plan, xlsx_re
 from consortium.models import SecurityEvent
 from consortium.views import SecurityLog
 from funding.models import Payment
-from supervision.models import StaffMember
-from tests.factories import (
+from sample import (
     build_money,
     build_workforce,
     make_payment,
 )
+from supervision.models import StaffMember
 
 TABLE_MODULES = (
     "consortium.tables",

@@ -29,7 +29,7 @@ from contracts.selectors import returns as perf
 from funding import runway
 from funding.access import can_see_payments, can_see_runway, can_see_streams
 from funding.models import FundingStream
-from tests.factories.contracts import make_pack
+from sample.contracts import make_pack
 from tests.test_assurance_packs import pdf_pages
 
 ROLES = ["admin", "lead", "commissioner", "cvo1", "cvo2", "supervisor", "practitioner"]

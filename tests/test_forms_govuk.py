@@ -141,7 +141,7 @@ def test_a_rule_without_its_own_sentence_is_read_out_in_words():
 
 @pytest.mark.django_db
 def test_a_text_box_with_a_limit_counts_down_and_the_server_says_the_limit(client, world, lead):
-    from tests.factories import build_money, build_returns
+    from sample import build_money, build_returns
 
     build_money(world)
     build_returns(world)

@@ -224,7 +224,7 @@ def test_list_query_counts_stay_flat_as_data_grows(
         Site.objects.create(
             consortium=world.home, name=f"Site {i}", kind="community_hub", operated_by=org
         )
-        from tests.factories import person
+        from sample import person
 
         person(f"extra{i}", world.home, org, "cvo_manager")
     with django_assert_max_num_queries(len(small.captured_queries)):
@@ -236,7 +236,7 @@ def test_an_account_locks_after_five_wrong_passwords(client, world):
     url = reverse("login")
     for _ in range(5):
         client.post(url, {"username": "lead", "password": "wrong-password-1"})
-    from tests.factories import PASSWORD
+    from sample import PASSWORD
 
     response = client.post(url, {"username": "lead", "password": PASSWORD})
     assert "This account is locked" in response.content.decode()
@@ -244,7 +244,7 @@ def test_an_account_locks_after_five_wrong_passwords(client, world):
 
 @pytest.mark.django_db
 def test_the_right_password_signs_in(client, world):
-    from tests.factories import PASSWORD
+    from sample import PASSWORD
 
     response = client.post(reverse("login"), {"username": "cvo_a", "password": PASSWORD})
     assert response.status_code == 302
@@ -253,7 +253,7 @@ def test_the_right_password_signs_in(client, world):
 
 @pytest.mark.django_db
 def test_weak_passwords_are_refused(client, world, lead):
-    from tests.factories import PASSWORD
+    from sample import PASSWORD
 
     client.force_login(lead)
     response = client.post(

@@ -11,7 +11,7 @@ from contracts.models import PerformanceReturn, ReturnLocked, ReturnValue
 from contracts.services import returns as svc
 from funding import services
 from funding.models import Allocation, AllocationLine, ApprovedIsFinal
-from tests.factories import make_stream
+from sample import make_stream
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from funding import services
 from funding.models import Allocation, AllocationLine, ApprovedIsFinal
-from tests.factories import PRIVATE_B, make_stream
+from sample import PRIVATE_B, make_stream
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from funding import services
 from funding.models import Allocation, Payment
-from tests.factories import ConsortiumWorld, make_allocation, make_stream, person
+from sample import ConsortiumWorld, make_allocation, make_stream, person
 
 # The loser is refused by the service (PostgreSQL waits on the row lock, then sees the first
 # write). SQLite's in-memory test database uses shared-cache table locks, which refuse the

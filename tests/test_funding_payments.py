@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from funding import services
 from funding.models import Payment
-from tests.factories import PRIVATE_B, make_allocation, make_stream, person
+from sample import PRIVATE_B, make_allocation, make_stream, person
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 7, 15)

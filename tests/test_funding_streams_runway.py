@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from funding import runway
 from funding.models import FundingStream
-from tests.factories import make_allocation, make_stream
+from sample import make_allocation, make_stream
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 1, 15)

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.factories import make_payment
+from sample import make_payment
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def test_signed_out_every_page_of_the_menu_asks_to_sign_in(client, world):
 def test_a_record_page_has_breadcrumbs_to_its_list_and_its_history_keeps_the_menu_there(
     client, world, lead
 ):
-    from tests.factories import build_money
+    from sample import build_money
 
     build_money(world)
     payment = world.money["pay_a"]

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from contracts.services import outcomes as pbr
 from contracts.xlsx import outcomes as evidence_xlsx
-from tests.factories import (
+from sample import (
     claim_line,
     make_claim,
     make_measure,

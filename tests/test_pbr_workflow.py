@@ -14,7 +14,7 @@ from contracts.models import ClaimLine, MeasureInUse, PbRClaim
 from contracts.services import outcomes as pbr
 from funding import services as funding_services
 from funding.models import Payment
-from tests.factories import build_money, claim_line, make_claim, make_measure, person
+from sample import build_money, claim_line, make_claim, make_measure, person
 
 D = Decimal
 Q1 = datetime.date(2026, 4, 1)
@@ -157,7 +157,7 @@ def test_a_published_measure_is_frozen_and_changes_by_a_new_version(pw):
 
 
 def test_a_negative_tariff_or_cap_is_refused(pw):
-    from tests.factories import OutcomeMeasureFactory
+    from sample import OutcomeMeasureFactory
 
     m = OutcomeMeasureFactory.build(contract=pw.money["contract"], tariff=D("-5"))
     with pytest.raises(ValidationError) as e:

@@ -4,7 +4,7 @@ attended, their actions — and nothing else."""
 import pytest
 from django.urls import reverse
 
-from tests.factories.supervision import NOT_ATTENDED_SENTINEL, NOTES_SENTINEL
+from sample.supervision import NOT_ATTENDED_SENTINEL, NOTES_SENTINEL
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from django_scopes import scope
 from consortium import reminders
 from consortium.models import ReminderDigest, ReminderSent, Role, RoleAssignment
 from consortium.services import reminder_preferences_set
-from tests.factories import ConsortiumWorld, build_workforce
-from tests.factories.funding import FundingStreamFactory
+from sample import ConsortiumWorld, build_workforce
+from sample.funding import FundingStreamFactory
 
 DAY = datetime.date(2026, 3, 10)  # a Tuesday
 
@@ -106,7 +106,7 @@ def test_a_funding_stream_within_a_horizon_reminds_the_lead_once_per_horizon(wor
 @pytest.mark.django_db
 def test_late_returns_remind_the_member_and_the_lead_as_the_dashboard_counts_them(world):
     from contracts.selectors import returns as sel
-    from tests.factories import build_money, build_returns
+    from sample import build_money, build_returns
 
     build_money(world)
     build_returns(world)
@@ -124,7 +124,7 @@ def test_late_returns_remind_the_member_and_the_lead_as_the_dashboard_counts_the
 
 @pytest.mark.django_db
 def test_an_overdue_risk_review_reminds_its_owner(world, frozen):
-    from tests.factories.risks import make_register, make_risk
+    from sample.risks import make_register, make_risk
 
     lead = world.users["lead"]
     register = make_register(lead)
@@ -139,7 +139,7 @@ def test_an_overdue_risk_review_reminds_its_owner(world, frozen):
 
 @pytest.mark.django_db
 def test_a_signed_off_pack_reminds_its_commissioner_and_an_open_query_the_lead(world):
-    from tests.factories import build_money, build_packs, build_returns
+    from sample import build_money, build_packs, build_returns
 
     build_money(world)
     build_returns(world)
@@ -170,7 +170,7 @@ def send_on(day):
 
 @pytest.mark.django_db
 def test_a_risk_review_reminded_as_due_the_day_before_is_reminded_as_overdue_after(world, frozen):
-    from tests.factories.risks import make_register, make_risk
+    from sample.risks import make_register, make_risk
 
     lead = world.users["lead"]
     risk = make_risk(make_register(lead), lead, "Lead practitioner leaves", residual=(4, 4))
@@ -389,7 +389,7 @@ def test_the_dashboard_shows_the_same_reminders(client, wf):
 
 
 def overdue_payments(world, n):
-    from tests.factories import PaymentFactory
+    from sample import PaymentFactory
 
     for i in range(n):
         PaymentFactory(

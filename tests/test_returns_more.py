@@ -7,7 +7,7 @@ from django.db import connection
 
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.services import returns as svc
-from tests.factories import build_money, build_returns
+from sample import build_money, build_returns
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_two_racing_transitions_in_threads_exactly_one_wins(world):
     build_money(world)
     build_returns(world)
     from consortium.models import Role
-    from tests.factories import person
+    from sample import person
 
     colleague = person("lead2", world.home, world.orgs["lead"], Role.LEAD)
     lead = world.users["lead"]
@@ -172,7 +172,7 @@ def test_a_return_as_at_a_past_date(rw, client, lead, cvo_a, commissioner):
     with time_machine.travel(datetime.datetime(2026, 7, 2, 12, tzinfo=datetime.UTC)):
         svc.return_save_draft(ret=ret, by=cvo_a, values={"REF": D(6)}, narrative="First go")
     with time_machine.travel(datetime.datetime(2026, 7, 5, 12, tzinfo=datetime.UTC)):
-        from tests.factories import GOOD_VALUES
+        from sample import GOOD_VALUES
 
         svc.return_save_draft(
             ret=ret,

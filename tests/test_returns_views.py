@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.selectors import returns as sel
-from tests.factories import GOOD_VALUES, make_period, make_return
+from sample import GOOD_VALUES, make_period, make_return
 
 PRIVATE_B = "SENTINEL-B-PRIVATE"
 

@@ -9,7 +9,7 @@ from consortium.base import StaleEdit
 from consortium.models import Consortium, Event, Role, RoleAssignment
 from contracts.models import PerformanceReturn, Restatement, ReturnLocked, ReturnValue
 from contracts.services import returns as svc
-from tests.factories import GOOD_VALUES, make_return, person
+from sample import GOOD_VALUES, make_return, person
 
 S = PerformanceReturn.Status
 
@@ -56,7 +56,7 @@ def test_submit_runs_the_rules_and_names_the_indicator(rw, cvo_a):
 
 def test_warnings_must_be_confirmed(rw, cvo_a):
     sub = rw.money["sub_a"]
-    from tests.factories import make_period
+    from sample import make_period
 
     for month in (1, 2, 3):
         p = make_period(sub, datetime.date(2025, month, 1))
@@ -126,7 +126,7 @@ def test_submitted_returns_cannot_be_edited(rw, cvo_a):
 def test_nobody_approves_what_they_submitted(rw, lead):
     # The lead agency delivers part of the service itself and its lead person submits.
     o = rw.orgs
-    from tests.factories import make_agreements, make_period
+    from sample import make_agreements, make_period
 
     _, own = make_agreements(rw.home, o["commissioner"], o["lead"], o["lead"], "OWN")
     ret = make_return(own, make_period(own, datetime.date(2026, 4, 1)), GOOD_VALUES)
@@ -141,7 +141,7 @@ def test_nobody_approves_what_they_submitted(rw, lead):
 def test_lead_work_approved_by_the_commissioner_when_the_consortium_says_so(rw, lead, commissioner):
     o = rw.orgs
     Consortium.objects.filter(pk=rw.home.pk).update(lead_work_approved_by="commissioner")
-    from tests.factories import make_agreements, make_period
+    from sample import make_agreements, make_period
 
     _, own = make_agreements(rw.home, o["commissioner"], o["lead"], o["lead"], "OWN")
     ret = make_return(own, make_period(own, datetime.date(2026, 4, 1)), GOOD_VALUES)

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.services import returns as svc
 from contracts.xlsx import returns as rx
-from tests.factories import GOOD_VALUES
+from sample import GOOD_VALUES
 
 
 @pytest.fixture

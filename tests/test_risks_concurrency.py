@@ -8,7 +8,7 @@ from django.db import OperationalError
 from consortium.base import StaleEdit
 from risks import services
 from risks.models import Escalation, Risk
-from tests.factories import ConsortiumWorld, make_register, make_risk, person
+from sample import ConsortiumWorld, make_register, make_risk, person
 from tests.test_funding_concurrency import race
 
 LOSING = (ValidationError, OperationalError, StaleEdit)

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from risks import selectors
-from tests.factories import StaffMemberFactory, make_agreements, make_period
+from sample import StaffMemberFactory, make_agreements, make_period
 
 pytestmark = pytest.mark.django_db
 

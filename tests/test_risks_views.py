@@ -10,8 +10,7 @@ from openpyxl import load_workbook
 
 from risks import services
 from risks.models import Risk, SuggestionDismissal
-from tests.conftest import client_for
-from tests.factories import (
+from sample import (
     PostFactory,
     build_risks,
     make_allocation,
@@ -20,7 +19,8 @@ from tests.factories import (
     make_stream,
     review,
 )
-from tests.factories.risks import PRIVATE_B
+from sample.risks import PRIVATE_B
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 6, 15)

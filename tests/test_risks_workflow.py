@@ -12,7 +12,7 @@ from consortium.base import StaleEdit
 from consortium.models import Event
 from risks import services
 from risks.models import Escalation, Risk, RiskAction, SwotAgreed, SwotItem
-from tests.factories import make_register, make_risk, make_swot, review
+from sample import make_register, make_risk, make_swot, review
 
 DAY = datetime.date(2026, 6, 15)
 CUSTOM = [

@@ -178,7 +178,7 @@ def seqs_of(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_events_at_once_do_not_fork_the_chain():
-    from tests.factories import ConsortiumWorld
+    from sample import ConsortiumWorld
 
     with scopes_disabled():
         world = ConsortiumWorld.build()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from consortium.models import SecurityEvent
-from tests.factories import PASSWORD
+from sample import PASSWORD
 
 Kind = SecurityEvent.Kind
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) ConcordTest/1.0"

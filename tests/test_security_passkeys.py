@@ -20,8 +20,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 from consortium import twofactor
 from consortium.models import SecurityEvent
 from funding.models import Payment
+from sample import PASSWORD, make_allocation, make_payment, make_stream
 from tests.conftest import VerifiedClient
-from tests.factories import PASSWORD, make_allocation, make_payment, make_stream
 from tests.test_security_two_factor import authenticator, code, give, last, password_step
 from tests.webauthn import SoftPasskey, b64url
 

@@ -49,7 +49,7 @@ def run(*command, settings_dict):
 
 @pytest.fixture
 def sample():
-    from tests.factories import ConsortiumWorld, make_allocation, make_payment, make_stream
+    from sample import ConsortiumWorld, make_allocation, make_payment, make_stream
 
     with scopes_disabled():
         world = ConsortiumWorld.build()

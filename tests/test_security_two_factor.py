@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from consortium import twofactor
 from consortium.models import RoleAssignment, SecurityEvent
 from funding.models import Allocation, Payment
-from tests.factories import PASSWORD, make_allocation, make_payment, make_stream
+from sample import PASSWORD, make_allocation, make_payment, make_stream
 
 pytestmark = pytest.mark.django_db
 Kind = SecurityEvent.Kind

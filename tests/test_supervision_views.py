@@ -11,6 +11,7 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 
 from consortium.models import Event
+from sample import NOTES_SENTINEL, PRIVATE_B, build_workforce, session, staff
 from supervision import services
 from supervision.models import (
     Post,
@@ -19,7 +20,6 @@ from supervision.models import (
     StaffMember,
     SupervisionSession,
 )
-from tests.factories import NOTES_SENTINEL, PRIVATE_B, build_workforce, session, staff
 
 
 @pytest.fixture
@@ -642,7 +642,7 @@ def test_a_supervisor_must_supervise_for_the_staff_members_organisation(wf):
 
 def person_with_role(wf, username):
     from consortium.models import Role
-    from tests.factories import person
+    from sample import person
 
     return person(username, wf.home, wf.orgs["cvo_a"], Role.SUPERVISOR)
 

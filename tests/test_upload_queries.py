@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from contracts.models import Indicator, ReturnValue
 from contracts.services import returns as svc
 from contracts.xlsx import returns as rx
-from tests.factories import (
+from sample import (
     IndicatorFactory,
     build_money,
     make_period,
@@ -117,7 +117,7 @@ def evidence_file(claim, count, first=0):
 def test_an_evidence_upload_runs_the_same_queries_for_3_lines_as_for_30(world):
     from contracts.models import ClaimLine, OutcomeMeasure
     from contracts.services import outcomes as pbr
-    from tests.factories import make_claim, make_measure
+    from sample import make_claim, make_measure
 
     build_money(world)
     lead, cvo_a = world.users["lead"], world.users["cvo_a"]

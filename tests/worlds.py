@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.test.utils import override_settings
 from django_scopes import scopes_disabled
 
-from tests import factories as f
+import sample as f
 
 # The demo's password while it sits in a snapshot; a test that signs in as a demo user seeds
 # again with its own password, which only resets the passwords.

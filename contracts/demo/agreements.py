@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from contracts.models import Contract, Subcontract
 from contracts.services import agreements as services
-from tests.factories.consortium import on
-from tests.factories.contracts import ContractFactory, SubcontractFactory, VariationFactory
+from sample.consortium import on
+from sample.contracts import ContractFactory, SubcontractFactory, VariationFactory
 
 SUBCONTRACTS = [
     # key, reference, title, value, block %, special terms

@@ -9,7 +9,7 @@ from django.utils import timezone
 from consortium import dates
 from contracts.models import AssurancePack, Contract
 from contracts.services import assurance as svc
-from tests.factories.consortium import on
+from sample.consortium import on
 
 NARRATIVE = (
     "Referrals held up across the quarter and court liaison met its targets. Two returns "

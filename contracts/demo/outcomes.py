@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from contracts.models import Contract, OutcomeMeasure
 from contracts.services import outcomes as pbr
-from tests.factories.consortium import on
-from tests.factories.contracts import claim_line, make_measure
+from sample.consortium import on
+from sample.contracts import claim_line, make_measure
 
 D = Decimal
 

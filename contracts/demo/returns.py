@@ -16,8 +16,8 @@ from django.utils import timezone
 from consortium import dates
 from contracts.models import Indicator, Subcontract
 from contracts.services import returns as return_services
-from tests.factories.consortium import on
-from tests.factories.contracts import (
+from sample.consortium import on
+from sample.contracts import (
     CommissionerTemplateFactory,
     IndicatorFactory,
     TemplateFieldFactory,

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from consortium.demo import DEMO_USERS
+from sample import PASSWORD, ConsortiumWorld
 from tests.browser.conftest import LOGIN_PATH, assert_accessible, login, path_of
-from tests.factories import PASSWORD, ConsortiumWorld
 
 pytestmark = pytest.mark.browser
 

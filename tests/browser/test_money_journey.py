@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from sample import PASSWORD, ConsortiumWorld
 from tests.browser.conftest import assert_accessible, fill_date, login
-from tests.factories import PASSWORD, ConsortiumWorld
 
 pytestmark = pytest.mark.browser
 

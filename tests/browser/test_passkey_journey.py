@@ -15,15 +15,15 @@ from django_scopes import scopes_disabled
 
 from consortium import twofactor
 from funding.models import Payment
-from tests.browser.conftest import LOGIN_PATH, VERIFY_PATH, assert_accessible, login, path_of
-from tests.browser.test_security_journey import watch_csp
-from tests.factories import (
+from sample import (
     PASSWORD,
     ConsortiumWorld,
     make_allocation,
     make_payment,
     make_stream,
 )
+from tests.browser.conftest import LOGIN_PATH, VERIFY_PATH, assert_accessible, login, path_of
+from tests.browser.test_security_journey import watch_csp
 
 pytestmark = pytest.mark.browser
 

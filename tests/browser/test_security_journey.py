@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from funding.models import Payment
+from sample import PASSWORD, ConsortiumWorld
 from tests.browser.conftest import (
     LOGIN_PATH,
     SETUP_PATH,
@@ -19,7 +20,6 @@ from tests.browser.conftest import (
     current_code,
     path_of,
 )
-from tests.factories import PASSWORD, ConsortiumWorld
 
 pytestmark = pytest.mark.browser
 DEMO_PASSWORD = "journey-password"

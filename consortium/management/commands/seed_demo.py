@@ -1,7 +1,8 @@
 import base64
 import importlib
+import importlib.util
 
-from django.conf import settings
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
@@ -23,18 +24,19 @@ class Command(BaseCommand):
     def handle(self, *args, password, **options):
         with scopes_disabled(), transaction.atomic():
             ctx = DemoContext(password=password)
-            # Each app that has demo data contributes it in dependency order.
-            for app in ("consortium", "funding", "contracts", "supervision", "risks"):
-                if app not in settings.INSTALLED_APPS:
-                    continue
-                try:
-                    module = importlib.import_module(f"{app}.demo")
-                except ModuleNotFoundError:
-                    continue
+            # Each installed app with a `demo` module contributes its data, in the order of
+            # INSTALLED_APPS (the apps' dependency order); then each app's `seed_last`, for
+            # data that reads every app's (the assurance packs).
+            modules = [
+                importlib.import_module(f"{config.name}.demo")
+                for config in apps.get_app_configs()
+                if importlib.util.find_spec(f"{config.name}.demo") is not None
+            ]
+            for module in modules:
                 module.seed(ctx)
-            # Assurance packs read every app's figures, so they are prepared last.
-            if "contracts" in settings.INSTALLED_APPS:
-                importlib.import_module("contracts.demo.assurance").seed(ctx)
+            for module in modules:
+                if hasattr(module, "seed_last"):
+                    module.seed_last(ctx)
         self.stdout.write(self.style.SUCCESS(f"Demo consortium ready: {ctx.consortium.name}"))
         self.stdout.write("Sign in at http://127.0.0.1:8000/ as any of these users:")
         for username, _first, _last, role, org_key in DEMO_USERS:

@@ -10,7 +10,7 @@ from consortium import dates
 from consortium.models import Organisation
 from funding import services
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
-from tests.factories.consortium import ConsortiumFactory, OrganisationFactory
+from sample.consortium import ConsortiumFactory, OrganisationFactory
 
 
 class FundingStreamFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,5 @@
 """The workforce: posts, practitioners, their supervision requirements, leave and sessions,
-and the standard workforce on top of the test world (tests.factories.ConsortiumWorld).
+and the standard workforce on top of the test world (sample.ConsortiumWorld).
 
 At home in the standard workforce: the supervisor supervises two practitioners of CVO A (and
 covers the lead and CVO A); CVO B has its own supervisor and a practitioner whose data carries
@@ -15,6 +15,13 @@ import factory
 from django.utils import timezone
 
 from consortium.models import Role
+from sample.consortium import (
+    ConsortiumFactory,
+    OrganisationFactory,
+    RoleAssignmentFactory,
+    person,
+)
+from sample.funding import FundingStreamFactory
 from supervision import services
 from supervision.models import (
     LeavePeriod,
@@ -26,13 +33,6 @@ from supervision.models import (
     SupervisionRequirement,
     SupervisionSession,
 )
-from tests.factories.consortium import (
-    ConsortiumFactory,
-    OrganisationFactory,
-    RoleAssignmentFactory,
-    person,
-)
-from tests.factories.funding import FundingStreamFactory
 
 NOTES_SENTINEL = "SENTINEL-NOTES"
 PRIVATE_B = "SENTINEL-B-PRIVATE"

@@ -1,7 +1,10 @@
-"""factory_boy factories, one module per app, and the standard test world. The one way
-Concord's sample data is built: the tests, the demo seed and the bench all use them."""
+"""Sample data: factory_boy factories, one module per app, and the standard test world. The
+one way Concord's sample data is built: the tests, each app's demo (`<app>/demo.py`) and the
+bench all use them. An app's demo imports only the modules of the apps it may depend on
+(`sample.consortium` for consortium's); this package's top level gathers them all for the
+tests and the bench."""
 
-from tests.factories.consortium import (
+from sample.consortium import (
     PASSWORD,
     ConsortiumFactory,
     ConsortiumWorld,
@@ -14,7 +17,7 @@ from tests.factories.consortium import (
     on,
     person,
 )
-from tests.factories.contracts import (
+from sample.contracts import (
     GOOD_VALUES,
     PRIVATE_B,
     STARTER_INDICATORS,
@@ -43,7 +46,7 @@ from tests.factories.contracts import (
     make_return,
     return_through_workflow,
 )
-from tests.factories.funding import (
+from sample.funding import (
     AllocationFactory,
     AllocationLineFactory,
     FundingStreamFactory,
@@ -52,8 +55,8 @@ from tests.factories.funding import (
     make_payment,
     make_stream,
 )
-from tests.factories.risks import build_risks, make_register, make_risk, make_swot, review
-from tests.factories.supervision import (
+from sample.risks import build_risks, make_register, make_risk, make_swot, review
+from sample.supervision import (
     NOTES_SENTINEL,
     LeavePeriodFactory,
     PostFactory,

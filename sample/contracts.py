@@ -23,8 +23,8 @@ from contracts.models import (
     Variation,
 )
 from contracts.services import returns as return_services
-from tests.factories.consortium import ConsortiumFactory, OrganisationFactory, on, person
-from tests.factories.funding import make_allocation, make_payment, make_stream
+from sample.consortium import ConsortiumFactory, OrganisationFactory, on, person
+from sample.funding import make_allocation, make_payment, make_stream
 
 PRIVATE_B = "SENTINEL-B-PRIVATE"
 

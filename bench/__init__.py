@@ -1,0 +1,1 @@
+"""The bench: national-scale measurements, run on demand (bench/README.md)."""

@@ -1,0 +1,1 @@
+"""Concord's tests (pytest): see README.md, "Tests"."""
