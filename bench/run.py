@@ -1193,13 +1193,13 @@ def measure(client, url, repeat):
 def reset_database():
     from django.core.management import call_command
 
-    from consortium import audit
+    from consortium import chain
 
     # The event and audit tables refuse DELETE (SQLite empties tables with it): lift their
     # triggers for the flush, and put them back.
-    audit.set_triggers(install=False)
+    chain.set_triggers(install=False)
     call_command("flush", interactive=False, verbosity=0)
-    audit.set_triggers(install=True)
+    chain.set_triggers(install=True)
 
 
 def analyze():

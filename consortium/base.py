@@ -10,13 +10,31 @@ from django_scopes.manager import DisabledQuerySet
 from django_scopes.state import get_scope
 from simple_history.models import HistoricalRecords
 
+# What every model needs from the consortium app but this module cannot import (the app's
+# models and its access policy stand on it): the policy that says which rows a person may see,
+# and the writer of business events. ConsortiumConfig.ready() connects them at start-up.
+_hooks = {}
+
+
+def connect(*, visible, record_event):
+    """Connect the access policy (`visible(queryset, user)`) and the business event writer
+    (`record_event(obj, verb, by=, reason=, details=)`)."""
+    _hooks.update(visible=visible, record_event=record_event)
+
+
+def _hook(name):
+    try:
+        return _hooks[name]
+    except KeyError:
+        raise RuntimeError(
+            "The consortium app is not ready: add it to INSTALLED_APPS and call django.setup()."
+        ) from None
+
 
 class AccessQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The rows `user` may see, by the one access policy in consortium.access."""
-        from consortium import access
-
-        return access.visible(self, user)
+        return _hook("visible")(self, user)
 
 
 class ConsortiumManager(models.Manager):
@@ -139,19 +157,8 @@ class ConcordModel(models.Model):
 
     def record(self, verb, *, by, reason="", details=None):
         """Write the readable record of a business act on this row ("allocation v3
-        approved"), in the row's consortium."""
-        from consortium.models import Event
-
-        return Event.objects.create(
-            consortium_id=self.consortium_pk(),
-            by=by if getattr(by, "is_authenticated", False) else None,
-            verb=verb,
-            reason=reason,
-            object_model=self._meta.label,
-            object_id=str(self.pk),
-            object_repr=str(self)[:300],
-            details=details or {},
-        )
+        approved"), in the row's consortium (consortium.events.record)."""
+        return _hook("record_event")(self, verb, by=by, reason=reason, details=details)
 
 
 @dataclass(frozen=True)

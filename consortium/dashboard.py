@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.urls import reverse
 
-from consortium import audit
+from consortium import audit, reminders
 from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
 
 
@@ -49,8 +49,6 @@ def panels_for(request):
 def your_reminders(request):
     """The same items the daily reminder email points to, most urgent first."""
     from django.utils import timezone
-
-    from consortium import reminders
 
     items = reminders.items_for(request.user, request.actor.consortium_id, timezone.localdate())
     late = any(i.urgency == reminders.LATE for i in items)

@@ -107,6 +107,13 @@ def end_of_day(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
+def start_of_next_day(day):
+    """The first moment after `day` in Concord's time zone (for "before the end of a day")."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+    )
+
+
 def month_periods(first, last):
     """(start, end) for each calendar month from first's month to last's month inclusive."""
     start = month_start(first)

@@ -30,6 +30,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from consortium import security
+from consortium.choices import ChoiceOrSearchFilter, search_field
+from consortium.templatetags.concord import money
+
 # openpyxl writes a string that starts with "=" as a formula, and one of these as an error.
 ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
@@ -89,7 +93,6 @@ def xlsx_download(filename, headers, make_rows, title="Data"):
     appended to a write-only sheet as they come, the workbook saved to a temporary file on
     disk and sent from it in blocks (so memory stays flat whatever the row count); the file
     goes when the response is closed."""
-    from consortium import security
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
@@ -128,7 +131,6 @@ DOWNLOAD_COOKIE = "concord_download"
 def _say_ready(response):
     """Tell the page that asked for the download (frontend/concord.js) that the file is
     ready: the token its link carried comes back in a short-lived cookie it can read."""
-    from consortium import security
 
     request = security.current_request()
     token = request.GET.get("download_token", "") if request is not None else ""
@@ -192,7 +194,6 @@ class MoneyColumn(tables.Column):
     """An amount: pounds and pence on screen, the Decimal itself in downloads."""
 
     def render(self, value):
-        from consortium.templatetags.concord import money
 
         return money(value)
 
@@ -753,7 +754,6 @@ class ConcordFilterSet(django_filters.FilterSet):
 def searchable_choices(filterset):
     """Every choice of one related record becomes a select-or-search filter: the options
     stay a select up to a hundred and become a name search beyond (consortium.choices)."""
-    from consortium.choices import ChoiceOrSearchFilter, search_field
 
     for name, f in list(filterset.filters.items()):
         if type(f) is not django_filters.ModelChoiceFilter:

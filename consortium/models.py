@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history import register
 
+from consortium import chain
 from consortium.base import ConcordModel, scoped_manager
 
 
@@ -225,14 +226,12 @@ class Event(models.Model):
         return f"{self.verb}: {self.object_repr}"
 
     def save(self, *args, **kwargs):
-        from consortium import audit
-
         if self.pk is not None:
             raise ValueError("Events are append-only.")
         # Sealed in the same transaction: an event is never written without its link.
         with transaction.atomic():
             super().save(*args, **kwargs)
-            audit.append(self)
+            AuditEntry.append(self)
 
     def delete(self, *args, **kwargs):
         raise ValueError("Events are append-only.")
@@ -241,8 +240,8 @@ class Event(models.Model):
 class AuditEntry(models.Model):
     """One link of a consortium's tamper-evident audit chain: the Event it seals, the hash of
     the link before it, its own hash over both, and an HMAC under CONCORD_AUDIT_KEY (kept out
-    of the database). Written only by consortium.audit.append; a database trigger refuses
-    UPDATE and DELETE."""
+    of the database). Written only by AuditEntry.append, as an Event is saved; a database
+    trigger refuses UPDATE and DELETE; consortium.audit reads the chain."""
 
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="+")
     seq = models.PositiveBigIntegerField()
@@ -262,6 +261,33 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.consortium_id}#{self.seq} {self.hash[:12]}"
+
+    @classmethod
+    def append(cls, event):
+        """Seal `event` as the next link of its consortium's chain.
+
+        The head row is locked (select_for_update on PostgreSQL; SQLite's IMMEDIATE
+        transactions already let one writer in at a time), so two events at once cannot fork
+        the chain."""
+        with transaction.atomic():
+            head, _ = AuditHead._base_manager.select_for_update().get_or_create(
+                consortium_id=event.consortium_id, defaults={"seq": 0, "hash": chain.GENESIS}
+            )
+            # Seal the row as the database stores it (JSON and timestamps as they read back).
+            stored = Event._base_manager.get(pk=event.pk)
+            seq = head.seq + 1
+            digest, mac = chain.seal(chain.canonical(stored, seq=seq, prev_hash=head.hash))
+            entry = cls._base_manager.create(
+                consortium_id=event.consortium_id,
+                seq=seq,
+                event=stored,
+                at=stored.at,
+                prev_hash=head.hash,
+                hash=digest,
+                mac=mac,
+            )
+            AuditHead._base_manager.filter(pk=head.pk).update(seq=seq, hash=digest)
+        return entry
 
 
 class AuditHead(models.Model):

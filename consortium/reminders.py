@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_scopes import scope
 
+from consortium.access import actor
 from consortium.models import (
     Consortium,
     ReminderDigest,
@@ -224,7 +225,6 @@ def _at_most(kind, run, items):
 def items_for(user, consortium_id, as_of):
     """Today's reminders for one person, as the dashboard shows them (all kinds, whatever
     their email preferences)."""
-    from consortium.access import actor
 
     roles = [r for r, orgs in actor(user).roles.items() if orgs]
     run = Run(consortium_id, as_of, only=user)

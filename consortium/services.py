@@ -9,7 +9,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from consortium import access, security
-from consortium.models import Consortium, Membership, Organisation, RoleAssignment, Site
+from consortium.models import (
+    Consortium,
+    Membership,
+    Organisation,
+    ReminderPreference,
+    RoleAssignment,
+    Site,
+)
+from consortium.reminders import KINDS
 
 
 def _require_setup(by: User) -> None:
@@ -192,8 +200,6 @@ def consortium_update(
 def reminder_preferences_set(*, by: User, consortium_id: int, off: list) -> Any:
     """Record which kinds of reminder email `by` turned off in their consortium (essential
     kinds cannot be turned off and are dropped)."""
-    from consortium.models import ReminderPreference
-    from consortium.reminders import KINDS
 
     off = sorted(k for k in set(off) if k in KINDS and not KINDS[k].essential)
     pref = (

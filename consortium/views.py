@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from consortium import access, constraints, services, twofactor
+from consortium import access, constraints, reminders, services, twofactor
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
@@ -16,6 +16,7 @@ from consortium.forms import (
     OrganisationForm,
     PersonForm,
     ReasonForm,
+    ReminderPreferenceForm,
     RoleAssignmentForm,
     SiteForm,
 )
@@ -25,6 +26,7 @@ from consortium.models import (
     Consortium,
     Membership,
     Organisation,
+    ReminderPreference,
     RoleAssignment,
     SecurityEvent,
     Site,
@@ -434,9 +436,6 @@ class SecurityLog(ConcordListView):
 def account_reminders(request):
     """The person's own choice of reminder emails: kinds that apply to their roles; the
     essential ones are always sent."""
-    from consortium import reminders
-    from consortium.forms import ReminderPreferenceForm
-    from consortium.models import ReminderPreference
 
     a = request.actor
     access.require(access.member_of_consortium(request.user))

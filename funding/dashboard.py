@@ -11,7 +11,7 @@ from consortium.dashboard import panel
 from consortium.models import Role
 from consortium.templatetags.concord import money as money_text
 from funding import runway
-from funding.models import Allocation, FundingStream, Payment
+from funding.models import Allocation, AllocationLine, FundingStream, Payment
 
 MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 
@@ -136,7 +136,6 @@ def my_payments(request):
 
 @panel(roles=[Role.CVO_MANAGER], order=11)
 def my_statement(request):
-    from funding.models import AllocationLine
 
     own = request.actor.orgs(Role.CVO_MANAGER)
     lines = list(

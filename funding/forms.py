@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
+from consortium.access import actor
 from consortium.choices import ChoiceOrSearchField
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.models import Membership
@@ -153,7 +154,6 @@ class PaymentForm(VersionedForm):
         )
 
     def actor_consortium(self):
-        from consortium.access import actor
 
         return actor(self.user).consortium_id if self.user is not None else None
 

@@ -4,7 +4,10 @@ from django.contrib.auth import get_user_model
 
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.models import RoleAssignment
+from risks import scoring
 from risks.models import Control, Risk, RiskLink, SwotAnalysis, SwotItem
+from risks.scoring import BAND_KEYS
+from risks.services import SETTINGS_FIELDS
 
 LEVEL_HELP = "1 is the lowest, 5 the highest."
 
@@ -240,8 +243,6 @@ class RiskSettingsForm(ConcordForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, settings_row, categories, **kwargs):
-        from risks import scoring
-        from risks.services import SETTINGS_FIELDS
 
         super().__init__(*args, **kwargs)
         matrix = settings_row.matrix
@@ -315,8 +316,6 @@ class RiskSettingsForm(ConcordForm):
                 field.widget.attrs["aria-describedby"] = f"id_{name}-hint"
 
     def service_arguments(self):
-        from risks.scoring import BAND_KEYS
-        from risks.services import SETTINGS_FIELDS
 
         data = self.cleaned_data
         return {

@@ -1,7 +1,6 @@
 """Risk registers (the consortium's and each member's), risks scored on a 5×5 matrix with
 controls, actions, acceptances, reviews and escalation; SWOT analyses with consensus."""
 
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType

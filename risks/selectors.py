@@ -9,7 +9,8 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium import access
+from consortium import access, charts
+from consortium.models import Organisation
 from consortium.suggestions import Limits, suggestions_for
 from risks.models import Risk, RiskRegister, RiskReview, SuggestionDismissal, SwotItem
 from risks.services import current_settings
@@ -109,7 +110,6 @@ def _cell_counts(risks, kind):
 
 def own_organisation(user):
     """The organisation a CVO manager keeps a register for (their first, if several)."""
-    from consortium.models import Organisation
 
     orgs = access.actor(user).orgs("cvo_manager")
     return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
@@ -208,7 +208,6 @@ TAG_COLOURS = {
 def heat_map_svg(heat):
     """The heat map as an SVG (consortium.charts: cached by a hash of its figures); each
     cell carries its count and its band's label, so colour is never the only signal."""
-    from consortium import charts
 
     figures = (
         heat.kind,

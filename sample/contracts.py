@@ -22,6 +22,8 @@ from contracts.models import (
     TemplateField,
     Variation,
 )
+from contracts.services import assurance as pack_svc
+from contracts.services import outcomes as pbr
 from contracts.services import returns as return_services
 from sample.consortium import ConsortiumFactory, OrganisationFactory, on, person
 from sample.funding import make_allocation, make_payment, make_stream
@@ -482,7 +484,6 @@ class OutcomeMeasureFactory(factory.django.DjangoModelFactory):
 def make_measure(contract, claimants, *, by, publish=True, **kw):
     """A measure on `contract` that `claimants` ([org] or [(org, share %)]) may claim, saved
     (and published) through the services by `by` (a lead)."""
-    from contracts.services import outcomes as pbr
 
     measure = OutcomeMeasureFactory.build(contract=contract, **kw)
     pairs = [c if isinstance(c, tuple) else (c, None) for c in claimants]
@@ -518,7 +519,6 @@ def make_claim(
     `verifier` verifies every line (refusing the references in `refuse`) or a `sample`
     (size, seed), `approver` approves, `payer` records the payment; "rejected" is rejected by
     the verifier with `reason`."""
-    from contracts.services import outcomes as pbr
 
     claim = pbr.claim_start(by=by, measure=measure, claimant=claimant, period_start=period_start)
     for ref, e, o, n, evidence in lines:
@@ -631,7 +631,6 @@ def build_pbr(w):
 def make_pack(contract, start, end, *, by, sign_off=False, on_day=None, narrative=""):
     """A pack prepared by `by` (the lead) on `on_day` (default: the day after the period), and
     signed off (confirming whatever is missing) if asked."""
-    from contracts.services import assurance as pack_svc
 
     day = on_day or (end + datetime.timedelta(days=20))
     with on(day):
@@ -664,7 +663,6 @@ def build_packs(w):
     packs["signed_b"] = make_pack(
         m["contract_b"], *q2, by=u["lead"], sign_off=True, narrative=f"B {PRIVATE_B}"
     )
-    from contracts.services import assurance as pack_svc
 
     with on(datetime.date(2026, 10, 5)):
         packs["action"] = pack_svc.action_save(

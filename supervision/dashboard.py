@@ -14,8 +14,8 @@ from consortium.dashboard import panel
 from consortium.models import Organisation, Role
 from funding.runway import runway_section
 from supervision import compliance, selectors
-from supervision.access import can_see_post_funding, commissioned_staff
-from supervision.models import Post, SessionAction, StaffMember
+from supervision.access import can_see_post_funding, commissioned_staff, own_staff_records
+from supervision.models import Post, SessionAction, SessionKind, StaffMember
 
 MANAGERS = [Role.ADMIN, Role.LEAD, Role.CVO_MANAGER]
 SHOWN = 8
@@ -81,7 +81,6 @@ def supervision_overdue(request):
 
 
 def _kind(kind):
-    from supervision.models import SessionKind
 
     return dict(SessionKind.choices)[kind]
 
@@ -344,7 +343,6 @@ def _month_bounds(month, earlier):
 def my_record(request):
     """A practitioner's own record: the dates that keep them deployable, the supervision
     they owe this month, and their open actions."""
-    from supervision.access import own_staff_records
 
     today = timezone.localdate()
     staff = own_staff_records(request.user).order_by("-start").first()

@@ -97,14 +97,14 @@ def _append_only_tables(request):
     if not (transactional or marker or "db" in request.fixturenames):
         yield
         return
-    from consortium import audit
+    from consortium import chain
 
     request.getfixturevalue("transactional_db" if transactional else "db")
     if connection.vendor == "sqlite":
-        audit.set_triggers(install=True)
+        chain.set_triggers(install=True)
     yield
     if transactional:
-        audit.set_triggers(install=False)
+        chain.set_triggers(install=False)
 
 
 @pytest.fixture
@@ -115,10 +115,10 @@ def _append_only_triggers_put_back(request, django_db_blocker):
     if worlds.is_transactional(request):
         from django.db import connection
 
-        from consortium import audit
+        from consortium import chain
 
         with django_db_blocker.unblock():
-            audit.set_triggers(install=True)
+            chain.set_triggers(install=True)
         # Django closed the connections after the test; leave them as it did.
         connection.close()
 

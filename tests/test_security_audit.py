@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django_scopes import scopes_disabled
 
-from consortium import audit
+from consortium import audit, chain
 from consortium.models import AuditEntry, Event, SecurityEvent
 
 
@@ -49,7 +49,7 @@ def test_every_recorded_event_is_sealed_as_the_next_link_of_its_consortiums_chai
     links = list(AuditEntry.objects.filter(consortium=world.home).order_by("seq"))
     assert [link.event_id for link in links[-3:]] == [first.pk, second.pk, third.pk]
     assert links[-1].prev_hash == links[-2].hash
-    assert links[0].prev_hash == audit.GENESIS
+    assert links[0].prev_hash == chain.GENESIS
     assert [link.seq for link in links] == list(range(1, len(links) + 1))
 
 
@@ -87,7 +87,7 @@ def test_verify_audit_finds_a_chain_recomputed_without_the_key(world, lead, sett
         cursor.execute("UPDATE consortium_event SET verb = %s WHERE id = %s", ["x", second.pk])
     second = Event.objects.get(pk=second.pk)
     settings.CONCORD_AUDIT_KEY = "a-guessed-key-that-is-long-enough-0000"
-    digest, mac = audit.seal(audit.canonical(second, seq=link.seq, prev_hash=link.prev_hash))
+    digest, mac = chain.seal(chain.canonical(second, seq=link.seq, prev_hash=link.prev_hash))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE consortium_auditentry SET hash = %s, mac = %s WHERE id = %s",
@@ -125,7 +125,7 @@ def test_the_database_refuses_to_update_or_delete_a_sealed_row(world, lead, tabl
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has no TRUNCATE")
 @pytest.mark.django_db
-@pytest.mark.parametrize("table", audit.APPEND_ONLY_TABLES)
+@pytest.mark.parametrize("table", chain.APPEND_ONLY_TABLES)
 def test_the_database_refuses_to_truncate_an_append_only_table(world, lead, table):
     record_three(world, lead)
     SecurityEvent.objects.create(kind=SecurityEvent.Kind.SIGNED_IN, user=lead)

@@ -147,7 +147,7 @@ class PostgreSQLSnapshot:
                     self.rows[table] = b"".join(bytes(block) for block in copy_out)
 
     def restore(self):
-        from consortium import audit
+        from consortium import chain
 
         quote = connection.ops.quote_name
         with transaction.atomic(), connection.cursor() as cursor:
@@ -159,9 +159,9 @@ class PostgreSQLSnapshot:
             else:
                 # The append-only tables refuse TRUNCATE: their triggers are lifted for it and
                 # put back, all in this transaction.
-                audit.set_triggers(install=False)
+                chain.set_triggers(install=False)
                 cursor.execute("TRUNCATE " + ", ".join(quote(t) for t in self.tables))
-                audit.set_triggers(install=True)
+                chain.set_triggers(install=True)
             for table, rows in self.rows.items():
                 with cursor.cursor.copy(f"COPY {quote(table)} FROM STDIN (FORMAT BINARY)") as c:
                     c.write(rows)
@@ -212,15 +212,15 @@ class Keeper:
         ContentType.objects.clear_cache()
 
     def _build(self, name):
-        from consortium import audit
+        from consortium import chain
 
         if self.EMPTY not in self.snapshots:
             # The first time on this worker: empty whatever a kept database (--reuse-db) held.
-            audit.set_triggers(install=False)
+            chain.set_triggers(install=False)
             call_command(
                 "flush", verbosity=0, interactive=False, reset_sequences=False, allow_cascade=False
             )
-            audit.set_triggers(install=True)
+            chain.set_triggers(install=True)
             self.snapshots[self.EMPTY] = snapshot()
             self.worlds[self.EMPTY] = None
         else:

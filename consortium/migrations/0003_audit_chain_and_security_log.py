@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from consortium import audit
+from consortium import chain
 
 
 def seal_existing_events(apps, schema_editor):
@@ -14,9 +14,9 @@ def seal_existing_events(apps, schema_editor):
     AuditHead = apps.get_model("consortium", "AuditHead")
     heads = {}
     for event in Event.objects.order_by("pk").iterator():
-        seq, prev = heads.get(event.consortium_id, (0, audit.GENESIS))
+        seq, prev = heads.get(event.consortium_id, (0, chain.GENESIS))
         seq += 1
-        digest, mac = audit.seal(audit.canonical(event, seq=seq, prev_hash=prev))
+        digest, mac = chain.seal(chain.canonical(event, seq=seq, prev_hash=prev))
         AuditEntry.objects.create(
             consortium_id=event.consortium_id,
             seq=seq,
@@ -32,11 +32,11 @@ def seal_existing_events(apps, schema_editor):
 
 
 def add_triggers(apps, schema_editor):
-    audit.set_triggers(install=True, using=schema_editor.connection)
+    chain.set_triggers(install=True, using=schema_editor.connection)
 
 
 def remove_triggers(apps, schema_editor):
-    audit.set_triggers(install=False, using=schema_editor.connection)
+    chain.set_triggers(install=False, using=schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -3,18 +3,18 @@ TRUNCATE as they refuse UPDATE and DELETE."""
 
 from django.db import migrations
 
-from consortium import audit
+from consortium import chain
 
 
 def add_truncate_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        for sql in audit.truncate_trigger_sql(schema_editor.connection.vendor, install=True):
+        for sql in chain.truncate_trigger_sql(schema_editor.connection.vendor, install=True):
             cursor.execute(sql)
 
 
 def remove_truncate_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        for sql in audit.truncate_trigger_sql(schema_editor.connection.vendor, install=False):
+        for sql in chain.truncate_trigger_sql(schema_editor.connection.vendor, install=False):
             cursor.execute(sql)
 
 

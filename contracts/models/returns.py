@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium.base import ConcordModel, FreezableModel, Frozen
+from consortium.dates import due_date
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import Subcontract
+from contracts.validation.returns import Rule
 
 
 class Indicator(ConcordModel):
@@ -107,7 +109,6 @@ class Indicator(ConcordModel):
         return reverse("returns:indicator_detail", args=[self.pk])
 
     def rule(self):
-        from contracts.validation.returns import Rule
 
         return Rule(
             code=self.code,
@@ -160,7 +161,6 @@ class ReportingPeriod(ConcordModel):
         return f"{self.start:%b}–{self.end:%b %Y}"
 
     def save(self, *args, **kwargs):
-        from consortium.dates import due_date
 
         self.due_date = due_date(self.end, self.due_working_days)
         super().save(*args, **kwargs)

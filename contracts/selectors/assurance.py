@@ -3,8 +3,10 @@ policy."""
 
 from django.db.models import Exists, OuterRef, Q
 
+from consortium import assurance
 from consortium.access import actor
 from consortium.models import Role
+from contracts.access.assurance import can_read_pack_queries
 from contracts.models import AssurancePack, PackQuery
 
 S = AssurancePack.State
@@ -65,7 +67,6 @@ def pack_queries(user, pack):
     """The queries on `pack` that `user` reads, oldest first, or None for a reader who does not
     read the commissioner's queries at all (a member): the page, the PDF and the XLSX all say
     nothing of queries to them."""
-    from contracts.access.assurance import can_read_pack_queries
 
     if not can_read_pack_queries(user, pack):
         return None
@@ -85,7 +86,6 @@ def pack_summary(snapshot, *, missing=None, queries=()):
     RAG per section (the section's own headline and rating, when it gives one), what was
     missing at sign-off, queries still open and actions carried from the last pack. The
     screen, the PDF and the XLSX cover all read it from here."""
-    from consortium import assurance
 
     sections = []
     for s in snapshot.get("sections", []):

@@ -16,6 +16,7 @@ from consortium import access
 from consortium.models import Organisation
 from contracts.access.outcomes import claims_for
 from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
+from contracts.services.outcomes import claim_periods
 from funding import money
 from funding.access import can_read_statements, can_see_allocations
 from funding.models import Allocation, AllocationLine
@@ -214,7 +215,6 @@ def _overlap_days(a_start, a_end, b_start, b_end):
 def _measure_max(measure, first, last):
     """The most a measure can pay in [first, last]: its period cap for each claim period that
     starts in the window, within its contract cap. None if it has neither cap."""
-    from contracts.services.outcomes import claim_periods
 
     periods = [p for p in claim_periods(measure) if first <= p[0] <= last]
     candidates = []

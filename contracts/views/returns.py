@@ -18,6 +18,7 @@ from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, Export, xlsx_response
+from consortium.models import Consortium, Organisation
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from contracts.access.returns import (
     can_edit_return,
@@ -674,7 +675,6 @@ def activity(request):
     """Each member's approved activity for an indicator and period range: the figures for an
     allocation "by activity" (contracts.selectors.returns.activity_by_member)."""
     access.require(can_manage_returns_setup(request.user))
-    from consortium.models import Consortium, Organisation
 
     form, first, last = _range(request)
     indicators = list(Indicator.objects.visible_to(request.user).filter(unit="count"))
