@@ -17,6 +17,21 @@ from consortium import access
 from consortium.models import Consortium, Event, Membership, Organisation, RoleAssignment, Site
 
 
+class ReadOnlyAdminMixin:
+    """An admin that lists and shows but never adds, changes or deletes: for records that are
+    written only through Concord's own pages (which check the rules and record the business
+    events) or are append-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class FencedAdmin(admin.ModelAdmin):
     """Objects the admin's queryset does not hold answer 404, not a redirect."""
 
@@ -107,22 +122,13 @@ class RoleAssignmentAdmin(ScopedAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(FencedAdmin):
+class EventAdmin(ReadOnlyAdminMixin, FencedAdmin):
     list_display = ["at", "verb", "object_repr", "by", "reason"]
     list_select_related = ["by"]
 
     def get_queryset(self, request):
         actor = access.actor(request.user)
         return super().get_queryset(request).filter(consortium_id=actor.consortium_id)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _people_in_scope(request):
@@ -156,7 +162,7 @@ class ScopedUserAdmin(UserAdmin):
 
 
 @admin.register(WebAuthnCredential)
-class PasskeyAdmin(FencedAdmin):
+class PasskeyAdmin(ReadOnlyAdminMixin, FencedAdmin):
     """Passkeys and security keys of the people in the administrator's consortium, to read:
     people add and remove their own (Sign-in settings); a lost one goes with an
     administrator's reset of the person's second factors."""
@@ -180,15 +186,6 @@ class PasskeyAdmin(FencedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(user__in=_people_in_scope(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.site_header = "Concord administration"

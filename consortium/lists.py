@@ -14,7 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Prefetch
 from django.db.models.base import ModelState
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -121,6 +121,15 @@ def xlsx_download(filename, headers, make_rows, title="Data"):
         file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
     )
     response.block_size = SEND_BLOCK
+    _say_ready(response)
+    return response
+
+
+def xlsx_file_response(data, filename):
+    """A workbook already made in memory (a template, a pack) as a download named
+    `filename`.xlsx."""
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     _say_ready(response)
     return response
 

@@ -5,19 +5,12 @@ delete them."""
 
 from django.contrib import admin
 
-from consortium.admin import ScopedAdmin
+from consortium.admin import ReadOnlyAdminMixin, ScopedAdmin
 from funding.models import FundingStream, Payment
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, ScopedAdmin):
+    pass
 
 
 @admin.register(FundingStream)

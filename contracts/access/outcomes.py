@@ -16,23 +16,18 @@ from django.db.models import Q
 
 from consortium.access import actor, rule
 from consortium.models import Consortium, Role
+from contracts.access.common import delivery_condition
 from contracts.models import MeasureClaimant, OutcomeMeasure, PbRClaim
 
 
 def _claims_condition(a, prefix=""):
-    if a.oversees_consortium:
-        return Q()
-    condition = Q(pk__in=[])
-    if a.has(Role.CVO_MANAGER):
-        condition |= Q(**{f"{prefix}claimant__in": a.orgs(Role.CVO_MANAGER)})
-    if a.has(Role.COMMISSIONER):
-        condition |= Q(
-            **{
-                f"{prefix}measure__contract__commissioner__in": a.orgs(Role.COMMISSIONER),
-                f"{prefix}status__in": PbRClaim.SEEN_BY_COMMISSIONER,
-            }
-        )
-    return condition
+    return delivery_condition(
+        a,
+        member="claimant",
+        commissioner="measure__contract__commissioner",
+        commissioner_states=PbRClaim.SEEN_BY_COMMISSIONER,
+        prefix=prefix,
+    )
 
 
 @rule("contracts.PbRClaim")

@@ -7,28 +7,21 @@ subcontracts under contracts it commissions — never drafts, submissions or ret
 Supervisors see none. The indicator library is shared reference data (`Access.shared`).
 """
 
-from django.db.models import Q
-
 from consortium.access import actor, private_fields, rule
 from consortium.models import Role
+from contracts.access.common import delivery_condition
 from contracts.models import PerformanceReturn
 
 
 def _returns_condition(a, prefix=""):
-    if a.oversees_consortium:
-        return Q()
-    condition = Q(pk__in=[])
-    if a.has(Role.CVO_MANAGER):
-        condition |= Q(**{f"{prefix}subcontract__cvo__in": a.orgs(Role.CVO_MANAGER)})
-    if a.has(Role.COMMISSIONER):
-        condition |= Q(
-            **{
-                f"{prefix}subcontract__contract__commissioner__in": a.orgs(Role.COMMISSIONER),
-                # A commissioner reads a return once it is approved, that is once it is frozen.
-                f"{prefix}status__in": PerformanceReturn.FROZEN,
-            }
-        )
-    return condition
+    # A commissioner reads a return once it is approved, that is once it is frozen.
+    return delivery_condition(
+        a,
+        member="subcontract__cvo",
+        commissioner="subcontract__contract__commissioner",
+        commissioner_states=PerformanceReturn.FROZEN,
+        prefix=prefix,
+    )
 
 
 @rule("contracts.PerformanceReturn")

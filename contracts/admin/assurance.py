@@ -3,20 +3,11 @@ acknowledged through their pages; a signed-off pack is frozen on every path)."""
 
 from django.contrib import admin
 
-from consortium.admin import ScopedAdmin
+from consortium.admin import ReadOnlyAdminMixin, ScopedAdmin
 from contracts.models import AssurancePack
 
 
 @admin.register(AssurancePack)
-class AssurancePackAdmin(ScopedAdmin):
+class AssurancePackAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     list_display = ["contract", "period_start", "period_end", "revision", "state"]
     list_filter = ["state"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView
+from consortium.lists import ConcordListView, xlsx_file_response
 from consortium.models import Organisation, Role
 from consortium.views import form_page
 from contracts.access.assurance import (
@@ -39,7 +39,6 @@ from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PRINT_CSS = settings.BASE_DIR / "static" / "assurance-print.css"
 
 
@@ -344,9 +343,7 @@ def pack_xlsx(request, pk):
         summary=pack_summary(snapshot, missing=missing, queries=queries),
     )
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'xlsx')}")
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "xlsx")}"'
-    return response
+    return xlsx_file_response(data, _filename(pack, "xlsx").removesuffix(".xlsx"))
 
 
 def _no_fetching(url, *args, **kwargs):

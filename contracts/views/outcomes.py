@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from consortium import access, dates, twofactor
 from consortium.base import StaleEdit
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView, xlsx_response
+from consortium.lists import ConcordListView, xlsx_file_response, xlsx_response
 from consortium.models import Organisation
 from consortium.views import STALE_MESSAGE, save_or_refuse
 from contracts.access.outcomes import (
@@ -46,10 +46,10 @@ from contracts.models import ClaimFrozen, ClaimLine, MeasureClaimant, OutcomeMea
 from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
+from contracts.xlsx import outcomes as evidence_xlsx
 from contracts.xlsx.guard import UploadRefused, read_upload
 from funding.services import eligible_members
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LINES_PER_PAGE = 50
 
 
@@ -327,10 +327,8 @@ def line_add(request, pk):
 def claim_template(request, pk):
     claim = _claim(request, pk)
     access.require(can_edit_claim(request.user, claim))
-    response = HttpResponse(svc.template_bytes(claim), content_type=XLSX)
     name = f"claim-{claim.measure.code}-{claim.period_start:%Y-%m}".lower()
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    return xlsx_file_response(svc.template_bytes(claim), name)
 
 
 @login_required
@@ -342,7 +340,7 @@ def claim_upload(request, pk):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            data = read_upload(upload, max_bytes=svc.evidence_xlsx.MAX_BYTES)
+            data = read_upload(upload, max_bytes=evidence_xlsx.MAX_BYTES)
             n = svc.claim_upload(
                 by=request.user,
                 claim=claim,

@@ -6,7 +6,7 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,7 +17,14 @@ from consortium import access
 from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, Export, xlsx_response
+from consortium.lists import (
+    ConcordFilterSet,
+    ConcordListView,
+    ConcordTable,
+    Export,
+    xlsx_file_response,
+    xlsx_response,
+)
 from consortium.models import Consortium, Organisation
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from contracts.access.returns import (
@@ -55,7 +62,6 @@ from contracts.xlsx.guard import read_upload
 from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -292,10 +298,8 @@ def return_edit(request, pk):
 def return_template(request, pk):
     ret = _return(request, pk)
     access.require(can_edit_return(request.user, ret) or can_manage_returns_setup(request.user))
-    response = HttpResponse(svc.template_bytes(ret), content_type=XLSX)
     name = f"return-{ret.subcontract.reference}-{ret.period.start:%Y-%m}".lower()
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    return xlsx_file_response(svc.template_bytes(ret), name)
 
 
 @login_required
