@@ -1,0 +1,39 @@
+"""What the risk pages share: a register or a risk its keeper may change, and a form on a
+page of its own."""
+
+from django.shortcuts import render
+
+from consortium import access
+from risks.access import (
+    can_keep_register,
+    can_see_risks,
+)
+from risks.models import (
+    Risk,
+    RiskRegister,
+)
+
+
+def keepable_register(request, pk):
+    register = access.get_visible_or_404(
+        RiskRegister.objects.select_related("matrix", "organisation"), request.user, pk=pk
+    )
+    access.require(can_keep_register(request.user, register))
+    return register
+
+
+def risk_for_keeper(request, pk):
+    access.require(can_see_risks(request.user))
+    risk = access.get_visible_or_404(
+        Risk.objects.select_related("register__matrix", "register__organisation"),
+        request.user,
+        pk=pk,
+    )
+    access.require(can_keep_register(request.user, risk.register))
+    return risk
+
+
+def form_page(request, form, title, obj, submit="Save", template="consortium/form_page.html"):
+    return render(
+        request, template, {"form": form, "title": title, "object": obj, "submit_label": submit}
+    )

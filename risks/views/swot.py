@@ -1,0 +1,254 @@
+"""SWOT analyses: started, items added, consensus agreed or overridden, a new round, two rounds
+compared, and actions from an item."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from consortium import access
+from consortium.forms import ReasonForm
+from consortium.views import apply_errors, save_or_refuse
+from risks import selectors, services
+from risks.access import (
+    can_keep_register,
+    can_keep_swot,
+    can_override_consensus,
+    can_see_swot,
+    can_start_swot,
+)
+from risks.forms import (
+    ActionForm,
+    NewRoundForm,
+    OverrideForm,
+    SwotForm,
+    SwotItemForm,
+)
+from risks.models import (
+    Risk,
+    RiskRegister,
+    SwotAction,
+    SwotAnalysis,
+    SwotItem,
+)
+from risks.views.common import form_page
+
+
+@login_required
+def swot_list(request):
+    access.require(can_see_swot(request.user))
+    analyses = SwotAnalysis.objects.visible_to(request.user).select_related("organisation")
+    return render(
+        request,
+        "risks/swot_list.html",
+        {"analyses": analyses, "can_start": can_start_swot(request.user)},
+    )
+
+
+@login_required
+def swot_create(request):
+    access.require(can_start_swot(request.user))
+    a = access.actor(request.user)
+    organisation = None if a.oversees_consortium else selectors.own_organisation(request.user)
+    form = SwotForm(
+        request.POST or None, instance=SwotAnalysis(organisation=organisation), user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_save(by=request.user, analysis=form.instance),
+            success="SWOT started: add its items.",
+        )
+        if response:
+            return response
+    return form_page(request, form, "Start a SWOT analysis", None, "Start")
+
+
+def _swot(request, pk):
+    access.require(can_see_swot(request.user))
+    return access.get_visible_or_404(
+        SwotAnalysis.objects.select_related("organisation", "previous"), request.user, pk=pk
+    )
+
+
+@login_required
+def swot_detail(request, pk):
+    analysis = _swot(request, pk)
+    settings_row = services.current_settings(analysis.consortium_id)
+    items = list(
+        SwotItem.objects.visible_to(request.user)
+        .filter(analysis=analysis)
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=SwotAction.objects.select_related("owner"),
+                to_attr="action_list",
+            )
+        )
+    )
+    risks_by_item = {}
+    for risk in Risk.objects.visible_to(request.user).filter(swot_item__in=items):
+        risks_by_item.setdefault(risk.swot_item_id, []).append(risk)
+    quadrants = []
+    for value, label in SwotItem.Quadrant.choices:
+        rows = [
+            (i, i.consensus(settings_row), risks_by_item.get(i.pk, []))
+            for i in items
+            if i.quadrant == value
+        ]
+        quadrants.append((value, label, rows))
+    register = (
+        RiskRegister.objects.visible_to(request.user)
+        .filter(organisation=analysis.organisation)
+        .first()
+    )
+    keep = can_keep_swot(request.user, analysis)
+    return render(
+        request,
+        "risks/swot_detail.html",
+        {
+            "analysis": analysis,
+            "quadrants": quadrants,
+            "settings": settings_row,
+            "can_keep": keep and not analysis.is_frozen,
+            "can_act": keep,
+            "today": timezone.localdate(),
+            "can_round": keep and analysis.is_frozen,
+            "can_override": can_override_consensus(request.user) and not analysis.is_frozen,
+            "register": register
+            if register and can_keep_register(request.user, register)
+            else None,
+            "rounds": SwotAnalysis.objects.visible_to(request.user)
+            .filter(organisation=analysis.organisation)
+            .exclude(pk=analysis.pk),
+            "item_form": SwotItemForm(user=request.user)
+            if keep and not analysis.is_frozen
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def swot_item_add(request, pk):
+    analysis = _swot(request, pk)
+    access.require(can_keep_swot(request.user, analysis) and not analysis.is_frozen)
+    form = SwotItemForm(request.POST, instance=SwotItem(analysis=analysis), user=request.user)
+    if form.is_valid():
+        try:
+            services.swot_item_save(by=request.user, item=form.instance)
+            messages.success(request, "Item added.")
+            return redirect(analysis)
+        except (ValidationError, PermissionDenied) as error:
+            apply_errors(form, error)
+    return form_page(request, form, f"Add an item to {analysis}", analysis)
+
+
+@login_required
+def swot_item_override(request, pk):
+    access.require(can_override_consensus(request.user))
+    item = access.get_visible_or_404(
+        SwotItem.objects.select_related("analysis"), request.user, pk=pk
+    )
+    if item.analysis.is_frozen:
+        raise Http404("Not found")
+    form = OverrideForm(
+        request.POST or None,
+        initial={"consensus": item.consensus_override, "reason": item.override_reason},
+    )
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_item_override(by=request.user, item=item, **form.cleaned_data),
+            success="Consensus saved.",
+            to=lambda i: item.analysis.get_absolute_url(),
+        )
+        if response:
+            return response
+    return form_page(request, form, f"Consensus for “{item}”", item.analysis)
+
+
+@login_required
+def swot_agree(request, pk):
+    analysis = _swot(request, pk)
+    access.require(can_keep_swot(request.user, analysis))
+    form = ReasonForm(
+        request.POST or None, help_text="How it was agreed (for example: workshop of 10 June)."
+    )
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_agree(by=request.user, analysis=analysis),
+            success="SWOT agreed. It is now frozen; a new round starts from a copy.",
+        )
+        if response:
+            return response
+    return form_page(request, form, f"Agree {analysis}", analysis, "Agree the SWOT")
+
+
+@login_required
+def swot_new_round(request, pk):
+    analysis = _swot(request, pk)
+    access.require(can_keep_swot(request.user, analysis) and analysis.is_frozen)
+    form = NewRoundForm(request.POST or None, initial={"title": f"{analysis.title} (next round)"})
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_new_round(
+                by=request.user, analysis=analysis, **form.cleaned_data
+            ),
+            success="New round started from a copy.",
+        )
+        if response:
+            return response
+    return form_page(request, form, f"New round of {analysis}", analysis, "Start the new round")
+
+
+@login_required
+def swot_compare(request, pk, other):
+    analysis = _swot(request, pk)
+    older = _swot(request, other)
+    if older.organisation_id != analysis.organisation_id:
+        raise Http404("Not found")
+    settings_row = services.current_settings(analysis.consortium_id)
+    return render(
+        request,
+        "risks/swot_compare.html",
+        {
+            "analysis": analysis,
+            "older": older,
+            "comparison": selectors.compare_rounds(older, analysis, settings_row),
+        },
+    )
+
+
+@login_required
+def swot_action_add(request, pk):
+    access.require(can_see_swot(request.user))
+    item = access.get_visible_or_404(
+        SwotItem.objects.select_related("analysis__organisation"),
+        request.user,
+        pk=pk,
+        quadrant=SwotItem.Quadrant.OPPORTUNITY,
+    )
+    access.require(can_keep_swot(request.user, item.analysis))
+    form = ActionForm(request.POST or None, user=request.user, register=item.analysis)
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_action_add(by=request.user, item=item, **form.cleaned_data),
+            success="Action added.",
+            to=lambda a: item.get_absolute_url(),
+        )
+        if response:
+            return response
+    return form_page(request, form, f"An action from “{item}”", item.analysis)
