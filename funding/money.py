@@ -123,6 +123,25 @@ def allocate(*, pot, formula, members, fee_percent=ZERO, fee_org=None):
     """
     pot = to_money(pot)
     fee_percent = Decimal(fee_percent or 0)
+    _check_inputs(pot, formula, members, fee_percent, fee_org)
+    lines = []
+    fee = ZERO
+    if fee_percent:
+        fee = percent_of(pot, fee_percent)
+        lines.append(_fee_line(pot, fee_percent, fee, fee_org))
+    rest = pot - fee
+    rest_words = (
+        f"{_fmt(rest)} (the pot {_fmt(pot)} less the management fee {_fmt(fee)})"
+        if fee
+        else _fmt(pot)
+    )
+    if formula == FULL_COST:
+        return lines + _full_cost_lines(rest, rest_words, members)
+    return lines + _weighted_lines(rest, rest_words, formula, members)
+
+
+def _check_inputs(pot, formula, members, fee_percent, fee_org):
+    """Refuse, with the reason, what cannot be allocated."""
     if pot <= 0:
         raise ValidationError("The pot must be more than £0.00.")
     if fee_percent < 0 or fee_percent >= 100:
@@ -132,82 +151,85 @@ def allocate(*, pot, formula, members, fee_percent=ZERO, fee_org=None):
     for m in members:
         if Decimal(m.figure) < 0 or Decimal(m.overhead_percent) < 0:
             raise ValidationError(f"{m.name}: figures cannot be negative.")
-    lines = []
-    fee = ZERO
-    if fee_percent:
-        if fee_org is None:
-            raise ValidationError("Name the organisation that takes the management fee.")
-        fee = percent_of(pot, fee_percent)
-        lines.append(
-            Line(
-                organisation_id=fee_org[0],
-                name=fee_org[1],
-                kind=FEE,
-                amount=fee,
-                basis={"fee_percent": str(fee_percent), "pot": str(pot)},
-                arithmetic=f"{fee_percent}% of {_fmt(pot)} = {_fmt(fee)} (rounded half up)",
-            )
-        )
-    rest = pot - fee
-    rest_words = (
-        f"{_fmt(rest)} (the pot {_fmt(pot)} less the management fee {_fmt(fee)})"
-        if fee
-        else _fmt(pot)
-    )
-
+    if fee_percent and fee_org is None:
+        raise ValidationError("Name the organisation that takes the management fee.")
     if formula == FIXED:
         total_pct = sum((Decimal(m.figure) for m in members), Decimal(0))
         if total_pct != HUNDRED:
             raise ValidationError(
                 f"Fixed percentages add up to {total_pct}%; they must add up to exactly 100%."
             )
-    if formula == FULL_COST:
-        shares, costs = [], {}
-        for m in members:
-            direct = to_money(m.figure)
-            over = percent_of(direct, m.overhead_percent)
-            costs[m.id] = (direct, over)
-            shares.append(Share((m.id, MEMBER), direct, m.name, m.id))
-            shares.append(Share((m.id, OVERHEAD), over, m.name, m.id))
-        total_cost = sum(d + o for d, o in costs.values())
-        parts = split(rest, shares)
-        scaled = total_cost != rest
-        for m in members:
-            direct, over = costs[m.id]
-            for kind, cost in ((MEMBER, direct), (OVERHEAD, over)):
-                amount = parts[(m.id, kind)]
-                if kind == OVERHEAD:
-                    words = f"{m.overhead_percent}% overhead on direct costs {_fmt(direct)} = {_fmt(cost)}"
-                else:
-                    words = f"direct costs {_fmt(cost)}"
-                if scaled:
-                    words += (
-                        f"; full costs {_fmt(total_cost)} scaled to {rest_words} = {_fmt(rest)}: "
-                        f"{_fmt(cost)} × {_fmt(rest)} ÷ {_fmt(total_cost)} = {_fmt(amount)}"
-                    )
-                lines.append(
-                    Line(
-                        organisation_id=m.id,
-                        name=m.name,
-                        kind=kind,
-                        amount=amount,
-                        basis={
-                            "direct_costs": str(direct),
-                            "overhead_percent": str(m.overhead_percent),
-                            "cost": str(cost),
-                            "total_cost": str(total_cost),
-                        },
-                        arithmetic=words,
-                    )
-                )
-        return lines
-
-    weights = {m.id: (Decimal(1) if formula == EQUAL else Decimal(m.figure)) for m in members}
-    if formula not in (FIXED, EQUAL, FTE, ACTIVITY, OUTCOMES):
+    if formula not in (FIXED, EQUAL, FTE, ACTIVITY, OUTCOMES, FULL_COST):
         raise ValidationError(f"Unknown formula: {formula}.")
+
+
+def _fee_line(pot, fee_percent, fee, fee_org):
+    """The lead's management fee, taken from the pot first."""
+    return Line(
+        organisation_id=fee_org[0],
+        name=fee_org[1],
+        kind=FEE,
+        amount=fee,
+        basis={"fee_percent": str(fee_percent), "pot": str(pot)},
+        arithmetic=f"{fee_percent}% of {_fmt(pot)} = {_fmt(fee)} (rounded half up)",
+    )
+
+
+def _full_cost_lines(rest, rest_words, members):
+    """Full cost recovery: each member's direct costs and overhead, scaled together to what is
+    left of the pot when they do not add up to it."""
+    shares, costs = [], {}
+    for m in members:
+        direct = to_money(m.figure)
+        over = percent_of(direct, m.overhead_percent)
+        costs[m.id] = (direct, over)
+        shares.append(Share((m.id, MEMBER), direct, m.name, m.id))
+        shares.append(Share((m.id, OVERHEAD), over, m.name, m.id))
+    total_cost = sum(d + o for d, o in costs.values())
+    parts = split(rest, shares)
+    scaled = total_cost != rest
+    lines = []
+    for m in members:
+        direct, over = costs[m.id]
+        for kind, cost in ((MEMBER, direct), (OVERHEAD, over)):
+            amount = parts[(m.id, kind)]
+            if kind == OVERHEAD:
+                words = (
+                    f"{m.overhead_percent}% overhead on direct costs {_fmt(direct)} = {_fmt(cost)}"
+                )
+            else:
+                words = f"direct costs {_fmt(cost)}"
+            if scaled:
+                words += (
+                    f"; full costs {_fmt(total_cost)} scaled to {rest_words} = {_fmt(rest)}: "
+                    f"{_fmt(cost)} × {_fmt(rest)} ÷ {_fmt(total_cost)} = {_fmt(amount)}"
+                )
+            lines.append(
+                Line(
+                    organisation_id=m.id,
+                    name=m.name,
+                    kind=kind,
+                    amount=amount,
+                    basis={
+                        "direct_costs": str(direct),
+                        "overhead_percent": str(m.overhead_percent),
+                        "cost": str(cost),
+                        "total_cost": str(total_cost),
+                    },
+                    arithmetic=words,
+                )
+            )
+    return lines
+
+
+def _weighted_lines(rest, rest_words, formula, members):
+    """Every other formula: what is left of the pot split by a weight per member (1 each for
+    equal shares, otherwise the member's figure)."""
+    weights = {m.id: (Decimal(1) if formula == EQUAL else Decimal(m.figure)) for m in members}
     parts = split(rest, [Share(m.id, weights[m.id], m.name, m.id) for m in members])
     total_weight = sum(weights.values())
     label = FIGURE_LABELS[formula]
+    lines = []
     for m in members:
         amount = parts[m.id]
         if formula == EQUAL:
