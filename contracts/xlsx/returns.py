@@ -258,13 +258,11 @@ def _parse(rows, key, codes):
     """One pass over the sheet's rows (guard.SheetPass.rows): the key, then the table up to the
     narrative. Codes are looked up in a set prepared once."""
     out = ParsedReturn()
-    problems = out.problems
     expected = list(codes)
     known = set(expected)
     seen = {}
     found_key = None
     narrative_row = None
-    no_formulas = {}
     for i, cells, cached in rows:
         first = _text(cells[0])
         if i <= HEADER_ROW:
@@ -273,69 +271,100 @@ def _parse(rows, key, codes):
             continue
         if narrative_row is not None:
             continue  # below the narrative: not part of the return
-        formulas = cached or no_formulas
+        formulas = cached or {}
         if first == NARRATIVE_LABEL:
             narrative_row = i
-            out.narrative = _text(cells[1])
-            if len(out.narrative) > NARRATIVE_MAX:
-                problems.append(
-                    UploadProblem(
-                        i,
-                        "B",
-                        f"the narrative is {len(out.narrative):,} characters; it must be "
-                        f"{NARRATIVE_MAX:,} or fewer.",
-                    )
-                )
-            if 1 in formulas:
-                problems.append(
-                    UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
-                )
-            continue
-        if not first and all(v is None or _text(v) == "" for v in cells):
-            continue
-        out.rows_checked += 1
-        if first not in known:
-            problems.append(
-                UploadProblem(
-                    i,
-                    "A",
-                    f"'{first[:40]}' is not an indicator code in this return. Do not add or "
-                    "rename rows: download a new template.",
-                )
-            )
-            continue
-        if first in seen:
-            problems.append(
-                UploadProblem(
-                    i, "A", f"{first} appears twice (also row {seen[first]}). Delete the copy."
-                )
-            )
-            continue
-        seen[first] = i
-        out.rows[first] = i
-        out.values[first] = _number(
-            cells[VALUE_COL - 1],
-            formulas.get(VALUE_COL - 1),
-            i,
-            problems,
-            formula=VALUE_COL - 1 in formulas,
-            rounded=out.rounded,
+            _read_narrative(out, i, cells, formulas)
+        elif first or any(v is not None and _text(v) != "" for v in cells):
+            out.rows_checked += 1
+            if _row_is_known(out, i, first, known, seen):
+                seen[first] = i
+                _read_figure_row(out, i, first, cells, formulas)
+    _check_key(out, found_key, key)
+    out.problems += [
+        UploadProblem(
+            None,
+            None,
+            f"The row for {code} is missing. Download a new template; do not delete rows.",
         )
-        note_text = _text(cells[NOTE_COL - 1])
-        if NOTE_COL - 1 in formulas:
-            problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
-        elif len(note_text) > NOTE_MAX:
-            problems.append(
-                UploadProblem(
-                    i,
-                    "E",
-                    f"the note is {len(note_text):,} characters; it must be {NOTE_MAX:,} or fewer.",
-                )
+        for code in expected
+        if code not in seen
+    ]
+    if narrative_row is None:
+        out.narrative = ""
+    out.narrative_row = narrative_row
+    return out
+
+
+def _read_narrative(out, i, cells, formulas):
+    out.narrative = _text(cells[1])
+    if len(out.narrative) > NARRATIVE_MAX:
+        out.problems.append(
+            UploadProblem(
+                i,
+                "B",
+                f"the narrative is {len(out.narrative):,} characters; it must be "
+                f"{NARRATIVE_MAX:,} or fewer.",
             )
-        else:
-            out.notes[first] = note_text
+        )
+    if 1 in formulas:
+        out.problems.append(
+            UploadProblem(i, "B", "the narrative cannot be a formula. Type plain text.")
+        )
+
+
+def _row_is_known(out, i, first, known, seen):
+    """Is row `i` one of the return's indicators, met for the first time? If not, say why."""
+    if first not in known:
+        out.problems.append(
+            UploadProblem(
+                i,
+                "A",
+                f"'{first[:40]}' is not an indicator code in this return. Do not add or "
+                "rename rows: download a new template.",
+            )
+        )
+        return False
+    if first in seen:
+        out.problems.append(
+            UploadProblem(
+                i, "A", f"{first} appears twice (also row {seen[first]}). Delete the copy."
+            )
+        )
+        return False
+    return True
+
+
+def _read_figure_row(out, i, code, cells, formulas):
+    """An indicator's figure (column C) and note (column E)."""
+    out.rows[code] = i
+    out.values[code] = _number(
+        cells[VALUE_COL - 1],
+        formulas.get(VALUE_COL - 1),
+        i,
+        out.problems,
+        formula=VALUE_COL - 1 in formulas,
+        rounded=out.rounded,
+    )
+    note_text = _text(cells[NOTE_COL - 1])
+    if NOTE_COL - 1 in formulas:
+        out.problems.append(UploadProblem(i, "E", "a note cannot be a formula. Type plain text."))
+    elif len(note_text) > NOTE_MAX:
+        out.problems.append(
+            UploadProblem(
+                i,
+                "E",
+                f"the note is {len(note_text):,} characters; it must be {NOTE_MAX:,} or fewer.",
+            )
+        )
+    else:
+        out.notes[code] = note_text
+
+
+def _check_key(out, found_key, key):
+    """The template key (row 5) must be this return's: said first among the problems."""
     if found_key is None:
-        problems.insert(
+        out.problems.insert(
             0,
             UploadProblem(
                 5,
@@ -345,7 +374,7 @@ def _parse(rows, key, codes):
             ),
         )
     elif found_key != key:
-        problems.insert(
+        out.problems.insert(
             0,
             UploadProblem(
                 5,
@@ -354,16 +383,3 @@ def _parse(rows, key, codes):
                 "template from this return's page.",
             ),
         )
-    for code in expected:
-        if code not in seen:
-            problems.append(
-                UploadProblem(
-                    None,
-                    None,
-                    f"The row for {code} is missing. Download a new template; do not delete rows.",
-                )
-            )
-    if narrative_row is None:
-        out.narrative = ""
-    out.narrative_row = narrative_row
-    return out
