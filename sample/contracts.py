@@ -200,21 +200,29 @@ STARTER_INDICATORS = [
 ]
 
 
-def make_indicators(consortium, spec=STARTER_INDICATORS):
+# The fields of each STARTER_INDICATORS row, in order.
+STARTER_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "required",
+    "not_more_than",
+    "breakdown_of",
+    "breakdown_group",
+    "pathway_stage",
+)
+
+
+def make_indicators(consortium, spec=STARTER_INDICATORS, fields=STARTER_FIELDS):
+    """{code: Indicator} from `spec`, rows of the Indicator `fields` named in order (the demo's
+    library has more of them): `not_more_than` and `breakdown_of` name the code of a row
+    before."""
     made = {}
-    for pos, (code, name, unit, required, nmt, bd, group, stage) in enumerate(spec):
-        made[code] = IndicatorFactory(
-            consortium=consortium,
-            code=code,
-            name=name,
-            unit=unit,
-            pathway_stage=stage,
-            required=required,
-            not_more_than=made.get(nmt),
-            breakdown_of=made.get(bd),
-            breakdown_group=group,
-            position=pos,
-        )
+    for pos, row in enumerate(spec):
+        values = dict(zip(fields, row, strict=True))
+        values["not_more_than"] = made.get(values.get("not_more_than"))
+        values["breakdown_of"] = made.get(values.get("breakdown_of"))
+        made[values["code"]] = IndicatorFactory(consortium=consortium, position=pos, **values)
     return made
 
 

@@ -19,14 +19,13 @@ from contracts.services import returns as return_services
 from sample.consortium import on
 from sample.contracts import (
     CommissionerTemplateFactory,
-    IndicatorFactory,
     TemplateFieldFactory,
+    make_indicators,
     return_through_workflow,
 )
 
 C, P, DAYS = "count", "percentage", "days"
-# code, name, unit, aggregation, logic stage, pathway stage, required, ≤, breakdown of, group,
-# definition
+# Rows of LIBRARY_FIELDS (below).
 LIBRARY = [
     (
         "REF_TOTAL",
@@ -323,26 +322,24 @@ LATE_SHARE = 0.1  # about one return in ten arrives after its due date
 NARRATIVE = "Steady month; figures from the case management system."
 
 
+# The fields of each LIBRARY row, in order.
+LIBRARY_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "aggregation",
+    "logic_stage",
+    "pathway_stage",
+    "required",
+    "not_more_than",
+    "breakdown_of",
+    "breakdown_group",
+    "definition",
+)
+
+
 def seed_library(consortium):
-    made = {}
-    for pos, row in enumerate(LIBRARY):
-        code, name, unit, agg, logic, pathway, required, nmt, bd, group, definition = row
-        made[code] = IndicatorFactory(
-            consortium=consortium,
-            code=code,
-            name=name,
-            definition=definition,
-            unit=unit,
-            aggregation=agg,
-            logic_stage=logic,
-            pathway_stage=pathway,
-            required=required,
-            not_more_than=made.get(nmt),
-            breakdown_of=made.get(bd),
-            breakdown_group=group,
-            position=pos,
-        )
-    return made
+    return make_indicators(consortium, LIBRARY, LIBRARY_FIELDS)
 
 
 def _weekday_on_or_before(day):
