@@ -29,6 +29,7 @@ from django_tables2.views import SingleTableMixin
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from consortium import security
 from consortium.choices import ChoiceOrSearchFilter, search_field
@@ -77,6 +78,23 @@ def put(ws, row, column, value):
     if runs_as_formula(cell.value):
         cell.data_type = "s"
     return cell
+
+
+def at_least(ws, cells, minimum, *, whole, title, error):
+    """Excel's own check on the figures typed into `cells` (a range such as "D8:D20"): at
+    least `minimum`, whole numbers only when `whole`, blanks allowed. Concord checks again when
+    the file comes back; this only stops a slip as it is typed."""
+    rule = DataValidation(
+        type="whole" if whole else "decimal",
+        operator="greaterThanOrEqual",
+        formula1=str(minimum),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=title,
+        error=error,
+    )
+    rule.add(cells)
+    ws.add_data_validation(rule)
 
 
 def xlsx_response(filename, headers, rows, title="Data"):

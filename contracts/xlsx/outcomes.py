@@ -17,9 +17,8 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from consortium.lists import put
+from consortium.lists import at_least, put
 from contracts.xlsx import guard
 from contracts.xlsx.guard import UploadProblem, UploadRefused
 
@@ -114,17 +113,14 @@ def write_template(*, key, heading, details, lines=()):
                 cell.number_format = "yyyy-mm-dd"
             elif cell.column in (1, 5, CODE_COL):
                 cell.number_format = "@"
-    dv = DataValidation(
-        type="whole",
-        operator="greaterThanOrEqual",
-        formula1="1",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Not a count",
+    at_least(
+        ws,
+        f"D{FIRST_ROW}:D{last}",
+        1,
+        whole=True,
+        title="Not a count",
         error="Enter the number of events: 1 or more.",
     )
-    dv.add(f"D{FIRST_ROW}:D{last}")
-    ws.add_data_validation(dv)
     for col, width in zip("ABCDEF", (22, 16, 16, 10, 40, 12), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"A{FIRST_ROW}"

@@ -18,9 +18,8 @@ from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from consortium.lists import put
+from consortium.lists import at_least, put
 from consortium.numbers import parse_decimal
 from contracts.xlsx import guard
 from contracts.xlsx.guard import UploadProblem, UploadRefused  # noqa: F401
@@ -114,17 +113,14 @@ def write_template(*, key, heading, details, rows, narrative=""):
         row += 1
     last = row - 1
     if rows:
-        dv = DataValidation(
-            type="decimal",
-            operator="greaterThanOrEqual",
-            formula1="0",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="Not a figure",
+        at_least(
+            ws,
+            f"D{FIRST_ROW}:D{last}",
+            0,
+            whole=False,
+            title="Not a figure",
             error="Enter a number, 0 or more.",
         )
-        dv.add(f"D{FIRST_ROW}:D{last}")
-        ws.add_data_validation(dv)
     row += 1
     ws.cell(row=row, column=1, value=NARRATIVE_LABEL).font = bold
     nar = put(ws, row, 2, narrative or None)
