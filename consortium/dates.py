@@ -1,4 +1,6 @@
-"""Months, periods and working days, in one place: no other module does month arithmetic.
+"""Months, periods and working days: the helpers Concord's modules use for month arithmetic (a
+month's first and last day, months apart, reporting periods, due dates) rather than working it
+out by hand.
 
 A working day is Monday to Friday and not a bank holiday in England and Wales (the `holidays`
 package's UK calendar with subdivision ENG, which includes substitute days such as

@@ -52,7 +52,7 @@ def apply_errors(form, error):
 
 
 def save_or_refuse(request, form, save, *, success, to=None, refused=apply_errors):
-    """The POST of every edit view, once the form is valid: `save()` calls the service.
+    """The POST of an edit view, once the form is valid: `save()` calls the service.
 
     Saved: the success message (text, or a function of what `save()` returned) and a redirect
     to `to(saved)`, or to the saved object's page. A stale edit (somebody saved the record

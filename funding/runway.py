@@ -63,7 +63,7 @@ def spread(amount, start, end):
     """{first day of month: Decimal} for `amount` spread by days over [start, end]."""
     shares, m = [], dates.month_start(start)
     while m <= end:
-        lo, hi = max(m, start), min(dates.add_months(m, 1) - datetime.timedelta(days=1), end)
+        lo, hi = max(m, start), min(dates.month_end(m), end)
         shares.append(money.Share(m, Decimal((hi - lo).days + 1), m.isoformat(), m.toordinal()))
         m = dates.add_months(m, 1)
     return money.split(amount, shares)

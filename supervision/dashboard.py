@@ -1,7 +1,6 @@
 """Dashboard panels for the workforce, and its section of the funding runway. Each runs a
 fixed number of queries."""
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -334,9 +333,7 @@ def posts_at_risk_section(request, member):
 def _month_bounds(month, earlier):
     """The first and last day of `month`; for the months before this one together, no first
     day and the last day before this month."""
-    following = dates.add_months(month, 1)
-    last = following - timedelta(days=1)
-    return (None if month == earlier else month), last
+    return (None if month == earlier else month), dates.month_end(month)
 
 
 @panel(roles=[Role.PRACTITIONER], order=5)
