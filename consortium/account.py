@@ -76,6 +76,18 @@ def _qr_svg(device):
     return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan" ', 1))
 
 
+def _password_refusal(request, form, asked=True):
+    """None when the password given again on `form` is right (or was not asked for). Otherwise
+    the form carries the error and this returns what to answer: the locked-out page when this
+    wrong password locked the person out, or False to show the form again."""
+    if not asked or twofactor.check_password(request, form.cleaned_data["password"]):
+        return None
+    if getattr(request, "axes_locked_out", False):
+        return _locked_response(request)
+    form.add_error("password", "Your password is not right.")
+    return False
+
+
 @login_required
 def two_factor_setup(request):
     """Set up an authenticator app: scan the code (or type the key), then give a code from it.
@@ -89,10 +101,10 @@ def two_factor_setup(request):
     form = AuthenticatorForm(request.POST or None, ask_password=ask_password)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if ask_password and not twofactor.check_password(request, data["password"]):
-            if getattr(request, "axes_locked_out", False):
-                return _locked_response(request)
-            form.add_error("password", "Your password is not right.")
+        refusal = _password_refusal(request, form, asked=ask_password)
+        if refusal is not None:
+            if refusal:
+                return refusal
         else:
             try:
                 twofactor.add_authenticator(request, code=data["code"], name=data["name"])
@@ -158,12 +170,12 @@ def recovery_codes_renew(request):
     if not twofactor.has_factor(user):
         return redirect("account_security")
     if request.method == "POST" and form.is_valid():
-        if twofactor.check_password(request, form.cleaned_data["password"]):
+        refusal = _password_refusal(request, form)
+        if refusal is None:
             twofactor.issue_recovery_codes(request)
             return redirect("two_factor_recovery_codes")
-        if getattr(request, "axes_locked_out", False):
-            return _locked_response(request)
-        form.add_error("password", "Your password is not right.")
+        if refusal:
+            return refusal
     return render(
         request,
         "consortium/form_page.html",
@@ -188,14 +200,12 @@ def passkey_add(request):
     ask_password = twofactor.has_factor(user) or not twofactor.password_is_fresh(request)
     form = PasskeyForm(request.POST or None, ask_password=ask_password)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if ask_password and not twofactor.check_password(request, data["password"]):
-            if getattr(request, "axes_locked_out", False):
-                return _locked_response(request)
-            form.add_error("password", "Your password is not right.")
-        else:
-            twofactor.grant_passkey(request, name=data["name"])
+        refusal = _password_refusal(request, form, asked=ask_password)
+        if refusal is None:
+            twofactor.grant_passkey(request, name=form.cleaned_data["name"])
             return redirect("passkey_add")
+        if refusal:
+            return refusal
     return render(request, "registration/passkey_add.html", {"form": form})
 
 
@@ -203,10 +213,10 @@ def _remove_factor(request, device):
     form = PasswordAgainForm(request.POST or None)
     label = twofactor.factor_label(device)
     if request.method == "POST" and form.is_valid():
-        if not twofactor.check_password(request, form.cleaned_data["password"]):
-            if getattr(request, "axes_locked_out", False):
-                return _locked_response(request)
-            form.add_error("password", "Your password is not right.")
+        refusal = _password_refusal(request, form)
+        if refusal is not None:
+            if refusal:
+                return refusal
         else:
             try:
                 twofactor.remove_authenticator(request, device=device)

@@ -298,36 +298,32 @@ class CodeForm(ConcordForm):
 
 
 class PasswordAgainForm(ConcordForm):
+    """Changing how someone signs in asks for their password again, unless they gave it just
+    now (`ask_password=False`); the view checks it (consortium.account)."""
+
     password = forms.CharField(
         label="Your password",
-        help_text="Changing how you sign in needs your password again.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class PasskeyForm(ConcordForm):
-    name = forms.CharField(
-        label="A name for this passkey",
-        max_length=64,
-        initial="Passkey",
-        help_text="For example, the laptop, phone or security key it is on.",
-    )
-    password = forms.CharField(
-        label="Your password",
-        required=False,
         help_text="Changing how you sign in needs your password again.",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def __init__(self, *args, ask_password=True, **kwargs):
         super().__init__(*args, **kwargs)
-        if ask_password:
-            self.fields["password"].required = True
-        else:
+        if not ask_password:
             del self.fields["password"]
 
 
-class AuthenticatorForm(ConcordForm):
+class PasskeyForm(PasswordAgainForm):
+    name = forms.CharField(
+        label="A name for this passkey",
+        max_length=64,
+        initial="Passkey",
+        help_text="For example, the laptop, phone or security key it is on.",
+    )
+    field_order = ["name", "password"]
+
+
+class AuthenticatorForm(PasswordAgainForm):
     name = forms.CharField(
         label="A name for this authenticator",
         max_length=64,
@@ -342,19 +338,7 @@ class AuthenticatorForm(ConcordForm):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
-    password = forms.CharField(
-        label="Your password",
-        required=False,
-        help_text="Changing how you sign in needs your password again.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def __init__(self, *args, ask_password=True, **kwargs):
-        super().__init__(*args, **kwargs)
-        if ask_password:
-            self.fields["password"].required = True
-        else:
-            del self.fields["password"]
+    field_order = ["name", "code", "password"]
 
 
 class ReminderPreferenceForm(forms.Form):
