@@ -5,14 +5,23 @@ scoped by the access policy, so counts and cells cover only what the reader may 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from consortium import access, charts
 from consortium.models import Organisation
 from consortium.suggestions import Limits, suggestions_for
-from risks.models import Risk, RiskRegister, RiskReview, SuggestionDismissal, SwotItem
+from risks.models import (
+    Escalation,
+    Risk,
+    RiskLink,
+    RiskRegister,
+    RiskReview,
+    SuggestionDismissal,
+    SwotAction,
+    SwotItem,
+)
 from risks.services import current_settings
 
 KINDS = ("inherent", "residual", "target")
@@ -244,3 +253,80 @@ def _draw_heat_map(fig, figures):
     for side in ax.spines.values():
         side.set_visible(False)
     fig.tight_layout()
+
+
+def risk_record(user, risk):
+    """What a risk's page shows around it, as `user` may see it: what it concerns, its
+    controls, actions, acceptances, reviews and escalations (the one waiting for a decision),
+    the consortium risk it was escalated to and the members' risks escalated to it, and the
+    SWOT item it came from."""
+    links = []
+    for link in RiskLink.objects.visible_to(user).filter(risk=risk).select_related("content_type"):
+        model = link.content_type.model_class()
+        target = model.objects.visible_to(user).filter(pk=link.object_id).first()
+        if target is not None:
+            links.append((model._meta.verbose_name, target))
+    escalations = Escalation.objects.visible_to(user).filter(member_risk=risk)
+    return {
+        "links": links,
+        "controls": risk.controls.visible_to(user).select_related("owner"),
+        "actions": risk.actions.visible_to(user).select_related("owner"),
+        "acceptances": risk.acceptances.visible_to(user).select_related("accepted_by"),
+        "reviews": risk.reviews.visible_to(user).select_related("reviewer"),
+        "escalations": escalations.select_related("requested_by", "decided_by"),
+        "waiting": escalations.filter(status="requested").first(),
+        "escalated_to": (
+            Risk.objects.visible_to(user).filter(pk=risk.escalated_to_id).first()
+            if risk.escalated_to_id
+            else None
+        ),
+        "escalated_from": Risk.objects.visible_to(user).filter(escalated_to=risk),
+        "swot_item": (
+            SwotItem.objects.visible_to(user).filter(pk=risk.swot_item_id).first()
+            if risk.swot_item_id
+            else None
+        ),
+    }
+
+
+def escalation_proposed(risk):
+    """Is an open member's risk, not yet escalated, at or above the consortium's escalation
+    threshold (so its page proposes escalating it)?"""
+    return (
+        not risk.register.is_consortium
+        and risk.is_open
+        and not risk.escalated_to_id
+        and risk.residual_score
+        >= current_settings(risk.register.consortium_id).escalation_threshold
+    )
+
+
+def swot_quadrants(user, analysis, settings_row):
+    """[(quadrant, label, [(item, its consensus, the risks opened from it)])] of an analysis,
+    as `user` may see it, in the quadrants' order."""
+    items = list(
+        SwotItem.objects.visible_to(user)
+        .filter(analysis=analysis)
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=SwotAction.objects.select_related("owner"),
+                to_attr="action_list",
+            )
+        )
+    )
+    risks_by_item = {}
+    for risk in Risk.objects.visible_to(user).filter(swot_item__in=items):
+        risks_by_item.setdefault(risk.swot_item_id, []).append(risk)
+    return [
+        (
+            value,
+            label,
+            [
+                (i, i.consensus(settings_row), risks_by_item.get(i.pk, []))
+                for i in items
+                if i.quadrant == value
+            ],
+        )
+        for value, label in SwotItem.Quadrant.choices
+    ]

@@ -29,7 +29,6 @@ from risks.models import (
     Risk,
     RiskAction,
     RiskCategory,
-    RiskLink,
     SwotItem,
 )
 from risks.views.common import form_page, keepable_register, risk_for_keeper
@@ -148,53 +147,19 @@ def risk_detail(request, pk):
         pk=pk,
     )
     user = request.user
-    links = []
-    for link in RiskLink.objects.visible_to(user).filter(risk=risk).select_related("content_type"):
-        model = link.content_type.model_class()
-        target = model.objects.visible_to(user).filter(pk=link.object_id).first()
-        if target is not None:
-            links.append((model._meta.verbose_name, target))
-    escalated_to = (
-        Risk.objects.visible_to(user).filter(pk=risk.escalated_to_id).first()
-        if risk.escalated_to_id
-        else None
-    )
-    escalated_from = Risk.objects.visible_to(user).filter(escalated_to=risk)
-    swot_item = (
-        SwotItem.objects.visible_to(user).filter(pk=risk.swot_item_id).first()
-        if risk.swot_item_id
-        else None
-    )
-    today = timezone.localdate()
     keep = can_keep_register(user, risk.register)
-    escalations = Escalation.objects.visible_to(user).filter(member_risk=risk)
     return render(
         request,
         "risks/risk_detail.html",
         {
             "risk": risk,
             "movement": selectors.movement(risk),
-            "links": links,
-            "controls": risk.controls.visible_to(user).select_related("owner"),
-            "actions": risk.actions.visible_to(user).select_related("owner"),
-            "acceptances": risk.acceptances.visible_to(user).select_related("accepted_by"),
-            "reviews": risk.reviews.visible_to(user).select_related("reviewer"),
-            "escalations": escalations.select_related("requested_by", "decided_by"),
-            "waiting": escalations.filter(status="requested").first(),
-            "escalated_to": escalated_to,
-            "escalated_from": escalated_from,
-            "swot_item": swot_item,
-            "today": today,
+            **selectors.risk_record(user, risk),
+            "today": timezone.localdate(),
             "can_keep": keep,
             "can_decide": can_decide_escalations(user),
             "can_escalate": keep and not risk.register.is_consortium and risk.is_open,
-            "proposed": (
-                not risk.register.is_consortium
-                and risk.is_open
-                and not risk.escalated_to_id
-                and risk.residual_score
-                >= services.current_settings(risk.register.consortium_id).escalation_threshold
-            ),
+            "proposed": selectors.escalation_proposed(risk),
         },
     )
 

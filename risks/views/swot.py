@@ -4,7 +4,6 @@ compared, and actions from an item."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,9 +28,7 @@ from risks.forms import (
     SwotItemForm,
 )
 from risks.models import (
-    Risk,
     RiskRegister,
-    SwotAction,
     SwotAnalysis,
     SwotItem,
 )
@@ -79,56 +76,30 @@ def _swot(request, pk):
 @login_required
 def swot_detail(request, pk):
     analysis = _swot(request, pk)
+    user = request.user
     settings_row = services.current_settings(analysis.consortium_id)
-    items = list(
-        SwotItem.objects.visible_to(request.user)
-        .filter(analysis=analysis)
-        .prefetch_related(
-            Prefetch(
-                "actions",
-                queryset=SwotAction.objects.select_related("owner"),
-                to_attr="action_list",
-            )
-        )
-    )
-    risks_by_item = {}
-    for risk in Risk.objects.visible_to(request.user).filter(swot_item__in=items):
-        risks_by_item.setdefault(risk.swot_item_id, []).append(risk)
-    quadrants = []
-    for value, label in SwotItem.Quadrant.choices:
-        rows = [
-            (i, i.consensus(settings_row), risks_by_item.get(i.pk, []))
-            for i in items
-            if i.quadrant == value
-        ]
-        quadrants.append((value, label, rows))
     register = (
-        RiskRegister.objects.visible_to(request.user)
-        .filter(organisation=analysis.organisation)
-        .first()
+        RiskRegister.objects.visible_to(user).filter(organisation=analysis.organisation).first()
     )
-    keep = can_keep_swot(request.user, analysis)
+    keep = can_keep_swot(user, analysis)
+    open_to_items = keep and not analysis.is_frozen
     return render(
         request,
         "risks/swot_detail.html",
         {
             "analysis": analysis,
-            "quadrants": quadrants,
+            "quadrants": selectors.swot_quadrants(user, analysis, settings_row),
             "settings": settings_row,
-            "can_keep": keep and not analysis.is_frozen,
+            "can_keep": open_to_items,
             "can_act": keep,
             "today": timezone.localdate(),
             "can_round": keep and analysis.is_frozen,
-            "can_override": can_override_consensus(request.user) and not analysis.is_frozen,
-            "register": register
-            if register and can_keep_register(request.user, register)
-            else None,
-            "rounds": SwotAnalysis.objects.visible_to(request.user)
+            "can_override": can_override_consensus(user) and not analysis.is_frozen,
+            "register": register if register and can_keep_register(user, register) else None,
+            "rounds": SwotAnalysis.objects.visible_to(user)
             .filter(organisation=analysis.organisation)
             .exclude(pk=analysis.pk),
-            "item_form": SwotItemForm(user=request.user)
-            if keep and not analysis.is_frozen
-            else None,
+            "item_form": SwotItemForm(user=user) if open_to_items else None,
         },
     )
 
