@@ -225,10 +225,11 @@ class ReasonForm(ConcordForm):
         widget=forms.Textarea(attrs={"rows": 3}), help_text="History keeps this."
     )
 
-    def __init__(self, *args, help_text=None, **kwargs):
+    def __init__(self, *args, help_text=None, required=True, **kwargs):
         super().__init__(*args, **kwargs)
         if help_text:
             self.fields["reason"].help_text = help_text
+        self.fields["reason"].required = required
 
 
 class ConsortiumSettingsForm(VersionedForm):

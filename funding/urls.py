@@ -27,5 +27,7 @@ urlpatterns = [
     path("payments/add/", views.payment_edit, name="payment_create"),
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/change/", views.payment_edit, name="payment_edit"),
-    path("payments/<int:pk>/<str:action>/", views.payment_action, name="payment_action"),
+    path("payments/<int:pk>/approve/", views.payment_approve, name="payment_approve"),
+    path("payments/<int:pk>/pay/", views.payment_pay, name="payment_pay"),
+    path("payments/<int:pk>/withhold/", views.payment_withhold, name="payment_withhold"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -219,39 +219,20 @@ def _figures_from_query(request):
 def allocation_edit(request, pk=None):
     """Start or change a draft; "Preview" shows the lines without saving (a what-if)."""
     access.require(can_manage_money(request.user))
-    if pk:
-        allocation = access.get_visible_or_404(Allocation, request.user, pk=pk)
-        if allocation.is_approved:
-            messages.error(
-                request, "This allocation is approved. Start a new version to change it."
-            )
-            return redirect(allocation.get_absolute_url())
-    else:
-        allocation = Allocation(consortium_id=request.actor.consortium_id)
-    members = services.eligible_members(request.actor.consortium_id)
+    allocation = _allocation_to_edit(request, pk)
+    if allocation.is_approved:
+        messages.error(request, "This allocation is approved. Start a new version to change it.")
+        return redirect(allocation.get_absolute_url())
     form = AllocationForm(
         request.POST or None,
         instance=allocation,
         user=request.user,
-        members=members,
+        members=services.eligible_members(request.actor.consortium_id),
         initial=_figures_from_query(request) if pk is None else None,
     )
     preview = None
     if request.method == "POST" and form.is_valid() and "preview" in request.POST:
-        kinds = dict(AllocationLine.Kind.choices)
-        try:
-            preview = [
-                {
-                    "organisation": {"name": line.name},
-                    "organisation_id": line.organisation_id,
-                    "get_kind_display": kinds[line.kind],
-                    "arithmetic": line.arithmetic,
-                    "amount": line.amount,
-                }
-                for line in services.allocation_preview(allocation=form.instance)
-            ]
-        except (ValidationError, PermissionDenied) as e:
-            apply_errors(form, e)
+        preview = _preview(form)
     elif request.method == "POST" and form.is_valid():
         response = save_or_refuse(
             request,
@@ -274,11 +255,38 @@ def allocation_edit(request, pk=None):
             "own_orgs": set(),
             "object": allocation if pk else None,
             "preview": preview,
-            "preview_total": sum((line["amount"] for line in preview), services.ZERO)
+            "preview_total": sum((r["amount"] for r in preview), services.ZERO)
             if preview
             else None,
         },
     )
+
+
+def _allocation_to_edit(request, pk):
+    if pk:
+        return access.get_visible_or_404(Allocation, request.user, pk=pk)
+    return Allocation(consortium_id=request.actor.consortium_id)
+
+
+def _preview(form):
+    """The lines the form's allocation would make, as the page's table rows, nothing saved;
+    a refusal goes on the form (and there is no preview)."""
+    kinds = dict(AllocationLine.Kind.choices)
+    try:
+        lines = services.allocation_preview(allocation=form.instance)
+    except (ValidationError, PermissionDenied) as e:
+        apply_errors(form, e)
+        return None
+    return [
+        {
+            "organisation": {"name": line.name},
+            "organisation_id": line.organisation_id,
+            "get_kind_display": kinds[line.kind],
+            "arithmetic": line.arithmetic,
+            "amount": line.amount,
+        }
+        for line in lines
+    ]
 
 
 def _reason_action(request, pk, *, action, title, submit, required, sensitive=False):
@@ -288,9 +296,7 @@ def _reason_action(request, pk, *, action, title, submit, required, sensitive=Fa
     )
     if sensitive and (ask := twofactor.fresh_factor_response(request)):
         return ask
-    form = ReasonForm(request.POST or None)
-    if not required:
-        form.fields["reason"].required = False
+    form = ReasonForm(request.POST or None, required=required)
     return form_page(
         request,
         form,
@@ -490,48 +496,69 @@ def payment_edit(request, pk=None):
     )
 
 
-@login_required
-def payment_action(request, pk, action):
+def _payment_act(request, pk, *, form_class, title, submit, act, **form_kwargs):
+    """One act on a payment: check, ask for a fresh second factor (every act on a payment moves
+    money or stops it), then on a valid form do `act(payment, cleaned_data)` through
+    save_or_refuse (which says why when it is refused)."""
     access.require(can_manage_money(request.user))
     payment = access.get_visible_or_404(
         Payment.objects.select_related("recipient"), request.user, pk=pk
     )
-    if action not in ("approve", "pay", "withhold"):
-        raise Http404("Not found")
-    # Every act on a payment moves money or stops it: each asks for a fresh second factor.
     if ask := twofactor.fresh_factor_response(request):
         return ask
-    if action == "approve":
-        form = ReasonForm(request.POST or None)
-        form.fields["reason"].required = False
-        title, submit = "Approve the payment", "Approve"
-    elif action == "pay":
-        form = PaidForm(request.POST or None, initial={"paid_on": timezone.localdate()})
-        title, submit = "Record the payment as paid", "Record as paid"
-    elif action == "withhold":
-        form = ReasonForm(request.POST or None)
-        title, submit = "Withhold the payment", "Withhold"
-    else:
-        raise Http404("Not found")
+    form = form_class(request.POST or None, **form_kwargs)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-
-        def act():
-            if action == "approve":
-                return services.payment_approve(
-                    by=request.user, payment=payment, reason=data["reason"]
-                )
-            if action == "pay":
-                return services.payment_mark_paid(by=request.user, payment=payment, **data)
-            return services.payment_withhold(
-                by=request.user, payment=payment, reason=data["reason"]
-            )
-
-        response = save_or_refuse(request, form, act, success=f"{title}: done.")
+        response = save_or_refuse(
+            request, form, lambda: act(payment, form.cleaned_data), success=f"{title}: done."
+        )
         if response:
             return response
     return render(
         request,
         "consortium/form_page.html",
         {"form": form, "title": f"{title}: {payment}", "submit_label": submit, "object": payment},
+    )
+
+
+@login_required
+def payment_approve(request, pk):
+    return _payment_act(
+        request,
+        pk,
+        form_class=ReasonForm,
+        required=False,
+        title="Approve the payment",
+        submit="Approve",
+        act=lambda payment, data: services.payment_approve(
+            by=request.user, payment=payment, reason=data["reason"]
+        ),
+    )
+
+
+@login_required
+def payment_pay(request, pk):
+    return _payment_act(
+        request,
+        pk,
+        form_class=PaidForm,
+        initial={"paid_on": timezone.localdate()},
+        title="Record the payment as paid",
+        submit="Record as paid",
+        act=lambda payment, data: services.payment_mark_paid(
+            by=request.user, payment=payment, **data
+        ),
+    )
+
+
+@login_required
+def payment_withhold(request, pk):
+    return _payment_act(
+        request,
+        pk,
+        form_class=ReasonForm,
+        title="Withhold the payment",
+        submit="Withhold",
+        act=lambda payment, data: services.payment_withhold(
+            by=request.user, payment=payment, reason=data["reason"]
+        ),
     )

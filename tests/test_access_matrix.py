@@ -412,11 +412,14 @@ MATRIX.update(
         "funding:payment_edit": Entry(
             reachable=obj("pay_a"), outside=obj("away_pay"), denied=each(NOT_MONEY, obj("pay_b"))
         ),
-        "funding:payment_action": Entry(
-            reachable=lambda w: {"pk": w.money["pay_a"].pk, "action": "approve"},
-            outside=lambda w: {"pk": w.money["away_pay"].pk, "action": "approve"},
-            denied=each(NOT_MONEY, lambda w: {"pk": w.money["pay_b"].pk, "action": "withhold"}),
-        ),
+        **{
+            f"funding:payment_{act}": Entry(
+                reachable=obj("pay_a"),
+                outside=obj("away_pay"),
+                denied=each(NOT_MONEY, obj("pay_b")),
+            )
+            for act in ("approve", "pay", "withhold")
+        },
         "contracts:contract_list": Entry(
             reachable=NOTHING, denied={r: NOTHING for r in ("supervisor", "cvo_a", "cvo_b")}
         ),

@@ -252,14 +252,14 @@ def test_the_payment_pages_work_for_the_lead(client, world, lead, allocation):
     )
     p = Payment.objects.get()
     assert response.status_code == 302
-    client.post(reverse("funding:payment_action", args=[p.pk, "approve"]), {"reason": ""})
+    client.post(reverse("funding:payment_approve", args=[p.pk]), {"reason": ""})
     client.post(
-        reverse("funding:payment_action", args=[p.pk, "pay"]),
+        reverse("funding:payment_pay", args=[p.pk]),
         {"paid_on": "2026-07-15", "reference": "BACS-77"},
     )
     p.refresh_from_db()
     assert (p.status, p.reference) == ("paid", "BACS-77")
-    assert client.get(reverse("funding:payment_action", args=[p.pk, "nonsense"])).status_code == 404
+    assert client.get(f"/funding/payments/{p.pk}/nonsense/").status_code == 404
 
 
 @pytest.mark.parametrize("n", [3, 30])

@@ -171,7 +171,7 @@ def test_the_code_box_stays_and_no_passkey_is_offered_to_a_person_without_one(wo
 
 def test_a_passkey_answers_the_fresh_factor_gate(world, lead, money, _now):
     passkey = enrol(lead)
-    url = reverse("funding:payment_action", args=[money.pk, "approve"])
+    url = reverse("funding:payment_approve", args=[money.pk])
     data = {"reason": ""}
 
     def done():

@@ -307,7 +307,7 @@ def sensitive_acts(world, money):
     assignment = cvo_a.role_assignments.get()
     return {
         "approve a payment": (
-            reverse("funding:payment_action", args=[money["payment"].pk, "approve"]),
+            reverse("funding:payment_approve", args=[money["payment"].pk]),
             {"reason": ""},
             lambda: Payment.objects.get(pk=money["payment"].pk).status == "approved",
         ),
