@@ -15,7 +15,7 @@ from consortium import dates
 from consortium.memo import once_per_request
 from funding.models import FundingStream
 from supervision import compliance, compliance_store
-from supervision.models import Post
+from supervision.models import Post, SessionKind, StaffMember
 from supervision.reads import (
     MONTHS_SHOWN,
     Owed,
@@ -255,3 +255,40 @@ def worked_out_owed(staff_qs, today):
         if due or missed:
             out.append(Owed(p.id, due, missed, last))
     return out
+
+
+KIND_LABELS = dict(SessionKind.choices)
+
+
+def staff_compliance(staff, today):
+    """One person's supervision record for their page: the requirements that apply to them
+    (`requirements`), each period over the months shown, newest first, with its status and
+    why (`periods`), and their rates met (`rates`)."""
+    data = compliance_for(StaffMember.objects.filter(pk=staff.pk), today)
+    months = dates.month_range(dates.add_months(today, -(MONTHS_SHOWN - 1)), today)
+    practitioner = data.practitioners[0] if data.practitioners else None
+    periods = (
+        compliance.practitioner_periods(
+            practitioner, data.held.get(practitioner.id, {}), today, months[0], months[-1]
+        )
+        if practitioner
+        else []
+    )
+    return {
+        "requirements": [
+            {"kind": KIND_LABELS[r.kind], "interval_months": r.interval_months}
+            for r in (practitioner.requirements if practitioner else ())
+        ],
+        "periods": [
+            {
+                "first": x.first,
+                "last": x.last,
+                "kind": KIND_LABELS[x.kind],
+                "status": x.status,
+                "label": x.label,
+                "reason": x.reason,
+            }
+            for x in sorted(periods, key=lambda x: (x.first, x.kind), reverse=True)
+        ],
+        "rates": data.rates.by_practitioner.get(staff.pk, {}),
+    }

@@ -33,7 +33,6 @@ from supervision.forms import LeaveForm, PostForm, RequirementForm, SessionForm,
 from supervision.models import (
     Post,
     SessionAction,
-    SessionKind,
     SessionNote,
     StaffMember,
     SupervisionRequirement,
@@ -48,7 +47,6 @@ from supervision.tables import (
 )
 
 MONTHS_SHOWN = 12
-KIND_LABELS = dict(SessionKind.choices)
 MATRIX_PAGE = 50
 
 
@@ -178,14 +176,6 @@ def staff_detail(request, pk):
         pk=pk,
     )
     today = timezone.localdate()
-    data = selectors.compliance_for(StaffMember.objects.filter(pk=staff.pk), today)
-    months = month_range(add_months(today, -(MONTHS_SHOWN - 1)), today)
-    periods = []
-    if data.practitioners:
-        p = data.practitioners[0]
-        periods = compliance.practitioner_periods(
-            p, data.held.get(p.id, {}), today, months[0], months[-1]
-        )
     sessions = (
         SupervisionSession.objects.visible_to(request.user)
         .filter(attendees=staff)
@@ -198,23 +188,8 @@ def staff_detail(request, pk):
             "staff": staff,
             "fitness": staff.fitness(today),
             "leave": staff.leave.all(),
-            "requirements": [
-                {"kind": KIND_LABELS[r.kind], "interval_months": r.interval_months}
-                for r in (data.practitioners[0].requirements if data.practitioners else ())
-            ],
             "own_requirements": staff.requirements.all(),
-            "periods": [
-                {
-                    "first": x.first,
-                    "last": x.last,
-                    "kind": KIND_LABELS[x.kind],
-                    "status": x.status,
-                    "label": x.label,
-                    "reason": x.reason,
-                }
-                for x in sorted(periods, key=lambda x: (x.first, x.kind), reverse=True)
-            ],
-            "rates": data.rates.by_practitioner.get(staff.pk, {}),
+            **selectors.staff_compliance(staff, today),
             "sessions": sessions,
             "can_manage": can_manage_workforce(request.user, staff.organisation),
             "accreditation_lapsed": staff.accreditation_lapsed(today),
