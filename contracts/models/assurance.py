@@ -114,6 +114,12 @@ class AssurancePack(FreezableModel):
         return f"{self.period_start:%-d %b %Y} to {self.period_end:%-d %b %Y}"
 
     @property
+    def is_issued(self):
+        """Signed off and given to the commissioner (acknowledged or not): it can be queried
+        and corrected by a new version."""
+        return self.state in (self.State.SIGNED_OFF, self.State.ACKNOWLEDGED)
+
+    @property
     def is_draft(self):
         return self.state == self.State.DRAFT
 

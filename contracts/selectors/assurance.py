@@ -118,3 +118,18 @@ def pack_summary(snapshot, *, missing=None, queries=()):
         "carried": [a for a in actions if a.get("carried")],
         "new_actions": sum(1 for a in actions if not a.get("carried")),
     }
+
+
+def other_versions(user, pack):
+    """The other versions of the pack (same contract and period) that `user` may see, oldest
+    first."""
+    return list(
+        AssurancePack.objects.visible_to(user)
+        .filter(
+            contract_id=pack.contract_id,
+            period_start=pack.period_start,
+            period_end=pack.period_end,
+        )
+        .exclude(pk=pack.pk)
+        .order_by("revision")
+    )

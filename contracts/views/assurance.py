@@ -34,7 +34,7 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
-from contracts.selectors.assurance import pack_queries, pack_summary
+from contracts.selectors.assurance import other_versions, pack_queries, pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
@@ -102,17 +102,6 @@ def pack_detail(request, pk):
     lead = can_prepare_packs(user)
     responder = can_respond_to_pack(user, pack)
     queries = pack_queries(user, pack)
-    versions = list(
-        AssurancePack.objects.visible_to(user)
-        .filter(
-            contract_id=pack.contract_id,
-            period_start=pack.period_start,
-            period_end=pack.period_end,
-        )
-        .exclude(pk=pack.pk)
-        .order_by("revision")
-    )
-    actions = list(pack.actions.order_by("id")) if pack.is_draft and lead else []
     members = reader_members(user, pack)
     snapshot = reader_snapshot(user, pack, members)
     missing = pack.missing_at_sign_off(members)
@@ -128,13 +117,11 @@ def pack_detail(request, pk):
             "lead": lead,
             "responder": responder,
             "queries": queries,
-            "versions": versions,
-            "draft_actions": actions,
+            "versions": other_versions(user, pack),
+            "draft_actions": list(pack.actions.order_by("id")) if pack.is_draft and lead else [],
             "can_acknowledge": responder and pack.state == AssurancePack.State.SIGNED_OFF,
-            "can_query": responder
-            and pack.state in (AssurancePack.State.SIGNED_OFF, AssurancePack.State.ACKNOWLEDGED),
-            "can_correct": lead
-            and pack.state in (AssurancePack.State.SIGNED_OFF, AssurancePack.State.ACKNOWLEDGED),
+            "can_query": responder and pack.is_issued,
+            "can_correct": lead and pack.is_issued,
             "answer_form": AnswerForm() if lead else None,
         },
     )
