@@ -687,9 +687,12 @@ def activity(request):
     orgs = Organisation.objects.visible_to(request.user).in_bulk(list(figures))
     rows = sorted(((orgs[k].name, v) for k, v in figures.items() if k in orgs), key=lambda r: r[0])
     if request.GET.get("export") == "xlsx":
+        # With no count indicator yet the download is the headers alone, like any empty list.
+        code = indicator.code.lower() if indicator else "none"
+        heading = f"{indicator.name} ({indicator.code})" if indicator else "Activity"
         return xlsx_response(
-            f"activity-{indicator.code.lower()}-{first:%Y-%m}-to-{last:%Y-%m}",
-            ["Member", f"{indicator.name} ({indicator.code}), approved returns"],
+            f"activity-{code}-{first:%Y-%m}-to-{last:%Y-%m}",
+            ["Member", f"{heading}, approved returns"],
             rows,
             title="Approved activity",
         )
