@@ -92,24 +92,44 @@ def person_create(*, by: User, username: str, first_name: str, last_name: str, e
 def person_invite(*, by: User, user: User, base_url: str) -> None:
     """Email a new person a one-time link to set their password (the reset form will not
     serve an account that has never had one)."""
+    _require_setup(by)
+    inviter = by.get_full_name() or by.username
+    send_invitation(
+        user=user,
+        base_url=base_url,
+        subject="You have been given access to Concord",
+        opening=f"{inviter} has given you access to Concord.",
+    )
+
+
+def send_invitation(*, user: User, base_url: str, subject: str, opening: str) -> None:
+    """The one invitation email: `opening`, then a link to set a password that works once
+    (Django's password-reset token changes with the password) and expires after
+    PASSWORD_RESET_TIMEOUT (three days). It names no consortium but the one in `opening`."""
     from django.contrib.auth.tokens import default_token_generator
     from django.core.mail import send_mail
     from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    _require_setup(by)
+    from consortium import twofactor
+
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = base_url.rstrip("/") + reverse(
         "password_reset_confirm", kwargs={"uidb64": uid, "token": token}
     )
-    inviter = by.get_full_name() or by.username
+    factor = (
+        "\n\nThen sign in: Concord asks you to set up a second factor (an authenticator app "
+        "on your phone) before anything else."
+        if twofactor.requires_two_factor(user)
+        else ""
+    )
     send_mail(
-        "You have been given access to Concord",
-        f"{inviter} has given you access to Concord.\n\n"
+        subject,
+        f"{opening}\n\n"
         f"Set your password here (the link works once and expires in three days):\n{link}\n\n"
-        f"Your username is {user.username}.",
+        f"Your username is {user.username}.{factor}",
         None,
         [user.email],
     )
