@@ -212,6 +212,12 @@ class ClaimList(ConcordListView):
     filterset_class = ClaimFilter
     title = "Payment-by-results claims"
     export_name = "pbr-claims"
+    empty_noun = "payment-by-results claims"
+    empty_next = (
+        "Start one from a published outcome measure",
+        "outcomes:measure_list",
+        can_see_claims,
+    )
     readers = staticmethod(can_see_claims)
 
     def get_base_queryset(self):
@@ -589,6 +595,8 @@ def statement(request):
             "contracts": contracts,
             "contract": contract,
             "achieved": sel.achieved_against_engaged(request.user, first, last),
+            "can_manage": can_manage_measures(request.user),
+            "has_measures": bool(contracts),
             "export_query": export_query.urlencode(),
         },
     )
@@ -606,6 +614,7 @@ def exposure(request):
             "whole": figures.whole if access.actor(request.user).oversees_consortium else None,
             "members": figures.members,
             "notes": figures.notes,
+            "can_manage": can_manage_measures(request.user),
             "form": form,
             "first": first,
             "last": last,

@@ -116,6 +116,13 @@ class ReturnList(ConcordListView):
     filterset_class = ReturnFilter
     title = "Performance returns"
     export_name = "performance-returns"
+    empty_noun = "performance returns"
+    empty_next = (
+        "Set reporting periods on a subcontract",
+        "contracts:subcontract_list",
+        can_manage_returns_setup,
+    )
+    empty_hint = "Returns open here once the lead sets reporting periods on a subcontract."
 
     readers = staticmethod(can_see_performance)
 
