@@ -13,7 +13,13 @@ class ConsortiumConfig(AppConfig):
         # rule must be registered before the first query, or the generic rule would answer for
         # that model.
         autodiscover_modules(
-            "access", "dashboard", "navigation", "suggestions", "reminders", "assurance"
+            "access",
+            "dashboard",
+            "navigation",
+            "suggestions",
+            "reminders",
+            "assurance",
+            "getting_started",
         )
         # The security log listens for sign-ins, failures and lockouts.
         from consortium import security  # noqa: F401

@@ -38,7 +38,11 @@ OTHERS = (
     "CVO Beta",
     "Home Commissioner",
 )
-EMPTY_TABLE = re.compile(r"<tbody[^>]*>\s*</tbody>", re.S)
+# A table with headers and no rows, or whose only row is a sentence across every column.
+EMPTY_TABLE = re.compile(
+    r"<tbody[^>]*>\s*(<tr[^>]*>\s*<td[^>]*colspan[^>]*>(?:(?!</td>).)*</td>\s*</tr>\s*)?</tbody>",
+    re.S,
+)
 
 
 def start(name="Riverside Liaison and Diversion", email="ada@example.org", **kwargs):
@@ -223,6 +227,8 @@ def crawl(client, users, world, extra_urls=()):
                 problems += [f"{role} {asked}: shows {t!r}" for t in OTHERS if t in text]
                 if response.status_code == 200 and EMPTY_TABLE.search(text):
                     problems.append(f"{role} {asked}: an empty table")
+                if "Nothing matches these filters" in text:
+                    problems.append(f"{role} {asked}: an empty list without its next step")
     return problems
 
 
@@ -268,3 +274,68 @@ def test_approved_activity_downloads_headers_alone_while_there_are_no_indicators
 
 def _text_bytes(response):
     return b"".join(response.streaming_content)
+
+
+# --- getting started -----------------------------------------------------------------------
+
+
+def test_the_administrator_and_the_lead_see_the_getting_started_checklist_ticked_from_the_data(
+    client,
+):
+    from consortium.models import Site
+
+    consortium, admin, _ = start()
+    users = staff_of(consortium, admin)
+    Site.objects.create(consortium=consortium, name="Riverside Magistrates", kind="crown_court")
+    for role in ("admin", "lead"):
+        page = client_page(client, users[role])
+        assert "Getting started" in page
+        lines = dict(
+            re.findall(
+                r'class="govuk-link govuk-task-list__link" href="[^"]+"[^>]*>([^<]+)</a>\s*<div[^>]*>([^<]+)</div>',
+                page,
+            )
+        )
+        assert lines == {
+            "Organisations and memberships": "2 organisations, 1 member besides the lead",
+            "Sites": "1 site",
+            "People and roles": "3 people",
+            "Staff and posts": "0 staff members, 0 posts",
+            "Funding streams": "0 funding streams",
+            "Contracts and subcontracts": "0 contracts, 0 subcontracts",
+            "Indicators and reporting periods": "0 indicators, 0 reporting periods",
+        }
+        assert page.count(">Done</div>") == 3
+        assert "3 of 7 done" in page
+    assert "Getting started" not in client_page(client, users["cvo_manager"])
+
+
+def test_the_checklist_goes_once_everything_is_in(everything, client):
+    assert "Getting started" not in client_page(client, everything.users["lead"])
+
+
+def client_page(client, user):
+    client.force_login(user)
+    return client.get(reverse("dashboard")).content.decode()
+
+
+def test_an_empty_list_names_its_next_step_and_downloads_its_headers(client):
+    from openpyxl import load_workbook
+
+    consortium, admin, _ = start()
+    users = staff_of(consortium, admin)
+    client.force_login(users["lead"])
+    page = client.get(reverse("funding:stream_list")).content.decode()
+    assert (
+        f'No funding streams yet — <a class="govuk-link" href="{reverse("funding:stream_create")}">'
+        "add a funding stream</a>." in page
+    )
+    assert "<table" not in page
+    response = client.get(reverse("funding:stream_list") + "?export=xlsx")
+    rows = list(load_workbook(BytesIO(_text_bytes(response))).active.iter_rows(values_only=True))
+    assert len(rows) == 1 and rows[0][0]
+    # Somebody who may not take the step is told who does.
+    client.force_login(users["cvo_manager"])
+    page = client.get(reverse("returns:return_list")).content.decode()
+    assert "No performance returns yet." in page
+    assert "once the lead sets reporting periods" in page
