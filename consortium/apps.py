@@ -20,6 +20,7 @@ class ConsortiumConfig(AppConfig):
             "reminders",
             "assurance",
             "getting_started",
+            "imports",
         )
         # The security log listens for sign-ins, failures and lockouts.
         from consortium import security  # noqa: F401

@@ -388,3 +388,17 @@ class StartConsortiumForm(ConcordForm):
         required=False,
         help_text="Leave empty to use the email address.",
     )
+
+
+class ImportForm(ConcordForm):
+    """A filled-in set-up template (consortium.imports) and why it is imported."""
+
+    file = forms.FileField(
+        label="Filled-in template (.xlsx)",
+        help_text="The template downloaded from this page, with your rows in it, up to 2 MB.",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        help_text="Kept in the history of every record the file adds or changes, for example "
+        "'Moving our records into Concord'.",
+    )

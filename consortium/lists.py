@@ -800,6 +800,9 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     # allows; `empty_hint` is said to everybody else (who takes the step, or when rows come).
     # `empty_text` replaces the whole sentence where "No … yet" would mislead.
     empty_noun = None
+    # The key of the kind of record the list's rows can be imported as (consortium.imports):
+    # the empty state offers the import too.
+    import_kind = None
     empty_next = None
     empty_hint = ""
     empty_text = None
@@ -871,8 +874,18 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         if step:
             label, url_name, allowed = step
             if allowed(self.request.user):
-                return [(label, reverse(url_name))]
-        return []
+                return [(label, reverse(url_name)), *self.get_import_links()]
+        return self.get_import_links()
+
+    def get_import_links(self):
+        from consortium import imports
+
+        kind = imports.KINDS.get(self.import_kind)
+        if kind is None or not kind.check(self.request.user):
+            return []
+        return [
+            ("import them from a spreadsheet", reverse("consortium:import_upload", args=[kind.key]))
+        ]
 
     def get_actions(self):
         """Buttons above the list: [(label, url)]."""

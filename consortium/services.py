@@ -225,3 +225,26 @@ def reminder_preferences_set(*, by: User, consortium_id: int, off: list) -> Any:
         return pref
     pref.off = off
     return pref.save_as(by=by, reason="Reminder emails chosen")
+
+
+def free_username(email: str) -> str:
+    """A username for a new person from their email address: the address itself, or with -2,
+    -3… when another sign-in (in any consortium) already has it, so nothing reveals whose."""
+    User = get_user_model()
+    base = email.strip()[:140]
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@transaction.atomic
+def person_rename(*, by: User, person: User, first_name: str, last_name: str, reason: str) -> User:
+    """Change a person's name, with who and why in their history."""
+    _require_setup(by)
+    person.first_name, person.last_name = first_name, last_name
+    person._history_user = by
+    person._change_reason = reason
+    person.save()
+    return person

@@ -114,6 +114,7 @@ class OrganisationList(ConcordListView):
     table_class = OrganisationTable
     filterset_class = OrganisationFilter
     title = "Organisations"
+    import_kind = "organisations"
     readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
@@ -197,6 +198,7 @@ class SiteList(ConcordListView):
     table_class = SiteTable
     filterset_class = SiteFilter
     title = "Sites"
+    import_kind = "sites"
     readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
@@ -243,6 +245,7 @@ class People(ConcordListView):
     table_class = PeopleTable
     filterset_class = PeopleFilter
     title = "People and roles"
+    import_kind = "people"
     export_name = "people-and-roles"
     readers = staticmethod(access.reads_consortium)
 
@@ -462,4 +465,86 @@ def account_reminders(request):
         request,
         "consortium/reminders.html",
         {"form": form, "essential": [k for k in kinds if k.essential], "optional": optional},
+    )
+
+
+# --- set-up imports (consortium.imports) ---------------------------------------------------
+
+
+@login_required
+def import_list(request):
+    """The kinds of record this person may import from a spreadsheet."""
+    from consortium import imports
+
+    access.require(imports.can_import(request.user))
+    kinds = imports.kinds_for(request.user)
+    return render(request, "consortium/import_list.html", {"kinds": kinds})
+
+
+def _import_kind(request, key):
+    from consortium import imports
+
+    kind = imports.KINDS.get(key)
+    access.require(kind is not None and kind.check(request.user))
+    return kind
+
+
+@login_required
+def import_template(request, kind):
+    """The kind's template, holding the records this person may see."""
+    from django.http import HttpResponse
+
+    from consortium import imports
+    from consortium.lists import XLSX_CONTENT_TYPE
+
+    kind = _import_kind(request, kind)
+    response = HttpResponse(imports.template(kind, request.user), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{kind.key}-template.xlsx"'
+    return response
+
+
+@login_required
+def import_upload(request, kind):
+    """Upload a filled-in template: all or nothing, with every problem by row and column."""
+    from consortium import imports
+    from consortium.forms import ImportForm
+    from consortium.xlsx_guard import UploadRefused, read_upload
+
+    kind = _import_kind(request, kind)
+    if getattr(kind, "fresh_factor", False) and (ask := twofactor.fresh_factor_response(request)):
+        return ask
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            data = read_upload(upload, max_bytes=imports.MAX_BYTES)
+            read = imports.read(kind, data, filename=upload.name, user=request.user)
+            if read.problems:
+                raise imports.ImportInvalid(read.problems)
+            outcome = imports.import_rows(
+                kind=kind,
+                by=request.user,
+                rows=read.rows,
+                reason=form.cleaned_data["reason"],
+                filename=upload.name,
+            )
+        except UploadRefused as e:
+            form.add_error("file", str(e))
+        except imports.ImportInvalid as e:
+            problems = e.problems
+            form.add_error(
+                "file",
+                f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found, so nothing "
+                "was imported. Correct them in the spreadsheet and upload it again.",
+            )
+        except (ValidationError, PermissionDenied) as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"{kind.title} imported: {outcome}.")
+            return redirect(kind.list_url)
+    return render(
+        request,
+        "consortium/import_upload.html",
+        {"kind": kind, "form": form, "problems": problems},
     )

@@ -81,6 +81,7 @@ class StaffForm(VersionedForm):
         fields = [
             "first_name",
             "last_name",
+            "email",
             "organisation",
             "post",
             "start",

@@ -120,6 +120,11 @@ class StaffMember(ConcordModel):
     )
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
+    email = models.EmailField(
+        "work email",
+        blank=True,
+        help_text="Their work address: it tells the staff record apart when it is imported again.",
+    )
     post = models.ForeignKey(
         Post, on_delete=models.PROTECT, null=True, blank=True, related_name="holders"
     )

@@ -161,6 +161,7 @@ class StaffList(ConcordListView):
     table_class = StaffTable
     filterset_class = StaffFilter
     title = "Staff"
+    import_kind = "staff"
     readers = staticmethod(can_see_individuals)
 
     def get_base_queryset(self):

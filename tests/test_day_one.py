@@ -328,7 +328,9 @@ def test_an_empty_list_names_its_next_step_and_downloads_its_headers(client):
     page = client.get(reverse("funding:stream_list")).content.decode()
     assert (
         f'No funding streams yet — <a class="govuk-link" href="{reverse("funding:stream_create")}">'
-        "add a funding stream</a>." in page
+        "add a funding stream</a>, or "
+        f'<a class="govuk-link" href="{reverse("consortium:import_upload", args=["funding-streams"])}">'
+        "import them from a spreadsheet</a>." in page
     )
     assert "<table" not in page
     response = client.get(reverse("funding:stream_list") + "?export=xlsx")

@@ -18,6 +18,7 @@ from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_response
 from consortium.models import Organisation
 from consortium.views import STALE_MESSAGE, save_or_refuse
+from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
     can_approve_claim,
     can_edit_claim,
@@ -45,7 +46,6 @@ from contracts.models import ClaimFrozen, ClaimLine, MeasureClaimant, OutcomeMea
 from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
-from contracts.xlsx.guard import UploadRefused, read_upload
 from funding.services import eligible_members
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

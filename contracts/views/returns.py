@@ -19,6 +19,7 @@ from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, Export, xlsx_response
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
+from consortium.xlsx_guard import read_upload
 from contracts.access.returns import (
     can_edit_return,
     can_manage_returns_setup,
@@ -50,7 +51,6 @@ from contracts.models import (
 )
 from contracts.selectors import returns as sel
 from contracts.services import returns as svc
-from contracts.xlsx.guard import read_upload
 from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
