@@ -44,7 +44,8 @@ GUIDE_SHEET = "How to fill this in"
 class Column:
     """One column of a template: its heading, the key its value goes by, and how it is read.
 
-    kind: "text", "date", "money", "int", "choice" (a label or stored value of `choices`),
+    kind: "text", "date", "money", "decimal", "int", "choice" (a label or stored value of
+    `choices`),
     "yesno" or "email". `past`: a date that cannot be in the future."""
 
     header: str
@@ -55,6 +56,9 @@ class Column:
     choices: object = None
     past: bool = False
     help: str = ""
+    # Names other records (an organisation, a contract's reference, streams separated by
+    # semicolons): compared without regard to letter case or order.
+    refers: bool = False
 
     def guide(self):
         what = self.help
@@ -95,6 +99,7 @@ class ImportKind:
     noun = ("record", "records")
     columns: list = []
     natural_key: tuple = ()  # column keys; matched without regard to letter case
+    defaults: dict = {}  # column key -> the value an empty cell stands for
     list_url = ""  # where the records are listed
 
     @staticmethod
@@ -277,7 +282,8 @@ def _read_row(kind, number, values, cached, problems):
             )
             continue
         try:
-            row.values[column.key] = parse_cell(column, raw)
+            value = parse_cell(column, raw)
+            row.values[column.key] = kind.defaults.get(column.key) if value is None else value
         except ValidationError as e:
             problems.append(UploadProblem(number, letter, f"{column.header}: {e.messages[0]}"))
     return row
@@ -317,6 +323,10 @@ def parse_cell(column, raw):
         if isinstance(raw, float):
             raw = Decimal(str(raw))
         return parse_decimal(raw, places=2, money=True)
+    if kind == "decimal":
+        if isinstance(raw, float):
+            raw = Decimal(str(raw))
+        return parse_decimal(raw, places=2)
     if kind == "int":
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
@@ -456,14 +466,19 @@ def import_rows(*, kind, by, rows, reason, filename=""):
 
 def _same(kind, obj, values):
     current = kind.values_of(obj)
-    return all(_norm(current.get(k)) == _norm(v) for k, v in values.items())
+    refers = {c.key for c in kind.columns if c.refers}
+    return all(
+        _norm(current.get(k), k in refers) == _norm(v, k in refers) for k, v in values.items()
+    )
 
 
-def _norm(value):
+def _norm(value, refers=False):
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return value.quantize(Decimal("0.01"))
+    if isinstance(value, str) and refers:
+        return "; ".join(sorted(p.strip().casefold() for p in value.split(";") if p.strip()))
     if isinstance(value, str):
         return value.strip()
     return value
@@ -602,6 +617,7 @@ class SiteImport(ImportKind):
             "Operated by",
             "operated_by",
             help="The member whose practitioners work here, by its name in Concord.",
+            refers=True,
         ),
     ]
     check = staticmethod(access.can_manage_setup)
@@ -653,7 +669,7 @@ class PeopleImport(ImportKind):
         Column("First name", "first_name", required=True, max_length=150),
         Column("Last name", "last_name", required=True, max_length=150),
         Column("Email", "email", "email", required=True, max_length=254),
-        Column("Organisation", "organisation", required=True),
+        Column("Organisation", "organisation", required=True, refers=True),
         Column("Role", "role", "choice", required=True, choices=Role),
     ]
     check = staticmethod(access.can_manage_setup)

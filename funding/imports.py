@@ -21,10 +21,17 @@ class StreamImport(ImportKind):
     sheet = "Funding streams"
     noun = ("funding stream", "funding streams")
     natural_key = ("name",)
+    defaults = {"notice_period_days": 0}
     list_url = "funding:stream_list"
     columns = [
         Column("Name", "name", required=True, help="The stream's name or reference, unique."),
-        Column("Funder", "funder", required=True, help="The funder's name as a member in Concord."),
+        Column(
+            "Funder",
+            "funder",
+            required=True,
+            help="The funder's name as a member in Concord.",
+            refers=True,
+        ),
         Column("Kind", "kind", "choice", required=True, choices=FundingStream.Kind),
         Column("Amount", "amount", "money", required=True),
         Column("Start date", "start", "date", required=True),
@@ -75,7 +82,5 @@ class StreamImport(ImportKind):
         for name, value in values.items():
             if name != "funder":
                 setattr(stream, name, value)
-        if stream.notice_period_days is None:
-            stream.notice_period_days = 0
         stream.funder = organisation_named(user, values["funder"])
         return stream_save(by=user, stream=stream, reason=f"Imported from a spreadsheet: {reason}")

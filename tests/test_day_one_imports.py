@@ -398,3 +398,141 @@ def test_a_cvo_manager_imports_only_their_own_organisations_staff(client, new):
     )
     (found,) = problems(response)
     assert found[0] == "2" and "employing organisation" in found[2]
+
+
+# --- contracts and subcontracts ------------------------------------------------------------
+
+
+def contract_row(**changes):
+    row = {
+        "reference": "NHS-LD-2026",
+        "title": "Liaison and diversion, Riverside",
+        "commissioner": "NHS Health and Justice",
+        "lead": "Riverside Minds",
+        "value": "1,200,000.00",
+        "start": datetime.date(2026, 4, 1),
+        "end": datetime.date(2029, 3, 31),
+        "status": "Active",
+        "block": None,
+        "pbr": None,
+        "frequency": "Quarterly",
+        "days": None,
+        "streams": "NHS L&D 2026-27",
+    }
+    row.update(changes)
+    return list(row.values())
+
+
+def sub_row(**changes):
+    row = {
+        "reference": "SUB-HWC-1",
+        "title": "Women's pathway",
+        "contract": "nhs-ld-2026",
+        "lead": "Riverside Minds",
+        "cvo": "Harbour Women's Centre",
+        "value": 180000,
+        "start": datetime.date(2026, 4, 1),
+        "end": datetime.date(2027, 3, 31),
+        "status": "active",
+        "block": 90,
+        "pbr": 10,
+        "frequency": None,
+        "days": 30,
+        "terms": "",
+    }
+    row.update(changes)
+    return list(row.values())
+
+
+def test_contracts_then_subcontracts_import_by_reference_and_again_change_nothing(client, new):
+    from contracts.models import Contract, Subcontract
+
+    consortium, users = new
+    client.force_login(users["lead"])
+    upload(client, "organisations", filled(client, "organisations", ORGS))
+    # Subcontracts first: their prime contract is not there yet.
+    response = upload(client, "subcontracts", filled(client, "subcontracts", [sub_row()]))
+    assert problems(response) == [
+        (
+            "2",
+            "C",
+            "Prime contract: no contract has the reference nhs-ld-2026. Import the contracts "
+            "first, or correct the reference.",
+        )
+    ]
+    response = upload(client, "contracts", filled(client, "contracts", [contract_row()]))
+    assert problems(response)[0][:2] == ("2", "M")  # the stream is not there yet
+    assert (
+        upload(client, "funding-streams", filled(client, "funding-streams", STREAMS)).status_code
+        == 302
+    )
+    for kind, row in (("contracts", contract_row()), ("subcontracts", sub_row())):
+        response = upload(client, kind, filled(client, kind, [row]))
+        assert response.status_code == 302, problems(response)
+    contract = Contract.objects.get(reference="NHS-LD-2026")
+    assert (contract.value, contract.block_percent, contract.payment_days) == (
+        D("1200000.00"),
+        100,
+        30,
+    )
+    assert [s.name for s in contract.funding_streams.all()] == ["NHS L&D 2026-27"]
+    sub = Subcontract.objects.get(reference="SUB-HWC-1")
+    assert (sub.contract, sub.cvo.name, sub.block_percent, sub.pbr_percent) == (
+        contract,
+        "Harbour Women's Centre",
+        90,
+        10,
+    )
+    events = imported_events(consortium).count()
+    for kind, row in (("contracts", contract_row()), ("subcontracts", sub_row())):
+        assert upload(client, kind, filled(client, kind, [row], keep=False)).status_code == 302
+        assert upload(client, kind, filled(client, kind, [])).status_code == 302
+    assert imported_events(consortium).count() == events
+    assert contract.history.count() == 1 and sub.history.count() == 1
+    response = upload(
+        client, "subcontracts", filled(client, "subcontracts", [sub_row(block=80)], keep=False)
+    )
+    assert "must add up to 100%" in problems(response)[0][2]
+
+
+# --- every page, after an import of each kind -----------------------------------------------
+
+
+def test_every_page_works_after_an_import_of_each_kind(everything, client):
+    """Some 1,700 requests (every URL pattern and its download as three people, and each
+    imported record's page): the longest test of this module."""
+    from contracts.models import Contract, Subcontract
+    from supervision.models import StaffMember
+    from tests.test_day_one import crawl
+
+    consortium, admin, _ = start()
+    users = staff_of(consortium, admin)
+    client.force_login(admin)
+    files = [
+        ("organisations", ORGS),
+        (
+            "sites",
+            [["Riverside Custody Suite", "police_custody", "Riverside", "", "Riverside Minds"]],
+        ),
+        ("people", [["Sam", "Super", "sam@example.org", "Riverside Minds", "supervisor"]]),
+        ("funding-streams", STREAMS),
+        ("staff", [staff_row()]),
+        ("contracts", [contract_row()]),
+        ("subcontracts", [sub_row()]),
+    ]
+    for kind, rows in files:
+        response = upload(client, kind, filled(client, kind, rows))
+        assert response.status_code == 302, (kind, problems(response))
+    records = [
+        *Organisation.objects.filter(memberships__consortium=consortium),
+        *Site.objects.filter(consortium=consortium),
+        *FundingStream.objects.filter(consortium=consortium),
+        *StaffMember.objects.filter(consortium=consortium),
+        *Contract.objects.filter(consortium=consortium),
+        *Subcontract.objects.filter(consortium=consortium),
+    ]
+    assert len(records) == 9
+    urls = [r.get_absolute_url() for r in records]
+    urls += [reverse("history", args=[r._meta.label, r.pk]) for r in records]
+    problems_found = crawl(client, users, everything, extra_urls=urls)
+    assert not problems_found, "\n".join(problems_found)
