@@ -253,7 +253,8 @@ def read(kind, data, *, filename="", user=None):
     if user is not None:
         # Rows with a cell that could not be read carry no value for it; the kind's checks
         # look at what was read.
-        problems += kind.validate(user, rows)
+        said = {(p.row, p.column) for p in problems}
+        problems += [p for p in kind.validate(user, rows) if (p.row, p.column) not in said]
     return Read(rows=rows, problems=sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
 
 

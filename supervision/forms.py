@@ -48,6 +48,7 @@ class PostForm(VersionedForm):
         fields = [
             "organisation",
             "title",
+            "reference",
             "sites",
             "fte",
             "funded_by",

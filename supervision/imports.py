@@ -8,9 +8,11 @@ from consortium.imports import (
     register,
     unknown_organisations,
 )
-from supervision.access import can_manage_workforce
+from consortium.models import Site
+from funding.models import FundingStream
+from supervision.access import can_manage_workforce, can_see_post_funding
 from supervision.models import Post, StaffMember
-from supervision.services import staff_save
+from supervision.services import post_save, staff_save
 
 
 @register
@@ -39,7 +41,8 @@ class StaffImport(ImportKind):
         Column(
             "Post",
             "post",
-            help="The post's title at that organisation, if it has one.",
+            help="The post they hold, by its post reference (or its title, if no other post at "
+            "the organisation has it).",
             refers=True,
         ),
         Column("Start date", "start", "date", required=True),
@@ -67,7 +70,7 @@ class StaffImport(ImportKind):
             "last_name": s.last_name,
             "email": s.email,
             "organisation": s.organisation.name,
-            "post": s.post.title if s.post else "",
+            "post": (s.post.reference or s.post.title) if s.post else "",
             "start": s.start,
             "end": s.end,
             "profession": s.profession,
@@ -135,7 +138,154 @@ def problems_for(problems, row):
     return any(p.row == row.number for p in problems)
 
 
-def _posts_called(user, organisation, title):
-    return list(
-        Post.objects.visible_to(user).filter(organisation=organisation, title__iexact=title.strip())
-    )
+def _posts_called(user, organisation, name):
+    """The organisation's posts with this post reference, else with this title."""
+    posts = Post.objects.visible_to(user).filter(organisation=organisation)
+    found = list(posts.filter(reference__iexact=name.strip()))
+    return found or list(posts.filter(title__iexact=name.strip()))
+
+
+def _named(queryset, field, text):
+    """[(name, record or None)] for names separated by semicolons."""
+    names = [n.strip() for n in (text or "").split(";") if n.strip()]
+    known = {getattr(r, field).casefold(): r for r in queryset}
+    return [(n, known.get(n.casefold())) for n in names]
+
+
+@register
+class PostImport(ImportKind):
+    """Posts, matched by their post reference. The lead imports anyone's posts, with the
+    funding streams that pay for them; a CVO manager their own organisation's, without
+    funding (which only the lead sees)."""
+
+    key = "posts"
+    order = 35
+    title = "Posts"
+    sheet = "Posts"
+    noun = ("post", "posts")
+    natural_key = ("reference",)
+    list_url = "supervision:post_list"
+    defaults = {"fte": Post._meta.get_field("fte").default, "status": Post.Status.VACANT}
+    columns = [
+        Column("Post reference", "reference", required=True, max_length=40),
+        Column("Organisation", "organisation", required=True, help="The employer.", refers=True),
+        Column("Title", "title", required=True),
+        Column("FTE", "fte", "decimal", help="Between 0.01 and 1.00; empty means 1.00."),
+        Column("Status", "status", "choice", choices=Post.Status, help="Empty means vacant."),
+        Column("Vacant since", "vacancy_start", "date", past=True),
+        Column(
+            "Sites",
+            "sites",
+            max_length=2000,
+            help="Where it works, by site name, separated by semicolons.",
+            refers=True,
+        ),
+        Column(
+            "Funding streams",
+            "funded_by",
+            max_length=2000,
+            help="The streams that pay for it, by name, separated by semicolons (the lead only).",
+            refers=True,
+        ),
+        Column("Cover arrangements", "cover_arrangements", max_length=2000),
+    ]
+    check = staticmethod(can_manage_workforce)
+
+    def existing(self, user):
+        sees_funding = can_see_post_funding(user)
+        posts = Post.objects.visible_to(user).select_related("organisation")
+        out = {}
+        for p in posts.prefetch_related("sites", "funded_by"):
+            if p.reference:
+                p.import_funding = sees_funding
+                out[(p.reference.strip().casefold(),)] = p
+        return out
+
+    def values_of(self, p):
+        funding = sorted(s.name for s in p.funded_by.all()) if p.import_funding else []
+        return {
+            "reference": p.reference,
+            "organisation": p.organisation.name,
+            "title": p.title,
+            "fte": p.fte,
+            "status": p.status,
+            "vacancy_start": p.vacancy_start,
+            "sites": "; ".join(sorted(s.name for s in p.sites.all())),
+            "funded_by": "; ".join(funding),
+            "cover_arrangements": p.cover_arrangements,
+        }
+
+    def validate(self, user, rows):
+        problems = unknown_organisations(self, user, rows, "organisation")
+        sites = Site.objects.visible_to(user)
+        streams = FundingStream.objects.visible_to(user)
+        sees_funding = can_see_post_funding(user)
+        for row in rows:
+            vacant = row.values.get("status") == Post.Status.VACANT
+            if vacant and row.values.get("vacancy_start") is None:
+                reference(
+                    problems,
+                    row,
+                    "vacancy_start",
+                    self,
+                    "Vacant since: give the date the post fell vacant (its gap is counted from it).",
+                )
+            elif not vacant and row.values.get("vacancy_start"):
+                reference(
+                    problems,
+                    row,
+                    "vacancy_start",
+                    self,
+                    "Vacant since: only a vacant post has one. Leave it empty, or make the status "
+                    "Vacant.",
+                )
+            missing = [n for n, s in _named(sites, "name", row.values.get("sites")) if s is None]
+            if missing:
+                reference(
+                    problems,
+                    row,
+                    "sites",
+                    self,
+                    f"Sites: no site is called {', '.join(missing)}. Import or add the sites "
+                    "first, or correct the names.",
+                )
+            if row.values.get("funded_by") and not sees_funding:
+                reference(
+                    problems,
+                    row,
+                    "funded_by",
+                    self,
+                    "Funding streams: only the consortium lead records what pays for a post. "
+                    "Leave it empty.",
+                )
+                continue
+            named = _named(streams, "name", row.values.get("funded_by"))
+            missing = [n for n, s in named if s is None]
+            if missing:
+                reference(
+                    problems,
+                    row,
+                    "funded_by",
+                    self,
+                    f"Funding streams: no funding stream is called {', '.join(missing)}. Import "
+                    "or add the streams first, or correct the names.",
+                )
+        return problems
+
+    def save(self, user, post, values, *, reason):
+        post = post or Post()
+        for name in ("reference", "title", "fte", "status", "vacancy_start", "cover_arrangements"):
+            setattr(post, name, values[name])
+        post.organisation = organisation_named(user, values["organisation"])
+        sites = [s for _, s in _named(Site.objects.visible_to(user), "name", values["sites"])]
+        funded_by = None  # left as it is for those who may not see it
+        if can_see_post_funding(user):
+            streams = FundingStream.objects.visible_to(user)
+            funded_by = [s for _, s in _named(streams, "name", values["funded_by"])]
+        return post_save(
+            by=user,
+            post=post,
+            sites=sites,
+            funded_by=funded_by,
+            reason=f"Imported from a spreadsheet: {reason}",
+        )

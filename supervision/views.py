@@ -60,6 +60,7 @@ class PostList(ConcordListView):
     table_class = PostTable
     filterset_class = PostFilter
     title = "Posts and vacancies"
+    import_kind = "posts"
     readers = staticmethod(can_see_posts)
 
     def get_base_queryset(self):

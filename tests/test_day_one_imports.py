@@ -502,7 +502,7 @@ def test_every_page_works_after_an_import_of_each_kind(everything, client):
     """Some 1,700 requests (every URL pattern and its download as three people, and each
     imported record's page): the longest test of this module."""
     from contracts.models import Contract, Subcontract
-    from supervision.models import StaffMember
+    from supervision.models import Post, StaffMember
     from tests.test_day_one import crawl
 
     consortium, admin, _ = start()
@@ -516,7 +516,8 @@ def test_every_page_works_after_an_import_of_each_kind(everything, client):
         ),
         ("people", [["Sam", "Super", "sam@example.org", "Riverside Minds", "supervisor"]]),
         ("funding-streams", STREAMS),
-        ("staff", [staff_row()]),
+        ("posts", [post_row()]),
+        ("staff", [staff_row(post="HWC-FMHP-01")]),
         ("contracts", [contract_row()]),
         ("subcontracts", [sub_row()]),
     ]
@@ -528,11 +529,88 @@ def test_every_page_works_after_an_import_of_each_kind(everything, client):
         *Site.objects.filter(consortium=consortium),
         *FundingStream.objects.filter(consortium=consortium),
         *StaffMember.objects.filter(consortium=consortium),
+        *Post.objects.filter(consortium=consortium),
         *Contract.objects.filter(consortium=consortium),
         *Subcontract.objects.filter(consortium=consortium),
     ]
-    assert len(records) == 9
+    assert len(records) == 10
     urls = [r.get_absolute_url() for r in records]
     urls += [reverse("history", args=[r._meta.label, r.pk]) for r in records]
     problems_found = crawl(client, users, everything, extra_urls=urls)
     assert not problems_found, "\n".join(problems_found)
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+
+def post_row(**changes):
+    row = {
+        "reference": "HWC-FMHP-01",
+        "org": "Harbour Women's Centre",
+        "title": "Forensic mental health practitioner",
+        "fte": 0.8,
+        "status": "Vacant",
+        "since": datetime.date(2026, 10, 1),
+        "sites": "Riverside Custody Suite",
+        "funded_by": "NHS L&D 2026-27",
+        "cover": "",
+    }
+    row.update(changes)
+    return list(row.values())
+
+
+def test_posts_import_by_reference_with_their_sites_and_funding_and_staff_name_them(client, new):
+    from supervision.models import Post, StaffMember
+
+    consortium, users = new
+    client.force_login(users["lead"])
+    upload(client, "funding-streams", filled(client, "funding-streams", STREAMS))
+    site = [["Riverside Custody Suite", "police_custody", "Riverside", "", ""]]
+    upload(client, "sites", filled(client, "sites", site))
+    rows = [post_row(), post_row(reference="HWC-FMHP-02", status="Filled", since=None)]
+    response = upload(client, "posts", filled(client, "posts", rows))
+    assert response.status_code == 302, problems(response)
+    post = Post.objects.get(reference="HWC-FMHP-01")
+    assert (post.fte, post.vacancy_start) == (D("0.80"), datetime.date(2026, 10, 1))
+    assert [s.name for s in post.sites.all()] == ["Riverside Custody Suite"]
+    assert [s.name for s in post.funded_by.all()] == ["NHS L&D 2026-27"]
+    assert upload(client, "posts", filled(client, "posts", [])).status_code == 302
+    assert post.history.count() == 1
+    # Two posts share a title: staff name theirs by its reference.
+    response = upload(client, "staff", filled(client, "staff", [staff_row(post="hwc-fmhp-02")]))
+    assert response.status_code == 302, problems(response)
+    assert StaffMember.objects.get(email="ben@harbour.example.org").post.reference == "HWC-FMHP-02"
+    response = upload(
+        client,
+        "staff",
+        filled(
+            client,
+            "staff",
+            [staff_row(email="amy@example.org", post="Forensic mental health practitioner")],
+        ),
+    )
+    assert "has 2 posts called" in problems(response)[0][2]
+
+
+def test_post_rows_with_unknown_sites_or_streams_or_a_missing_vacancy_date_are_refused(client, new):
+    _, users = new
+    client.force_login(users["cvo_manager"])
+    rows = [
+        post_row(since=None, funded_by=""),
+        post_row(reference="X-2", sites="Nowhere Court", funded_by=""),
+        post_row(reference="X-3", since=datetime.date(2027, 1, 1), funded_by=""),
+        post_row(reference="X-4", sites=""),
+    ]
+    found = problems(upload(client, "posts", filled(client, "posts", rows)))
+    assert [(r, c) for r, c, _ in found] == [
+        ("2", "F"),
+        ("2", "G"),
+        ("3", "G"),
+        ("4", "F"),
+        ("4", "G"),
+        ("5", "H"),
+    ], found
+    assert found[0][2].startswith("Vacant since: give the date")
+    assert found[2][2].startswith("Sites: no site is called Nowhere Court.")
+    assert "is in the future" in found[3][2]
+    assert "only the consortium lead records what pays for a post" in found[5][2]
