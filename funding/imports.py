@@ -16,7 +16,7 @@ from funding.services import stream_save
 @register
 class StreamImport(ImportKind):
     key = "funding-streams"
-    order = 50
+    order = 33  # before posts, which name the streams that pay for them
     title = "Funding streams"
     sheet = "Funding streams"
     noun = ("funding stream", "funding streams")

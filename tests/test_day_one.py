@@ -341,3 +341,16 @@ def test_an_empty_list_names_its_next_step_and_downloads_its_headers(client):
     page = client.get(reverse("returns:return_list")).content.decode()
     assert "No performance returns yet." in page
     assert "once the lead sets reporting periods" in page
+
+
+def test_a_lost_invitation_is_sent_again_only_to_somebody_without_a_password():
+    consortium, admin, _ = start()
+    mail.outbox.clear()
+    out = StringIO()
+    call_command("resend_invitation", admin.username, stdout=out)
+    (email,) = mail.outbox
+    assert email.to == ["ada@example.org"] and "/account/reset/" in email.body
+    admin.set_password("a password they chose")
+    admin.save()
+    with pytest.raises(CommandError, match="has set a password already"):
+        call_command("resend_invitation", admin.username, stdout=out)
