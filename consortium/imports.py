@@ -500,7 +500,7 @@ def _row_problems(kind, row, error):
     return out
 
 
-def reference(problems, row, key, kind, text):
+def problem_at(problems, row, key, kind, text):
     """A problem on `row` in the column of `key`."""
     problems.append(UploadProblem(row.number, kind.letter(key), text))
 
@@ -513,14 +513,14 @@ def _members_by_name(user):
     return {o.name.casefold(): o for o in Organisation.objects.visible_to(user)}
 
 
-def unknown_organisations(kind, user, rows, key, *, required=True):
+def unknown_organisations(kind, user, rows, key):
     """A problem for each row naming an organisation that is not a member of the consortium."""
     known = _members_by_name(user)
     problems = []
     for row in rows:
         name = row.values.get(key) or ""
         if name and name.casefold() not in known:
-            reference(
+            problem_at(
                 problems,
                 row,
                 key,

@@ -498,7 +498,13 @@ def import_template(request, kind):
     from consortium.lists import XLSX_CONTENT_TYPE
 
     kind = _import_kind(request, kind)
-    response = HttpResponse(imports.template(kind, request.user), content_type=XLSX_CONTENT_TYPE)
+    data = imports.template(kind, request.user)
+    # The template carries the records it holds (staff names and checks among them) out of
+    # Concord, as every download does.
+    from consortium import security
+
+    security.log(security.Kind.EXPORT, detail=f"{kind.title}: {kind.key}-template.xlsx")
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{kind.key}-template.xlsx"'
     return response
 

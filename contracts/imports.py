@@ -6,7 +6,7 @@ from consortium.imports import (
     Column,
     ImportKind,
     organisation_named,
-    reference,
+    problem_at,
     register,
     unknown_organisations,
 )
@@ -65,7 +65,7 @@ class AgreementImport(ImportKind):
         for row in rows:
             start, end = row.values.get("start"), row.values.get("end")
             if start and end and end < start:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "end",
@@ -133,7 +133,7 @@ class ContractImport(AgreementImport):
             found, names = _streams(user, row.values.get("funding_streams"))
             missing = [n for n, s in zip(names, found, strict=True) if s is None]
             if missing:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "funding_streams",
@@ -187,7 +187,7 @@ class SubcontractImport(AgreementImport):
         for row in rows:
             ref = row.values.get("contract")
             if ref and ref.casefold() not in known:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "contract",

@@ -4,7 +4,7 @@ from consortium.imports import (
     Column,
     ImportKind,
     organisation_named,
-    reference,
+    problem_at,
     register,
     unknown_organisations,
 )
@@ -68,7 +68,7 @@ class StreamImport(ImportKind):
         for row in rows:
             start, end = row.values.get("start"), row.values.get("end")
             if start and end and end < start:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "end",

@@ -4,7 +4,7 @@ from consortium.imports import (
     Column,
     ImportKind,
     organisation_named,
-    reference,
+    problem_at,
     register,
     unknown_organisations,
 )
@@ -89,7 +89,7 @@ class StaffImport(ImportKind):
             v = row.values
             start, end = v.get("start"), v.get("end")
             if start and end and end < start:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "end",
@@ -97,7 +97,7 @@ class StaffImport(ImportKind):
                     f"End date: {end:%-d %B %Y} is before the start date, {start:%-d %B %Y}.",
                 )
             if v.get("registration_number") and not v.get("registration_body"):
-                reference(
+                problem_at(
                     problems,
                     row,
                     "registration_body",
@@ -108,7 +108,7 @@ class StaffImport(ImportKind):
                 org = organisation_named(user, v.get("organisation"))
                 found = _posts_called(user, org, v["post"])
                 if len(found) != 1:
-                    reference(
+                    problem_at(
                         problems,
                         row,
                         "post",
@@ -223,7 +223,7 @@ class PostImport(ImportKind):
         for row in rows:
             vacant = row.values.get("status") == Post.Status.VACANT
             if vacant and row.values.get("vacancy_start") is None:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "vacancy_start",
@@ -231,7 +231,7 @@ class PostImport(ImportKind):
                     "Vacant since: give the date the post fell vacant (its gap is counted from it).",
                 )
             elif not vacant and row.values.get("vacancy_start"):
-                reference(
+                problem_at(
                     problems,
                     row,
                     "vacancy_start",
@@ -241,7 +241,7 @@ class PostImport(ImportKind):
                 )
             missing = [n for n, s in _named(sites, "name", row.values.get("sites")) if s is None]
             if missing:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "sites",
@@ -250,7 +250,7 @@ class PostImport(ImportKind):
                     "first, or correct the names.",
                 )
             if row.values.get("funded_by") and not sees_funding:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "funded_by",
@@ -262,7 +262,7 @@ class PostImport(ImportKind):
             named = _named(streams, "name", row.values.get("funded_by"))
             missing = [n for n, s in named if s is None]
             if missing:
-                reference(
+                problem_at(
                     problems,
                     row,
                     "funded_by",
