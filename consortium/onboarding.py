@@ -13,7 +13,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 
 from consortium.models import Consortium, Membership, Organisation, Role, RoleAssignment
-from consortium.services import send_invitation
+from consortium.services import free_username, send_invitation
 
 
 def can_start_consortium(user) -> bool:
@@ -51,12 +51,13 @@ def consortium_start(
     (who also uses the Django admin, scoped to the consortium), and email the administrator
     an invitation. `by` is the operator, or None from the command line. A consortium of the
     same name (in any letter case) refuses; an address somebody already uses elsewhere gets
-    a new, separate sign-in, and nothing in the invitation names any other consortium."""
+    a new, separate sign-in (its username the address with -2, -3… when the address is already
+    somebody's username), and nothing in the invitation names any other consortium."""
     if by is not None and not can_start_consortium(by):
         raise PermissionDenied("Only the operator can start a consortium.")
     name, lead_name = name.strip(), lead_name.strip()
     email = email.strip()
-    username = (username or email).strip()
+    username = username.strip()
     errors = {}
     if not name:
         errors["name"] = "Enter the consortium's name."
@@ -75,6 +76,9 @@ def consortium_start(
             errors["username"] = "That username is taken. Choose another."
         if errors:
             raise ValidationError(errors)
+        # Without a username of their choosing, the address (with -2, -3… if another sign-in
+        # anywhere has it), so nothing says whose it is.
+        username = username or free_username(email)
         how = "Started from the command line" if by is None else "Started in the admin"
         consortium = Consortium(name=name)
         consortium.full_clean()

@@ -354,3 +354,12 @@ def test_a_lost_invitation_is_sent_again_only_to_somebody_without_a_password():
     admin.save()
     with pytest.raises(CommandError, match="has set a password already"):
         call_command("resend_invitation", admin.username, stdout=out)
+
+
+def test_an_address_that_is_already_a_username_elsewhere_gets_a_username_of_its_own(world):
+    outsider = world.users["outsider"]
+    outsider.username = "shared@example.org"
+    outsider.save()
+    _, admin, said = start(email="shared@example.org")
+    assert admin.username == "shared@example.org-2"
+    assert world.away.name not in said
