@@ -13,8 +13,11 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from consortium import access
+from consortium import access, onboarding
+from consortium.forms import StartConsortiumForm
 from consortium.models import Consortium, Event, Membership, Organisation, RoleAssignment, Site
+from consortium.onboarding import can_start_consortium
+from consortium.views import save_or_refuse
 
 
 class ReadOnlyAdminMixin:
@@ -85,6 +88,50 @@ class ScopedAdmin(FencedAdmin):
 @admin.register(Consortium)
 class ConsortiumAdmin(ScopedAdmin):
     list_display = ["name", "open_book_allocations", "lead_work_approved_by"]
+
+    def get_urls(self):
+        from django.urls import path
+
+        start = path(
+            "start/",
+            self.admin_site.admin_view(start_consortium),
+            name="consortium_consortium_start",
+        )
+        return [start, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+
+        extra_context = {**(extra_context or {}), "can_start": can_start_consortium(request.user)}
+        return super().changelist_view(request, extra_context)
+
+
+def start_consortium(request):
+    """The operator starts a consortium (as `manage.py start_consortium` does): anybody else
+    gets 404."""
+    from django.shortcuts import render
+
+    access.require(onboarding.can_start_consortium(request.user))
+    form = StartConsortiumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: onboarding.consortium_start(
+                by=request.user, base_url=request.build_absolute_uri("/"), **form.cleaned_data
+            ),
+            success=lambda s: (
+                f"{s.consortium.name} started. We have emailed {s.administrator.email} a link "
+                "to set a password."
+            ),
+            to=lambda s: "admin:index",
+        )
+        if response:
+            return response
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": "Start a consortium", "submit_label": "Start the consortium"},
+    )
 
 
 @admin.register(Organisation)

@@ -19,5 +19,12 @@ class ConsortiumConfig(AppConfig):
         # rule must be registered before the first query, or the generic rule would answer for
         # that model.
         autodiscover_modules(
-            "access", "dashboard", "navigation", "suggestions", "reminders", "assurance"
+            "access",
+            "dashboard",
+            "navigation",
+            "suggestions",
+            "reminders",
+            "assurance",
+            "getting_started",
+            "imports",
         )

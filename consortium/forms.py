@@ -353,3 +353,37 @@ class ReminderPreferenceForm(forms.Form):
     def __init__(self, *args, kinds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["send"].choices = [(k.key, k.label) for k in kinds]
+
+
+class StartConsortiumForm(ConcordForm):
+    """The operator's "Start a consortium" (consortium.onboarding.consortium_start)."""
+
+    name = forms.CharField(label="Consortium name", max_length=200)
+    lead_name = forms.CharField(label="Lead organisation", max_length=200)
+    first_name = forms.CharField(label="Administrator's first name", max_length=150)
+    last_name = forms.CharField(label="Administrator's last name", max_length=150)
+    email = forms.EmailField(
+        label="Administrator's email address",
+        help_text="We email a link to set a password here. It works once and expires in three "
+        "days.",
+    )
+    username = forms.CharField(
+        label="Administrator's username",
+        max_length=150,
+        required=False,
+        help_text="Leave empty to use the email address.",
+    )
+
+
+class ImportForm(ConcordForm):
+    """A filled-in set-up template (consortium.imports) and why it is imported."""
+
+    file = forms.FileField(
+        label="Filled-in template (.xlsx)",
+        help_text="The template downloaded from this page, with your rows in it, up to 2 MB.",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        help_text="Kept in the history of every record the file adds or changes, for example "
+        "'Moving our records into Concord'.",
+    )

@@ -821,6 +821,18 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     readers = None
     # The list's "add" button: (label, url name, an access check).
     add_action = None
+    # What the list says while it holds nothing at all (before any filter), as a GOV.UK empty
+    # state naming the next step: "No <empty_noun> yet — <the step, linked>." The step is
+    # `empty_next` (label, url name, access check), else the add action, for those its check
+    # allows; `empty_hint` is said to everybody else (who takes the step, or when rows come).
+    # `empty_text` replaces the whole sentence where "No … yet" would mislead.
+    empty_noun = None
+    # The key of the kind of record the list's rows can be imported as (consortium.imports):
+    # the empty state offers the import too.
+    import_kind = None
+    empty_next = None
+    empty_hint = ""
+    empty_text = None
 
     def get_base_queryset(self):
         return self.model.objects.all()
@@ -866,7 +878,42 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         query["export"] = "xlsx"
         ctx["export_query"] = query.urlencode()
         ctx["actions"] = self.get_actions()
+        table = ctx.get("table")
+        paginator = getattr(table, "paginator", None)
+        if paginator is not None and paginator.count == 0 and not self.get_queryset().exists():
+            ctx["empty_state"] = self.get_empty_state()
         return ctx
+
+    def get_empty_state(self):
+        """The empty state of a list that holds nothing this person may see: its sentence,
+        the next step's link for those who may take it, and the hint for the rest."""
+        noun = self.empty_noun or str(self.model._meta.verbose_name_plural)
+        state = {"text": self.empty_text or f"No {noun} yet", "links": [], "hint": ""}
+        for label, url in self.get_empty_links():
+            state["links"].append((label[:1].lower() + label[1:], url))
+        if not state["links"]:
+            state["hint"] = self.empty_hint
+        return state
+
+    def get_empty_links(self):
+        """The next steps of an empty list: [(label, url)] that this person may take."""
+        step = self.empty_next or self.add_action
+        if step:
+            label, url_name, allowed = step
+            if allowed(self.request.user):
+                return [(label, reverse(url_name)), *self.get_import_links()]
+        return self.get_import_links()
+
+    def get_import_links(self):
+        # Imported here: the import kinds build their templates with this module's helpers.
+        from consortium import imports
+
+        kind = imports.KINDS.get(self.import_kind)
+        if kind is None or not kind.check(self.request.user):
+            return []
+        return [
+            ("import them from a spreadsheet", reverse("consortium:import_upload", args=[kind.key]))
+        ]
 
     def get_actions(self):
         """Buttons above the list: [(label, url)]."""

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from consortium.access import can_read_security_log, reads_consortium, signed_in
+from consortium.imports import can_import
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,13 @@ register(
     "People and roles", "consortium:people", section="Consortium", check=reads_consortium, order=90
 )
 register("Settings", "consortium:settings", section="Consortium", check=reads_consortium, order=90)
+register(
+    "Import from spreadsheets",
+    "consortium:import_list",
+    section="Consortium",
+    check=can_import,
+    order=90,
+)
 register(
     "Security log",
     "consortium:security_log",

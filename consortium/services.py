@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from consortium import access, security
+from consortium import access, security, twofactor
 from consortium.models import (
     Consortium,
     Membership,
@@ -100,24 +100,42 @@ def person_create(*, by: User, username: str, first_name: str, last_name: str, e
 def person_invite(*, by: User, user: User, base_url: str) -> None:
     """Email a new person a one-time link to set their password (the reset form will not
     serve an account that has never had one)."""
+    _require_setup(by)
+    inviter = by.get_full_name() or by.username
+    send_invitation(
+        user=user,
+        base_url=base_url,
+        subject="You have been given access to Concord",
+        opening=f"{inviter} has given you access to Concord.",
+    )
+
+
+def send_invitation(*, user: User, base_url: str, subject: str, opening: str) -> None:
+    """The one invitation email: `opening`, then a link to set a password that works once
+    (Django's password-reset token changes with the password) and expires after
+    PASSWORD_RESET_TIMEOUT (three days). It names no consortium but the one in `opening`."""
     from django.contrib.auth.tokens import default_token_generator
     from django.core.mail import send_mail
     from django.urls import reverse
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    _require_setup(by)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = base_url.rstrip("/") + reverse(
         "password_reset_confirm", kwargs={"uidb64": uid, "token": token}
     )
-    inviter = by.get_full_name() or by.username
+    factor = (
+        "\n\nThen sign in: Concord asks you to set up a second factor (an authenticator app "
+        "on your phone) before anything else."
+        if twofactor.requires_two_factor(user)
+        else ""
+    )
     send_mail(
-        "You have been given access to Concord",
-        f"{inviter} has given you access to Concord.\n\n"
+        subject,
+        f"{opening}\n\n"
         f"Set your password here (the link works once and expires in three days):\n{link}\n\n"
-        f"Your username is {user.username}.",
+        f"Your username is {user.username}.{factor}",
         None,
         [user.email],
     )
@@ -211,3 +229,26 @@ def reminder_preferences_set(*, by: User, consortium_id: int, off: list) -> Any:
         return pref
     pref.off = off
     return pref.save_as(by=by, reason="Reminder emails chosen")
+
+
+def free_username(email: str) -> str:
+    """A username for a new person from their email address: the address itself, or with -2,
+    -3… when another sign-in (in any consortium) already has it, so nothing reveals whose."""
+    User = get_user_model()
+    base = email.strip()[:140]
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@transaction.atomic
+def person_rename(*, by: User, person: User, first_name: str, last_name: str, reason: str) -> User:
+    """Change a person's name, with who and why in their history."""
+    _require_setup(by)
+    person.first_name, person.last_name = first_name, last_name
+    person._history_user = by
+    person._change_reason = reason
+    person.save()
+    return person

@@ -24,4 +24,7 @@ urlpatterns = [
     path("settings/", views.consortium_settings, name="settings"),
     path("switch/", views.switch_consortium, name="switch"),
     path("security-log/", views.SecurityLog.as_view(), name="security_log"),
+    path("import/", views.import_list, name="import_list"),
+    path("import/<slug:kind>/", views.import_upload, name="import_upload"),
+    path("import/<slug:kind>/template.xlsx", views.import_template, name="import_template"),
 ]

@@ -7,12 +7,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from consortium import access, constraints, reminders, services, twofactor
+from consortium import access, constraints, imports, reminders, security, services, twofactor
 from consortium.base import StaleEdit
 from consortium.dashboard import panels_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
 from consortium.forms import (
     ConsortiumSettingsForm,
+    ImportForm,
     OrganisationForm,
     PersonForm,
     ReasonForm,
@@ -20,7 +21,7 @@ from consortium.forms import (
     RoleAssignmentForm,
     SiteForm,
 )
-from consortium.lists import ConcordListView
+from consortium.lists import ConcordListView, xlsx_file_response
 from consortium.middleware import SESSION_KEY
 from consortium.models import (
     Consortium,
@@ -32,6 +33,7 @@ from consortium.models import (
     Site,
 )
 from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
+from consortium.xlsx_guard import UploadRefused, read_upload
 
 STALE_MESSAGE = (
     "Somebody else saved this record after you opened it, so your changes were not saved. "
@@ -116,6 +118,7 @@ class OrganisationList(ConcordListView):
     table_class = OrganisationTable
     filterset_class = OrganisationFilter
     title = "Organisations"
+    import_kind = "organisations"
     readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
@@ -199,6 +202,7 @@ class SiteList(ConcordListView):
     table_class = SiteTable
     filterset_class = SiteFilter
     title = "Sites"
+    import_kind = "sites"
     readers = staticmethod(access.reads_consortium)
 
     def get_base_queryset(self):
@@ -245,6 +249,7 @@ class People(ConcordListView):
     table_class = PeopleTable
     filterset_class = PeopleFilter
     title = "People and roles"
+    import_kind = "people"
     export_name = "people-and-roles"
     readers = staticmethod(access.reads_consortium)
 
@@ -461,4 +466,78 @@ def account_reminders(request):
         request,
         "consortium/reminders.html",
         {"form": form, "essential": [k for k in kinds if k.essential], "optional": optional},
+    )
+
+
+# --- set-up imports (consortium.imports) ---------------------------------------------------
+
+
+@login_required
+def import_list(request):
+    """The kinds of record this person may import from a spreadsheet."""
+
+    access.require(imports.can_import(request.user))
+    kinds = imports.kinds_for(request.user)
+    return render(request, "consortium/import_list.html", {"kinds": kinds})
+
+
+def _import_kind(request, key):
+
+    kind = imports.KINDS.get(key)
+    access.require(kind is not None and kind.check(request.user))
+    return kind
+
+
+@login_required
+def import_template(request, kind):
+    """The kind's template, holding the records this person may see."""
+    kind = _import_kind(request, kind)
+    data = imports.template(kind, request.user)
+    # The template carries the records it holds (staff names and checks among them) out of
+    # Concord, as every download does.
+    security.log(security.Kind.EXPORT, detail=f"{kind.title}: {kind.key}-template.xlsx")
+    return xlsx_file_response(data, f"{kind.key}-template")
+
+
+@login_required
+def import_upload(request, kind):
+    """Upload a filled-in template: all or nothing, with every problem by row and column."""
+
+    kind = _import_kind(request, kind)
+    if getattr(kind, "fresh_factor", False) and (ask := twofactor.fresh_factor_response(request)):
+        return ask
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            data = read_upload(upload, max_bytes=imports.MAX_BYTES)
+            read = imports.read(kind, data, filename=upload.name, user=request.user)
+            if read.problems:
+                raise imports.ImportInvalid(read.problems)
+            outcome = imports.import_rows(
+                kind=kind,
+                by=request.user,
+                rows=read.rows,
+                reason=form.cleaned_data["reason"],
+                filename=upload.name,
+            )
+        except UploadRefused as e:
+            form.add_error("file", str(e))
+        except imports.ImportInvalid as e:
+            problems = e.problems
+            form.add_error(
+                "file",
+                f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found, so nothing "
+                "was imported. Correct them in the spreadsheet and upload it again.",
+            )
+        except (ValidationError, PermissionDenied) as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, f"{kind.title} imported: {outcome}.")
+            return redirect(kind.list_url)
+    return render(
+        request,
+        "consortium/import_upload.html",
+        {"kind": kind, "form": form, "problems": problems},
     )

@@ -35,6 +35,7 @@ class StreamList(ConcordListView):
     table_class = StreamTable
     filterset_class = StreamFilter
     title = "Funding streams"
+    import_kind = "funding-streams"
 
     readers = staticmethod(can_see_streams)
 

@@ -48,6 +48,7 @@ class PostForm(VersionedForm):
         fields = [
             "organisation",
             "title",
+            "reference",
             "sites",
             "fte",
             "funded_by",
@@ -81,6 +82,7 @@ class StaffForm(VersionedForm):
         fields = [
             "first_name",
             "last_name",
+            "email",
             "organisation",
             "post",
             "start",

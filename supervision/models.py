@@ -39,6 +39,13 @@ class Post(ConcordModel):
     consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="posts")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="posts")
     title = models.CharField(max_length=200)
+    reference = models.CharField(
+        "post reference",
+        max_length=40,
+        blank=True,
+        help_text="The post's number in the employer's establishment, if it has one: it tells "
+        "posts with the same title apart.",
+    )
     sites = models.ManyToManyField(Site, blank=True, related_name="posts")
     fte = models.DecimalField(
         "FTE",
@@ -60,7 +67,16 @@ class Post(ConcordModel):
             models.CheckConstraint(
                 condition=Q(fte__gt=0) & Q(fte__lte=1), name="post_fte_between_0_and_1"
             ),
+            models.UniqueConstraint(
+                fields=["consortium", "reference"],
+                condition=~Q(reference=""),
+                name="unique_post_reference",
+            ),
         ]
+
+    constraint_messages = {
+        "unique_post_reference": "Another post already has this post reference.",
+    }
 
     class Access(ConcordModel.Access):
         owner = "organisation"
@@ -114,6 +130,11 @@ class StaffMember(ConcordModel):
     )
     first_name = models.CharField(max_length=150)
     last_name = models.CharField(max_length=150)
+    email = models.EmailField(
+        "work email",
+        blank=True,
+        help_text="Their work address: it tells the staff record apart when it is imported again.",
+    )
     post = models.ForeignKey(
         Post, on_delete=models.PROTECT, null=True, blank=True, related_name="holders"
     )

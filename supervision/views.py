@@ -58,6 +58,7 @@ class PostList(ConcordListView):
     table_class = PostTable
     filterset_class = PostFilter
     title = "Posts and vacancies"
+    import_kind = "posts"
     readers = staticmethod(can_see_posts)
 
     def get_base_queryset(self):
@@ -83,6 +84,7 @@ class PostAtRiskList(ConcordListView):
     table_class = PostAtRiskTable
     filterset_class = PostAtRiskFilter
     title = "Posts at risk"
+    empty_text = "No post is at risk: no funding behind a post ends within the horizon"
     readers = staticmethod(can_see_post_funding)
     template_name = "supervision/post_at_risk_list.html"
 
@@ -158,6 +160,7 @@ class StaffList(ConcordListView):
     table_class = StaffTable
     filterset_class = StaffFilter
     title = "Staff"
+    import_kind = "staff"
     readers = staticmethod(can_see_individuals)
 
     def get_base_queryset(self):
@@ -274,6 +277,9 @@ class SessionList(ConcordListView):
     filterset_class = SessionFilter
     title = "Supervision sessions"
     readers = staticmethod(can_see_individuals)
+    empty_noun = "supervision sessions"
+    empty_next = ("Log a session", "supervision:session_create", can_log_sessions)
+    empty_hint = "Clinical supervisors log the sessions they hold."
 
     def get_base_queryset(self):
         return SupervisionSession.objects.select_related("supervisor").prefetch_related(
@@ -510,6 +516,7 @@ def compliance_matrix(request):
             "gap_days_total": sum(gaps),
             "gap_days_longest": max(gaps) if gaps else None,
             "practitioners": len(summary.current_ids),
+            "can_add_staff": can_manage_workforce(user),
         },
     )
 

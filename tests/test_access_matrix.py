@@ -224,6 +224,18 @@ MATRIX = {
     "otp_webauthn:credential-authentication-begin": Entry(reachable=lambda w: {}),
     "otp_webauthn:credential-authentication-complete": Entry(reachable=lambda w: {}),
     "otp_webauthn:js-i18n-catalog": Entry(public=True, reachable=lambda w: {}),
+    # A CVO manager imports their own staff; organisations and the rest are set-up.
+    "consortium:import_list": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("supervisor", "commissioner")}
+    ),
+    "consortium:import_upload": Entry(
+        reachable=lambda w: {"kind": "organisations"},
+        denied={r: lambda w: {"kind": "organisations"} for r in NOT_SETUP},
+    ),
+    "consortium:import_template": Entry(
+        reachable=lambda w: {"kind": "sites"},
+        denied={r: lambda w: {"kind": "sites"} for r in NOT_SETUP},
+    ),
     "consortium:security_log": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
     ),

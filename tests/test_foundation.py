@@ -427,7 +427,13 @@ def test_the_navigation_groups_pages_by_section(client, world, lead, supervisor)
         "Risks",
         "Consortium",
     ]
-    assert section_nav(page) == ["Organisations", "Sites", "People and roles", "Settings"]
+    assert section_nav(page) == [
+        "Organisations",
+        "Sites",
+        "People and roles",
+        "Settings",
+        "Import from spreadsheets",
+    ]
     client.force_login(supervisor)
     page = client.get(reverse("dashboard")).content.decode()
     # A section with one page for this person is named after the page: of the performance

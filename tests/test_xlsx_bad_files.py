@@ -12,7 +12,7 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
-from contracts.xlsx import guard
+from consortium import xlsx_guard as guard
 from contracts.xlsx import outcomes as ex
 from contracts.xlsx import returns as rx
 

@@ -23,6 +23,7 @@ class ContractList(ConcordListView):
     table_class = ContractTable
     filterset_class = ContractFilter
     title = "Contracts"
+    import_kind = "contracts"
 
     readers = staticmethod(can_see_contracts)
 
@@ -37,6 +38,7 @@ class SubcontractList(ConcordListView):
     table_class = SubcontractTable
     filterset_class = SubcontractFilter
     title = "Subcontracts"
+    import_kind = "subcontracts"
 
     readers = staticmethod(can_see_subcontracts)
 

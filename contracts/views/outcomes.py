@@ -18,6 +18,7 @@ from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_file_response, xlsx_response
 from consortium.models import Organisation
 from consortium.views import STALE_MESSAGE, save_or_refuse
+from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
     can_approve_claim,
     can_edit_claim,
@@ -47,7 +48,6 @@ from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
 from contracts.xlsx import outcomes as evidence_xlsx
-from contracts.xlsx.guard import UploadRefused, read_upload
 from funding.services import eligible_members
 
 LINES_PER_PAGE = 50
@@ -213,6 +213,12 @@ class ClaimList(ConcordListView):
     filterset_class = ClaimFilter
     title = "Payment-by-results claims"
     export_name = "pbr-claims"
+    empty_noun = "payment-by-results claims"
+    empty_next = (
+        "Start one from a published outcome measure",
+        "outcomes:measure_list",
+        can_see_claims,
+    )
     readers = staticmethod(can_see_claims)
 
     def get_base_queryset(self):
@@ -588,6 +594,8 @@ def statement(request):
             "contracts": contracts,
             "contract": contract,
             "achieved": sel.achieved_against_engaged(request.user, first, last),
+            "can_manage": can_manage_measures(request.user),
+            "has_measures": bool(contracts),
             "export_query": export_query.urlencode(),
             # The same exposure as the exposure page's, over the statement's window.
             "exposure": [
@@ -611,6 +619,7 @@ def exposure(request):
             "whole": figures.whole if access.actor(request.user).oversees_consortium else None,
             "members": figures.members,
             "notes": figures.notes,
+            "can_manage": can_manage_measures(request.user),
             "form": form,
             "first": first,
             "last": last,

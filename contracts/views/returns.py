@@ -27,6 +27,7 @@ from consortium.lists import (
 )
 from consortium.models import Consortium, Organisation
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
+from consortium.xlsx_guard import read_upload
 from contracts.access.returns import (
     can_edit_return,
     can_manage_returns_setup,
@@ -58,7 +59,6 @@ from contracts.models import (
 )
 from contracts.selectors import returns as sel
 from contracts.services import returns as svc
-from contracts.xlsx.guard import read_upload
 from contracts.xlsx.returns import UploadRefused
 
 COMPLETENESS_ROWS = 100
@@ -123,6 +123,13 @@ class ReturnList(ConcordListView):
     filterset_class = ReturnFilter
     title = "Performance returns"
     export_name = "performance-returns"
+    empty_noun = "performance returns"
+    empty_next = (
+        "Set reporting periods on a subcontract",
+        "contracts:subcontract_list",
+        can_manage_returns_setup,
+    )
+    empty_hint = "Returns open here once the lead sets reporting periods on a subcontract."
 
     readers = staticmethod(can_see_performance)
 
@@ -691,9 +698,12 @@ def activity(request):
     orgs = Organisation.objects.visible_to(request.user).in_bulk(list(figures))
     rows = sorted(((orgs[k].name, v) for k, v in figures.items() if k in orgs), key=lambda r: r[0])
     if request.GET.get("export") == "xlsx":
+        # With no count indicator yet the download is the headers alone, like any empty list.
+        code = indicator.code.lower() if indicator else "none"
+        heading = f"{indicator.name} ({indicator.code})" if indicator else "Activity"
         return xlsx_response(
-            f"activity-{indicator.code.lower()}-{first:%Y-%m}-to-{last:%Y-%m}",
-            ["Member", f"{indicator.name} ({indicator.code}), approved returns"],
+            f"activity-{code}-{first:%Y-%m}-to-{last:%Y-%m}",
+            ["Member", f"{heading}, approved returns"],
             rows,
             title="Approved activity",
         )

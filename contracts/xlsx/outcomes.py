@@ -1,5 +1,5 @@
 """The PbR claim evidence spreadsheet: the template Concord writes for a claim, and the
-guarded reader (contracts.xlsx.guard) that takes it back, one line per row.
+guarded reader (consortium.xlsx_guard) that takes it back, one line per row.
 
 The case reference typed in column A is read only to be hashed (contracts.services.outcomes);
 it is never stored. The template carries the claim's current lines, each by its short code
@@ -18,9 +18,9 @@ from django.conf import settings
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
+from consortium import xlsx_guard as guard
 from consortium.lists import at_least, put
-from contracts.xlsx import guard
-from contracts.xlsx.guard import UploadProblem, UploadRefused
+from consortium.xlsx_guard import UploadProblem, UploadRefused
 
 SHEET = "Evidence"
 KEY_LABEL = "Template key"

@@ -19,10 +19,10 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
+from consortium import xlsx_guard as guard
 from consortium.lists import at_least, put
 from consortium.numbers import parse_decimal
-from contracts.xlsx import guard
-from contracts.xlsx.guard import UploadProblem, UploadRefused  # noqa: F401
+from consortium.xlsx_guard import UploadProblem, UploadRefused  # noqa: F401
 
 SHEET = "Return"
 KEY_LABEL = "Template key"

@@ -123,6 +123,7 @@ class RiskList(ConcordListView):
     filterset_class = RiskFilter
     title = "Risks"
     export_name = "risks"
+    empty_next = ("Open a risk register and add risks to it", "risks:register_list", can_see_risks)
     readers = staticmethod(can_see_risks)
 
     def get_base_queryset(self):

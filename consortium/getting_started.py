@@ -1,0 +1,102 @@
+"""Getting started: the checklist a new consortium's administrator and lead see on their
+dashboard until it is done. Each app registers its own lines with @step in its own
+`getting_started.py`; a line is ticked from the data itself (every count it names is above
+its threshold), never by hand, and the panel goes once every line is ticked."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.urls import reverse
+
+from consortium.dashboard import panel
+from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
+
+
+@dataclass
+class Step:
+    key: str
+    title: str
+    order: int
+    counts: object  # fn(user) -> [(count, singular, plural, needed)]
+    url: str  # a URL name
+    check: object  # fn(user) -> bool: whether the person may open the link
+
+
+STEPS = {}
+
+
+def step(key, *, title, order, url, check=None):
+    """Register a line of the checklist: the decorated function of the user gives the counts
+    it names, each as (count, singular noun, plural noun, how many make it done)."""
+
+    def register(fn):
+        STEPS[key] = Step(key, title, order, fn, url, check or (lambda user: True))
+        return fn
+
+    return register
+
+
+def checklist(user):
+    """The lines of the checklist for `user`, in order: each a dict of its title, the words
+    of its counts, its link (None if the person may not open it) and whether it is done."""
+    lines = []
+    for s in sorted(STEPS.values(), key=lambda s: s.order):
+        counts = s.counts(user)
+        words = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many, _ in counts)
+        lines.append(
+            {
+                "key": s.key,
+                "title": s.title,
+                "words": words,
+                "url": reverse(s.url) if s.check(user) else None,
+                "done": all(n >= needed for n, _, _, needed in counts),
+            }
+        )
+    return lines
+
+
+@panel(roles=[Role.ADMIN, Role.LEAD], order=0)
+def getting_started(request):
+    lines = checklist(request.user)
+    if all(line["done"] for line in lines):
+        return None
+    done = sum(line["done"] for line in lines)
+    return {
+        "title": "Getting started",
+        "template": "partials/_getting_started.html",
+        "lines": lines,
+        "count": f"{done} of {len(lines)} done",
+    }
+
+
+# --- the consortium's own lines ------------------------------------------------------------
+
+
+@step(
+    "organisations",
+    title="Organisations and memberships",
+    order=10,
+    url="consortium:organisation_list",
+)
+def _organisations(user):
+    # The lead organisation is there from the start: the line is done with one more member.
+    members = Membership.objects.visible_to(user).values("role").annotate(n=Count("id"))
+    by_role = {m["role"]: m["n"] for m in members}
+    others = sum(n for role, n in by_role.items() if role != Membership.Role.LEAD)
+    organisations = Organisation.objects.visible_to(user).count()
+    return [
+        (organisations, "organisation", "organisations", 1),
+        (others, "member besides the lead", "members besides the lead", 1),
+    ]
+
+
+@step("sites", title="Sites", order=20, url="consortium:site_list")
+def _sites(user):
+    return [(Site.objects.visible_to(user).count(), "site", "sites", 1)]
+
+
+@step("people", title="People and roles", order=30, url="consortium:people")
+def _people(user):
+    # The first administrator is there from the start: done with somebody else.
+    people = RoleAssignment.objects.visible_to(user).values("user").distinct().count()
+    return [(people, "person", "people", 2)]
