@@ -104,11 +104,16 @@ def suggested_risks(request):
     organisation = None
     if not request.actor.oversees_consortium:
         organisation = selectors.own_organisation(request.user)
-    found = selectors.open_suggestions(request.user, organisation=organisation)
+    groups = selectors.suggestion_groups(request.user, organisation=organisation)
+    new = [g for g in groups if not g.is_covered]
+    covered = len(groups) - len(new)
+    items = [(g.title, reverse("risks:suggestions")) for g in new[:5]]
+    if covered:
+        items.append((f"{plural(covered, 'kind')} already covered by an open risk", None))
     return {
         "title": "Risks Concord can see coming",
-        "count": len(found),
-        "items": [(s.title, reverse("risks:suggestions")) for s in found[:5]],
+        "count": len(new),
+        "items": items,
         "empty": "Nothing to suggest today.",
         "link": (reverse("risks:suggestions"), "All suggested risks"),
     }

@@ -3,14 +3,14 @@ dismissed, SWOT comparisons and the dashboard counts. Everything starts from que
 scoped by the access policy, so counts and cells cover only what the reader may see."""
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from consortium import access
-from consortium.suggestions import Limits, suggestions_for
+from consortium.suggestions import Limits, grouped, suggestions_for
 from risks.models import Risk, RiskRegister, RiskReview, SuggestionDismissal, SwotItem
 from risks.services import current_settings
 
@@ -115,6 +115,11 @@ def own_organisation(user):
     return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
 
 
+def _limits(consortium_id):
+    row = current_settings(consortium_id)
+    return Limits(**{f.name: getattr(row, f.name) for f in fields(Limits)})
+
+
 def open_suggestions(user, *, organisation=None, today=None):
     """Suggested risks for `user` (about `organisation`) that nobody dismissed while their
     evidence stayed the same, and that no open risk already came from."""
@@ -122,13 +127,9 @@ def open_suggestions(user, *, organisation=None, today=None):
     consortium_id = access.actor(user).consortium_id
     if consortium_id is None:
         return []
-    settings_row = current_settings(consortium_id)
-    limits = Limits(
-        horizon_days=settings_row.horizon_days,
-        vacancy_days=settings_row.vacancy_days,
-        compliance_threshold=settings_row.compliance_threshold,
+    found = suggestions_for(
+        user, organisation=organisation, today=today, limits=_limits(consortium_id)
     )
-    found = suggestions_for(user, organisation=organisation, today=today, limits=limits)
     if not found:
         return []
     dismissed = set(
@@ -136,20 +137,41 @@ def open_suggestions(user, *, organisation=None, today=None):
             consortium_id=consortium_id, organisation=organisation
         ).values_list("key", "fingerprint")
     )
-    opened = set(
+    opened = set(_open_risks(user, organisation).values_list("suggestion_key", flat=True))
+    return [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+
+
+def _open_risks(user, organisation):
+    return (
         Risk.objects.visible_to(user)
         .open()
         .filter(register__organisation=organisation)
         .exclude(suggestion_key="")
-        .values_list("suggestion_key", flat=True)
     )
-    return [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+
+
+def suggestion_groups(user, *, organisation=None, today=None):
+    """The open suggestions, one line a kind; a kind an open risk was opened for (from its
+    line) is covered by that risk. New lines first."""
+    found = open_suggestions(user, organisation=organisation, today=today)
+    if not found:
+        return []
+    kinds = {s.kind for s in found}
+    covering = {}
+    for risk in _open_risks(user, organisation).filter(suggestion_key__in=kinds):
+        covering.setdefault(risk.suggestion_key, []).append(risk)
+    return grouped(found, covered_kinds=covering)
 
 
 def find_suggestion(user, key, *, organisation=None):
-    for s in open_suggestions(user, organisation=organisation):
+    """The open suggestion with `key`, or a kind's whole line when `key` names a kind."""
+    found = open_suggestions(user, organisation=organisation)
+    for s in found:
         if s.key == key:
             return s
+    of_kind = [s for s in found if s.kind == key]
+    if len(of_kind) > 1:
+        return grouped(of_kind)[0].as_suggestion()
     return None
 
 

@@ -198,7 +198,7 @@ def test_suggested_risks_come_from_real_conditions_and_dismissed_ones_stay_dismi
     make_register(lead)
     c = client_for(client, lead)
     page = c.get("/risks/suggested/").content.decode()
-    assert "Short grant ends on 31 August 2026 with no renewal decision" in page
+    assert "Short grant ends on 31 Aug 2026 with no renewal decision" in page
     assert "CVO Alpha has less than 12 months&#x27; funding secured" in page
     assert "Eastmere practitioner (CVO Alpha) has been vacant more than 60 days" in page
     key = f"funding.stream_ending:{stream.pk}"
