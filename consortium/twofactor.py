@@ -40,6 +40,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import security
 from consortium.models import Role, RoleAssignment
+from consortium.numbers import plural
 
 REQUIRED_ROLES = (Role.ADMIN, Role.LEAD, Role.COMMISSIONER, Role.SUPERVISOR)
 FACTOR_AT = "concord_factor_at"  # when the session last gave a second factor (epoch seconds)
@@ -389,7 +390,7 @@ def reset_factors(*, by, user, reason):
             user=by,
             detail=(
                 f"Second factors of {user.get_full_name() or user.username} ({user.username}) "
-                f"reset: {removed} authenticator(s), {keys} passkey(s) and the recovery "
+                f"reset: {plural(removed, 'authenticator')}, {plural(keys, 'passkey')} and the recovery "
                 f"codes. Reason: {reason}"
             ),
         )

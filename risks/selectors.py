@@ -123,42 +123,46 @@ def _limits(consortium_id):
 def open_suggestions(user, *, organisation=None, today=None):
     """Suggested risks for `user` (about `organisation`) that nobody dismissed while their
     evidence stayed the same, and that no open risk already came from."""
+    return _open_suggestions(user, organisation, today)[0]
+
+
+def _open_suggestions(user, organisation, today):
+    """The open suggestions, and the open risks opened from a suggestion or a kind's line
+    (one query for both)."""
     today = today or timezone.localdate()
     consortium_id = access.actor(user).consortium_id
     if consortium_id is None:
-        return []
+        return [], []
     found = suggestions_for(
         user, organisation=organisation, today=today, limits=_limits(consortium_id)
     )
     if not found:
-        return []
+        return [], []
     dismissed = set(
         SuggestionDismissal.objects.filter(
             consortium_id=consortium_id, organisation=organisation
         ).values_list("key", "fingerprint")
     )
-    opened = set(_open_risks(user, organisation).values_list("suggestion_key", flat=True))
-    return [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
-
-
-def _open_risks(user, organisation):
-    return (
+    risks = list(
         Risk.objects.visible_to(user)
         .open()
         .filter(register__organisation=organisation)
         .exclude(suggestion_key="")
+        .only("pk", "reference", "title", "suggestion_key", "register_id")
     )
+    opened = {r.suggestion_key for r in risks}
+    kept = [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+    return kept, risks
 
 
 def suggestion_groups(user, *, organisation=None, today=None):
     """The open suggestions, one line a kind; a kind an open risk was opened for (from its
     line) is covered by that risk. New lines first."""
-    found = open_suggestions(user, organisation=organisation, today=today)
+    found, risks = _open_suggestions(user, organisation, today)
     if not found:
         return []
-    kinds = {s.kind for s in found}
     covering = {}
-    for risk in _open_risks(user, organisation).filter(suggestion_key__in=kinds):
+    for risk in risks:
         covering.setdefault(risk.suggestion_key, []).append(risk)
     return grouped(found, covered_kinds=covering)
 

@@ -142,6 +142,21 @@ def test_an_error_from_the_rules_sits_beside_its_figure_and_the_summary_links_to
     assert 'href="#id_narrative"' not in summary
 
 
+def test_every_error_is_reported_in_one_round(rw, client, cvo_a):
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    data = {"expected_version": ret.version, "narrative": "Quiet", "submit": "1"}
+    data.update({f"v_{code}": v for code, v in GOOD_VALUES.items()})
+    data["v_REF"] = ""  # required, left blank
+    data["v_ASS"] = "twelve"  # not a figure
+    text = client.post(f"/returns/{ret.pk}/edit/", data).content.decode()
+    summary = text.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    # Both at once: the figure that could not be read and the required one left blank.
+    assert 'href="#id_v_ASS"' in summary and 'href="#id_v_REF"' in summary
+    assert "Enter a figure for Referrals received" in summary
+    assert PerformanceReturn.objects.get(pk=ret.pk).status == "draft"
+
+
 def test_unusual_figures_are_a_warning_to_confirm_not_an_error(rw, client, cvo_a, lead):
     sub = rw.money["sub_a"]
     for month in (1, 2, 3):
@@ -193,7 +208,7 @@ def test_upload_page_reports_problems_row_by_row(rw, client, cvo_a):
     f.name = "return.xlsx"
     r = client.post(f"/returns/{ret.pk}/upload/", {"file": f})
     html = r.content.decode()
-    assert "Checked 8 rows: 1 problem(s) found, so nothing was saved" in html
+    assert "Checked 8 rows: 1 problem found, so nothing was saved" in html
     assert "&#x27;about forty&#x27; is not a number" in html
 
 

@@ -63,3 +63,68 @@ def passkey_config(context):
 def get_item(mapping, key):
     """mapping[key] in a template, or an empty list when it is not there."""
     return (mapping or {}).get(key, [])
+
+
+@register.filter
+def day(value):
+    """28 Feb 2027 — a date, or a date kept as ISO text in a snapshot, as every page shows it."""
+    import datetime
+
+    from consortium.dates import day_text
+
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return day_text(value)
+
+
+@register.filter
+def count(value):
+    """214 — a count as a whole number, never 214.00."""
+    from consortium.numbers import count as count_text
+
+    return count_text(value)
+
+
+@register.filter
+def shown(value):
+    """A stored snapshot's cell as the page shows it: ISO dates as 28 Feb 2027, figures kept
+    as decimal text as whole numbers where whole (214.00 is 214)."""
+    import re
+
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:.+]+Z?)?", value):
+            return day(value)
+        if re.fullmatch(r"-?\d+\.\d+", value):
+            return count(value)
+    return value
+
+
+@register.filter
+def shown_table(table):
+    """A snapshot's table as the page shows it: (headers, rows), money columns (headed "(£)")
+    written as money and headed without the sign, every other cell through `shown`."""
+    columns = table.get("columns", [])
+    is_money = ["(£)" in c for c in columns]
+    headers = [c.replace(" (£)", "") for c in columns]
+    rows = []
+    for row in table.get("rows", []):
+        rows.append(
+            [
+                money(v) if is_money[i] and isinstance(v, str) and _is_figure(v) else shown(v)
+                for i, v in enumerate(row)
+            ]
+        )
+    return headers, rows
+
+
+def _is_figure(text):
+    import re
+
+    return bool(re.fullmatch(r"-?\d+(\.\d+)?", text))

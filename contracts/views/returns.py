@@ -18,6 +18,7 @@ from consortium.base import StaleEdit
 from consortium.dates import add_months, end_of_day
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView, ConcordTable, Export, xlsx_response
+from consortium.numbers import plural
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from contracts.access.returns import (
     can_edit_return,
@@ -234,6 +235,10 @@ def return_edit(request, pk):
         initial={"expected_version": ret.version, "narrative": ret.narrative},
     )
     flagged = []
+    if request.method == "POST" and not form.is_valid() and "submit" in request.POST:
+        # Every error in one round: what the submission rules would refuse (a blank required
+        # figure, a funnel out of order) beside what could not be read as a figure.
+        form.add_submission_errors(svc.check(ret, form.readable_figures()).errors)
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
         submit = "submit" in request.POST
@@ -328,7 +333,7 @@ def return_upload(request, pk):
             problems, checked = e.problems, e.rows_checked
             form.add_error(
                 "file",
-                f"Checked {checked} rows: {len(problems)} problem(s) found, so nothing was "
+                f"Checked {plural(checked, 'row')}: {plural(len(problems), 'problem')} found, so nothing was "
                 "saved. Correct them in the spreadsheet and upload it again.",
             )
         except StaleEdit:
