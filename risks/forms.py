@@ -130,7 +130,7 @@ class ReviewForm(ConcordForm):
     )
     next_review = forms.DateField(
         required=False,
-        label="Next review (optional)",
+        label="Next review",
         help_text="Leave blank to set it by the residual band.",
     )
 

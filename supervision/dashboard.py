@@ -12,7 +12,7 @@ from django.utils import timezone
 from consortium import dates
 from consortium.dashboard import Consequence, panel
 from consortium.models import Organisation, Role
-from consortium.numbers import plural
+from consortium.numbers import count, plural
 from funding.runway import runway_section
 from supervision import compliance, selectors
 from supervision.access import can_see_post_funding, commissioned_staff
@@ -233,7 +233,7 @@ def compliance_below_threshold(request):
         else "Overall: nothing due yet"
     )
     return {
-        "title": f"Supervision below {compliance.THRESHOLD}%",
+        "title": f"Supervision below {count(compliance.THRESHOLD)}%",
         "items": [(headline, None), *items],
         "count": len(low),
         "tone": "warning" if low else None,

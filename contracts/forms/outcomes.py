@@ -122,7 +122,7 @@ class SampleForm(ConcordForm):
     seed = forms.IntegerField(
         min_value=0,
         required=False,
-        label="Seed (optional)",
+        label="Seed",
         help_text="Leave blank for a new random seed. The same seed draws the same sample.",
     )
 
