@@ -15,9 +15,12 @@ def level_choices(labels):
 
 
 def people_for(user, organisation=None):
-    """People the user may name as an owner: those in organisations they can see (a
-    member's register: that member's people and the lead's)."""
-    roles = RoleAssignment.objects.visible_to(user)
+    """People the user may name as an owner: those in organisations they can see who can
+    open a risk register (never a practitioner or a supervisor, who cannot open one; a
+    member's register: that member's people)."""
+    from risks.access import RISK_READERS
+
+    roles = RoleAssignment.objects.visible_to(user).filter(role__in=RISK_READERS)
     if organisation is not None:
         roles = roles.filter(organisation=organisation)
     ids = roles.values("user")

@@ -120,3 +120,24 @@ def test_a_panel_that_lists_some_of_its_items_says_how_many_of_how_many():
         },
     )
     assert "5 of 22 shown" in html and "See all late returns" in html
+
+
+@pytest.mark.django_db
+def test_a_cvo_managers_next_return_opens_the_return_once_it_is_started(
+    client, returns_world, cvo_a
+):
+    rw = returns_world
+    import time_machine
+
+    from tests.factories import make_period, make_return
+
+    sub = rw.money["sub_a"]
+    with time_machine.travel(datetime.datetime(2026, 12, 7, 10, tzinfo=datetime.UTC), tick=False):
+        period = make_period(sub, datetime.date(2026, 12, 1))
+        client.force_login(cvo_a)
+        page = client.get("/").content.decode()
+        # Not started: the period's row on the performance page, where it starts.
+        assert f"/performance/{sub.pk}/#period-{period.pk}" in page
+        ret = make_return(sub, period)
+        page = client.get("/").content.decode()
+        assert f'href="{ret.get_absolute_url()}">Next return: ' in page

@@ -335,3 +335,12 @@ def test_the_heat_map_image_carries_counts_and_band_labels(client, risks, lead, 
     assert b"<svg" in response.content
     other = f"/risks/heat-map/chart.svg?register={risks['reg_b'].pk}"
     assert client_for(client, cvo_a).get(other).status_code == 404
+
+
+def test_a_risk_owner_is_somebody_who_can_open_the_register(world, lead):
+    from risks.forms import people_for
+
+    offered = set(people_for(lead).values_list("username", flat=True))
+    assert {"lead", "cvo_a"} <= offered
+    # A practitioner and a clinical supervisor cannot open any register.
+    assert not offered & {"practitioner", "supervisor"}

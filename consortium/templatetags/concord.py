@@ -25,7 +25,11 @@ def error_prefix(context):
 def named_for(error, label):
     """An error as the summary lists it: prefixed with its field's label unless the message
     already names the field ("Start must be a real date", "Enter the start")."""
-    text, label = str(error), str(label or "")
+    from django.utils.html import strip_tags
+
+    # The summary's line is itself a link to the field: a link in the message stays beside
+    # the field only.
+    text, label = strip_tags(str(error)), str(label or "")
     if not label or label.lower() in text.lower():
         return text
     return f"{label}: {text}"
