@@ -375,3 +375,27 @@ def test_a_stale_indicator_edit_is_refused_and_the_first_change_survives(
     assert "Somebody else saved this record" in second.content.decode()
     assert Indicator.objects.get(pk=ind.pk).name == "Referrals received (first edit)"
     assert Indicator.objects.get(pk=ind.pk).version == ind.version + 1
+
+
+def test_the_lead_reviews_each_figure_beside_last_month_last_year_and_the_target(rw, client, lead):
+    from lxml import html as lxml_html
+
+    from tests.factories import TargetFactory
+
+    sub = rw.money["sub_a"]
+    ret = rw.returns["submitted_a"]  # May 2026; April 2026 is approved
+    year_ago = make_period(sub, datetime.date(2025, 5, 1))
+    make_return(sub, year_ago, {**GOOD_VALUES, "REF": 41}, status="approved")
+    TargetFactory(period=ret.period, indicator=rw.returns["ind"]["REF"], value=D("45"))
+    client.force_login(lead)
+    doc = lxml_html.fromstring(client.get(ret.get_absolute_url()).content.decode())
+    rows = {
+        " ".join(tr.xpath("th")[0].text_content().split()): [
+            " ".join(td.text_content().split()) for td in tr.xpath("td")
+        ]
+        for tr in doc.xpath("//table[caption='Figures']/tbody/tr")
+    }
+    # This month, the month before, the same month last year and the target, as counts.
+    assert rows["Referrals received"][:4] == ["40", "40", "41", "45"]
+    # Approving is on the same page.
+    assert doc.xpath("//form[contains(@action, '/approve/')]//button[normalize-space()='Approve']")

@@ -181,14 +181,11 @@ def return_detail(request, pk):
                 "rows": [(i, snap_values.get(i.pk)) for i in indicators],
             },
         )
-    values = {
-        v.indicator_id: v
-        for v in ReturnValue.objects.visible_to(user).filter(ret=ret).select_related("indicator")
-    }
-    indicators = svc.indicators_for(ret.consortium_id)
-    rows = [(i, values.get(i.pk)) for i in indicators]
     can_edit = can_edit_return(user, ret) and ret.is_editable
     outcome = svc.check(ret) if can_edit or ret.status == "submitted" else None
+    # Each figure beside last month, the same month last year and the target, with the
+    # rules' warnings about unusual figures beside the figure each is about.
+    rows = sel.review_context(user, ret, outcome.warnings if outcome else ())
     restatements = (
         Restatement.objects.visible_to(user).filter(ret=ret).select_related("reopened_by")
     )
