@@ -12,7 +12,8 @@ A panel's dict may carry, besides what the partial shows:
   work waiting; checks with nobody lapsed only housekeeping);
 - "late": how many days late its oldest item is (orders panels of one consequence);
 - "needs_you": whether it holds something for today (default: a count above zero);
-- "headline" and "url": its line at the top (default: its title with the count, and its link).
+- "headline" and "url": its line at the top (default: its title with the count, and its link);
+- "open": shown open in the list below (a page somebody opens from here every time).
 """
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
+from consortium.numbers import plural
 from contracts.models import AssurancePack
 from contracts.selectors import assurance as sel
 
@@ -37,8 +38,20 @@ def latest_packs(request):
         for p in packs
     ]
     waiting = sum(1 for r in rows if r["waiting"])
+    # The commissioner opens their latest pack in one click from the dashboard's top.
+    first = rows[0] if rows else None
     return {
         "title": "Assurance packs",
+        "needs_you": bool(rows),
+        "headline": (
+            f"{plural(waiting, 'assurance pack')} waiting for your acknowledgement: "
+            if waiting
+            else "Latest assurance pack: "
+        )
+        + first["text"]
+        if first
+        else None,
+        "url": first["url"] if first else None,
         "template": "contracts/partials/_packs_panel.html",
         "packs": rows,
         "items": [],

@@ -137,6 +137,8 @@ def commissioner_reports(request):
     )
     return {
         "title": "Your reports",
+        # Kept open: a commissioner's own report is one click from the dashboard.
+        "open": bool(templates),
         "items": [
             (f"{t.name}: figures by month", reverse("returns:template_report", args=[t.pk]))
             for t in templates
