@@ -67,7 +67,7 @@ def risks_needing_attention(request):
         ),
     ]
     waiting = Escalation.objects.visible_to(request.user).filter(status="requested")
-    to_decide = 0
+    to_decide, shown = 0, []
     if request.actor.oversees_consortium:
         shown = list(waiting.select_related("member_risk__register__organisation")[:6])
         # Counted only when there are more than are named: the dashboard stays a few queries.
@@ -91,6 +91,8 @@ def risks_needing_attention(request):
         "headline": f"{plural(to_decide, 'escalated risk')} waiting for your decision"
         if to_decide
         else None,
+        # One waiting: its decision page; more: the registers, where each waits.
+        "url": reverse("risks:escalation_decide", args=[shown[0].pk]) if to_decide == 1 else None,
         "items": items,
         "link": (reverse("risks:register_list"), "Risk registers"),
         "empty": "",
