@@ -13,7 +13,8 @@ A panel's dict may carry, besides what the partial shows:
 - "late": how many days late its oldest item is (orders panels of one consequence);
 - "needs_you": whether it holds something for today (default: a count above zero);
 - "headline" and "url": its line at the top (default: its title with the count, and its link);
-- "open": shown open in the list below (a page somebody opens from here every time).
+- "open": shown open in the list below (a page somebody opens from here every time);
+- "label": the words of its line's tag, where the consequence's own would mislead.
 """
 
 from dataclasses import dataclass
@@ -70,6 +71,10 @@ class Shown:
     @property
     def tag(self):
         return CONSEQUENCE_TAGS.get(self.consequence, "govuk-tag--grey")
+
+    @property
+    def label(self):
+        return self.data.get("label") or self.consequence.label
 
 
 def _shown(p, result):

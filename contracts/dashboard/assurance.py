@@ -43,6 +43,7 @@ def latest_packs(request):
     return {
         "title": "Assurance packs",
         "needs_you": bool(rows),
+        "label": None if waiting else "To read",
         "headline": (
             f"{plural(waiting, 'assurance pack')} waiting for your acknowledgement: "
             if waiting
