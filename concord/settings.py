@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "consortium.middleware.ConsortiumScopeMiddleware",
+    # Inside the consortium's fence: the page it renders reads the person's menu.
+    "consortium.middleware.NotAllowedPageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     # After axes, so a locked-out person is told so rather than sent for a code.

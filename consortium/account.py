@@ -63,6 +63,8 @@ def two_factor_verify(request):
             "fresh": fresh,
             "next": request.GET.get("next", ""),
             "passkey": twofactor.has_passkey(user),
+            # The demo's sign-in, painless but still two factors (never in production).
+            "demo_code": twofactor.demo_code(user),
         },
     )
 

@@ -1,5 +1,21 @@
-"""The dashboard: each role lands on what needs it now. Apps add panels with @panel in their
-own `dashboard.py`; each panel returns a dict for templates/partials/_panel.html or None."""
+"""The dashboard: each role lands on a work queue. Apps add panels with @panel in their own
+`dashboard.py`; each panel returns a dict for templates/partials/_panel.html, or None.
+
+A panel declares the consequence of what it holds (money owed late first, housekeeping and
+information last); the dashboard orders panels by it, then by how late their oldest item is.
+Panels whose consequence needs somebody today (anything above housekeeping) and that hold
+something make the top of the page: one line each, with its count and one link. Every panel
+is then listed below, collapsed to its title and count, in the same order.
+
+A panel's dict may carry, besides what the partial shows:
+- "consequence": overrides the declared one for today (payments with none overdue are only
+  work waiting; checks with nobody lapsed only housekeeping);
+- "late": how many days late its oldest item is (orders panels of one consequence);
+- "needs_you": whether it holds something for today (default: a count above zero);
+- "headline" and "url": its line at the top (default: its title with the count, and its link);
+- "open": shown open in the list below (a page somebody opens from here every time);
+- "label": the words of its line's tag, where the consequence's own would mislead.
+"""
 
 from dataclasses import dataclass
 
@@ -7,7 +23,16 @@ from django.db.models import Count
 from django.urls import reverse
 
 from consortium import audit, reminders
+from consortium.consequence import Consequence
 from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
+
+# The tag colour of each consequence on the dashboard's top lines.
+CONSEQUENCE_TAGS = {
+    Consequence.MONEY_LATE: "govuk-tag--red",
+    Consequence.NOT_SAFE: "govuk-tag--red",
+    Consequence.ENDING: "govuk-tag--orange",
+    Consequence.WAITING: "govuk-tag--blue",
+}
 
 
 @dataclass
@@ -15,37 +40,85 @@ class Panel:
     fn: object
     roles: tuple
     order: int
+    consequence: Consequence = Consequence.INFORMATION
 
 
 PANELS = []
 
 
-def panel(*, roles, order=50):
+def panel(*, roles, order=50, consequence=Consequence.INFORMATION):
     def register(fn):
-        PANELS.append(Panel(fn=fn, roles=tuple(roles), order=order))
+        PANELS.append(
+            Panel(fn=fn, roles=tuple(roles), order=order, consequence=Consequence(consequence))
+        )
         return fn
 
     return register
 
 
-URGENCY = {"danger": 0, "warning": 1}  # overdue or late; due soon or expiring; the rest
+@dataclass
+class Shown:
+    """A panel as this person's dashboard shows it."""
+
+    data: dict
+    consequence: Consequence
+    late: int
+    order: int
+    needs_you: bool
+    headline: str
+    url: str | None
+
+    @property
+    def tag(self):
+        return CONSEQUENCE_TAGS.get(self.consequence, "govuk-tag--grey")
+
+    @property
+    def label(self):
+        return self.data.get("label") or self.consequence.label
 
 
-def panels_for(request):
-    """The panels this person's roles see, most urgent first: panels with something overdue
-    or late (tone "danger"), then something due soon or expiring ("warning"), then the rest,
-    each group in the panels' own order."""
+def _shown(p, result):
+    consequence = Consequence(result.get("consequence", p.consequence))
+    count = result.get("count")
+    needs_you = consequence < Consequence.HOUSEKEEPING and bool(
+        result.get("needs_you", isinstance(count, int) and count > 0)
+    )
+    link = result.get("link")
+    items = result.get("items") or []
+    url = result.get("url") or (link[0] if link else None) or next((u for _, u in items if u), None)
+    headline = result.get("headline") or (
+        f"{result['title']}: {count:,}" if isinstance(count, int) else result["title"]
+    )
+    return Shown(
+        data=result,
+        consequence=consequence,
+        late=result.get("late") or 0,
+        order=p.order,
+        needs_you=needs_you,
+        headline=headline,
+        url=url,
+    )
+
+
+def queue_for(request):
+    """This person's panels, most consequential first, then the latest, then each panel's
+    own order."""
     actor = request.actor
     out = []
     for p in sorted(PANELS, key=lambda p: p.order):
         if actor.has(*p.roles):
             result = p.fn(request)
             if result:
-                out.append(result)
-    return sorted(out, key=lambda panel: URGENCY.get(panel.get("tone"), 2))
+                out.append(_shown(p, result))
+    return sorted(out, key=lambda s: (s.consequence, -s.late, s.order))
 
 
-@panel(roles=Role.values, order=1)
+def panels_for(request):
+    """The panels' dicts, in the dashboard's order."""
+    return [s.data for s in queue_for(request)]
+
+
+@panel(roles=Role.values, order=1, consequence=Consequence.HOUSEKEEPING)
 def your_reminders(request):
     """The same items the daily reminder email points to, most urgent first."""
     from django.utils import timezone
@@ -70,7 +143,7 @@ def your_reminders(request):
 SHOWN = 10
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD], order=90)
+@panel(roles=[Role.ADMIN, Role.LEAD], order=90, consequence=Consequence.HOUSEKEEPING)
 def setup_gaps(request):
     user = request.user
     # Members that deliver the service need somebody in Concord; funders and partners may not.

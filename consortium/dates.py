@@ -156,3 +156,8 @@ def relative(day, today):
         return "due today"
     n = working_days_between(today, day)
     return f"due in {n} working day{'s' if n != 1 else ''}"
+
+
+def day_text(day):
+    """A date as every page, email, PDF and workbook label writes it: "28 Feb 2027"."""
+    return f"{day:%-d %b %Y}" if day else "—"

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from consortium.models import Consortium, Membership, Organisation, Role, Site
+from consortium.twofactor import DEMO_AUTHENTICATOR
 from sample.consortium import (
     ConsortiumFactory,
     RoleAssignmentFactory,
@@ -99,9 +100,6 @@ class DemoContext:
     users: dict = field(default_factory=dict)
     sites: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-
-
-DEMO_AUTHENTICATOR = "Demo authenticator"
 
 
 def demo_authenticator(user):

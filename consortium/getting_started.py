@@ -5,9 +5,11 @@ its threshold), never by hand, and the panel goes once every line is ticked."""
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 
+from consortium.consequence import Consequence
 from consortium.dashboard import panel
 from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
 
@@ -55,10 +57,16 @@ def checklist(user):
     return lines
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD], order=0)
+@panel(roles=[Role.ADMIN, Role.LEAD], order=0, consequence=Consequence.WAITING)
 def getting_started(request):
+    # Once every line is ticked the consortium is set up: remembered for a day, so that an
+    # established consortium's dashboards do not count every kind of record on each visit.
+    done_key = f"getting-started-done:{request.actor.consortium_id}"
+    if cache.get(done_key):
+        return None
     lines = checklist(request.user)
     if all(line["done"] for line in lines):
+        cache.set(done_key, True, 24 * 60 * 60)
         return None
     done = sum(line["done"] for line in lines)
     return {
@@ -66,6 +74,9 @@ def getting_started(request):
         "template": "partials/_getting_started.html",
         "lines": lines,
         "count": f"{done} of {len(lines)} done",
+        # Until it is done, setting up is what a new consortium's people have to do today.
+        "needs_you": True,
+        "open": True,
     }
 
 

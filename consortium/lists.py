@@ -63,6 +63,8 @@ def runs_as_formula(text):
 def text_cell(ws, value):
     """For a write-only sheet: `value` as a cell, with text that would become a formula or an
     error written as a string cell instead (a note beginning with "=" stays a note)."""
+    if isinstance(value, datetime.date):
+        return date_cell(ws, value)
     value = safe_cell_value(value)
     if runs_as_formula(value):
         cell = WriteOnlyCell(ws, value=value)
@@ -187,6 +189,10 @@ class DateColumn(tables.DateColumn):
             return bound_column.default
         return date_format(value, self.date_format)
 
+    def value(self, value, bound_column, **kwargs):
+        # Downloads hold the date itself, a real spreadsheet date (see date_cell).
+        return value if value else bound_column.default
+
 
 @library.register
 class DateTimeColumn(tables.DateTimeColumn):
@@ -202,6 +208,10 @@ class DateTimeColumn(tables.DateTimeColumn):
         if isinstance(value, datetime.datetime) and timezone.is_aware(value):
             value = timezone.localtime(value)
         return date_format(value, self.date_format)
+
+    def value(self, value, bound_column, **kwargs):
+        # Downloads hold the time itself, a real spreadsheet date (see date_cell).
+        return value if value else bound_column.default
 
 
 @library.register
@@ -341,6 +351,25 @@ def _formula_guard(ws):
     return guard
 
 
+DATE_FORMAT = "d mmm yyyy"
+DATETIME_FORMAT = "d mmm yyyy hh:mm"
+
+
+def date_cell(ws, value):
+    """A date or time as a real spreadsheet date for a write-only sheet, formatted as the
+    pages write it ("28 Feb 2027", "28 Feb 2027 09:30"): aware times in local time, to the
+    second (no microseconds: a spreadsheet cannot show them, and they read as noise)."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        cell = WriteOnlyCell(ws, value=value.replace(microsecond=0))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = DATE_FORMAT
+    return cell
+
+
 def _finisher(ws):
     """The download's rule for any value a column gives: text without markup or surrounding
     space (a note beginning with "=" stays a note), empty text as an empty cell, numbers and
@@ -354,9 +383,12 @@ def _finisher(ws):
             if "<" in value:
                 value = strip_tags(value)
             return guard(str(value).strip())
+        if isinstance(value, datetime.date):
+            return date_cell(ws, value)
         value = safe_cell_value(value)
         return guard(value) if isinstance(value, str) else value
 
+    finish.ws = ws
     return finish
 
 
@@ -468,11 +500,12 @@ def _field_cell(field, bound, finish):
         yes, no = column.yesno
         return maybe_empty(lambda v: yes if v else no)
     if isinstance(column, (tables.DateColumn, tables.DateTimeColumn)):
-        # Dates in ISO form; no date shows the column's default, as its template does.
+        # Real spreadsheet dates, shown as the screen shows them (times to the minute, in
+        # local time); no date shows the column's default, as its template does.
         none = None if None in empty else finish(str(conditional_escape(bound.default)))
         if isinstance(column, tables.DateTimeColumn):
-            return lambda v: none if v is None else finish(v.isoformat(sep=" "))
-        return lambda v: none if v is None else finish(v.isoformat())
+            return lambda v: none if v is None else date_cell(finish.ws, v)
+        return lambda v: none if v is None else date_cell(finish.ws, v)
     internal = field.get_internal_type()
     if internal in (
         "DateField",

@@ -125,3 +125,19 @@ class MoneyField(NumberField):
 
 
 NumberField.widget = forms.TextInput
+
+
+def plural(n, singular, many=None):
+    """ "1 payment", "3 payments", "1,204 people": a count as a whole number and the word
+    that agrees with it (`many` where adding an s is wrong)."""
+    word = singular if n == 1 else (many or f"{singular}s")
+    return f"{n:,} {word}"
+
+
+def count(value):
+    """A count as people write it: "214", "1,204" — never "214.00"."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (int, Decimal)) and value == int(value):
+        return f"{int(value):,}"
+    return f"{Decimal(str(value)).normalize():,f}"

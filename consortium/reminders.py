@@ -29,6 +29,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from consortium.access import actor
+from consortium.consequence import Consequence
 from consortium.models import (
     Consortium,
     ReminderDigest,
@@ -60,6 +61,7 @@ class Item:
     kind: str = ""
     stands_for: int = 1  # an "and N more" line stands for N reminders
     stage: str = dataclasses.field(kw_only=True)
+    consequence: Consequence = dataclasses.field(default=Consequence.WAITING, kw_only=True)
 
     @property
     def key(self):
@@ -82,20 +84,30 @@ class Kind:
     roles: tuple
     fn: object
     more_url: str = ""  # the list that holds them all, for the "and N more" line
+    consequence: Consequence = Consequence.WAITING
 
 
 KINDS = {}
 
 
-def reminder_kind(key, label, *, roles, essential=False, more_url=""):
+def reminder_kind(
+    key, label, *, roles, essential=False, more_url="", consequence=Consequence.WAITING
+):
     """Register a kind of reminder: fn(run) -> iterable of (user id, Item). `roles`: who it
     may be sent to (a person who no longer holds one of them gets nothing). An `essential`
     kind cannot be turned off. `more_url` (a URL name, with a query string if wanted) is the
-    list where somebody with more than PER_KIND of them finds the rest."""
+    list where somebody with more than PER_KIND of them finds the rest. `consequence`: what
+    is at stake, which orders the email and the dashboard as it orders the panels."""
 
     def register(fn):
         kind = Kind(
-            key=key, label=label, essential=essential, roles=tuple(roles), fn=fn, more_url=more_url
+            key=key,
+            label=label,
+            essential=essential,
+            roles=tuple(roles),
+            fn=fn,
+            more_url=more_url,
+            consequence=Consequence(consequence),
         )
         if key in KINDS and KINDS[key].fn is not fn:
             raise ImproperlyConfigured(f"Two reminder kinds named {key}")
@@ -182,7 +194,7 @@ def collect(run, kinds=None, honour_preferences=True):
                 continue  # left, inactive, or no longer in a role this kind is for
             if not kind.essential and kind.key in off.get(user_id, ()):
                 continue
-            item = dataclasses.replace(item, kind=kind.key)
+            item = dataclasses.replace(item, kind=kind.key, consequence=kind.consequence)
             mine[user_id].setdefault(item.key, item)
         for user_id, items in mine.items():
             found[user_id].update(_at_most(kind, run, list(items.values())))
@@ -195,7 +207,7 @@ PER_KIND = 10
 
 
 def _order(item):
-    return (item.urgency, item.about, item.text)
+    return (item.consequence, item.urgency, item.about, item.text)
 
 
 def _at_most(kind, run, items):
@@ -217,6 +229,7 @@ def _at_most(kind, run, items):
             kind=kind.key,
             stands_for=more,
             stage="more",
+            consequence=kind.consequence,
         )
         out[item.key] = item
     return out
@@ -326,14 +339,16 @@ def _send_digest(consortium, user, items, as_of, token):
 
 
 def _email(consortium, user, items, as_of):
+    # What is at stake orders the groups, as it orders the dashboard; within each, the most
+    # urgent first (the items arrive in that order).
     groups = defaultdict(list)
     for item in items:
-        groups[item.urgency].append(item)
+        groups[item.consequence].append(item)
     context = {
         "user": user,
         "consortium": consortium,
         "as_of": as_of,
-        "groups": [(URGENCY[u], groups[u]) for u in sorted(groups)],
+        "groups": [(c.label, groups[c]) for c in sorted(groups)],
         "site_url": getattr(settings, "CONCORD_SITE_URL", ""),
         "count": len(items),
     }

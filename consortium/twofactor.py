@@ -40,6 +40,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import security
 from consortium.models import Role, RoleAssignment
+from consortium.numbers import plural
 
 REQUIRED_ROLES = (Role.ADMIN, Role.LEAD, Role.COMMISSIONER, Role.SUPERVISOR)
 FACTOR_AT = "concord_factor_at"  # when the session last gave a second factor (epoch seconds)
@@ -389,7 +390,7 @@ def reset_factors(*, by, user, reason):
             user=by,
             detail=(
                 f"Second factors of {user.get_full_name() or user.username} ({user.username}) "
-                f"reset: {removed} authenticator(s), {keys} passkey(s) and the recovery "
+                f"reset: {plural(removed, 'authenticator')}, {plural(keys, 'passkey')} and the recovery "
                 f"codes. Reason: {reason}"
             ),
         )
@@ -450,3 +451,42 @@ __all__ = [
     "has_fresh_factor",
     "requires_two_factor",
 ]
+
+
+# --- the demo's authenticators ----------------------------------------------------------------
+
+# seed_demo gives every demo user an authenticator of this name whose secret is public.
+DEMO_AUTHENTICATOR = "Demo authenticator"
+
+
+def demo_code(user):
+    """The code `user`'s demo authenticator accepts now (the next window's if this one's was
+    just used), or None: no demo authenticator, or production, where the demo never runs."""
+    if settings.PRODUCTION:
+        return None
+    from django_otp.oath import hotp
+
+    device = TOTPDevice.objects.filter(user=user, name=DEMO_AUTHENTICATOR, confirmed=True).first()
+    if device is None:
+        return None
+    now = (int(time.time()) - device.t0) // device.step + device.drift
+    t = max(now, device.last_t + 1)
+    if t > now + device.tolerance:
+        return None  # used just now: the page asks again in 30 seconds
+    return f"{hotp(device.bin_key, t, digits=device.digits):0{device.digits}d}"
+
+
+def refuse_demo_authenticators_in_production():
+    """Production does not start while any demo authenticator exists: their secrets are
+    public, so an account holding one has no second factor at all."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not settings.PRODUCTION:
+        return
+    found = TOTPDevice.objects.filter(name=DEMO_AUTHENTICATOR).count()
+    if found:
+        raise ImproperlyConfigured(
+            f"{found} demo authenticator{' exists' if found == 1 else 's exist'}: their secrets are "
+            "public. Remove them (Concord's demo data does not belong in production) before "
+            "starting with CONCORD_ENV=production."
+        )

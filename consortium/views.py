@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from consortium import access, constraints, imports, reminders, security, services, twofactor
 from consortium.base import StaleEdit
-from consortium.dashboard import panels_for
+from consortium.dashboard import queue_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
 from consortium.forms import (
     ConsortiumSettingsForm,
@@ -94,7 +94,9 @@ def form_page(
 
 @login_required
 def dashboard(request):
-    return render(request, "consortium/dashboard.html", {"panels": panels_for(request)})
+    queue = queue_for(request)
+    today = [s for s in queue if s.needs_you]
+    return render(request, "consortium/dashboard.html", {"queue": queue, "today": today})
 
 
 @login_required

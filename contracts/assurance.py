@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from consortium import dates
 from consortium.assurance import pack_section, table
+from consortium.numbers import count, plural
 from contracts.models import (
     Indicator,
     PerformanceReturn,
@@ -99,7 +100,10 @@ def delivery(ctx):
         )
         trend.append(
             [ind.code]
-            + ["—" if a is None else f"{a} ({RAG_TEXT[r].lower()})" for a, _t, r in by_period]
+            + [
+                "—" if a is None else f"{count(a)} ({RAG_TEXT[r].lower()})"
+                for a, _t, r in by_period
+            ]
         )
         definitions.append([ind.code, ind.name, ind.definition])
     summary = [
@@ -252,7 +256,7 @@ def restatements(ctx):
     if not rows:
         return {"empty": f"No approved return was reopened {where}."}
     return {
-        "summary": [f"{len(rows)} return(s) reopened {where}."],
+        "summary": [f"{plural(len(rows), 'return')} reopened {where}."],
         "tables": [
             table(["Member", "Period", "Reopened", "Reason", "Changes"], rows, member_column=0)
         ],

@@ -8,10 +8,21 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.suggestions import Suggestion, suggestion_source
+from consortium.dates import day_text
+from consortium.numbers import count
+from consortium.suggestions import Suggestion, suggestion_kind, suggestion_source
 from contracts.models import Indicator, PerformanceReturn, ReportingPeriod, ReturnValue, Target
 
-RED_SHARE = Decimal("0.80")  # below 80% of target is red
+suggestion_kind(
+    "contracts.late_returns", many="{n} subcontracts' returns are late period after period"
+)
+suggestion_kind("contracts.indicator_red", many="{n} indicators are red against target")
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _and(words):
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 @suggestion_source
@@ -29,9 +40,10 @@ def returns_late_twice(*, user, organisation, today, limits):
             "subcontract__cvo__name",
         )[:5000]
     )
+    running = max(limits.late_returns_running, 1)
     last_two = defaultdict(list)
     for row in recent:
-        if len(last_two[row[1]]) < 2:
+        if len(last_two[row[1]]) < running:
             last_two[row[1]].append(row)
     period_ids = [r[0] for rows in last_two.values() for r in rows]
     submitted = dict(
@@ -41,7 +53,7 @@ def returns_late_twice(*, user, organisation, today, limits):
     )
     found = []
     for sub_id, rows in last_two.items():
-        if len(rows) < 2:
+        if len(rows) < running:
             continue
 
         def late(row):
@@ -53,8 +65,9 @@ def returns_late_twice(*, user, organisation, today, limits):
             found.append(
                 Suggestion(
                     key=f"contracts.late_returns:{sub_id}",
-                    title=f"{cvo_name}: returns for {ref} late two periods running",
-                    evidence=f"The returns due {rows[1][2].isoformat()} and {due.isoformat()} "
+                    title=f"{cvo_name}: returns for {ref} late "
+                    f"{NUMBER_WORDS.get(running, running)} periods running",
+                    evidence=f"The returns due on {_and([day_text(r[2]) for r in reversed(rows)])} "
                     "were late or are still missing.",
                     category="Legal and contractual",
                     likelihood=3,
@@ -86,6 +99,7 @@ def indicators_red(*, user, organisation, today, limits):
             "period_id", "indicator_id", "value"
         )
     }
+    red_share = Decimal(limits.red_percent) / 100
     found = []
     rows = ReturnValue.objects.filter(
         ret_id__in=ret_ids, indicator__direction=Indicator.Direction.HIGHER
@@ -102,14 +116,16 @@ def indicators_red(*, user, organisation, today, limits):
     )
     for period_id, ind, name, value, sub_id, ref, cvo, cvo_name, start in rows:
         target = targets.get((period_id, ind))
-        if not target or value is None or value >= target * RED_SHARE:
+        if not target or value is None or value >= target * red_share:
             continue
+        share = round(value * 100 / target)
         found.append(
             Suggestion(
                 key=f"contracts.indicator_red:{sub_id}:{ind}",
                 title=f"{cvo_name}: {name} red against target ({ref})",
-                evidence=f"{value} against a target of {target} for the period starting "
-                f"{start.isoformat()}.",
+                evidence=f"{count(value)} against a target of {count(target)} ({share}% of "
+                f"it) in the period from {day_text(start)}, below the {limits.red_percent}% "
+                "that counts as red.",
                 category="Operational and delivery",
                 likelihood=3,
                 consequence=3,

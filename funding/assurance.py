@@ -5,6 +5,7 @@ it paid on time ("sub-contracting organisations are monitored and payment is pro
 from collections import defaultdict
 
 from consortium.assurance import pack_section, table
+from consortium.numbers import plural
 from funding import runway
 from funding.models import FundingStream, Payment
 from funding.money import ZERO
@@ -45,7 +46,7 @@ def funding_runway(ctx):
         for s in streams
     ]
     summary = [
-        f"Secured for {run.months_secured} whole months after {ctx.end:%-d %b %Y}"
+        f"Secured for {plural(run.months_secured, 'whole month')} after {ctx.end:%-d %b %Y}"
         + (f", until {run.runs_out:%-d %b %Y}." if run.runs_out else ".")
     ]
     if run.short:
@@ -144,7 +145,9 @@ def subcontractor_payments(ctx):
     else:
         rating = "green"
     return {
-        "summary": [f"{total} payment(s) to members fell due; {late} paid late or still overdue."],
+        "summary": [
+            f"{plural(total, 'payment')} to members fell due; {late:,} paid late or still overdue."
+        ],
         "rag": rating,
         "tables": [
             table(

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Role
+from consortium.numbers import plural
 from consortium.templatetags.concord import money as money_text
 from funding import runway
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
@@ -16,7 +17,7 @@ from funding.models import Allocation, AllocationLine, FundingStream, Payment
 MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 
 
-@panel(roles=MONEY_ROLES, order=10)
+@panel(roles=MONEY_ROLES, order=10, consequence=Consequence.ENDING)
 def streams_expiring(request):
     today = timezone.localdate()
     widest = max(settings.CONCORD_EXPIRY_HORIZONS)
@@ -35,8 +36,16 @@ def streams_expiring(request):
         for s in streams
     ]
     soonest = min((s.horizon(today) for s in streams), default=None)
+    headline = None
+    if streams:
+        first = streams[0]
+        headline = (
+            f"{plural(len(streams), 'funding stream ends', 'funding streams end')} in the next "
+            f"{widest} days: {first.name} ({first.funder.name}) ends {first.end:%-d %b %Y}"
+        )
     return {
         "title": f"Funding ending in the next {widest} days",
+        "headline": headline,
         "items": items,
         "count": len(items),
         "empty": f"No funding stream ends in the next {widest} days.",
@@ -45,7 +54,7 @@ def streams_expiring(request):
     }
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.COMMISSIONER], order=12)
+@panel(roles=[Role.ADMIN, Role.LEAD, Role.COMMISSIONER], order=12, consequence=Consequence.ENDING)
 def runway_panel(request):
     data = runway.consortium_runway(request.user)
     if data.runs_out:
@@ -66,13 +75,17 @@ def runway_panel(request):
     soon = cliff is not None and dates.whole_months_between(timezone.localdate(), cliff.month) < 6
     return {
         "title": "Funding runway",
+        "consequence": Consequence.ENDING if data.short or soon else Consequence.INFORMATION,
+        "needs_you": data.short or soon,
+        "headline": f"Funding runway: {items[0][0][:1].lower()}{items[0][0][1:]}",
+        "url": reverse("funding:runway"),
         "items": items,
         "empty": "",
         "tone": "warning" if data.short or soon else None,
     }
 
 
-@panel(roles=MONEY_ROLES, order=14)
+@panel(roles=MONEY_ROLES, order=14, consequence=Consequence.WAITING)
 def allocations_awaiting(request):
     drafts = list(
         Allocation.objects.visible_to(request.user)
@@ -89,7 +102,7 @@ def allocations_awaiting(request):
     }
 
 
-def _payments_panel(request, title, empty):
+def _payments_panel(request, title, empty, *, to_you=False):
     today = timezone.localdate()
     soon = today + datetime.timedelta(days=30)
     qs = (
@@ -108,10 +121,23 @@ def _payments_panel(request, title, empty):
         )
         for p in rows
     ]
+    headline = None
     if overdue:
-        items.insert(0, (f"{overdue} overdue payment{'s' if overdue != 1 else ''} owed", None))
+        items.insert(0, (f"{plural(overdue, 'overdue payment')} owed", None))
+        oldest = rows[0]
+        who = "" if to_you else f" to {oldest.recipient.name}"
+        owed = "to you" if to_you else ("to a member" if overdue == 1 else "to members")
+        headline = (
+            f"{plural(overdue, 'payment')} {owed} {'is' if overdue == 1 else 'are'} overdue: "
+            f"{money_text(oldest.amount)}{who}, "
+            f"due {oldest.due_date:%-d %b %Y} ({dates.relative(oldest.due_date, today)})"
+        )
     return {
         "title": title,
+        "consequence": Consequence.MONEY_LATE if overdue else Consequence.WAITING,
+        "late": (today - rows[0].due_date).days if overdue else 0,
+        "headline": headline,
+        "url": reverse("funding:payment_list") + "?overdue=true" if overdue else None,
         "items": items,
         "count": overdue or None,
         "empty": empty,
@@ -120,17 +146,20 @@ def _payments_panel(request, title, empty):
     }
 
 
-@panel(roles=MONEY_ROLES, order=16)
+@panel(roles=MONEY_ROLES, order=16, consequence=Consequence.MONEY_LATE)
 def payments_due(request):
     return _payments_panel(
         request, "Payments to members due or overdue", "No payments due in the next 30 days."
     )
 
 
-@panel(roles=[Role.CVO_MANAGER], order=12)
+@panel(roles=[Role.CVO_MANAGER], order=12, consequence=Consequence.MONEY_LATE)
 def my_payments(request):
     return _payments_panel(
-        request, "Your payments due or overdue", "No payments to you are due in the next 30 days."
+        request,
+        "Your payments due or overdue",
+        "No payments to you are due in the next 30 days.",
+        to_you=True,
     )
 
 

@@ -5,6 +5,7 @@ import datetime
 
 from django.conf import settings
 
+from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import EXPIRING, LATE, Item, object_key, reminder_kind
 from consortium.templatetags.concord import money as money_text
@@ -16,6 +17,7 @@ MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 @reminder_kind(
     "funding.stream_expiring",
     "Funding streams reaching an expiry horizon",
+    consequence=Consequence.ENDING,
     roles=MONEY_ROLES,
     more_url="funding:runway",
 )
@@ -49,6 +51,7 @@ def streams_expiring(run):
 @reminder_kind(
     "funding.payment_overdue",
     "Payments to members overdue",
+    consequence=Consequence.MONEY_LATE,
     roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
     essential=True,
     more_url="funding:payment_list?overdue=true",

@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from consortium import access, charts, dates
+from consortium.templatetags.concord import money as money_text
 from funding import money
 from funding.models import Allocation, AllocationLine, FundingStream
 from funding.money import ZERO
@@ -81,7 +82,7 @@ class Cliff:
         who = f" as {', '.join(self.funders)} money ends or falls" if self.funders else ""
         return (
             f"From {self.month:%B %Y} secured income falls by {self.percent}%, from "
-            f"£{self.before:,.0f} to £{self.after:,.0f} a month{who}."
+            f"{money_text(self.before)} to {money_text(self.after)} a month{who}."
         )
 
 

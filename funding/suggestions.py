@@ -8,9 +8,16 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.urls import reverse
 
 from consortium import dates
-from consortium.suggestions import Suggestion, suggestion_source
+from consortium.dates import day_text
+from consortium.numbers import plural
+from consortium.suggestions import Suggestion, suggestion_kind, suggestion_source
+from consortium.templatetags.concord import money
 from funding.models import FundingStream, Payment
 from funding.runway import secured_until
+
+suggestion_kind("funding.stream_ending", many="{n} funding streams end with no renewal decision")
+suggestion_kind("funding.short_of_funding", many="{n} members are short of secured funding")
+suggestion_kind("funding.payments_overdue", many="{n} members are owed payments that are overdue")
 
 
 @suggestion_source
@@ -34,11 +41,12 @@ def streams_ending(*, user, organisation, today, limits):
     return [
         Suggestion(
             key=f"funding.stream_ending:{s.pk}",
-            title=f"{s.name} ends on {s.end:%-d %B %Y} with no renewal decision",
-            evidence=f"{s.name} ({s.funder.name}) ends {s.end.isoformat()}; status "
-            f"{s.get_status_display().lower()}; no renewal recorded"
+            title=f"{s.name} ends on {day_text(s.end)} with no renewal decision",
+            # The evidence is fingerprinted: nothing in it changes from one day to the next.
+            evidence=f"{s.name} ({s.funder.name}) ends on {day_text(s.end)}. It is "
+            f"{s.get_status_display().lower()} and no stream from the same funder continues it"
             + (
-                f" (decision due {s.renewal_decision_date.isoformat()})."
+                f"; the renewal decision is due on {day_text(s.renewal_decision_date)}."
                 if s.renewal_decision_date
                 else "."
             ),
@@ -54,7 +62,8 @@ def streams_ending(*, user, organisation, today, limits):
 
 @suggestion_source
 def members_short_of_funding(*, user, organisation, today, limits):
-    year_ahead = dates.shift_months(today, 12)
+    months = limits.secured_months
+    year_ahead = dates.shift_months(today, months)
     found = []
     members = secured_until(user, today, organisation)
     for org_id, (name, secured_to) in sorted(members.items(), key=lambda m: m[1][0]):
@@ -63,8 +72,8 @@ def members_short_of_funding(*, user, organisation, today, limits):
         found.append(
             Suggestion(
                 key=f"funding.short_of_funding:{org_id}",
-                title=f"{name} has less than 12 months' funding secured",
-                evidence=f"Secured funding for {name} runs to {secured_to:%-d %B %Y}.",
+                title=f"{name} has less than {plural(months, 'month')}' funding secured",
+                evidence=f"Secured funding for {name} runs to {day_text(secured_to)}.",
                 category="Financial",
                 likelihood=4,
                 consequence=4,
@@ -78,7 +87,8 @@ def members_short_of_funding(*, user, organisation, today, limits):
 @suggestion_source
 def payments_overdue(*, user, organisation, today, limits):
     payments = Payment.objects.visible_to(user).filter(
-        status__in=[Payment.Status.SCHEDULED, Payment.Status.APPROVED], due_date__lt=today
+        status__in=[Payment.Status.SCHEDULED, Payment.Status.APPROVED],
+        due_date__lt=today - datetime.timedelta(days=limits.payment_overdue_days),
     )
     if organisation is not None:
         payments = payments.filter(recipient=organisation)
@@ -92,8 +102,9 @@ def payments_overdue(*, user, organisation, today, limits):
         Suggestion(
             key=f"funding.payments_overdue:{r['recipient']}",
             title=f"Payments owed to {r['recipient__name']} are overdue",
-            evidence=f"{r['n']} payment(s) totalling £{r['total']:,.2f} overdue, the oldest due "
-            f"{r['oldest'].isoformat()}.",
+            evidence=f"{plural(r['n'], 'payment')} totalling {money(r['total'])} "
+            f"{'is' if r['n'] == 1 else 'are'} overdue; the "
+            f"{'payment' if r['n'] == 1 else 'oldest'} was due on {day_text(r['oldest'])}.",
             category="Partnership",
             likelihood=3,
             consequence=3,

@@ -71,7 +71,7 @@ class PaymentTable(ConcordTable):
     )
     recipient = tables.Column(accessor="recipient__name", verbose_name="To")
     amount = MoneyColumn()
-    overdue = tables.Column(verbose_name="", empty_values=(), orderable=False)
+    overdue = tables.Column(verbose_name="Overdue", empty_values=(), orderable=False)
 
     export = {
         "payment": Export("description", stub=True),

@@ -82,9 +82,15 @@ def swot_items(qs, a):
 # --- acts -----------------------------------------------------------------------------------
 
 
+# Who opens risk registers and the risk list: everyone but a clinical supervisor and a
+# practitioner.
+RISK_READERS = (Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)
+
+
 def can_see_risks(user):
-    """Risk registers and the risk list: everyone but a clinical supervisor."""
-    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER)
+    """Risk registers and the risk list: everyone but a clinical supervisor and a
+    practitioner."""
+    return actor(user).has(*RISK_READERS)
 
 
 def can_see_swot(user):

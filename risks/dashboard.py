@@ -8,8 +8,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Role
+from consortium.numbers import plural
 from risks import selectors
 from risks.models import Acceptance, Escalation, Risk, RiskAction
 
@@ -27,7 +28,9 @@ def _kept(request):
     return Risk.objects.visible_to(request.user).filter(condition)
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=40)
+@panel(
+    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=40, consequence=Consequence.HOUSEKEEPING
+)
 def risks_needing_attention(request):
     today = timezone.localdate()
     risks = _kept(request).open()
@@ -64,8 +67,12 @@ def risks_needing_attention(request):
         ),
     ]
     waiting = Escalation.objects.visible_to(request.user).filter(status="requested")
+    to_decide, shown = 0, []
     if request.actor.oversees_consortium:
-        for e in waiting.select_related("member_risk__register__organisation")[:5]:
+        shown = list(waiting.select_related("member_risk__register__organisation")[:6])
+        # Counted only when there are more than are named: the dashboard stays a few queries.
+        to_decide = waiting.count() if len(shown) > 5 else len(shown)
+        for e in shown[:5]:
             items.append(
                 (
                     f"Escalation waiting: {e.member_risk} ({e.member_risk.register.organisation.name})",
@@ -78,22 +85,37 @@ def risks_needing_attention(request):
             items.append((f"Your escalation requests waiting for the lead: {n}", None))
     return {
         "title": "Risks needing attention",
+        # Reviews and actions are housekeeping; a member's escalation waits for the lead.
+        "consequence": Consequence.WAITING if to_decide else Consequence.HOUSEKEEPING,
+        "needs_you": bool(to_decide),
+        "headline": f"{plural(to_decide, 'escalated risk')} waiting for your decision"
+        if to_decide
+        else None,
+        # One waiting: its decision page; more: the registers, where each waits.
+        "url": reverse("risks:escalation_decide", args=[shown[0].pk]) if to_decide == 1 else None,
         "items": items,
         "link": (reverse("risks:register_list"), "Risk registers"),
         "empty": "",
     }
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=41)
+@panel(
+    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=41, consequence=Consequence.HOUSEKEEPING
+)
 def suggested_risks(request):
     organisation = None
     if not request.actor.oversees_consortium:
         organisation = selectors.own_organisation(request.user)
-    found = selectors.open_suggestions(request.user, organisation=organisation)
+    groups = selectors.suggestion_groups(request.user, organisation=organisation)
+    new = [g for g in groups if not g.is_covered]
+    covered = len(groups) - len(new)
+    items = [(g.title, reverse("risks:suggestions")) for g in new[:5]]
+    if covered:
+        items.append((f"{plural(covered, 'kind')} already covered by an open risk", None))
     return {
         "title": "Risks Concord can see coming",
-        "count": len(found),
-        "items": [(s.title, reverse("risks:suggestions")) for s in found[:5]],
+        "count": len(new),
+        "items": items,
         "empty": "Nothing to suggest today.",
         "link": (reverse("risks:suggestions"), "All suggested risks"),
     }

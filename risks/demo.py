@@ -318,6 +318,11 @@ MEMBER_RISKS = {
 MANAGERS = {"women": "cvo1", "recovery": "cvo2", "housing": "hmoss", "advocacy": "jokafor"}
 
 
+# The register's risks that cover a kind of suggested risk whole: single-handed boroughs are the
+# service's model, and this one risk carries them all.
+COVERS_SUGGESTIONS = {"A practitioner leaves a single-handed borough": "supervision.single_post"}
+
+
 def _risk(register, by, title, category, inherent, residual, target, **fields):
     risk = Risk(
         register=register,
@@ -418,6 +423,7 @@ def seed(ctx):
                 register, lead, title, category, inherent, start_residual, target,
                 cause=cause, event=event, consequence=effect,
                 swot_item=statements.get(statement),
+                suggestion_key=COVERS_SUGGESTIONS.get(title, ""),
             )  # fmt: skip
             for text in controls:
                 services.control_add(

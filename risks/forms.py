@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from consortium.forms import ConcordForm, ConcordModelForm, VersionedForm
 from consortium.models import RoleAssignment
 from risks import scoring
+from risks.access import RISK_READERS
 from risks.models import Control, Risk, RiskLink, SwotAnalysis, SwotItem
 from risks.scoring import BAND_KEYS
 from risks.services import SETTINGS_FIELDS
@@ -17,9 +18,11 @@ def level_choices(labels):
 
 
 def people_for(user, organisation=None):
-    """People the user may name as an owner: those in organisations they can see (a
-    member's register: that member's people and the lead's)."""
-    roles = RoleAssignment.objects.visible_to(user)
+    """People the user may name as an owner: those in organisations they can see who can
+    open a risk register (never a practitioner or a supervisor, who cannot open one; a
+    member's register: that member's people)."""
+
+    roles = RoleAssignment.objects.visible_to(user).filter(role__in=RISK_READERS)
     if organisation is not None:
         roles = roles.filter(organisation=organisation)
     ids = roles.values("user")
@@ -132,7 +135,7 @@ class ReviewForm(ConcordForm):
     )
     next_review = forms.DateField(
         required=False,
-        label="Next review (optional)",
+        label="Next review",
         help_text="Leave blank to set it by the residual band.",
     )
 

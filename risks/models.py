@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -83,11 +84,47 @@ class RiskSettings(ConcordModel):
     )
     consensus_high_percent = models.PositiveSmallIntegerField(default=60)
     consensus_reasonable_percent = models.PositiveSmallIntegerField(default=25)
+    # What Concord looks for when it suggests risks, kind by kind (consortium.suggestions.Limits).
     horizon_days = models.PositiveIntegerField(
-        default=90, help_text="How far ahead Concord looks for funding ending."
+        "funding ending: days ahead",
+        default=90,
+        help_text="How far ahead Concord looks for funding ending.",
     )
-    vacancy_days = models.PositiveIntegerField(default=60)
-    compliance_threshold = models.PositiveSmallIntegerField(default=80)
+    vacancy_days = models.PositiveIntegerField(
+        "vacancy: days vacant", default=60, help_text="A post vacant longer than this."
+    )
+    compliance_threshold = models.PositiveSmallIntegerField(
+        "supervision compliance: percent",
+        default=80,
+        help_text="A member holding less than this share of required supervision.",
+    )
+    single_post_sites = models.PositiveIntegerField(
+        "single-post sites: how many",
+        default=1,
+        help_text="A member with at least this many sites covered by one post. 0 never "
+        "suggests them (where single-handed posts are the service's model).",
+    )
+    secured_months = models.PositiveSmallIntegerField(
+        "funding secured: months",
+        default=12,
+        help_text="A member with less than this many months' funding secured.",
+    )
+    payment_overdue_days = models.PositiveIntegerField(
+        "payments overdue: days",
+        default=0,
+        help_text="Payments to a member overdue by more than this many days.",
+    )
+    late_returns_running = models.PositiveSmallIntegerField(
+        "late returns: periods running",
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="A subcontract whose returns were late this many periods running.",
+    )
+    red_percent = models.PositiveSmallIntegerField(
+        "indicator red: percent of target",
+        default=80,
+        help_text="An indicator in the latest approved return below this share of its target.",
+    )
 
     class Meta:
         verbose_name_plural = "risk settings"

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 
+from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import DUE, LATE, Item, object_key, reminder_kind
 from risks.dashboard import REVIEW_SOON_DAYS
@@ -20,6 +21,7 @@ def _owned(run, qs):
 @reminder_kind(
     "risks.review_due",
     "Reviews of risks you own falling due",
+    consequence=Consequence.HOUSEKEEPING,
     roles=KEEPERS,
     more_url="risks:risk_list?overdue=true",
 )
@@ -50,6 +52,7 @@ def reviews_due(run):
 @reminder_kind(
     "risks.action_due",
     "Risk actions you own falling due",
+    consequence=Consequence.HOUSEKEEPING,
     roles=KEEPERS,
     more_url="risks:risk_list",
 )

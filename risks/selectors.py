@@ -3,7 +3,7 @@ dismissed, SWOT comparisons and the dashboard counts. Everything starts from que
 scoped by the access policy, so counts and cells cover only what the reader may see."""
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from consortium import access, charts
 from consortium.models import Organisation
-from consortium.suggestions import Limits, suggestions_for
+from consortium.suggestions import Limits, grouped, suggestions_for
 from risks.models import (
     Escalation,
     Risk,
@@ -124,41 +124,67 @@ def own_organisation(user):
     return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
 
 
+def _limits(consortium_id):
+    row = current_settings(consortium_id)
+    return Limits(**{f.name: getattr(row, f.name) for f in fields(Limits)})
+
+
 def open_suggestions(user, *, organisation=None, today=None):
     """Suggested risks for `user` (about `organisation`) that nobody dismissed while their
     evidence stayed the same, and that no open risk already came from."""
+    return _open_suggestions(user, organisation, today)[0]
+
+
+def _open_suggestions(user, organisation, today):
+    """The open suggestions, and the open risks opened from a suggestion or a kind's line
+    (one query for both)."""
     today = today or timezone.localdate()
     consortium_id = access.actor(user).consortium_id
     if consortium_id is None:
-        return []
-    settings_row = current_settings(consortium_id)
-    limits = Limits(
-        horizon_days=settings_row.horizon_days,
-        vacancy_days=settings_row.vacancy_days,
-        compliance_threshold=settings_row.compliance_threshold,
+        return [], []
+    found = suggestions_for(
+        user, organisation=organisation, today=today, limits=_limits(consortium_id)
     )
-    found = suggestions_for(user, organisation=organisation, today=today, limits=limits)
     if not found:
-        return []
+        return [], []
     dismissed = set(
         SuggestionDismissal.objects.filter(
             consortium_id=consortium_id, organisation=organisation
         ).values_list("key", "fingerprint")
     )
-    opened = set(
+    risks = list(
         Risk.objects.visible_to(user)
         .open()
         .filter(register__organisation=organisation)
         .exclude(suggestion_key="")
-        .values_list("suggestion_key", flat=True)
+        .only("pk", "reference", "title", "suggestion_key", "register_id")
     )
-    return [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+    opened = {r.suggestion_key for r in risks}
+    kept = [s for s in found if (s.key, s.fingerprint) not in dismissed and s.key not in opened]
+    return kept, risks
+
+
+def suggestion_groups(user, *, organisation=None, today=None):
+    """The open suggestions, one line a kind; a kind an open risk was opened for (from its
+    line) is covered by that risk. New lines first."""
+    found, risks = _open_suggestions(user, organisation, today)
+    if not found:
+        return []
+    covering = {}
+    for risk in risks:
+        covering.setdefault(risk.suggestion_key, []).append(risk)
+    return grouped(found, covered_kinds=covering)
 
 
 def find_suggestion(user, key, *, organisation=None):
-    for s in open_suggestions(user, organisation=organisation):
+    """The open suggestion with `key`, or a kind's whole line when `key` names a kind."""
+    found = open_suggestions(user, organisation=organisation)
+    for s in found:
         if s.key == key:
             return s
+    of_kind = [s for s in found if s.kind == key]
+    if len(of_kind) > 1:
+        return grouped(of_kind)[0].as_suggestion()
     return None
 
 

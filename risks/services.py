@@ -632,6 +632,11 @@ SETTINGS_FIELDS = (
     "horizon_days",
     "vacancy_days",
     "compliance_threshold",
+    "single_post_sites",
+    "secured_months",
+    "payment_overdue_days",
+    "late_returns_running",
+    "red_percent",
 )
 
 

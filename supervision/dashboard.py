@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Organisation, Role
+from consortium.numbers import count, plural
 from funding.runway import runway_section
 from supervision import compliance, selectors
 from supervision.access import can_see_post_funding, commissioned_staff, own_staff_records
@@ -54,11 +55,15 @@ def _compute_due(request):
     return due, overdue
 
 
-@panel(roles=[Role.SUPERVISOR], order=10)
+@panel(roles=[Role.SUPERVISOR], order=10, consequence=Consequence.WAITING)
 def supervision_due(request):
     due, _ = _due_and_overdue(request)
     return {
         "title": "Supervision due this month",
+        "headline": f"{plural(len(due), 'person', 'people')} you supervise due supervision "
+        "this month"
+        if due
+        else None,
         "items": due[:SHOWN],
         "count": len(due),
         "empty": "Everyone you supervise has had this month's sessions.",
@@ -66,11 +71,19 @@ def supervision_due(request):
     }
 
 
-@panel(roles=[Role.SUPERVISOR], order=11)
+@panel(roles=[Role.SUPERVISOR], order=11, consequence=Consequence.WAITING)
 def supervision_overdue(request):
     _, overdue = _due_and_overdue(request)
+    today = timezone.localdate()
+    # Missed last month: late since the month ended.
+    late = (today - dates.month_start(today)).days + 1 if overdue else 0
     return {
         "title": "Overdue supervision",
+        "late": late,
+        "headline": f"{plural(len(overdue), 'person', 'people')} you supervise missed "
+        "supervision last month"
+        if overdue
+        else None,
         "items": overdue[:SHOWN],
         "count": len(overdue),
         "tone": "danger" if overdue else None,
@@ -84,7 +97,7 @@ def _kind(kind):
     return dict(SessionKind.choices)[kind]
 
 
-@panel(roles=[Role.SUPERVISOR], order=12)
+@panel(roles=[Role.SUPERVISOR], order=12, consequence=Consequence.WAITING)
 def open_actions(request):
     today = timezone.localdate()
     actions = (
@@ -101,15 +114,18 @@ def open_actions(request):
         )
         for a in rows[:SHOWN]
     ]
+    overdue = sum(1 for a in rows[:SHOWN] if a.due < today)
     return {
         "title": "Open actions from supervision",
+        "needs_you": bool(overdue),
+        "late": max([(today - a.due).days for a in rows[:SHOWN] if a.due < today], default=0),
         "items": items,
         "count": actions.count() if len(rows) > SHOWN else len(rows),
         "empty": "No open actions.",
     }
 
 
-@panel(roles=MANAGERS, order=20)
+@panel(roles=MANAGERS, order=20, consequence=Consequence.HOUSEKEEPING)
 def vacancies(request):
     today = timezone.localdate()
     posts = Post.objects.visible_to(request.user).select_related("organisation")
@@ -151,7 +167,7 @@ def vacancies(request):
     }
 
 
-@panel(roles=MANAGERS, order=21)
+@panel(roles=MANAGERS, order=21, consequence=Consequence.NOT_SAFE)
 def checks(request):
     today = timezone.localdate()
     staff = StaffMember.objects.visible_to(request.user)
@@ -170,8 +186,19 @@ def checks(request):
         (f"Supervisor accreditation lapsed: {s.name}", s.get_absolute_url())
         for s in supervisors[:SHOWN]
     ]
+    unsafe = len(lapsed) + len(supervisors)
+    names = [s.name for s, _ in lapsed[:3]] + [s.name for s in supervisors[: 3 - len(lapsed[:3])]]
     return {
         "title": "Registrations, checks and accreditation",
+        "consequence": Consequence.NOT_SAFE if unsafe else Consequence.HOUSEKEEPING,
+        "needs_you": bool(unsafe),
+        "headline": (
+            f"{plural(unsafe, 'person', 'people')} not safe to deploy: {', '.join(names)}"
+            + (f" and {unsafe - len(names)} more" if unsafe > len(names) else "")
+        )
+        if unsafe
+        else None,
+        "url": lapsed[0][0].get_absolute_url() if unsafe == 1 and lapsed else None,
         "items": items,
         "count": len(lapsed) + len(alerts) + len(supervisors),
         "tone": "danger" if lapsed or supervisors else ("warning" if alerts else None),
@@ -180,7 +207,7 @@ def checks(request):
     }
 
 
-@panel(roles=MANAGERS, order=22)
+@panel(roles=MANAGERS, order=22, consequence=Consequence.HOUSEKEEPING)
 def compliance_below_threshold(request):
     today = timezone.localdate()
     staff_qs = StaffMember.objects.visible_to(request.user)
@@ -204,7 +231,7 @@ def compliance_below_threshold(request):
         else "Overall: nothing due yet"
     )
     return {
-        "title": f"Supervision below {compliance.THRESHOLD}%",
+        "title": f"Supervision below {count(compliance.THRESHOLD)}%",
         "items": [(headline, None), *items],
         "count": len(low),
         "tone": "warning" if low else None,

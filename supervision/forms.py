@@ -162,7 +162,7 @@ class SessionForm(ConcordForm):
         label="Confidential notes",
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Only you and the supervisee(s) can read these.",
+        help_text="Only you and the people who attended can read these.",
     )
     status = forms.ChoiceField(choices=SupervisionSession.Status.choices)
     status_reason = forms.CharField(

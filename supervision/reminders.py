@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 
+from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import DUE, EXPIRING, LATE, Item, object_key, reminder_kind
 from supervision import selectors
@@ -49,6 +50,7 @@ def _check_items(staff_qs, as_of, own):
 @reminder_kind(
     "workforce.own_checks",
     "Your own registration, DBS check or police vetting expiring",
+    consequence=Consequence.NOT_SAFE,
     roles=[Role.PRACTITIONER],
     essential=True,
 )
@@ -63,6 +65,7 @@ def own_checks(run):
 @reminder_kind(
     "workforce.staff_checks",
     "Registrations, DBS checks and police vetting of your staff expiring",
+    consequence=Consequence.NOT_SAFE,
     roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
     essential=True,
 )

@@ -3,17 +3,31 @@ supervision compliance, lapsed registrations and DBS checks. No practitioner is 
 suggestion may end up in a register that commissioners read."""
 
 import datetime
+from collections import Counter
 
 from django.db.models import Count, Q
 from django.urls import reverse
 
 from consortium import dates
 from consortium.access import actor
+from consortium.dates import day_text
 from consortium.models import Role
-from consortium.suggestions import Suggestion, suggestion_source
+from consortium.numbers import plural
+from consortium.suggestions import Suggestion, suggestion_kind, suggestion_source
 from supervision import compliance, selectors
 from supervision.access import can_see_posts
 from supervision.models import Post, StaffMember
+
+suggestion_kind("supervision.single_post", many="{n} sites are covered by a single post")
+suggestion_kind(
+    "supervision.vacancy", many="{n} posts have been vacant longer than the settings allow"
+)
+suggestion_kind(
+    "supervision.lapsed_checks", many="{n} members have lapsed registrations or DBS checks"
+)
+suggestion_kind(
+    "supervision.low_compliance", many="{n} members hold less supervision than required"
+)
 
 
 def _posts(user, organisation):
@@ -23,9 +37,11 @@ def _posts(user, organisation):
 
 @suggestion_source
 def single_post_sites(*, user, organisation, today, limits):
-    if not can_see_posts(user):
+    # Where single-handed posts are the service's model, the settings say from how many such
+    # sites a member's cover is a risk (0: never).
+    if not can_see_posts(user) or not limits.single_post_sites:
         return []
-    rows = (
+    rows = list(
         _posts(user, organisation)
         .filter(sites__isnull=False)
         .values("sites", "sites__name", "organisation", "organisation__name")
@@ -33,6 +49,8 @@ def single_post_sites(*, user, organisation, today, limits):
         .filter(n=1)
         .order_by("sites__name")
     )
+    per_member = Counter(r["organisation"] for r in rows)
+    rows = [r for r in rows if per_member[r["organisation"]] >= limits.single_post_sites]
     return [
         Suggestion(
             key=f"supervision.single_post:{r['sites']}",
@@ -66,7 +84,7 @@ def long_vacancies(*, user, organisation, today, limits):
             key=f"supervision.vacancy:{p.pk}",
             title=f"{p.title} ({p.organisation.name}) has been vacant more than "
             f"{limits.vacancy_days} days",
-            evidence=f"Vacant since {p.vacancy_start.isoformat()}.",
+            evidence=f"Vacant since {day_text(p.vacancy_start)}.",
             category="Workforce",
             likelihood=4,
             consequence=3,
@@ -101,8 +119,10 @@ def lapsed_checks(*, user, organisation, today, limits):
         Suggestion(
             key=f"supervision.lapsed_checks:{r['organisation']}",
             title=f"{r['organisation__name']}: registration or DBS check lapsed",
-            evidence=f"{r['n']} practitioner(s) in post with a lapsed registration or a DBS "
-            f"check due for renewal, as at {today.isoformat()}.",
+            # No date: the evidence is fingerprinted, and a dismissal holds while it stays.
+            evidence=f"{plural(r['n'], 'practitioner')} in post "
+            f"{'has' if r['n'] == 1 else 'have'} a lapsed registration or a DBS check due for "
+            "renewal.",
             category="Clinical and safeguarding",
             likelihood=3,
             consequence=4,

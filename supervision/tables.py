@@ -61,7 +61,7 @@ class PostAtRiskTable(ConcordTable):
     # post), not a field: written in ISO form like every other date column's download.
     export = {
         "organisation": Export("organisation__name", stub=True),
-        "funding_end": Export("funding_end", cell=lambda end: end.isoformat() if end else "—"),
+        "funding_end": Export("funding_end", cell=lambda end: end or "—"),
     }
 
     class Meta(ConcordTable.Meta):

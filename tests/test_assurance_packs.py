@@ -716,3 +716,18 @@ def test_each_section_rates_itself_and_the_summary_shows_each_rating(packs_world
     client.force_login(w.users["commissioner"])
     page = client.get(f"/assurance/{pack.pk}/").content.decode()
     assert "concord-rag--red" in page and "Executive summary" in page
+
+
+@pytest.mark.django_db
+def test_preparing_a_pack_that_exists_links_to_it(packs_world, client):
+    from contracts.forms.assurance import PrepareForm
+
+    pack = packs_world.packs["signed_a"]
+    lead = packs_world.users["lead"]
+    period = f"{pack.period_start.isoformat()}:{pack.period_end.isoformat()}"
+    form = PrepareForm({"contract": pack.contract_id, "period": period}, user=lead)
+    if period not in dict(form.fields["period"].choices):
+        form.fields["period"].choices = [(period, "The pack's quarter")]
+    assert not form.is_valid()
+    (message,) = form.errors["period"]
+    assert f'<a class="govuk-link" href="{pack.get_absolute_url()}">open it</a>' in message

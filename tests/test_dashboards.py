@@ -2,23 +2,106 @@
 then information; and a panel that lists only some of its items says how many of how many."""
 
 import datetime
-import re
 
 import pytest
+from lxml import html as lxml_html
 
 from sample import build_money, make_payment
 
 
 @pytest.mark.django_db
-def test_the_leads_dashboard_puts_overdue_first_then_due_soon_then_information(client, world, lead):
+def test_the_leads_dashboard_puts_money_owed_late_first_then_the_rest_by_consequence(
+    client, world, lead
+):
     build_money(world)
     make_payment(world.money["alloc"], world.orgs["cvo_a"], "750.00", datetime.date(2026, 3, 1))
     client.force_login(lead)
     page = client.get("/").content.decode()
-    tones = re.findall(r'<section class="concord-panel(?: concord-panel--(\w+))?"', page)
-    rank = {"danger": 0, "warning": 1, "": 2}
-    assert tones and "danger" in tones
-    assert [rank[t] for t in tones] == sorted(rank[t] for t in tones), tones
+    doc = lxml_html.fromstring(page)
+    today = [
+        " ".join(li.text_content().split())
+        for li in doc.xpath("//ol[contains(@class, 'concord-queue')]/li")
+    ]
+    # The world owes another payment late; the oldest is named.
+    assert today[0].startswith("Money owed late 2 payments to members are overdue: £750.00 to ")
+    assert "CVO Alpha, due 1 Mar 2026" in today[0]
+    # Every panel below, collapsed to its title and count, in the same order.
+    summaries = [" ".join(s.text_content().split()) for s in doc.xpath("//details/summary")]
+    assert summaries[0] == "Payments to members due or overdue 2"
+    assert all(d.get("open") is None for d in doc.xpath("//details"))
+
+
+def test_panels_are_ordered_by_consequence_then_by_how_late_then_their_own_order(rf):
+    from consortium import dashboard
+    from consortium.dashboard import Consequence, Panel
+
+    request = rf.get("/")
+    request.actor = type("Actor", (), {"has": lambda self, *roles: True})()
+    panels = [
+        Panel(
+            fn=lambda r: {"title": "Housekeeping", "count": 3},
+            roles=("lead",),
+            order=1,
+            consequence=Consequence.HOUSEKEEPING,
+        ),
+        Panel(
+            fn=lambda r: {"title": "Waiting, 2 days", "count": 1, "late": 2},
+            roles=("lead",),
+            order=2,
+            consequence=Consequence.WAITING,
+        ),
+        Panel(
+            fn=lambda r: {"title": "Waiting, 9 days", "count": 1, "late": 9},
+            roles=("lead",),
+            order=3,
+            consequence=Consequence.WAITING,
+        ),
+        Panel(
+            fn=lambda r: {"title": "Paid on time", "count": 0, "consequence": Consequence.WAITING},
+            roles=("lead",),
+            order=4,
+            consequence=Consequence.MONEY_LATE,
+        ),
+        Panel(
+            fn=lambda r: {"title": "Owed late", "count": 1},
+            roles=("lead",),
+            order=5,
+            consequence=Consequence.MONEY_LATE,
+        ),
+        Panel(fn=lambda r: None, roles=("lead",), order=6),
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dashboard, "PANELS", panels)
+        queue = dashboard.queue_for(request)
+    assert [s.data["title"] for s in queue] == [
+        "Owed late",
+        "Waiting, 9 days",
+        "Waiting, 2 days",
+        "Paid on time",
+        "Housekeeping",
+    ]
+    # Only what holds something above housekeeping needs the person today.
+    assert [s.headline for s in queue if s.needs_you] == [
+        "Owed late: 1",
+        "Waiting, 9 days: 1",
+        "Waiting, 2 days: 1",
+    ]
+
+
+def test_a_panel_registered_with_only_roles_and_order_is_information():
+    from consortium import dashboard
+    from consortium.dashboard import Consequence
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dashboard, "PANELS", [])
+
+        @dashboard.panel(roles=["admin", "lead"], order=2)
+        def getting_started(request):
+            return {"title": "Getting started"}
+
+        (registered,) = dashboard.PANELS
+    assert registered.fn is getting_started and registered.order == 2
+    assert registered.consequence == Consequence.INFORMATION
 
 
 def test_a_panel_that_lists_some_of_its_items_says_how_many_of_how_many():
@@ -37,3 +120,24 @@ def test_a_panel_that_lists_some_of_its_items_says_how_many_of_how_many():
         },
     )
     assert "5 of 22 shown" in html and "See all late returns" in html
+
+
+@pytest.mark.django_db
+def test_a_cvo_managers_next_return_opens_the_return_once_it_is_started(
+    client, returns_world, cvo_a
+):
+    rw = returns_world
+    import time_machine
+
+    from sample import make_period, make_return
+
+    sub = rw.money["sub_a"]
+    with time_machine.travel(datetime.datetime(2026, 12, 7, 10, tzinfo=datetime.UTC), tick=False):
+        period = make_period(sub, datetime.date(2026, 12, 1))
+        client.force_login(cvo_a)
+        page = client.get("/").content.decode()
+        # Not started: the period's row on the performance page, where it starts.
+        assert f"/performance/{sub.pk}/#period-{period.pk}" in page
+        ret = make_return(sub, period)
+        page = client.get("/").content.decode()
+        assert f'href="{ret.get_absolute_url()}">Next return: ' in page

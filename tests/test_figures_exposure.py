@@ -82,9 +82,10 @@ def section_table(client, url, title_start):
 
 def dashboard(client):
     content, doc = page(client, reverse("dashboard"))
-    heading = [h for h in doc.xpath("//h2") if text_of(h) == "Payment by results exposure"]
+    # Each panel is collapsed to its heading; its figures are in the same <details>.
+    heading = [h for h in doc.xpath("//h3") if text_of(h) == "Payment by results exposure"]
     assert heading, "the dashboard has no exposure panel"
-    section = heading[0].getparent()
+    section = heading[0].xpath("ancestor::details[1]")[0]
     rows = {}
     for li in section.xpath(".//li"):
         found = SHARE_LINE.match(text_of(li))

@@ -523,3 +523,14 @@ def test_production_static_files_collect_with_every_file_the_stylesheets_name(tm
     manifest = (tmp_path / "staticfiles.json").read_text()
     assert "build/concord.css" in manifest
     assert "build/assets/images/govuk-crest.svg" in manifest
+
+
+@pytest.mark.django_db
+def test_opening_an_action_address_answers_concords_own_page_not_an_empty_405(client, world, lead):
+    client.force_login(lead)
+    response = client.get(reverse("outcomes:claim_action", args=[1, "pay"]))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    text = response.content.decode()
+    assert "This address only takes a form" in text and "Go to your dashboard" in text
+    assert 'class="govuk-heading-l"' in text

@@ -280,13 +280,15 @@ def test_the_payment_list_and_dashboard_use_a_flat_number_of_queries(
     # assurance packs' panel two, and one count for a kind with more than ten to show, here
     # the overdue payments), flat in n. Stored compliance is brought up to the month once per
     # request however many panels read it; a member's secured funding is read from the
-    # allocations and from the streams that pay its posts (one query each). 66 covers a cold
-    # cache and the first read of the month, when stored compliance records that it is up to
-    # date (a savepoint, an insert and its release: 63 on every later request).
+    # allocations and from the streams that pay its posts (one query each); the getting-started
+    # checklist counts each kind of record it names until it is done, and then is
+    # remembered for a day. 77 covers a cold cache and the first read of the month, when
+    # stored compliance records that it is up to date (a savepoint, an insert and its
+    # release).
     from django.core.cache import cache
 
     cache.clear()  # measured cold, whatever ran before
-    with django_assert_max_num_queries(66):
+    with django_assert_max_num_queries(77):
         assert client.get("/").status_code == 200
 
 

@@ -149,7 +149,7 @@ def test_the_runway_headlines_the_first_cliff_not_only_the_end(client, world, le
     assert (cliff.before, cliff.after, cliff.percent) == (D("6000.00"), D("3100.00"), 48)
     assert cliff.funders == ["Home Lead Agency"]
     assert cliff.sentence() == (
-        "From May 2026 secured income falls by 48%, from £6,000 to £3,100 a month as "
+        "From May 2026 secured income falls by 48%, from £6,000.00 to £3,100.00 a month as "
         "Home Lead Agency money ends or falls."
     )
     client.force_login(lead)

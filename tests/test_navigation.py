@@ -133,9 +133,9 @@ def test_a_record_page_has_breadcrumbs_to_its_list_and_its_history_keeps_the_men
     assert crumbs(history) == expected
     assert current(history) == [(listing, "Payments")]
     # "Back" goes to the list from a record, and to the record from its history.
-    assert f'href="{listing}" class="govuk-back-link concord-no-print">Back to Payments<' in detail
+    assert f'href="{listing}" class="govuk-back-link">Back to Payments<' in detail
     assert (
-        f'href="{payment.get_absolute_url()}" class="govuk-back-link concord-no-print">'
+        f'href="{payment.get_absolute_url()}" class="govuk-back-link">'
         "Back to the record<" in history
     )
     # A page in the menu needs no breadcrumbs.

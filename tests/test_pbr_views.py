@@ -64,7 +64,7 @@ def test_an_upload_with_one_bad_row_saves_nothing_and_says_which_row(client, pw)
     )
     response = client.post(url, {"file": bad})
     html = response.content.decode()
-    assert "Checked 3 rows: 2 problem(s) found, so nothing was saved" in html
+    assert "Checked 3 rows: 2 problems found, so nothing was saved" in html
     assert "is before the engagement date" in html and "a date cannot be a formula" in html
     assert claim.lines.count() == 0
     good = filled(claim, [("CASE-1", DAY, DAY, 1, "Letter 1"), ("CASE-2", DAY, DAY, 1, "L2")])
@@ -446,3 +446,32 @@ def test_a_cohort_pays_fractions_of_a_participant_and_the_approved_page_says_how
         "How: 49 of 121 achieved (40.50%, hurdle 35.00% met); 6.65 above the baseline of "
         "35.00% × £400.00." in html
     )
+
+
+def test_a_payment_left_incomplete_is_refused_the_govuk_way_on_the_claim_page(client, pw):
+    lead, a, comm = pw.users["lead"], pw.users["cvo_a"], pw.users["commissioner"]
+    claim = make_claim(
+        pw.measure,
+        pw.orgs["cvo_a"],
+        Q1,
+        [claim_line("C1", DAY)],
+        by=a,
+        status="approved",
+        verifier=lead,
+        approver=comm,
+    )
+    client.force_login(lead)
+    url = f"/pbr/claims/{claim.pk}/pay/"
+    response = client.post(
+        url, {"pay-paid_on_0": "31", "pay-paid_on_1": "2", "pay-paid_on_2": "2026"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.split("<title>")[1].startswith("Error: ")
+    summary = html.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    # Both problems at once, each linking to its own field (not the case-reference search).
+    assert 'href="#id_pay-reference"' in summary and 'href="#id_pay-paid_on_0"' in summary
+    assert 'id="id_pay-reference-error"' in html
+    assert html.count('name="reference"') == 1  # the search by case reference only
+    claim.refresh_from_db()
+    assert claim.status == "approved"

@@ -247,7 +247,7 @@ def test_a_failed_sampled_line_means_every_line_must_be_verified(pw):
     assert claim.verification == "all"
     for line in claim.lines.filter(status="pending", in_sample=True):
         pbr.line_decide(by=lead, line=line, decision="verified")
-    with pytest.raises(ValidationError, match="7 line\\(s\\) are not checked yet"):
+    with pytest.raises(ValidationError, match="7 lines are not checked yet"):
         pbr.claim_verify(by=lead, claim=claim)
     for line in claim.lines.filter(status="pending"):
         pbr.line_decide(by=lead, line=line, decision="verified")

@@ -256,6 +256,17 @@ def test_each_person_gets_one_digest_with_every_new_reminder(wf):
 
 
 @pytest.mark.django_db
+def test_the_digest_puts_money_owed_late_first_as_the_dashboard_does(wf):
+    overdue_payments(wf, 1)
+    send()
+    body = emails_to("lead")[0].body
+    groups = [g for g in ("Money owed late", "Not safe to deploy", "Waiting for you") if g in body]
+    assert groups[0] == "Money owed late"
+    assert [body.index(g) for g in groups] == sorted(body.index(g) for g in groups)
+    assert "Late or overdue: " in body
+
+
+@pytest.mark.django_db
 def test_a_second_run_sends_nothing(wf):
     send()
     first = len(mail.outbox)

@@ -142,6 +142,21 @@ def test_an_error_from_the_rules_sits_beside_its_figure_and_the_summary_links_to
     assert 'href="#id_narrative"' not in summary
 
 
+def test_every_error_is_reported_in_one_round(rw, client, cvo_a):
+    ret = rw.returns["draft_a"]
+    client.force_login(cvo_a)
+    data = {"expected_version": ret.version, "narrative": "Quiet", "submit": "1"}
+    data.update({f"v_{code}": v for code, v in GOOD_VALUES.items()})
+    data["v_REF"] = ""  # required, left blank
+    data["v_ASS"] = "twelve"  # not a figure
+    text = client.post(f"/returns/{ret.pk}/edit/", data).content.decode()
+    summary = text.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    # Both at once: the figure that could not be read and the required one left blank.
+    assert 'href="#id_v_ASS"' in summary and 'href="#id_v_REF"' in summary
+    assert "Enter a figure for Referrals received" in summary
+    assert PerformanceReturn.objects.get(pk=ret.pk).status == "draft"
+
+
 def test_unusual_figures_are_a_warning_to_confirm_not_an_error(rw, client, cvo_a, lead):
     sub = rw.money["sub_a"]
     for month in (1, 2, 3):
@@ -193,7 +208,7 @@ def test_upload_page_reports_problems_row_by_row(rw, client, cvo_a):
     f.name = "return.xlsx"
     r = client.post(f"/returns/{ret.pk}/upload/", {"file": f})
     html = r.content.decode()
-    assert "Checked 8 rows: 1 problem(s) found, so nothing was saved" in html
+    assert "Checked 8 rows: 1 problem found, so nothing was saved" in html
     assert "&#x27;about forty&#x27; is not a number" in html
 
 
@@ -361,3 +376,27 @@ def test_a_stale_indicator_edit_is_refused_and_the_first_change_survives(
     assert "Somebody else saved this record" in second.content.decode()
     assert Indicator.objects.get(pk=ind.pk).name == "Referrals received (first edit)"
     assert Indicator.objects.get(pk=ind.pk).version == ind.version + 1
+
+
+def test_the_lead_reviews_each_figure_beside_last_month_last_year_and_the_target(rw, client, lead):
+    from lxml import html as lxml_html
+
+    from sample import TargetFactory
+
+    sub = rw.money["sub_a"]
+    ret = rw.returns["submitted_a"]  # May 2026; April 2026 is approved
+    year_ago = make_period(sub, datetime.date(2025, 5, 1))
+    make_return(sub, year_ago, {**GOOD_VALUES, "REF": 41}, status="approved")
+    TargetFactory(period=ret.period, indicator=rw.returns["ind"]["REF"], value=D("45"))
+    client.force_login(lead)
+    doc = lxml_html.fromstring(client.get(ret.get_absolute_url()).content.decode())
+    rows = {
+        " ".join(tr.xpath("th")[0].text_content().split()): [
+            " ".join(td.text_content().split()) for td in tr.xpath("td")
+        ]
+        for tr in doc.xpath("//table[caption='Figures']/tbody/tr")
+    }
+    # This month, the month before, the same month last year and the target, as counts.
+    assert rows["Referrals received"][:4] == ["40", "40", "41", "45"]
+    # Approving is on the same page.
+    assert doc.xpath("//form[contains(@action, '/approve/')]//button[normalize-space()='Approve']")

@@ -198,7 +198,7 @@ def test_suggested_risks_come_from_real_conditions_and_dismissed_ones_stay_dismi
     make_register(lead)
     c = client_for(client, lead)
     page = c.get("/risks/suggested/").content.decode()
-    assert "Short grant ends on 31 August 2026 with no renewal decision" in page
+    assert "Short grant ends on 31 Aug 2026 with no renewal decision" in page
     assert "CVO Alpha has less than 12 months&#x27; funding secured" in page
     assert "Eastmere practitioner (CVO Alpha) has been vacant more than 60 days" in page
     key = f"funding.stream_ending:{stream.pk}"
@@ -335,3 +335,12 @@ def test_the_heat_map_image_carries_counts_and_band_labels(client, risks, lead, 
     assert b"<svg" in response.content
     other = f"/risks/heat-map/chart.svg?register={risks['reg_b'].pk}"
     assert client_for(client, cvo_a).get(other).status_code == 404
+
+
+def test_a_risk_owner_is_somebody_who_can_open_the_register(world, lead):
+    from risks.forms import people_for
+
+    offered = set(people_for(lead).values_list("username", flat=True))
+    assert {"lead", "cvo_a"} <= offered
+    # A practitioner and a clinical supervisor cannot open any register.
+    assert not offered & {"practitioner", "supervisor"}

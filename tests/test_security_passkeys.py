@@ -289,7 +289,7 @@ def test_an_administrator_reset_removes_passkeys_too(world, admin_user, lead):
     removed = twofactor.reset_factors(by=admin_user, user=lead, reason="Lost laptop; called")
     assert removed >= 1
     assert not WebAuthnCredential.objects.filter(user=lead).exists()
-    assert "1 passkey(s)" in last(Kind.FACTOR_REMOVED, user=admin_user).detail
+    assert "1 passkey" in last(Kind.FACTOR_REMOVED, user=admin_user).detail
 
 
 def test_the_admin_shows_an_administrator_the_passkeys_of_their_consortium_only_to_read(

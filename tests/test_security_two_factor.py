@@ -438,6 +438,40 @@ def test_demo_code_prints_the_code_a_demo_users_authenticator_accepts(world, lea
         call_command("demo_code", "lead", stdout=StringIO())
 
 
+def test_the_code_page_shows_a_demo_users_current_code_outside_production(
+    world, lead, cvo_a, settings
+):
+    from consortium.demo import demo_authenticator
+
+    device = demo_authenticator(lead)
+    c = Client()
+    c.force_login(lead)
+    page = c.get(reverse("two_factor_verify")).content.decode()
+    found = re.search(r"Demo: the current code for this user is <strong>(\d{6})</strong>", page)
+    assert found and device.verify_token(found.group(1))
+    # Somebody with an authenticator of their own is never shown a code.
+    authenticator(cvo_a)
+    c.force_login(cvo_a)
+    assert "Demo: the current code" not in c.get(reverse("two_factor_verify")).content.decode()
+    settings.PRODUCTION = True
+    c.force_login(lead)
+    assert "Demo: the current code" not in c.get(reverse("two_factor_verify")).content.decode()
+
+
+def test_production_refuses_to_start_while_a_demo_authenticator_exists(world, lead, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from consortium.demo import demo_authenticator
+
+    settings.PRODUCTION = True
+    twofactor.refuse_demo_authenticators_in_production()  # none yet: it starts
+    demo_authenticator(lead)
+    with pytest.raises(ImproperlyConfigured, match="1 demo authenticator exists"):
+        twofactor.refuse_demo_authenticators_in_production()
+    settings.PRODUCTION = False
+    twofactor.refuse_demo_authenticators_in_production()  # the demo itself runs
+
+
 # --- an administrator resets a lost factor ---------------------------------------------------
 
 

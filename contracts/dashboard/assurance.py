@@ -3,15 +3,16 @@ in one click, download in the next), and the lead's drafts and queries to answer
 
 from django.urls import reverse
 
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Role
+from consortium.numbers import plural
 from contracts.models import AssurancePack
 from contracts.selectors import assurance as sel
 
 SHOWN = 8
 
 
-@panel(roles=[Role.COMMISSIONER], order=5)
+@panel(roles=[Role.COMMISSIONER], order=5, consequence=Consequence.WAITING)
 def latest_packs(request):
     # Whatever waits for their acknowledgement first, then the latest pack of each contract.
     mine = request.actor.orgs(Role.COMMISSIONER)
@@ -37,8 +38,21 @@ def latest_packs(request):
         for p in packs
     ]
     waiting = sum(1 for r in rows if r["waiting"])
+    # The commissioner opens their latest pack in one click from the dashboard's top.
+    first = rows[0] if rows else None
     return {
         "title": "Assurance packs",
+        "needs_you": bool(rows),
+        "label": None if waiting else "To read",
+        "headline": (
+            f"{plural(waiting, 'assurance pack')} waiting for your acknowledgement: "
+            if waiting
+            else "Latest assurance pack: "
+        )
+        + first["text"]
+        if first
+        else None,
+        "url": first["url"] if first else None,
         "template": "contracts/partials/_packs_panel.html",
         "packs": rows,
         "items": [],
@@ -49,7 +63,7 @@ def latest_packs(request):
     }
 
 
-@panel(roles=[Role.LEAD], order=6)
+@panel(roles=[Role.LEAD], order=6, consequence=Consequence.WAITING)
 def packs_in_hand(request):
     drafts = list(sel.drafts(request.user)[:SHOWN])
     queries = list(sel.queries_to_answer(request.user)[:SHOWN])

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import access, dates
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.templatetags.concord import money as money_text
 from contracts.access.outcomes import can_see_claims
@@ -121,7 +121,7 @@ def _claims_panel(request, qs, title, empty, link_query, tone="warning"):
     }
 
 
-@panel(roles=[Role.LEAD], order=22)
+@panel(roles=[Role.LEAD], order=22, consequence=Consequence.WAITING)
 def claims_to_verify(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status=S.SUBMITTED)
     return _claims_panel(
@@ -133,7 +133,7 @@ def claims_to_verify(request):
     )
 
 
-@panel(roles=[Role.COMMISSIONER], order=13)
+@panel(roles=[Role.COMMISSIONER], order=13, consequence=Consequence.WAITING)
 def claims_to_approve(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status=S.VERIFIED)
     return _claims_panel(
@@ -145,7 +145,7 @@ def claims_to_approve(request):
     )
 
 
-@panel(roles=[Role.CVO_MANAGER], order=13)
+@panel(roles=[Role.CVO_MANAGER], order=13, consequence=Consequence.WAITING)
 def my_open_claims(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status__in=[S.DRAFT, S.SUBMITTED])
     return _claims_panel(

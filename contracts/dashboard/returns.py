@@ -6,13 +6,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
-from consortium.dashboard import panel
+from consortium.dashboard import Consequence, panel
 from consortium.models import Role
+from consortium.numbers import plural
 from contracts.models import CommissionerTemplate, PerformanceReturn, ReportingPeriod, Subcontract
 from contracts.selectors import returns as sel
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20)
+@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20, consequence=Consequence.WAITING)
 def late_returns(request):
     today = timezone.localdate()
     open_returns, missing = sel.late_returns(request.user, today)
@@ -25,6 +26,7 @@ def late_returns(request):
         missing.count() if len(periods) > 10 else len(periods)
     )
     rets, periods = rets[:10], periods[:10]
+    oldest = min([r.period.due_date for r in rets] + [p.due_date for p in periods], default=None)
     items = [
         (
             f"{r.subcontract.reference} {r.period}: {dates.relative(r.period.due_date, today)} "
@@ -42,6 +44,10 @@ def late_returns(request):
     ]
     return {
         "title": "Late returns",
+        "late": (today - oldest).days if oldest else 0,
+        "headline": f"{plural(count, 'return')} late, the oldest {dates.relative(oldest, today)}"
+        if oldest
+        else None,
         "items": items[:10],
         "count": count,
         "tone": "danger" if items else None,
@@ -50,14 +56,19 @@ def late_returns(request):
     }
 
 
-@panel(roles=[Role.LEAD], order=21)
+@panel(roles=[Role.LEAD], order=21, consequence=Consequence.WAITING)
 def returns_to_review(request):
     qs = PerformanceReturn.objects.visible_to(request.user).filter(status="submitted")
     rets = list(qs.select_related("subcontract", "period").order_by("submitted_at")[:11])
     count = qs.count() if len(rets) > 10 else len(rets)
     rets = rets[:10]
+    waited = (timezone.now() - rets[0].submitted_at).days if rets and rets[0].submitted_at else 0
     return {
         "title": "Returns to review",
+        "late": waited,
+        "headline": f"{plural(count, 'return')} to review"
+        + (f", the oldest sent {plural(waited, 'day')} ago" if waited else ""),
+        "url": rets[0].get_absolute_url() if count == 1 else None,
         "items": [(f"{r.subcontract.reference} {r.period}", r.get_absolute_url()) for r in rets],
         "count": count,
         "tone": "warning" if rets else None,
@@ -66,7 +77,7 @@ def returns_to_review(request):
     }
 
 
-@panel(roles=[Role.CVO_MANAGER], order=19)
+@panel(roles=[Role.CVO_MANAGER], order=19, consequence=Consequence.WAITING)
 def next_return_and_subcontract_end(request):
     """What a CVO manager plans around: their next return and, when it is near, the end of
     their subcontract."""
@@ -80,11 +91,16 @@ def next_return_and_subcontract_end(request):
     )
     items = []
     if upcoming:
+        # The return itself once started; before that, the period's row, where it starts.
+        started = PerformanceReturn.objects.visible_to(user).filter(period=upcoming).first()
         items.append(
             (
                 f"Next return: {upcoming.subcontract.reference} {upcoming}, "
                 f"{dates.relative(upcoming.due_date, today)} ({upcoming.due_date:%-d %b %Y})",
-                reverse("returns:subcontract_performance", args=[upcoming.subcontract_id]),
+                started.get_absolute_url()
+                if started
+                else reverse("returns:subcontract_performance", args=[upcoming.subcontract_id])
+                + f"#period-{upcoming.pk}",
             )
         )
     ending = (
@@ -95,12 +111,16 @@ def next_return_and_subcontract_end(request):
     for sub in ending[:3]:
         items.append(
             (
-                f"{sub.reference} ends on {sub.end:%-d %B %Y}, in {(sub.end - today).days} days",
+                f"{sub.reference} ends on {sub.end:%-d %b %Y}, in {plural((sub.end - today).days, 'day')}",
                 sub.get_absolute_url(),
             )
         )
     return {
         "title": "Coming up",
+        "consequence": Consequence.ENDING if ending[:1] else Consequence.WAITING,
+        "needs_you": bool(items),
+        "headline": items[0][0] if items else None,
+        "url": items[0][1] if items else None,
         "items": items,
         "empty": "No return is due in the next 60 days.",
         "tone": "warning" if ending and ending[:1] else None,
@@ -117,6 +137,8 @@ def commissioner_reports(request):
     )
     return {
         "title": "Your reports",
+        # Kept open: a commissioner's own report is one click from the dashboard.
+        "open": bool(templates),
         "items": [
             (f"{t.name}: figures by month", reverse("returns:template_report", args=[t.pk]))
             for t in templates

@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 from django_scopes.forms import SafeModelChoiceField
 
 from consortium import dates
@@ -31,12 +32,36 @@ class PrepareForm(ConcordForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["contract"].queryset = Contract.objects.visible_to(user).order_by("reference")
         self.fields["period"].choices = quarter_choices()
 
     def clean_period(self):
         start, end = self.cleaned_data["period"].split(":")
         return datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+
+    def clean(self):
+        # The message names the pack that exists, so it links to it (the service refuses a
+        # second pack for the period whatever the form says).
+        data = super().clean()
+        contract, period = data.get("contract"), data.get("period")
+        if contract and period:
+            found = (
+                AssurancePack.objects.visible_to(self.user)
+                .filter(contract=contract, period_start=period[0], period_end=period[1])
+                .order_by("-revision")
+                .first()
+            )
+            if found:
+                self.add_error(
+                    "period",
+                    format_html(
+                        'A pack for this contract and period exists: <a class="govuk-link" '
+                        'href="{}">open it</a>, or correct it.',
+                        found.get_absolute_url(),
+                    ),
+                )
+        return data
 
 
 class NarrativeForm(VersionedForm):

@@ -82,8 +82,8 @@ class LineForm(ConcordForm):
         max_length=64,
         help_text="Concord does not keep it: it keeps a keyed code made from it.",
     )
-    engagement_date = forms.DateField(label="Engagement date", help_text="For example 2026-04-10")
-    outcome_date = forms.DateField(label="Outcome date", help_text="For example 2026-04-28")
+    engagement_date = forms.DateField(label="Engagement date", help_text="For example, 10 4 2026")
+    outcome_date = forms.DateField(label="Outcome date", help_text="For example, 28 4 2026")
     events = forms.IntegerField(min_value=1, initial=1, label="Events")
     evidence_ref = forms.CharField(label="Evidence reference", max_length=100)
 
@@ -122,7 +122,7 @@ class SampleForm(ConcordForm):
     seed = forms.IntegerField(
         min_value=0,
         required=False,
-        label="Seed (optional)",
+        label="Seed",
         help_text="Leave blank for a new random seed. The same seed draws the same sample.",
     )
 
@@ -151,7 +151,10 @@ class CommentsForm(ConcordForm):
 
 
 class PayForm(ConcordForm):
-    paid_on = forms.DateField(label="Date paid", help_text="For example 2026-08-14")
+    # Its own prefix: the claim page also holds the search by case reference.
+    prefix = "pay"
+
+    paid_on = forms.DateField(label="Date paid", help_text="For example, 14 8 2026")
     reference = forms.CharField(max_length=100, label="Remittance reference")
 
 

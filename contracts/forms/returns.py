@@ -64,6 +64,18 @@ class ReturnForm(ConcordForm):
     def bound_rows(self):
         return [(ind, self[v], self[n]) for ind, v, n in self.rows]
 
+    def readable_figures(self):
+        """code → figure for the figures that could be read (the rest are left out)."""
+        d = getattr(self, "cleaned_data", {})
+        return {ind.code: d.get(v) for ind, v, _ in self.rows if v in d}
+
+    def add_submission_errors(self, messages):
+        """The submission rules' errors, on the figures that have none of their own yet."""
+        for m in messages:
+            name = f"v_{m.code}"
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, m.text)
+
     def figures(self):
         d = self.cleaned_data
         return (

@@ -19,6 +19,7 @@ from contracts.models import (
     ReturnValue,
     Target,
 )
+from contracts.services.returns import indicators_for
 
 TWO = Decimal("0.01")
 
@@ -320,3 +321,57 @@ def activity_by_member(consortium, first, last, indicator_code):
     for org, value in rows:
         totals[org] += value
     return dict(totals)
+
+
+@dataclass
+class ReviewRow:
+    """One figure of a return beside what a reviewer weighs it against."""
+
+    indicator: object
+    value: object  # the ReturnValue, or None
+    last_month: Decimal | None
+    last_year: Decimal | None
+    target: Decimal | None
+    unusual: list = field(default_factory=list)  # the rules' warnings about this figure
+
+
+def review_context(user, ret, warnings=()):
+    """Each figure of `ret` beside the subcontract's approved figure for the month before and
+    the same month a year before, and this period's target; `warnings` (the validation rules'
+    messages about unusual figures) beside the figure each is about. Three queries."""
+    start = ret.period.start
+    before, year_ago = dates.add_months(start, -1), dates.shift_years(start, -1)
+    earlier = {}
+    for code, period_start, value in (
+        ReturnValue.objects.visible_to(user)
+        .filter(
+            ret__subcontract_id=ret.subcontract_id,
+            ret__status__in=PerformanceReturn.FROZEN,
+            ret__period__start__in=[before, year_ago],
+        )
+        .values_list("indicator__code", "ret__period__start", "value")
+    ):
+        earlier[(code, period_start)] = value
+    targets = dict(
+        Target.objects.visible_to(user)
+        .filter(period_id=ret.period_id)
+        .values_list("indicator__code", "value")
+    )
+    values = {
+        v.indicator_id: v
+        for v in ReturnValue.objects.visible_to(user).filter(ret=ret).select_related("indicator")
+    }
+    by_code = defaultdict(list)
+    for w in warnings:
+        by_code[w.code].append(w.text)
+    return [
+        ReviewRow(
+            indicator=i,
+            value=values.get(i.pk),
+            last_month=earlier.get((i.code, before)),
+            last_year=earlier.get((i.code, year_ago)),
+            target=targets.get(i.code),
+            unusual=by_code.get(i.code, []),
+        )
+        for i in indicators_for(ret.consortium_id)
+    ]

@@ -344,10 +344,11 @@ def history_of(ret: PerformanceReturn) -> dict[str, list[Decimal]]:
     return out
 
 
-def check(ret: PerformanceReturn) -> Outcome:
-    """The validation outcome for the return as saved."""
+def check(ret: PerformanceReturn, values: dict | None = None) -> Outcome:
+    """The validation outcome for the return as saved, or with `values` (code → figure) as
+    typed, to tell a person every problem at once before anything is saved."""
     rules = [i.rule() for i in indicators_for(ret.consortium_id)]
-    return validate(values_of(ret), rules, history_of(ret))
+    return validate(values_of(ret) if values is None else values, rules, history_of(ret))
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
 from consortium.lists import ConcordTable, Export
+from consortium.templatetags.concord import money
 from contracts.models import OutcomeMeasure, PbRClaim
 
 
@@ -11,7 +12,7 @@ class ClaimTable(ConcordTable):
         verbose_name="Period", linkify=lambda record: record.get_absolute_url()
     )
     status = tables.Column()
-    payable_amount = tables.Column(verbose_name="Payable (£)", empty_values=())
+    payable_amount = tables.Column(verbose_name="Payable", empty_values=())
 
     export = {
         "period_start": Export("period_start", stub=True),
@@ -29,7 +30,7 @@ class ClaimTable(ConcordTable):
         return record.period_start
 
     def render_payable_amount(self, value):
-        return "—" if value is None else f"{value:,.2f}"
+        return "—" if value is None else money(value)
 
     def value_payable_amount(self, value):
         """In a download the amount is a number a spreadsheet can add up (blank until

@@ -17,6 +17,7 @@ from consortium.base import StaleEdit
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView, xlsx_file_response, xlsx_response
 from consortium.models import Organisation
+from consortium.numbers import plural
 from consortium.views import STALE_MESSAGE, save_or_refuse
 from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
@@ -243,7 +244,12 @@ def _claim(request, pk):
 
 @login_required
 def claim_detail(request, pk):
-    claim = _claim(request, pk)
+    return _claim_page(request, _claim(request, pk))
+
+
+def _claim_page(request, claim, *, pay_form=None):
+    """The claim's page; with `pay_form`, the payment as typed, its errors shown the GOV.UK way
+    (the summary, "Error:" in the title, each message beside its field)."""
     user = request.user
     lines = ClaimLine.objects.visible_to(user).filter(claim=claim).select_related("decided_by")
     found = None
@@ -292,7 +298,7 @@ def claim_detail(request, pk):
             "decide_form": DecideForm(),
             "comments_form": CommentsForm(),
             "reason_form": ReasonForm(help_text="Why it is rejected. The member sees this."),
-            "pay_form": PayForm(initial={"paid_on": timezone.localdate()}),
+            "pay_form": pay_form or PayForm(initial={"paid_on": timezone.localdate()}),
             "line_statuses": ClaimLine.Status.choices,
         },
     )
@@ -371,7 +377,7 @@ def claim_upload(request, pk):
             problems, checked = e.problems, e.rows_checked
             form.add_error(
                 "file",
-                f"Checked {checked} rows: {len(problems)} problem(s) found, so nothing was "
+                f"Checked {plural(checked, 'row')}: {plural(len(problems), 'problem')} found, so nothing was "
                 "saved. Correct them in the spreadsheet and upload it again.",
             )
         except (ValidationError, PermissionDenied, ClaimFrozen) as e:
@@ -473,7 +479,7 @@ def claim_action(request, pk, action):
             access.require(can_pay_claim(user))
             form = PayForm(request.POST)
             if not form.is_valid():
-                raise ValidationError("Enter the date paid and the remittance reference.")
+                return _claim_page(request, claim, pay_form=form)
             svc.claim_pay(by=user, claim=claim, **form.cleaned_data)
             messages.success(request, "Payment recorded.")
     except StaleEdit:

@@ -26,6 +26,7 @@ from consortium.lists import (
     xlsx_response,
 )
 from consortium.models import Consortium, Organisation
+from consortium.numbers import plural
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
 from consortium.xlsx_guard import read_upload
 from contracts.access.returns import (
@@ -194,14 +195,11 @@ def return_detail(request, pk):
                 "rows": [(i, snap_values.get(i.pk)) for i in indicators],
             },
         )
-    values = {
-        v.indicator_id: v
-        for v in ReturnValue.objects.visible_to(user).filter(ret=ret).select_related("indicator")
-    }
-    indicators = svc.indicators_for(ret.consortium_id)
-    rows = [(i, values.get(i.pk)) for i in indicators]
     can_edit = can_edit_return(user, ret) and ret.is_editable
     outcome = svc.check(ret) if can_edit or ret.status == "submitted" else None
+    # Each figure beside last month, the same month last year and the target, with the
+    # rules' warnings about unusual figures beside the figure each is about.
+    rows = sel.review_context(user, ret, outcome.warnings if outcome else ())
     restatements = (
         Restatement.objects.visible_to(user).filter(ret=ret).select_related("reopened_by")
     )
@@ -248,6 +246,10 @@ def return_edit(request, pk):
         initial={"expected_version": ret.version, "narrative": ret.narrative},
     )
     flagged = []
+    if request.method == "POST" and not form.is_valid() and "submit" in request.POST:
+        # Every error in one round: what the submission rules would refuse (a blank required
+        # figure, a funnel out of order) beside what could not be read as a figure.
+        form.add_submission_errors(svc.check(ret, form.readable_figures()).errors)
     if request.method == "POST" and form.is_valid():
         figures, notes = form.figures()
         submit = "submit" in request.POST
@@ -340,7 +342,7 @@ def return_upload(request, pk):
             problems, checked = e.problems, e.rows_checked
             form.add_error(
                 "file",
-                f"Checked {checked} rows: {len(problems)} problem(s) found, so nothing was "
+                f"Checked {plural(checked, 'row')}: {plural(len(problems), 'problem')} found, so nothing was "
                 "saved. Correct them in the spreadsheet and upload it again.",
             )
         except StaleEdit:

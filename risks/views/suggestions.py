@@ -9,6 +9,7 @@ from consortium import access
 from consortium.views import save_or_refuse
 from risks import selectors, services
 from risks.access import (
+    can_manage_risk_settings,
     can_see_suggestions,
 )
 from risks.forms import (
@@ -32,14 +33,19 @@ def _suggestion_scope(request):
 def suggestions(request):
     access.require(can_see_suggestions(request.user))
     organisation = _suggestion_scope(request)
-    found = selectors.open_suggestions(request.user, organisation=organisation)
+    groups = selectors.suggestion_groups(request.user, organisation=organisation)
     register = (
         RiskRegister.objects.visible_to(request.user).filter(organisation=organisation).first()
     )
     return render(
         request,
         "risks/suggestions.html",
-        {"suggestions": found, "register": register, "organisation": organisation},
+        {
+            "groups": groups,
+            "register": register,
+            "organisation": organisation,
+            "can_set": can_manage_risk_settings(request.user),
+        },
     )
 
 

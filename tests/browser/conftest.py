@@ -106,9 +106,14 @@ def page(context):
 _axe = None
 
 
-def assert_accessible(page):
+# Best-practice rules (not WCAG criteria) that the pages keep too: all content inside a
+# landmark, and no table header cell without text.
+BEST_PRACTICE = ["region", "empty-table-header"]
+
+
+def assert_accessible(page, *, best_practice=False):
     """Fail listing each axe violation (id, help, targets) of WCAG 2.0–2.2 A and AA rules on the
-    page as it stands now."""
+    page as it stands now; with `best_practice`, of BEST_PRACTICE's rules too."""
     global _axe
     if _axe is None:
         from axe_playwright_python.sync_playwright import Axe
@@ -119,6 +124,15 @@ def assert_accessible(page):
         options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
     )
     violations = results.response["violations"]
+    if best_practice:
+        more = _axe.run(
+            page,
+            options={
+                "runOnly": {"type": "rule", "values": BEST_PRACTICE},
+                "resultTypes": ["violations"],
+            },
+        )
+        violations = violations + more.response["violations"]
     if violations:
         lines = [f"{len(violations)} accessibility violation(s) on {page.url}:"]
         for v in violations:

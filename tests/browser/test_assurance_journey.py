@@ -64,9 +64,10 @@ def test_assurance_pack_journey(live_server, demo_db, page):
 
     sign_in_as(page, live_server, "commissioner")
     assert_accessible(page)
-    panel = page.locator("section", has=page.get_by_role("heading", name="Assurance packs"))
-    assert "Waiting for your acknowledgement" in panel.inner_text()
-    panel.get_by_role("link", name=f"{pack.contract.reference}", exact=False).first.click()
+    # A line of the commissioner's day, one click from the dashboard.
+    line = page.locator("ol.concord-queue li", has_text="waiting for your acknowledgement")
+    assert pack.contract.reference in line.inner_text()
+    line.get_by_role("link").click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/assurance/{pack.pk}/")
     assert_accessible(page)
@@ -83,6 +84,9 @@ def test_assurance_pack_journey(live_server, demo_db, page):
 
     sign_in_as(page, live_server, "lead")
     assert_accessible(page)
+    # The packs in hand are a line of the lead's day; the query is named in its panel below.
+    assert "Assurance packs in hand" in page.locator("ol.concord-queue").inner_text()
+    page.locator("summary", has_text="Assurance packs in hand").click()
     page.get_by_role("link", name=f"Query to answer on {pack}").click()
     page.wait_for_load_state()
     page.get_by_role("link", name="Answer this query").click()

@@ -103,7 +103,7 @@ def test_pbr_claim_journey(live_server, demo_db, page, tmp_path):
     sign_in_as(page, live_server, "lead")
     go(page, url)
     page.get_by_label("Sample size (lines)").fill("2")
-    page.get_by_label("Seed (optional)").fill("31")
+    page.get_by_label("Seed (optional)", exact=True).fill("31")
     page.get_by_role("button", name="Draw the sample").click()
     page.wait_for_load_state()
     assert "seed 31" in page.locator("#sample").inner_text()

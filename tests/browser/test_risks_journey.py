@@ -102,6 +102,11 @@ def test_a_member_escalates_a_risk_the_lead_reviews_it_and_the_commissioner_sees
     go(page, f"{base}/risks/heat-map/?register={demo['consortium']}")
     before_high, before_moderate = cell(page, 4, 4), cell(page, 2, 4)
     go(page, f"{base}/")
+    # Escalations are a line of the lead's day; each is named in its panel, one line below.
+    assert (
+        "escalated risks waiting for your decision" in page.locator("ol.concord-queue").inner_text()
+    )
+    page.locator("summary", has_text="Risks needing attention").click()
     page.get_by_role(
         "link", name=f"Escalation waiting: LWC-004 {TITLE} (Larkspur Women's Centre)"
     ).click()

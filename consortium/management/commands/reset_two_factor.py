@@ -5,6 +5,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consortium import security
+from consortium.numbers import plural
 
 
 class Command(BaseCommand):
@@ -30,5 +31,5 @@ class Command(BaseCommand):
             detail=f"All second factors reset by the operator: {reason}",
         )
         self.stdout.write(
-            f"Removed {removed} authenticator(s) and the recovery codes of {username}."
+            f"Removed {plural(removed, 'authenticator')} and the recovery codes of {username}."
         )

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 
 from consortium import audit
+from consortium.numbers import plural
 
 
 class Command(BaseCommand):
@@ -19,6 +20,10 @@ class Command(BaseCommand):
         with scopes_disabled():
             broken, checked = audit.verify(consortium)
         if broken is not None:
-            self.stderr.write(f"Audit chain broken after {checked} link(s) checked: {broken}")
+            self.stderr.write(
+                f"Audit chain broken after {plural(checked, 'link')} checked: {broken}"
+            )
             raise SystemExit(1)
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {checked} link(s) checked."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {plural(checked, 'link')} checked.")
+        )

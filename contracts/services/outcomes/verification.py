@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from consortium.numbers import plural
 from contracts.access.outcomes import (
     can_approve_claim,
     can_verify_claim,
@@ -127,12 +128,15 @@ def claim_verify(*, by: User, claim: PbRClaim, reason: str = "") -> PbRClaim:
     queried = lines.filter(status=L.QUERIED).count()
     if queried:
         raise ValidationError(
-            f"{queried} line(s) are queried: return the claim to the member to answer them."
+            f"{plural(queried, 'line is', 'lines are')} queried: return the claim to the member to "
+            "answer them."
         )
     if current.verification == PbRClaim.Verification.SAMPLE:
         unchecked = lines.filter(in_sample=True, status=L.PENDING).count()
         if unchecked:
-            raise ValidationError(f"{unchecked} sampled line(s) are not checked yet.")
+            raise ValidationError(
+                f"{plural(unchecked, 'sampled line is', 'sampled lines are')} not checked yet."
+            )
         now = timezone.now()
         rest = list(lines.filter(status=L.PENDING))
         for line in rest:
@@ -154,7 +158,8 @@ def claim_verify(*, by: User, claim: PbRClaim, reason: str = "") -> PbRClaim:
         unchecked = lines.filter(status=L.PENDING).count()
         if unchecked:
             raise ValidationError(
-                f"{unchecked} line(s) are not checked yet: every line must be verified."
+                f"{plural(unchecked, 'line is', 'lines are')} not checked yet: every line must be "
+                "verified."
             )
     current.status = S.VERIFIED
     current.verified_by = by
