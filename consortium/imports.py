@@ -71,7 +71,7 @@ class Column:
         elif self.kind == "date":
             what = (what + " " if what else "") + "A date, like 31/03/2027."
         elif self.kind == "money":
-            what = (what + " " if what else "") + "An amount in pounds, like 12,500.00."
+            what = (what + " " if what else "") + "An amount in pounds, like £12,500.00."
         elif self.kind == "yesno":
             what = (what + " " if what else "") + "Yes or No."
         return what

@@ -97,6 +97,11 @@ class Runway:
     limited: str = ""  # why these figures cover only part of the consortium, when they do
 
     @property
+    def total(self):
+        """Secured income over the whole horizon: the funders' totals added up."""
+        return sum(self.totals, ZERO)
+
+    @property
     def short(self):
         return self.months_secured < SHORT_MONTHS
 

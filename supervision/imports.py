@@ -170,7 +170,12 @@ class PostImport(ImportKind):
         Column("Post reference", "reference", required=True, max_length=40),
         Column("Organisation", "organisation", required=True, help="The employer.", refers=True),
         Column("Title", "title", required=True),
-        Column("FTE", "fte", "decimal", help="Between 0.01 and 1.00; empty means 1.00."),
+        Column(
+            "FTE",
+            "fte",
+            "decimal",
+            help="More than 0 and at most 1 (full time); empty means full time.",
+        ),
         Column("Status", "status", "choice", choices=Post.Status, help="Empty means vacant."),
         Column("Vacant since", "vacancy_start", "date", past=True),
         Column(

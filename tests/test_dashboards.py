@@ -28,7 +28,13 @@ def test_the_leads_dashboard_puts_money_owed_late_first_then_the_rest_by_consequ
     # Every panel below, collapsed to its title and count, in the same order.
     summaries = [" ".join(s.text_content().split()) for s in doc.xpath("//details/summary")]
     assert summaries[0] == "Payments to members due or overdue 2"
-    assert all(d.get("open") is None for d in doc.xpath("//details"))
+    # Collapsed, but for the getting-started checklist while the world's set-up is unfinished.
+    opened = [
+        " ".join(d.xpath("./summary")[0].text_content().split())
+        for d in doc.xpath("//details")
+        if d.get("open") is not None
+    ]
+    assert [t for t in opened if not t.startswith("Getting started")] == []
 
 
 def test_panels_are_ordered_by_consequence_then_by_how_late_then_their_own_order(rf):

@@ -107,7 +107,11 @@ def tables(doc):
     """Every table on a page as [{header: cell text}], headers without their sort hints."""
     out = []
     for table in doc.xpath("//table"):
-        headers = [words(th).split(", sort")[0] for th in table.xpath(".//thead//th")]
+        # Headers without their sort hints or a "(£)" (a money column says so either way).
+        headers = [
+            re.sub(r"\s*\(£\)$", "", words(th).split(", sort")[0])
+            for th in table.xpath(".//thead//th")
+        ]
         rows = []
         for tr in table.xpath(".//tbody/tr"):
             cells = [words(c) for c in tr.xpath("./th|./td")]
@@ -135,7 +139,7 @@ def workbook(client, url):
 def sheet_rows(ws):
     """A sheet as [{header: value}] (its first row the headers), blank rows left out."""
     values = list(ws.iter_rows(values_only=True))
-    headers = values[0]
+    headers = [re.sub(r"\s*\(£\)$", "", h) if isinstance(h, str) else h for h in values[0]]
     return [
         dict(zip(headers, row, strict=False))
         for row in values[1:]
@@ -150,10 +154,11 @@ def cover(wb):
 def dashboard_items(client, title):
     """The lines of the dashboard panel headed `title`, or None when the panel is not there."""
     doc = page(client, reverse("dashboard"))
-    for h2 in doc.xpath("//h2|//h3"):
-        if words(h2).startswith(title):
-            section = h2.getparent()
-            return [words(li) for li in section.xpath(".//li")]
+    for heading in doc.xpath("//section//h2|//details//h3"):
+        if words(heading).startswith(title):
+            # The panel: an open section, or a line collapsed below today's work.
+            panel = heading.xpath("ancestor::details[1]|ancestor::section[1]")[-1]
+            return [words(li) for li in panel.xpath(".//li")]
     return None
 
 
@@ -201,17 +206,17 @@ def test_payable_and_paid_per_claim_agree_on_every_page_workbook_and_pack(client
             assert money(words(doc.get_element_by_id("claim-payable"))) == payable, where
             rows = [
                 r
-                for r in table_with(page(client, reverse("outcomes:claim_list")), "Payable (£)")
+                for r in table_with(page(client, reverse("outcomes:claim_list")), "Payable")
                 if claim.get_absolute_url() in r["_links"]
             ]
-            assert [money(r["Payable (£)"]) for r in rows] == [payable], f"{where}: list"
+            assert [money(r["Payable"]) for r in rows] == [payable], f"{where}: list"
             wb = workbook(client, reverse("outcomes:claim_list") + "?export=xlsx")
             rows = [
                 r
                 for r in sheet_rows(wb.active)
                 if (r["Measure"], r["Member"]) == key and as_date(r["Period"]) == claim.period_start
             ]
-            assert [money(r["Payable (£)"]) for r in rows] == [payable], f"{where}: list XLSX"
+            assert [money(r["Payable"]) for r in rows] == [payable], f"{where}: list XLSX"
             # The statement, on the page and in its workbook: one claim in a one-day window.
             doc = page(client, reverse("outcomes:pbr_statement") + period)
             (row,) = [
@@ -222,7 +227,7 @@ def test_payable_and_paid_per_claim_agree_on_every_page_workbook_and_pack(client
             assert (money(row["Payable"]), money(row["Paid"])) == (payable, paid), where
             wb = workbook(client, reverse("outcomes:pbr_statement") + period + "&export=xlsx")
             (row,) = [r for r in sheet_rows(wb.active) if (r["Measure"], r["Member"]) == key]
-            assert (money(row["Payable (£)"]), money(row["Paid (£)"])) == (payable, paid), where
+            assert (money(row["Payable"]), money(row["Paid"])) == (payable, paid), where
             if claim.payment is None:
                 continue
             # Paid: the claim's payment line, and the payment on the money pages.
@@ -262,8 +267,8 @@ def test_payable_and_paid_per_claim_agree_on_every_page_workbook_and_pack(client
             continue
         doc = page(client, pack.get_absolute_url())
         shown = {
-            (r["Measure"], r["Member"]): (money(r["Payable (£)"]), money(r["Paid (£)"]))
-            for r in table_with(doc, "Measure", "Member", "Payable (£)", "Paid (£)")
+            (r["Measure"], r["Member"]): (money(r["Payable"]), money(r["Paid"]))
+            for r in table_with(doc, "Measure", "Member", "Payable", "Paid")
         }
         assert shown == expected, f"{name}: pack page"
         wb = workbook(client, reverse("assurance:pack_xlsx", args=[pack.pk]))
@@ -362,6 +367,9 @@ def test_the_runways_first_cliff_agrees_on_the_runway_its_workbook_and_the_dashb
         }
         assert totals[f"{cliff.month:%B %Y}"] == cliff.after, name
         assert totals[f"{before_month:%B %Y}"] == cliff.before, name
+        # The footer's total over the horizon is the months' totals added up.
+        footer = doc.xpath("//tfoot//tr")[0]
+        assert money(words(footer.xpath("./td")[-1])) == sum(totals.values()) == data.total, name
         assert (runway.STREAMS_LIMITED in text) == bool(data.limited), name
 
         wb = workbook(client, reverse("funding:runway") + "?export=xlsx")
@@ -505,11 +513,12 @@ def test_return_values_and_rag_agree_on_the_return_the_performance_pages_and_the
         for name in readers:
             client.force_login(users[name])
             where = f"{name}, {ret}"
+            column = f"{month:%b %Y}"  # the return's own month, beside its context
             figures = {
-                r["Indicator"]: r["Figure"]
-                for r in table_with(page(client, ret.get_absolute_url()), "Indicator", "Figure")
+                r["Indicator"]: r[column]
+                for r in table_with(page(client, ret.get_absolute_url()), "Indicator", column)
             }
-            assert Decimal(figures[indicator.name]) == value, where
+            assert money(figures[indicator.name]) == value, where
             url = reverse("returns:subcontract_performance", args=[ret.subcontract_id])
             status, body = get(client, f"{url}?indicator={indicator.pk}")
             if status != 200:
