@@ -106,12 +106,15 @@ def object_history(request, label, pk):
     if hasattr(obj, "get_absolute_url"):
         # The menu and breadcrumbs stay where the record itself lives.
         request.nav_path = obj.get_absolute_url()
+    # "History of assurance pack" above "Assurance pack NHS-HJ-001 …" would say it twice.
+    name = str(model._meta.verbose_name)
+    caption = "History" if str(obj).lower().startswith(name.lower()) else f"History of {name}"
     return render(
         request,
         "consortium/history.html",
         {
             "object": obj,
-            "model_name": model._meta.verbose_name,
+            "caption": caption,
             "entries": history_entries(obj, request.user),
             "events": events,
         },

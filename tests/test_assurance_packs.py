@@ -731,3 +731,19 @@ def test_preparing_a_pack_that_exists_links_to_it(packs_world, client):
     assert not form.is_valid()
     (message,) = form.errors["period"]
     assert f'<a class="govuk-link" href="{pack.get_absolute_url()}">open it</a>' in message
+
+
+@pytest.mark.django_db
+def test_a_packs_history_page_names_the_pack_once(packs_world, client):
+    """Its caption said "History of assurance pack" above "Assurance pack A-1 …"."""
+    from lxml import html as lxml_html
+
+    pack = packs_world.packs["signed_a"]
+    client.force_login(packs_world.users["lead"])
+    response = client.get(f"/history/contracts.AssurancePack/{pack.pk}/")
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.content.decode())
+    caption = doc.xpath("//span[contains(@class, 'govuk-caption-l')]")[0].text_content()
+    heading = doc.xpath("//h1")[0].text_content()
+    assert heading.strip() == str(pack)
+    assert "assurance pack assurance pack" not in f"{caption} {heading}".lower()
