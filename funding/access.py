@@ -43,6 +43,11 @@ def allocation_lines(qs, a):
     )
 
 
+# Who keeps the consortium's money (can_manage_money): the roles its money panels and money
+# reminders are for.
+MONEY_ROLES = (Role.ADMIN, Role.LEAD)
+
+
 def can_manage_money(user):
     """Streams, contracts, allocations and payments are kept by the lead (or an
     administrator)."""

@@ -12,9 +12,8 @@ from consortium.models import Role
 from consortium.numbers import plural
 from consortium.templatetags.concord import money as money_text
 from funding import runway
+from funding.access import MONEY_ROLES
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
-
-MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 
 
 @panel(roles=MONEY_ROLES, order=10, consequence=Consequence.ENDING)

@@ -9,9 +9,8 @@ from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import EXPIRING, LATE, Item, object_key, reminder_kind
 from consortium.templatetags.concord import money as money_text
+from funding.access import MONEY_ROLES
 from funding.models import FundingStream, Payment
-
-MONEY_ROLES = [Role.ADMIN, Role.LEAD]
 
 
 @reminder_kind(
