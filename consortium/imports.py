@@ -13,8 +13,10 @@ are none. Importing the same file again changes nothing; a changed row updates i
 with history saying who imported it and why, and the import as a whole is one event.
 """
 
+import contextvars
 import datetime
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -254,7 +256,8 @@ def read(kind, data, *, filename="", user=None):
         # Rows with a cell that could not be read carry no value for it; the kind's checks
         # look at what was read.
         said = {(p.row, p.column) for p in problems}
-        problems += [p for p in kind.validate(user, rows) if (p.row, p.column) not in said]
+        with _members_read_once():
+            problems += [p for p in kind.validate(user, rows) if (p.row, p.column) not in said]
     return Read(rows=rows, problems=sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
 
 
@@ -420,7 +423,7 @@ def import_rows(*, kind, by, rows, reason, filename=""):
     if not reason.strip():
         raise ValidationError({"reason": "Say why you are importing this file."})
     outcome, problems = Outcome(), []
-    with transaction.atomic():
+    with transaction.atomic(), _members_read_once():
         existing = kind.existing(by)
         for row in rows:
             obj = existing.get(kind.key_of(row.values))
@@ -506,9 +509,29 @@ def problem_at(problems, row, key, kind, text):
 # --- the consortium's own kinds ------------------------------------------------------------
 
 
+# While a file is checked or saved, the members are read once, not once for every row that
+# names one (no kind creates the organisations its own rows name).
+_members_read = contextvars.ContextVar("import_members_read", default=None)
+
+
+@contextmanager
+def _members_read_once():
+    token = _members_read.set({})
+    try:
+        yield
+    finally:
+        _members_read.reset(token)
+
+
 def _members_by_name(user):
     """{name folded: organisation} of the consortium's members this person may see."""
-    return {o.name.casefold(): o for o in Organisation.objects.visible_to(user)}
+    read = _members_read.get()
+    if read is not None and user.pk in read:
+        return read[user.pk]
+    members = {o.name.casefold(): o for o in Organisation.objects.visible_to(user)}
+    if read is not None:
+        read[user.pk] = members
+    return members
 
 
 def unknown_organisations(kind, user, rows, key):

@@ -614,3 +614,30 @@ def test_post_rows_with_unknown_sites_or_streams_or_a_missing_vacancy_date_are_r
     assert found[2][2].startswith("Sites: no site is called Nowhere Court.")
     assert "is in the future" in found[3][2]
     assert "only the consortium lead records what pays for a post" in found[5][2]
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_the_members_are_read_once_however_many_rows_name_one(client, new, n):
+    """A staff import reads the consortium's organisations once to check the file and once to
+    save it, not once for every row that names an employer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    consortium, users = new
+    client.force_login(users["cvo_manager"])
+    rows = [
+        staff_row(first=f"Ben{i}", email=f"ben{i}@harbour.example.org", number=f"12A34{i:02d}B")
+        for i in range(n)
+    ]
+    data = filled(client, "staff", rows, keep=False)
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(client, "staff", data)
+    assert response.status_code == 302, problems(response)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and 'FROM "consortium_organisation"' in q["sql"]
+        and "LIMIT" not in q["sql"].upper()  # a row's own employer, looked up by the service
+    ]
+    assert len(reads) <= 4, reads
