@@ -92,9 +92,9 @@ def main():
     from django.test.utils import setup_test_environment
     from openpyxl import Workbook, load_workbook
 
-    from consortium import lists
+    from consortium import exports, lists
 
-    lists.EXPORT_CHUNK = args.chunk
+    exports.EXPORT_CHUNK = args.chunk
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)

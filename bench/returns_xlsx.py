@@ -192,7 +192,7 @@ def filled_template(svc, rx, ret, rows, bump):
 def export(n):
     from openpyxl import Workbook
 
-    from consortium.lists import xlsx_response
+    from consortium.xlsx import xlsx_response
 
     export_rows = [
         [

@@ -31,9 +31,9 @@ from openpyxl.utils import get_column_letter
 from consortium import access, services
 from consortium import xlsx_guard as guard
 from consortium.constraints import explain_integrity_error
-from consortium.lists import put
 from consortium.models import Consortium, Membership, Organisation, Role, RoleAssignment, Site
 from consortium.numbers import parse_decimal
+from consortium.xlsx import put
 from consortium.xlsx_guard import UploadProblem, UploadRefused
 
 MAX_BYTES = 2 * 1024 * 1024

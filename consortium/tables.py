@@ -2,7 +2,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable, DateTimeColumn, Export
+from consortium.columns import ConcordTable, DateTimeColumn
+from consortium.exports import Export
 from consortium.models import Organisation, RoleAssignment, SecurityEvent, Site
 
 

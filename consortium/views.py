@@ -21,7 +21,7 @@ from consortium.forms import (
     RoleAssignmentForm,
     SiteForm,
 )
-from consortium.lists import ConcordListView, xlsx_file_response
+from consortium.lists import ConcordListView
 from consortium.middleware import SESSION_KEY
 from consortium.models import (
     Consortium,
@@ -33,6 +33,7 @@ from consortium.models import (
     Site,
 )
 from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
+from consortium.xlsx import xlsx_file_response
 from consortium.xlsx_guard import UploadRefused, read_upload
 
 STALE_MESSAGE = (

@@ -2,7 +2,8 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable, Export, MoneyColumn, stub_of
+from consortium.columns import ConcordTable, MoneyColumn
+from consortium.exports import Export, stub_of
 from funding.models import Allocation, FundingStream, Payment
 
 __all__ = ["AllocationTable", "MoneyColumn", "PaymentTable", "StreamTable"]

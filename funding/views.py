@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from consortium import access, twofactor
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView, xlsx_response
+from consortium.lists import ConcordListView
 from consortium.models import Organisation
 from consortium.views import apply_errors, form_page, save_or_refuse
+from consortium.xlsx import xlsx_response
 from funding import results, services
 from funding import runway as runway_module
 from funding.access import (

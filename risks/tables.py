@@ -2,7 +2,8 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 
-from consortium.lists import ConcordTable, Export
+from consortium.columns import ConcordTable
+from consortium.exports import Export
 from risks.models import Risk
 
 

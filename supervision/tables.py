@@ -2,7 +2,8 @@ import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from consortium.lists import ConcordTable, DateColumn, Export
+from consortium.columns import ConcordTable, DateColumn
+from consortium.exports import Export
 from supervision.models import Post, StaffMember, SupervisionSession
 
 

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.dates import add_months, month_range
-from consortium.lists import ConcordListView, xlsx_response
+from consortium.lists import ConcordListView
 from consortium.models import Organisation
 from consortium.views import form_page, save_or_refuse
+from consortium.xlsx import xlsx_response
 from funding.models import FundingStream
 from supervision import charts, compliance, compliance_store, selectors, services
 from supervision.access import (

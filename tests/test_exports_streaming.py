@@ -17,10 +17,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from openpyxl import load_workbook
 
-from consortium import lists
-from consortium.lists import ConcordListView, ConcordTable, export_plan, xlsx_response
+from consortium import exports, xlsx
+from consortium.columns import ConcordTable
+from consortium.exports import export_plan
+from consortium.lists import ConcordListView
 from consortium.models import SecurityEvent
 from consortium.views import SecurityLog
+from consortium.xlsx import xlsx_response
 from funding.models import Payment
 from sample import (
     build_money,
@@ -99,7 +102,7 @@ def test_each_lists_download_holds_what_the_screens_table_holds(client, everythi
     """Every list's streamed download, as each of five roles, holds what the row-by-row
     download it replaced held: up to 150 workbooks written and read back, in chunks of three
     rows."""
-    monkeypatch.setattr(lists, "EXPORT_CHUNK", 3)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 3)
     users = [everything.users[u] for u in ("admin", "lead", "cvo_a", "supervisor", "commissioner")]
     seen = set()
     views = list_views()
@@ -156,7 +159,7 @@ def download(client, url):
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [1, 5])
 def test_a_download_of_n_rows_reads_them_in_chunks(client, world, lead, monkeypatch, n):
-    monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
     payments(world, n)
     client.force_login(lead)
     url = "/funding/payments/?export=xlsx"
@@ -167,7 +170,7 @@ def test_a_download_of_n_rows_reads_them_in_chunks(client, world, lead, monkeypa
     # The rest does not grow with the rows: one read of the primary keys, and the fixed
     # queries of any page (session, person, roles, the security log entry).
     fixed = queries - chunk_reads
-    monkeypatch.setattr(lists, "EXPORT_CHUNK", 1000)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 1000)
     rows_once, queries_once, reads_once = download(client, url)
     assert rows_once == rows and reads_once == 1
     assert queries_once == fixed + 1
@@ -175,7 +178,7 @@ def test_a_download_of_n_rows_reads_them_in_chunks(client, world, lead, monkeypa
 
 @pytest.mark.django_db
 def test_the_order_of_the_list_is_kept_across_chunks(client, world, lead, monkeypatch):
-    monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
     payments(world, 7)
     client.force_login(lead)
     rows = sheet(client.get("/funding/payments/?export=xlsx"))
@@ -255,7 +258,7 @@ def test_the_sessions_download_reads_attendees_as_values_one_query_a_chunk(
     from supervision.models import SupervisionSession
 
     wf = build_workforce(world)
-    monkeypatch.setattr(lists, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
     cvo = wf.users["cvo_a"]
     client.force_login(cvo)
     url = "/workforce/sessions/?export=xlsx"
@@ -284,8 +287,8 @@ def test_a_download_tells_the_page_that_asked_for_it_when_it_is_ready(client, wo
     client.force_login(lead)
     url = "/funding/payments/?export=xlsx"
     asked = client.get(url + "&download_token=1764228000abc123")
-    assert asked.cookies[lists.DOWNLOAD_COOKIE].value == "1764228000abc123"
-    assert asked.cookies[lists.DOWNLOAD_COOKIE]["max-age"] == 120
+    assert asked.cookies[xlsx.DOWNLOAD_COOKIE].value == "1764228000abc123"
+    assert asked.cookies[xlsx.DOWNLOAD_COOKIE]["max-age"] == 120
     # Without a token, or with one that is not a plain token, no cookie.
-    assert lists.DOWNLOAD_COOKIE not in client.get(url).cookies
-    assert lists.DOWNLOAD_COOKIE not in client.get(url + "&download_token=a%3Bb").cookies
+    assert xlsx.DOWNLOAD_COOKIE not in client.get(url).cookies
+    assert xlsx.DOWNLOAD_COOKIE not in client.get(url + "&download_token=a%3Bb").cookies

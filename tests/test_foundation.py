@@ -13,8 +13,8 @@ from django_scopes import scope
 from django_scopes.exceptions import ScopeError
 from openpyxl import load_workbook
 
-from consortium.lists import put, safe_cell_value
 from consortium.models import Consortium, Event, Organisation, RoleAssignment, Site
+from consortium.xlsx import put, safe_cell_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = ("consortium", "funding", "contracts", "supervision", "risks")

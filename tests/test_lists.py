@@ -113,7 +113,7 @@ def test_date_columns_read_as_the_date_filter_writes_them_without_a_template_per
     from django.template import Context, Template
     from django.utils import timezone
 
-    from consortium.lists import DateColumn, DateTimeColumn
+    from consortium.columns import DateColumn, DateTimeColumn
     from funding.tables import StreamTable
 
     table = StreamTable([])

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from consortium.lists import ConcordTable
+from consortium.columns import ConcordTable
 from contracts.models import Contract, Subcontract
 from funding.tables import MoneyColumn
 

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
-from consortium.lists import ConcordTable, Export
+from consortium.columns import ConcordTable
+from consortium.exports import Export
 from consortium.templatetags.concord import money
 from contracts.models import OutcomeMeasure, PbRClaim
 

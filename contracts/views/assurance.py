@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView, xlsx_file_response
+from consortium.lists import ConcordListView
 from consortium.models import Organisation, Role
 from consortium.views import form_page
+from consortium.xlsx import xlsx_file_response
 from contracts.access.assurance import (
     can_prepare_packs,
     can_respond_to_pack,

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 from consortium import access, dates, twofactor
 from consortium.base import StaleEdit
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView, xlsx_file_response, xlsx_response
+from consortium.lists import ConcordListView
 from consortium.models import Organisation
 from consortium.numbers import plural
 from consortium.views import STALE_MESSAGE, save_or_refuse
+from consortium.xlsx import xlsx_file_response, xlsx_response
 from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
     can_approve_claim,

@@ -15,19 +15,15 @@ from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.base import StaleEdit
+from consortium.columns import ConcordTable
 from consortium.dates import add_months, end_of_day
+from consortium.exports import Export
 from consortium.forms import ReasonForm
-from consortium.lists import (
-    ConcordFilterSet,
-    ConcordListView,
-    ConcordTable,
-    Export,
-    xlsx_file_response,
-    xlsx_response,
-)
+from consortium.lists import ConcordFilterSet, ConcordListView
 from consortium.models import Consortium, Organisation
 from consortium.numbers import plural
 from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
+from consortium.xlsx import xlsx_file_response, xlsx_response
 from consortium.xlsx_guard import read_upload
 from contracts.access.returns import (
     can_edit_return,

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill, Protection
 
 from consortium import xlsx_guard as guard
-from consortium.lists import at_least, put
+from consortium.xlsx import at_least, put
 from consortium.xlsx_guard import UploadProblem, UploadRefused
 
 SHEET = "Evidence"

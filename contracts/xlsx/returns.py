@@ -20,8 +20,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 
 from consortium import xlsx_guard as guard
-from consortium.lists import at_least, put
 from consortium.numbers import parse_decimal
+from consortium.xlsx import at_least, put
 from consortium.xlsx_guard import UploadProblem, UploadRefused  # noqa: F401
 
 SHEET = "Return"

@@ -1,0 +1,209 @@
+"""Spreadsheets out of Concord: cells that keep text as text and dates as real dates, and
+the one way a workbook is sent as a download (written to the security log)."""
+
+import datetime
+import tempfile
+from decimal import Decimal
+
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from consortium import security
+
+# openpyxl writes a string that starts with "=" as a formula, and one of these as an error.
+ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
+def safe_cell_value(value):
+    """A value fit for a spreadsheet cell: numbers and dates stay numbers and dates (aware
+    times in local time; floats as exact decimals); text stays exactly the text."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None or isinstance(value, (int, Decimal, datetime.date)):
+        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return str(value)
+
+
+def runs_as_formula(text):
+    """Whether openpyxl would write this text as something other than text."""
+    return isinstance(text, str) and (
+        (len(text) > 1 and text.startswith("=")) or text in ERROR_TEXTS
+    )
+
+
+def text_cell(ws, value):
+    """For a write-only sheet: `value` as a cell, with text that would become a formula or an
+    error written as a string cell instead (a note beginning with "=" stays a note)."""
+    if isinstance(value, datetime.date):
+        return date_cell(ws, value)
+    value = safe_cell_value(value)
+    if runs_as_formula(value):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def put(ws, row, column, value):
+    """For an ordinary sheet: write `value` at (row, column), text always as text. Returns the
+    cell."""
+    cell = ws.cell(row=row, column=column, value=safe_cell_value(value))
+    if runs_as_formula(cell.value):
+        cell.data_type = "s"
+    return cell
+
+
+def at_least(ws, cells, minimum, *, whole, title, error):
+    """Excel's own check on the figures typed into `cells` (a range such as "D8:D20"): at
+    least `minimum`, whole numbers only when `whole`, blanks allowed. Concord checks again when
+    the file comes back; this only stops a slip as it is typed."""
+    rule = DataValidation(
+        type="whole" if whole else "decimal",
+        operator="greaterThanOrEqual",
+        formula1=str(minimum),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=title,
+        error=error,
+    )
+    rule.add(cells)
+    ws.add_data_validation(rule)
+
+
+def xlsx_response(filename, headers, rows, title="Data"):
+    """Write rows (any iterable, a generator included) into a write-only workbook and answer
+    it as a download. Every download is written to the security log: exports carry personal
+    data out of Concord."""
+    return xlsx_download(
+        filename, headers, lambda ws: ([text_cell(ws, v) for v in row] for row in rows), title
+    )
+
+
+def xlsx_download(filename, headers, make_rows, title="Data"):
+    """The one way Concord sends a spreadsheet: `make_rows(ws)` gives rows of ready cells,
+    appended to a write-only sheet as they come, the workbook saved to a temporary file on
+    disk and sent from it in blocks (so memory stays flat whatever the row count); the file
+    goes when the response is closed."""
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=safe_cell_value(h))
+        if runs_as_formula(c.value):
+            c.data_type = "s"
+        c.font = bold
+        header_cells.append(c)
+    ws.append(header_cells)
+    count = 0
+    for row in make_rows(ws):
+        ws.append(row)
+        count += 1
+    security.log(security.Kind.EXPORT, detail=f"{title}: {filename}.xlsx, {count} rows")
+    file = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        wb.save(file)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    response = FileResponse(
+        file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
+    )
+    response.block_size = SEND_BLOCK
+    _say_ready(response)
+    return response
+
+
+def xlsx_file_response(data, filename):
+    """A workbook already made in memory (a template, a pack) as a download named
+    `filename`.xlsx."""
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    _say_ready(response)
+    return response
+
+
+DOWNLOAD_COOKIE = "concord_download"
+
+
+def _say_ready(response):
+    """Tell the page that asked for the download (frontend/concord.js) that the file is
+    ready: the token its link carried comes back in a short-lived cookie it can read."""
+
+    request = security.current_request()
+    token = request.GET.get("download_token", "") if request is not None else ""
+    if token and len(token) <= 40 and token.isalnum():
+        response.set_cookie(
+            DOWNLOAD_COOKIE, token, max_age=120, samesite="Lax", secure=request.is_secure()
+        )
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Bytes sent per block of a download.
+SEND_BLOCK = 64 * 1024
+
+
+def _formula_guard(ws):
+    """For text bound for a write-only sheet: the text, or a string cell when openpyxl would
+    otherwise write it as a formula or an error."""
+
+    def guard(text):
+        if (text[:1] == "=" and len(text) > 1) or text in ERROR_TEXTS:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.data_type = "s"
+            return cell
+        return text
+
+    return guard
+
+
+DATE_FORMAT = "d mmm yyyy"
+DATETIME_FORMAT = "d mmm yyyy hh:mm"
+
+
+def date_cell(ws, value):
+    """A date or time as a real spreadsheet date for a write-only sheet, formatted as the
+    pages write it ("28 Feb 2027", "28 Feb 2027 09:30"): aware times in local time, to the
+    second (no microseconds: a spreadsheet cannot show them, and they read as noise)."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        cell = WriteOnlyCell(ws, value=value.replace(microsecond=0))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = DATE_FORMAT
+    return cell
+
+
+def finisher(ws):
+    """The download's rule for any value a column gives: text without markup or surrounding
+    space (a note beginning with "=" stays a note), empty text as an empty cell, numbers and
+    dates as themselves (aware times in local time)."""
+    guard = _formula_guard(ws)
+
+    def finish(value):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if "<" in value:
+                value = strip_tags(value)
+            return guard(str(value).strip())
+        if isinstance(value, datetime.date):
+            return date_cell(ws, value)
+        value = safe_cell_value(value)
+        return guard(value) if isinstance(value, str) else value
+
+    finish.ws = ws
+    return finish
