@@ -81,6 +81,12 @@ class StaleEdit(Exception):
     """Somebody else saved the record after this user opened it."""
 
 
+class RecordFrozen(Exception):
+    """A record locked by its state (approved, signed off, in use) was about to change. Each
+    app's lock says which records and why (its `Frozen.error`); pages show the message as
+    they show any other refusal (consortium.views.REFUSED)."""
+
+
 class ConcordModel(models.Model):
     """Abstract base: every concrete model records django-simple-history, carries a version
     for optimistic locking, and states its access paths in an inner `Access` class."""

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.forms.utils import pretty_name
@@ -137,6 +138,13 @@ class ConcordFormMixin:
                     widget.attrs["class"] = f"{css} {base}--error"
                 hint = f"id_{self.add_prefix(name)}-hint " if self.fields[name].help_text else ""
                 widget.attrs["aria-describedby"] = f"{hint}id_{self.add_prefix(name)}-error"
+
+    def cleaned_or_refuse(self, message):
+        """For a small form on a record's page (a count, a comment, a reason): the cleaned
+        data, or a refusal saying `message` (which the page shows as any other refusal)."""
+        if not self.is_valid():
+            raise ValidationError(message)
+        return self.cleaned_data
 
 
 class ConcordForm(ConcordFormMixin, forms.Form):

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -6,9 +8,10 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from consortium import access, constraints, imports, reminders, security, services, twofactor
-from consortium.base import StaleEdit
+from consortium.base import RecordFrozen, StaleEdit
 from consortium.dashboard import queue_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
 from consortium.forms import (
@@ -42,11 +45,21 @@ STALE_MESSAGE = (
 )
 
 
+# What a service raises when the rules say no: a rule (ValidationError), a person's roles
+# (PermissionDenied) or a record locked by its state (RecordFrozen). Every page says why.
+REFUSED = (ValidationError, PermissionDenied, RecordFrozen)
+
+
+def reasons(error):
+    """The plain-English reasons a refusal gives, one message each."""
+    return getattr(error, "messages", None) or [str(error)]
+
+
 def apply_errors(form, error):
     """Put a service's refusal on the form: a ValidationError field by field where it names
-    one, a PermissionDenied as a message for the whole form."""
-    if isinstance(error, PermissionDenied):
-        error = ValidationError(str(error))
+    one, any other refusal as a message for the whole form."""
+    if not isinstance(error, ValidationError):
+        error = ValidationError(reasons(error))
     if hasattr(error, "error_dict"):
         for field, errs in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errs)
@@ -60,7 +73,7 @@ def save_or_refuse(request, form, save, *, success, to=None, refused=apply_error
     Saved: the success message (text, or a function of what `save()` returned) and a redirect
     to `to(saved)`, or to the saved object's page. A stale edit (somebody saved the record
     after this person opened it): STALE_MESSAGE and the edit page again, showing the other
-    person's version. A refusal (ValidationError, PermissionDenied) goes on the form through
+    person's version. A refusal (REFUSED) goes on the form through
     `refused(form, error)` and None is returned, so the view shows the person's input again.
     """
     try:
@@ -68,7 +81,7 @@ def save_or_refuse(request, form, save, *, success, to=None, refused=apply_error
     except StaleEdit:
         messages.error(request, STALE_MESSAGE)
         return redirect(request.path)
-    except (ValidationError, PermissionDenied) as error:
+    except REFUSED as error:
         refused(form, error)
         return None
     except IntegrityError as error:
@@ -78,6 +91,49 @@ def save_or_refuse(request, form, save, *, success, to=None, refused=apply_error
         return None
     messages.success(request, success(saved) if callable(success) else success)
     return redirect(to(saved) if to else saved)
+
+
+def act_or_refuse(request, act, *, success, back, to=None, prefix=""):
+    """A button on a record's page, once the view has checked who may press it: `act()` calls
+    the service. Done: the success message (text, or a function of what `act()` returned) and a
+    redirect to `to(done)`, else to `back`. A stale edit or a refusal (REFUSED): each reason
+    as an error message, after `prefix`, and back to `back`, the page that says why."""
+    try:
+        done = act()
+    except StaleEdit:
+        messages.error(request, STALE_MESSAGE)
+    except REFUSED as error:
+        for reason in reasons(error):
+            messages.error(request, prefix + reason)
+    else:
+        messages.success(request, success(done) if callable(success) else success)
+        return redirect(to(done) if to else back)
+    return redirect(back)
+
+
+def record_button(find, allowed, *, fresh=False):
+    """A view for one button on a record's page: POST only; `find(request, pk)` gives the
+    record (404 outside this person's scope) and `allowed(user, record)` must hold (404
+    otherwise). With `fresh`, the person confirms a fresh second factor first and comes back
+    to the record's page to press it again (acts that decide money). The view is called as
+    view(request, record)."""
+
+    def wrap(view):
+        @login_required
+        @require_POST
+        @functools.wraps(view)
+        def button(request, pk):
+            record = find(request, pk)
+            access.require(allowed(request.user, record))
+            if fresh:
+                ask = twofactor.fresh_factor_response(request, next_url=record.get_absolute_url())
+                if ask:
+                    return ask
+            return view(request, record)
+
+        return button
+
+    return wrap
 
 
 def form_page(

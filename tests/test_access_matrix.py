@@ -505,10 +505,31 @@ MATRIX.update(
             outside=ret("away_return"),
             denied=each(NOT_B + ("lead",), ret("submitted_b")),
         ),
-        "returns:return_action": Entry(
-            reachable=lambda w: {"pk": w.returns["approved_b"].pk, "action": "lock"},
-            outside=lambda w: {"pk": w.returns["away_return"].pk, "action": "lock"},
-            denied=each(NOT_B, lambda w: {"pk": w.returns["approved_b"].pk, "action": "approve"}),
+        # The buttons on a return's page, each refused (or harmless) when pressed empty.
+        "returns:return_submit": Entry(
+            reachable=ret("approved_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B + ("lead",), ret("submitted_b")),
+        ),
+        "returns:return_approve": Entry(
+            reachable=ret("approved_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("approved_b")),
+        ),
+        "returns:return_return": Entry(
+            reachable=ret("submitted_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("submitted_b")),
+        ),
+        "returns:return_reopen": Entry(
+            reachable=ret("approved_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("approved_b")),
+        ),
+        "returns:return_lock": Entry(
+            reachable=ret("approved_b"),
+            outside=ret("away_return"),
+            denied=each(NOT_B, ret("approved_b")),
         ),
         "returns:return_start": Entry(
             reachable=lambda w: {"period_pk": w.returns["periods_b"][2].pk},
@@ -559,10 +580,6 @@ def pbr_line(key):
     return lambda w: {"pk": w.pbr[key].lines.first().pk}
 
 
-def pbr_act(key, action="counts"):
-    return lambda w: {"pk": w.pbr[key].pk, "action": action}
-
-
 NOT_LEAD_OR_A = ("cvo_b", "commissioner", "supervisor", "lead")
 
 MATRIX.update(
@@ -579,10 +596,15 @@ MATRIX.update(
             outside=pbr("away_measure"),
             denied=each(NOT_LEAD, pbr("measure")),
         ),
-        "outcomes:measure_action": Entry(
-            reachable=pbr_act("measure", "publish"),
-            outside=pbr_act("away_measure", "publish"),
-            denied=each(NOT_LEAD, pbr_act("measure", "publish")),
+        "outcomes:measure_publish": Entry(
+            reachable=pbr("measure"),
+            outside=pbr("away_measure"),
+            denied=each(NOT_LEAD, pbr("measure")),
+        ),
+        "outcomes:measure_revise": Entry(
+            reachable=pbr("measure"),
+            outside=pbr("away_measure"),
+            denied=each(NOT_LEAD, pbr("measure")),
         ),
         "outcomes:claim_start": Entry(
             reachable=pbr("measure"),
@@ -611,15 +633,36 @@ MATRIX.update(
             outside=pbr("away_claim"),
             denied=each(NOT_LEAD_OR_A, pbr("draft_a")),
         ),
-        "outcomes:claim_action": Entry(
-            reachable=pbr_act("draft_a"),
-            outside=pbr_act("away_claim"),
+        # The buttons on a claim's page. Pressed empty on an approved claim, each is refused
+        # (or asks for a fresh second factor), so the world is the same for the next entry.
+        **{
+            f"outcomes:claim_{action}": Entry(
+                reachable=pbr("approved_a"),
+                outside=pbr("away_claim"),
+                denied=each(NOT_LEAD_OR_A, pbr("draft_a")),
+            )
+            for action in ("counts", "submit")
+        },
+        **{
+            f"outcomes:claim_{action}": Entry(
+                reachable=pbr("approved_a"),
+                outside=pbr("away_claim"),
+                denied=each(("cvo_a", "cvo_b", "commissioner", "supervisor"), pbr("submitted_b")),
+            )
+            for action in ("sample", "verify_all", "verify", "return", "reject")
+        },
+        "outcomes:claim_approve": Entry(
+            reachable=pbr("approved_a"),
+            outside=pbr("away_claim"),
             denied={
-                "cvo_a": pbr_act("submitted_b"),
-                "cvo_b": pbr_act("draft_a"),
-                "commissioner": pbr_act("submitted_b", "approve"),
-                "supervisor": pbr_act("draft_a"),
+                **each(("cvo_a", "cvo_b", "supervisor", "lead"), pbr("verified_b")),
+                "commissioner": pbr("submitted_b"),
             },
+        ),
+        "outcomes:claim_pay": Entry(
+            reachable=pbr("approved_a"),
+            outside=pbr("away_claim"),
+            denied=each(("cvo_a", "supervisor", "commissioner"), pbr("approved_a")),
         ),
         "outcomes:line_decide": Entry(
             reachable=pbr_line("submitted_b"),

@@ -528,7 +528,7 @@ def test_production_static_files_collect_with_every_file_the_stylesheets_name(tm
 @pytest.mark.django_db
 def test_opening_an_action_address_answers_concords_own_page_not_an_empty_405(client, world, lead):
     client.force_login(lead)
-    response = client.get(reverse("outcomes:claim_action", args=[1, "pay"]))
+    response = client.get(reverse("outcomes:claim_pay", args=[1]))
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     text = response.content.decode()

@@ -325,7 +325,7 @@ def test_of_two_people_saving_a_claims_counts_the_second_is_refused_and_changes_
     page = client.get(claim.get_absolute_url()).content.decode()
     opened = claim.version
     assert f'name="expected_version" value="{opened}"' in page
-    url = reverse("outcomes:claim_action", args=[claim.pk, "counts"])
+    url = reverse("outcomes:claim_counts", args=[claim.pk])
     first = client.post(
         url, {"eligible": "40", "engaged": "30", "expected_version": opened}, follow=True
     )

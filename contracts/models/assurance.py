@@ -10,12 +10,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from consortium.base import ConcordModel, FreezableModel, Frozen
+from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen
 from consortium.models import Consortium
 from contracts.models.agreements import Contract
 
 
-class PackFrozen(Exception):
+class PackFrozen(RecordFrozen):
     """A signed-off pack (or its actions) was about to change."""
 
 

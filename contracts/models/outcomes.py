@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from consortium.base import ConcordModel, FreezableModel, Frozen
+from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import PERCENT, Contract
 from contracts.validation import outcomes as rules
@@ -17,11 +17,11 @@ from funding.money import ZERO
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-class MeasureInUse(Exception):
+class MeasureInUse(RecordFrozen):
     """A published measure was about to change in place: a change is a new version."""
 
 
-class ClaimFrozen(Exception):
+class ClaimFrozen(RecordFrozen):
     """An approved or paid claim (or one of its lines) was about to change."""
 
 

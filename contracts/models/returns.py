@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, FreezableModel, Frozen
+from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen
 from consortium.dates import due_date
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import Subcontract
@@ -187,7 +187,7 @@ class Target(ConcordModel):
         return f"{self.indicator.code} {self.period}: {self.value}"
 
 
-class ReturnLocked(Exception):
+class ReturnLocked(RecordFrozen):
     """An approved or locked return (or one of its values) was about to change outside the
     reopen service."""
 

@@ -5,20 +5,20 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from consortium import access, dates, twofactor
-from consortium.base import StaleEdit
+from consortium import access, dates
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
 from consortium.models import Organisation
 from consortium.numbers import plural
-from consortium.views import STALE_MESSAGE, save_or_refuse
+from consortium.templatetags.concord import money
+from consortium.views import REFUSED, act_or_refuse, reasons, record_button, save_or_refuse
 from consortium.xlsx import xlsx_file_response, xlsx_response
 from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
@@ -45,7 +45,7 @@ from contracts.forms.outcomes import (
     UploadForm,
 )
 from contracts.forms.returns import PeriodRangeForm
-from contracts.models import ClaimFrozen, ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
+from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
 from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
@@ -148,29 +148,36 @@ def measure_edit(request, pk=None):
     )
 
 
-@login_required
-@require_POST
-def measure_action(request, pk, action):
-    access.require(can_manage_measures(request.user))
-    measure = _measure(request, pk)
+def _manage_measure(user, measure):
+    return can_manage_measures(user)
+
+
+def _reason(request):
+    """The reason typed beside a measure's button: needed to revise, optional to publish."""
     form = ReasonForm(request.POST)
-    form.is_valid()  # the reason is needed to revise, optional to publish
-    reason = form.cleaned_data.get("reason", "")
-    try:
-        if action == "publish":
-            measure = svc.measure_publish(by=request.user, measure=measure, reason=reason)
-            messages.success(request, f"{measure.code} v{measure.revision} published.")
-        elif action == "revise":
-            measure = svc.measure_revise(by=request.user, measure=measure, reason=reason)
-            messages.success(
-                request, f"Draft v{measure.revision} started: change it, then publish."
-            )
-        else:
-            raise Http404("Not found")
-    except (ValidationError, PermissionDenied) as e:
-        for m in getattr(e, "messages", None) or [str(e)]:
-            messages.error(request, m)
-    return redirect(measure)
+    form.is_valid()
+    return form.cleaned_data.get("reason", "")
+
+
+@record_button(_measure, _manage_measure)
+def measure_publish(request, measure):
+    return act_or_refuse(
+        request,
+        lambda: svc.measure_publish(by=request.user, measure=measure, reason=_reason(request)),
+        success=lambda m: f"{m.code} v{m.revision} published.",
+        back=measure,
+    )
+
+
+@record_button(_measure, _manage_measure)
+def measure_revise(request, measure):
+    return act_or_refuse(
+        request,
+        lambda: svc.measure_revise(by=request.user, measure=measure, reason=_reason(request)),
+        success=lambda m: f"Draft v{m.revision} started: change it, then publish.",
+        back=measure,
+        to=lambda m: m,
+    )
 
 
 @login_required
@@ -188,22 +195,23 @@ def claim_start(request, pk):
         claimants=Organisation.objects.filter(pk__in=own),
         periods=svc.claim_periods(measure),
     )
-    if form.is_valid():
-        try:
-            claim = svc.claim_start(
-                by=request.user,
-                measure=measure,
-                claimant=form.cleaned_data["claimant"],
-                period_start=datetime.date.fromisoformat(form.cleaned_data["period_start"]),
-            )
-            messages.success(request, "Claim started. Add its lines or upload the evidence.")
-            return redirect(claim)
-        except (ValidationError, PermissionDenied) as e:
-            for m in getattr(e, "messages", None) or [str(e)]:
-                messages.error(request, m)
-    else:
-        messages.error(request, "Choose the member and the claim period.")
-    return redirect(measure)
+
+    def start():
+        data = form.cleaned_or_refuse("Choose the member and the claim period.")
+        return svc.claim_start(
+            by=request.user,
+            measure=measure,
+            claimant=data["claimant"],
+            period_start=datetime.date.fromisoformat(data["period_start"]),
+        )
+
+    return act_or_refuse(
+        request,
+        start,
+        success="Claim started. Add its lines or upload the evidence.",
+        back=measure,
+        to=lambda claim: claim,
+    )
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -381,8 +389,8 @@ def claim_upload(request, pk):
                 f"Checked {plural(checked, 'row')}: {plural(len(problems), 'problem')} found, so nothing was "
                 "saved. Correct them in the spreadsheet and upload it again.",
             )
-        except (ValidationError, PermissionDenied, ClaimFrozen) as e:
-            form.add_error("file", " ".join(getattr(e, "messages", [str(e)])))
+        except REFUSED as e:
+            form.add_error("file", " ".join(reasons(e)))
     return render(
         request,
         "contracts/claim_upload.html",
@@ -396,99 +404,131 @@ def claim_upload(request, pk):
     )
 
 
-CLAIM_ACTIONS = {
-    "counts",
-    "submit",
-    "sample",
-    "verify_all",
-    "verify",
-    "return",
-    "reject",
-    "approve",
-    "pay",
-}
+# --- the buttons on a claim's page ----------------------------------------------------------
 
 
-SENSITIVE_CLAIM_ACTIONS = ("verify", "approve", "pay")
+def _pays(user, claim):
+    return can_pay_claim(user)
 
 
-@login_required
-@require_POST
-def claim_action(request, pk, action):
-    claim = _claim(request, pk)
-    user = request.user
-    if action not in CLAIM_ACTIONS:
-        raise Http404("Not found")
-    try:
-        if action in SENSITIVE_CLAIM_ACTIONS:
-            allowed = {
-                "verify": can_verify_claim,
-                "approve": can_approve_claim,
-            }.get(action, lambda u, c: can_pay_claim(u))
-            access.require(allowed(user, claim))
-            # Verifying, approving and paying decide money: each asks for a fresh second
-            # factor, and comes back to the claim page to be done again.
-            if ask := twofactor.fresh_factor_response(request, next_url=claim.get_absolute_url()):
-                return ask
-        if action in ("counts", "submit"):
-            access.require(can_edit_claim(user, claim))
-            if action == "counts":
-                form = CountsForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError("Enter the counts as whole numbers, 0 or more.")
-                svc.claim_save_counts(by=user, claim=claim, **form.cleaned_data)
-                messages.success(request, "Participant counts saved.")
-            else:
-                svc.claim_submit(by=user, claim=claim)
-                messages.success(request, "Claim submitted. The consortium lead will verify it.")
-        elif action in ("sample", "verify_all", "verify", "return"):
-            access.require(can_verify_claim(user, claim))
-            if action == "sample":
-                form = SampleForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError("Enter the sample size as a whole number.")
-                claim = svc.claim_draw_sample(by=user, claim=claim, **form.cleaned_data)
-                messages.success(
-                    request,
-                    f"Sample of {claim.sample_size} drawn with seed {claim.sample_seed}. "
-                    "Check each sampled line.",
-                )
-            elif action == "verify_all":
-                svc.claim_verify_every_line(by=user, claim=claim)
-                messages.success(request, "Check every line.")
-            elif action == "verify":
-                svc.claim_verify(by=user, claim=claim)
-                messages.success(request, "Claim verified. The commissioner approves it next.")
-            else:
-                form = CommentsForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError("Say what the member needs to answer.")
-                svc.claim_return(by=user, claim=claim, comments=form.cleaned_data["comments"])
-                messages.success(request, "Claim returned to the member with your comments.")
-        elif action == "reject":
-            access.require(can_verify_claim(user, claim) or can_approve_claim(user, claim))
-            form = ReasonForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError("Give the reason for rejecting the claim.")
-            svc.claim_reject(by=user, claim=claim, reason=form.cleaned_data["reason"])
-            messages.success(request, "Claim rejected.")
-        elif action == "approve":
-            access.require(can_approve_claim(user, claim))
-            claim = svc.claim_approve(by=user, claim=claim)
-            messages.success(request, f"Claim approved: £{claim.payable_amount:,.2f} payable.")
-        elif action == "pay":
-            access.require(can_pay_claim(user))
-            form = PayForm(request.POST)
-            if not form.is_valid():
-                return _claim_page(request, claim, pay_form=form)
-            svc.claim_pay(by=user, claim=claim, **form.cleaned_data)
-            messages.success(request, "Payment recorded.")
-    except StaleEdit:
-        messages.error(request, STALE_MESSAGE)
-    except (ValidationError, PermissionDenied, ClaimFrozen) as e:
-        for m in getattr(e, "messages", None) or [str(e)]:
-            messages.error(request, m)
-    return redirect(claim)
+def _rejects(user, claim):
+    return can_verify_claim(user, claim) or can_approve_claim(user, claim)
+
+
+@record_button(_claim, can_edit_claim)
+def claim_counts(request, claim):
+    form = CountsForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_save_counts(
+            by=request.user,
+            claim=claim,
+            **form.cleaned_or_refuse("Enter the counts as whole numbers, 0 or more."),
+        ),
+        success="Participant counts saved.",
+        back=claim,
+    )
+
+
+@record_button(_claim, can_edit_claim)
+def claim_submit(request, claim):
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_submit(by=request.user, claim=claim),
+        success="Claim submitted. The consortium lead will verify it.",
+        back=claim,
+    )
+
+
+@record_button(_claim, can_verify_claim)
+def claim_sample(request, claim):
+    form = SampleForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_draw_sample(
+            by=request.user,
+            claim=claim,
+            **form.cleaned_or_refuse("Enter the sample size as a whole number."),
+        ),
+        success=lambda c: (
+            f"Sample of {c.sample_size} drawn with seed {c.sample_seed}. Check each sampled line."
+        ),
+        back=claim,
+    )
+
+
+@record_button(_claim, can_verify_claim)
+def claim_verify_all(request, claim):
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_verify_every_line(by=request.user, claim=claim),
+        success="Check every line.",
+        back=claim,
+    )
+
+
+@record_button(_claim, can_verify_claim, fresh=True)
+def claim_verify(request, claim):
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_verify(by=request.user, claim=claim),
+        success="Claim verified. The commissioner approves it next.",
+        back=claim,
+    )
+
+
+@record_button(_claim, can_verify_claim)
+def claim_return(request, claim):
+    form = CommentsForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_return(
+            by=request.user,
+            claim=claim,
+            comments=form.cleaned_or_refuse("Say what the member needs to answer.")["comments"],
+        ),
+        success="Claim returned to the member with your comments.",
+        back=claim,
+    )
+
+
+@record_button(_claim, _rejects)
+def claim_reject(request, claim):
+    form = ReasonForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_reject(
+            by=request.user,
+            claim=claim,
+            reason=form.cleaned_or_refuse("Give the reason for rejecting the claim.")["reason"],
+        ),
+        success="Claim rejected.",
+        back=claim,
+    )
+
+
+@record_button(_claim, can_approve_claim, fresh=True)
+def claim_approve(request, claim):
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_approve(by=request.user, claim=claim),
+        success=lambda c: f"Claim approved: {money(c.payable_amount)} payable.",
+        back=claim,
+    )
+
+
+@record_button(_claim, _pays, fresh=True)
+def claim_pay(request, claim):
+    form = PayForm(request.POST)
+    if not form.is_valid():
+        # The payment as typed, its errors beside its fields on the claim's page.
+        return _claim_page(request, claim, pay_form=form)
+    return act_or_refuse(
+        request,
+        lambda: svc.claim_pay(by=request.user, claim=claim, **form.cleaned_data),
+        success="Payment recorded.",
+        back=claim,
+    )
 
 
 def _line(request, pk):
@@ -497,35 +537,30 @@ def _line(request, pk):
     )
 
 
-@login_required
-@require_POST
-def line_decide(request, pk):
-    line = _line(request, pk)
-    access.require(can_verify_claim(request.user, line.claim))
+@record_button(_line, lambda user, line: can_verify_claim(user, line.claim))
+def line_decide(request, line):
     form = DecideForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Choose verified, query or refuse.")
-        svc.line_decide(by=request.user, line=line, **form.cleaned_data)
-        messages.success(request, f"Participant {line.code}: {form.cleaned_data['decision']}.")
-    except (ValidationError, PermissionDenied, ClaimFrozen) as e:
-        for m in getattr(e, "messages", None) or [str(e)]:
-            messages.error(request, f"Participant {line.code}: {m}")
-    return redirect(line.claim)
+    return act_or_refuse(
+        request,
+        lambda: svc.line_decide(
+            by=request.user,
+            line=line,
+            **form.cleaned_or_refuse("Choose verified, query or refuse."),
+        ),
+        success=lambda _: f"Participant {line.code}: {form.cleaned_data['decision']}.",
+        back=line.claim,
+        prefix=f"Participant {line.code}: ",
+    )
 
 
-@login_required
-@require_POST
-def line_remove(request, pk):
-    line = _line(request, pk)
-    access.require(can_edit_claim(request.user, line.claim))
-    try:
-        svc.line_remove(by=request.user, line=line)
-        messages.success(request, f"Line for participant {line.code} removed.")
-    except (ValidationError, PermissionDenied, ClaimFrozen) as e:
-        for m in getattr(e, "messages", None) or [str(e)]:
-            messages.error(request, m)
-    return redirect(line.claim)
+@record_button(_line, lambda user, line: can_edit_claim(user, line.claim))
+def line_remove(request, line):
+    return act_or_refuse(
+        request,
+        lambda: svc.line_remove(by=request.user, line=line),
+        success=f"Line for participant {line.code} removed.",
+        back=line.claim,
+    )
 
 
 # --- reports -------------------------------------------------------------------------------

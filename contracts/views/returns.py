@@ -22,7 +22,16 @@ from consortium.forms import ReasonForm
 from consortium.lists import ConcordFilterSet, ConcordListView
 from consortium.models import Consortium, Organisation
 from consortium.numbers import plural
-from consortium.views import STALE_MESSAGE, apply_errors, form_page, save_or_refuse
+from consortium.views import (
+    REFUSED,
+    STALE_MESSAGE,
+    act_or_refuse,
+    apply_errors,
+    form_page,
+    reasons,
+    record_button,
+    save_or_refuse,
+)
 from consortium.xlsx import xlsx_file_response, xlsx_response
 from consortium.xlsx_guard import read_upload
 from contracts.access.returns import (
@@ -49,7 +58,6 @@ from contracts.models import (
     ReportingPeriod,
     ReportSeen,
     Restatement,
-    ReturnLocked,
     ReturnValue,
     Subcontract,
     TemplateField,
@@ -343,8 +351,8 @@ def return_upload(request, pk):
             )
         except StaleEdit:
             form.add_error("file", STALE_MESSAGE)
-        except (ValidationError, ReturnLocked) as e:
-            form.add_error("file", " ".join(getattr(e, "messages", [str(e)])))
+        except REFUSED as e:
+            form.add_error("file", " ".join(reasons(e)))
     return render(
         request,
         "contracts/return_upload.html",
@@ -352,49 +360,77 @@ def return_upload(request, pk):
     )
 
 
-ACTIONS = {"submit", "approve", "return", "reopen", "lock"}
+# --- the buttons on a return's page ---------------------------------------------------------
 
 
-@login_required
-@require_POST
-def return_action(request, pk, action):
-    ret = _return(request, pk)
-    if action not in ACTIONS:
-        raise Http404("Not found")
-    user = request.user
-    try:
-        if action == "submit":
-            access.require(can_edit_return(user, ret))
-            svc.return_submit(
-                ret=ret, by=user, confirm_warnings=request.POST.get("confirm_warnings") == "on"
-            )
-            messages.success(request, "Return submitted. The consortium lead will review it.")
-        elif action == "approve":
-            access.require(can_review_return(user, ret) or can_reopen_return(user, ret))
-            svc.return_approve(ret=ret, by=user)
-            messages.success(request, "Return approved.")
-        elif action == "return":
-            access.require(can_review_return(user, ret) or can_reopen_return(user, ret))
-            form = CommentsForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError("Say what needs to change before returning it.")
-            svc.return_return(ret=ret, by=user, comments=form.cleaned_data["comments"])
-            messages.success(request, "Return sent back with your comments.")
-        elif action == "reopen":
-            access.require(can_reopen_return(user, ret))
-            form = ReasonForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError("Give the reason for reopening; history keeps it.")
-            svc.return_reopen(ret=ret, by=user, reason=form.cleaned_data["reason"])
-            messages.success(request, "Return reopened. Its subcontractor can now restate it.")
-        elif action == "lock":
-            access.require(can_reopen_return(user, ret))
-            svc.return_lock(ret=ret, by=user)
-            messages.success(request, "Return locked.")
-    except (ValidationError, PermissionDenied, ReturnLocked) as e:
-        for m in getattr(e, "messages", None) or [str(e)]:
-            messages.error(request, m)
-    return redirect(ret)
+def _reviews(user, ret):
+    return can_review_return(user, ret) or can_reopen_return(user, ret)
+
+
+@record_button(_return, can_edit_return)
+def return_submit(request, ret):
+    return act_or_refuse(
+        request,
+        lambda: svc.return_submit(
+            ret=ret, by=request.user, confirm_warnings=request.POST.get("confirm_warnings") == "on"
+        ),
+        success="Return submitted. The consortium lead will review it.",
+        back=ret,
+    )
+
+
+@record_button(_return, _reviews)
+def return_approve(request, ret):
+    return act_or_refuse(
+        request,
+        lambda: svc.return_approve(ret=ret, by=request.user),
+        success="Return approved.",
+        back=ret,
+    )
+
+
+@record_button(_return, _reviews)
+def return_return(request, ret):
+    form = CommentsForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.return_return(
+            ret=ret,
+            by=request.user,
+            comments=form.cleaned_or_refuse("Say what needs to change before returning it.")[
+                "comments"
+            ],
+        ),
+        success="Return sent back with your comments.",
+        back=ret,
+    )
+
+
+@record_button(_return, can_reopen_return)
+def return_reopen(request, ret):
+    form = ReasonForm(request.POST)
+    return act_or_refuse(
+        request,
+        lambda: svc.return_reopen(
+            ret=ret,
+            by=request.user,
+            reason=form.cleaned_or_refuse("Give the reason for reopening; history keeps it.")[
+                "reason"
+            ],
+        ),
+        success="Return reopened. Its subcontractor can now restate it.",
+        back=ret,
+    )
+
+
+@record_button(_return, can_reopen_return)
+def return_lock(request, ret):
+    return act_or_refuse(
+        request,
+        lambda: svc.return_lock(ret=ret, by=request.user),
+        success="Return locked.",
+        back=ret,
+    )
 
 
 @login_required
