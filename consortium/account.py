@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -18,7 +17,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from consortium import twofactor
 from consortium.forms import AuthenticatorForm, CodeForm, PasskeyForm, PasswordAgainForm
-from consortium.views import apply_errors
+from consortium.views import save_or_refuse
 
 
 def _locked(request):
@@ -90,6 +89,13 @@ def _password_refusal(request, form, asked=True):
     return False
 
 
+def _after_new_factor(request):
+    """Where a new second factor leads: the recovery codes first when they are new."""
+    if twofactor.NEW_CODES in request.session:
+        return f"{reverse('two_factor_recovery_codes')}?next={twofactor.safe_next(request)}"
+    return twofactor.safe_next(request, default="account_security")
+
+
 @login_required
 def two_factor_setup(request):
     """Set up an authenticator app: scan the code (or type the key), then give a code from it.
@@ -108,17 +114,15 @@ def two_factor_setup(request):
             if refusal:
                 return refusal
         else:
-            try:
-                twofactor.add_authenticator(request, code=data["code"], name=data["name"])
-            except ValidationError as e:
-                apply_errors(form, e)
-            else:
-                messages.success(request, "Your authenticator app is set up.")
-                if twofactor.NEW_CODES in request.session:
-                    return redirect(
-                        f"{reverse('two_factor_recovery_codes')}?next={twofactor.safe_next(request)}"
-                    )
-                return redirect(twofactor.safe_next(request, default="account_security"))
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: twofactor.add_authenticator(request, code=data["code"], name=data["name"]),
+                success="Your authenticator app is set up.",
+                to=lambda _: _after_new_factor(request),
+            )
+            if response:
+                return response
     device = twofactor.pending_device(request)
     secret = base64.b32encode(device.bin_key).decode()
     return render(
@@ -220,13 +224,15 @@ def _remove_factor(request, device):
             if refusal:
                 return refusal
         else:
-            try:
-                twofactor.remove_authenticator(request, device=device)
-            except ValidationError as e:
-                apply_errors(form, e)
-            else:
-                messages.success(request, f"{label} removed.")
-                return redirect("account_security")
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: twofactor.remove_authenticator(request, device=device),
+                success=f"{label} removed.",
+                to=lambda _: reverse("account_security"),
+            )
+            if response:
+                return response
     return render(
         request,
         "consortium/form_page.html",

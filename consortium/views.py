@@ -326,29 +326,35 @@ def person_create(request):
     form = PersonForm(request.POST or None, prefix="person")
     role_form = RoleAssignmentForm(request.POST or None, user=request.user, prefix="role")
     if request.method == "POST" and form.is_valid() and role_form.is_valid():
-        try:
+
+        def save():
             user = services.person_create(by=request.user, **form.cleaned_data)
-            services.role_assign(
-                by=request.user,
-                user=user,
-                organisation=role_form.cleaned_data["organisation"],
-                role=role_form.cleaned_data["role"],
-            )
+            services.role_assign(by=request.user, user=user, **role_form.cleaned_data)
             services.person_invite(
                 by=request.user, user=user, base_url=request.build_absolute_uri("/")
             )
-            messages.success(
-                request,
-                f"{user.get_full_name()} added. We have emailed them a link to set a password.",
-            )
-            return redirect("consortium:person_detail", user_id=user.pk)
-        except ValidationError as e:
-            apply_errors(form, e)
+            return user
+
+        response = save_or_refuse(
+            request,
+            form,
+            save,
+            success=lambda user: (
+                f"{user.get_full_name()} added. We have emailed them a link to set a password."
+            ),
+            to=_person_url,
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/person_form.html",
         {"form": form, "role_form": role_form, "title": "Add a person"},
     )
+
+
+def _person_url(person):
+    return reverse("consortium:person_detail", kwargs={"user_id": person.pk})
 
 
 def _visible_person(request, user_id):
@@ -373,12 +379,15 @@ def person_detail(request, user_id):
         if ask := twofactor.fresh_factor_response(request):
             return ask
         if form.is_valid():
-            try:
-                services.role_assign(by=request.user, user=person, **form.cleaned_data)
-                messages.success(request, "Role given.")
-                return redirect("consortium:person_detail", user_id=person.pk)
-            except ValidationError as e:
-                apply_errors(form, e)
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: services.role_assign(by=request.user, user=person, **form.cleaned_data),
+                success="Role given.",
+                to=lambda _: _person_url(person),
+            )
+            if response:
+                return response
     return render(
         request,
         "consortium/person_detail.html",
@@ -405,19 +414,18 @@ def person_reset_two_factor(request, user_id):
         request.POST or None, help_text="Say why, and how you checked who asked for it."
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            twofactor.reset_factors(
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: twofactor.reset_factors(
                 by=request.user, user=person, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(
-                request,
-                f"Second factors reset. {person.get_full_name() or person.username} sets up a "
-                "new one at their next sign-in.",
-            )
-            return redirect("consortium:person_detail", user_id=person.pk)
+            ),
+            success=f"Second factors reset. {person.get_full_name() or person.username} sets up "
+            "a new one at their next sign-in.",
+            to=lambda _: _person_url(person),
+        )
+        if response:
+            return response
     return render(
         request,
         "consortium/form_page.html",
@@ -438,19 +446,16 @@ def role_revoke(request, pk):
     if ask := twofactor.fresh_factor_response(request):
         return ask
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.role_revoke(
-                by=request.user, assignment=assignment, reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, "Role removed.")
-            return redirect("consortium:people")
-        except ValidationError as e:
-            apply_errors(form, e)
-    return render(
+    return form_page(
         request,
-        "consortium/form_page.html",
-        {"form": form, "title": f"Remove role: {assignment}", "submit_label": "Remove role"},
+        form,
+        lambda: services.role_revoke(
+            by=request.user, assignment=assignment, reason=form.cleaned_data["reason"]
+        ),
+        success="Role removed.",
+        to=lambda _: reverse("consortium:people"),
+        title=f"Remove role: {assignment}",
+        submit_label="Remove role",
     )
 
 
@@ -590,7 +595,7 @@ def import_upload(request, kind):
                 f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found, so nothing "
                 "was imported. Correct them in the spreadsheet and upload it again.",
             )
-        except (ValidationError, PermissionDenied) as e:
+        except REFUSED as e:
             apply_errors(form, e)
         else:
             messages.success(request, f"{kind.title} imported: {outcome}.")

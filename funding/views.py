@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +10,7 @@ from consortium import access, twofactor
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
 from consortium.models import Organisation
-from consortium.views import apply_errors, form_page, save_or_refuse
+from consortium.views import REFUSED, apply_errors, form_page, save_or_refuse
 from consortium.xlsx import xlsx_response
 from funding import results, services
 from funding import runway as runway_module
@@ -276,7 +275,7 @@ def _preview(form):
     kinds = dict(AllocationLine.Kind.choices)
     try:
         lines = services.allocation_preview(allocation=form.instance)
-    except (ValidationError, PermissionDenied) as e:
+    except REFUSED as e:
         apply_errors(form, e)
         return None
     return [

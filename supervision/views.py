@@ -1,19 +1,16 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.dates import add_months, month_range
 from consortium.lists import ConcordListView
 from consortium.models import Organisation
-from consortium.views import form_page, save_or_refuse
+from consortium.views import act_or_refuse, form_page, record_button, save_or_refuse
 from consortium.xlsx import xlsx_response
 from funding.models import FundingStream
 from supervision import charts, compliance, compliance_store, selectors, services
@@ -354,19 +351,20 @@ def session_detail(request, pk):
     )
 
 
-@require_POST
-@login_required
-def action_done(request, pk):
-    action = access.get_visible_or_404(
+def _action(request, pk):
+    return access.get_visible_or_404(
         SessionAction.objects.select_related("session"), request.user, pk=pk
     )
-    access.require(can_complete_action(request.user, action))
-    try:
-        services.action_complete(by=request.user, action=action)
-        messages.success(request, "Action marked as done.")
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-    return redirect(action.session.get_absolute_url())
+
+
+@record_button(_action, can_complete_action)
+def action_done(request, action):
+    return act_or_refuse(
+        request,
+        lambda: services.action_complete(by=request.user, action=action),
+        success="Action marked as done.",
+        back=action.session.get_absolute_url(),
+    )
 
 
 # --- a practitioner's own pages -------------------------------------------------------------

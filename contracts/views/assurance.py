@@ -8,17 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
 from consortium.models import Organisation, Role
-from consortium.views import form_page
+from consortium.views import act_or_refuse, form_page, record_button, save_or_refuse
 from consortium.xlsx import xlsx_file_response
 from contracts.access.assurance import (
     can_prepare_packs,
@@ -89,11 +87,6 @@ def reader_snapshot(user, pack, members=...):
     if members is None:
         return pack.snapshot
     return assurance.for_member(pack.snapshot, members)
-
-
-def _refuse(request, error):
-    for m in getattr(error, "messages", None) or [str(error)]:
-        messages.error(request, m)
 
 
 @login_required
@@ -200,17 +193,14 @@ def action_edit(request, pk, action_pk=None):
     )
 
 
-@login_required
-@require_POST
-def pack_refresh(request, pk):
-    pack = _pack(request, pk)
-    access.require(can_prepare_packs(request.user))
-    try:
-        svc.pack_refresh(pack=pack, by=request.user)
-        messages.success(request, "Figures taken again.")
-    except (ValidationError, PermissionDenied) as e:
-        _refuse(request, e)
-    return redirect(pack)
+@record_button(_pack, lambda user, pack: can_prepare_packs(user))
+def pack_refresh(request, pack):
+    return act_or_refuse(
+        request,
+        lambda: svc.pack_refresh(pack=pack, by=request.user),
+        success="Figures taken again.",
+        back=pack,
+    )
 
 
 @login_required
@@ -229,12 +219,14 @@ def pack_sign_off(request, pk):
         if gaps and not form.cleaned_data["confirm"]:
             form.add_error("confirm", "Confirm that you sign off with these still missing.")
         else:
-            try:
-                pack = svc.pack_sign_off(pack=pack, by=request.user, confirmed=gaps)
-                messages.success(request, f"Signed off. Digest {pack.digest}.")
-                return redirect(pack)
-            except (ValidationError, PermissionDenied) as e:
-                form.add_error(None, getattr(e, "messages", [str(e)]))
+            response = save_or_refuse(
+                request,
+                form,
+                lambda: svc.pack_sign_off(pack=pack, by=request.user, confirmed=gaps),
+                success=lambda signed: f"Signed off. Digest {signed.digest}.",
+            )
+            if response:
+                return response
     return render(
         request,
         "contracts/pack_sign_off.html",
@@ -242,17 +234,14 @@ def pack_sign_off(request, pk):
     )
 
 
-@login_required
-@require_POST
-def pack_acknowledge(request, pk):
-    pack = _pack(request, pk)
-    access.require(can_respond_to_pack(request.user, pack))
-    try:
-        svc.pack_acknowledge(pack=pack, by=request.user)
-        messages.success(request, "Acknowledged. The lead can see that you have.")
-    except (ValidationError, PermissionDenied) as e:
-        _refuse(request, e)
-    return redirect(pack)
+@record_button(_pack, can_respond_to_pack)
+def pack_acknowledge(request, pack):
+    return act_or_refuse(
+        request,
+        lambda: svc.pack_acknowledge(pack=pack, by=request.user),
+        success="Acknowledged. The lead can see that you have.",
+        back=pack,
+    )
 
 
 @login_required

@@ -5,7 +5,7 @@ import django_filters
 import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -442,6 +442,8 @@ def return_start(request, period_pk):
     try:
         ret = svc.return_start(period=period, by=request.user)
     except PermissionDenied:
+        # The service decides who starts a return (the period's subcontractor's people); its
+        # refusal answers 404, as access.require does, so the page's existence does not leak.
         raise Http404("Not found") from None
     return redirect(ret)
 
@@ -677,32 +679,17 @@ def period_setup(request, pk):
     target_form = TargetForm(
         request.POST if is_target else None, periods=periods, indicators=indicators, prefix="t"
     )
-    if request.method == "POST":
-        form = target_form if is_target else periods_form
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                if is_target:
-                    svc.target_set(
-                        period=d["period"],
-                        indicator=d["indicator"],
-                        value=d["value"],
-                        by=request.user,
-                    )
-                    messages.success(request, "Target set.")
-                else:
-                    made = svc.periods_create(
-                        subcontract=sub,
-                        by=request.user,
-                        frequency=d["frequency"],
-                        first=d["first"],
-                        last=d["last"],
-                        working_days=d["working_days"],
-                    )
-                    messages.success(request, f"{len(made)} reporting periods added.")
-                return redirect("returns:period_setup", pk=sub.pk)
-            except ValidationError as e:
-                apply_errors(form, e)
+    form = target_form if is_target else periods_form
+    if request.method == "POST" and form.is_valid():
+        d, back = form.cleaned_data, lambda _: request.path
+        if is_target:
+            save, done = (lambda: svc.target_set(by=request.user, **d)), "Target set."
+        else:
+            save = lambda: svc.periods_create(subcontract=sub, by=request.user, **d)  # noqa: E731
+            done = lambda made: f"{len(made)} reporting periods added."  # noqa: E731
+        response = save_or_refuse(request, form, save, success=done, to=back)
+        if response:
+            return response
     return render(
         request,
         "contracts/period_setup.html",

@@ -78,6 +78,8 @@ def register_open(request):
     try:
         register = services.register_open(by=request.user, organisation=organisation)
     except PermissionDenied:
+        # The service decides who opens a register for which organisation; its refusal
+        # answers 404, as access.require does.
         raise Http404("Not found") from None
     messages.success(request, f"{register} opened.")
     return redirect(register)

@@ -1,17 +1,15 @@
 """SWOT analyses: started, items added, consensus agreed or overridden, a new round, two rounds
 compared, and actions from an item."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.forms import ReasonForm
-from consortium.views import apply_errors, save_or_refuse
+from consortium.views import save_or_refuse
 from risks import selectors, services
 from risks.access import (
     can_keep_register,
@@ -111,12 +109,15 @@ def swot_item_add(request, pk):
     access.require(can_keep_swot(request.user, analysis) and not analysis.is_frozen)
     form = SwotItemForm(request.POST, instance=SwotItem(analysis=analysis), user=request.user)
     if form.is_valid():
-        try:
-            services.swot_item_save(by=request.user, item=form.instance)
-            messages.success(request, "Item added.")
-            return redirect(analysis)
-        except (ValidationError, PermissionDenied) as error:
-            apply_errors(form, error)
+        response = save_or_refuse(
+            request,
+            form,
+            lambda: services.swot_item_save(by=request.user, item=form.instance),
+            success="Item added.",
+            to=lambda _: analysis,
+        )
+        if response:
+            return response
     return form_page(request, form, f"Add an item to {analysis}", analysis)
 
 
