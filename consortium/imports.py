@@ -32,7 +32,7 @@ from consortium import access, services
 from consortium import xlsx_guard as guard
 from consortium.constraints import explain_integrity_error
 from consortium.models import Consortium, Membership, Organisation, Role, RoleAssignment, Site
-from consortium.numbers import parse_decimal
+from consortium.numbers import parse_decimal, plural
 from consortium.xlsx import put
 from consortium.xlsx_guard import UploadProblem, UploadRefused
 
@@ -397,10 +397,15 @@ def _duplicates(kind, rows):
 # --- saving --------------------------------------------------------------------------------
 
 
-class ImportInvalid(Exception):
-    def __init__(self, problems):
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
+class ImportInvalid(guard.UploadInvalid):
+    """Some rows of an import are wrong; nothing was imported."""
+
+    @property
+    def summary(self):
+        return (
+            f"{plural(len(self.problems), 'problem')} found, so nothing was imported. Correct "
+            "them in the spreadsheet and upload it again."
+        )
 
 
 @dataclass

@@ -78,6 +78,19 @@ def searchable_choices(filterset):
         filterset.filters[name] = replacement
 
 
+def asks_for_download(request):
+    """Whether a page is asked for as its download (`?export=xlsx`) rather than as the page."""
+    return request.GET.get("export") == "xlsx"
+
+
+def download_query(request):
+    """The page's own query (its filters, not its page number) asking for its download."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["export"] = "xlsx"
+    return query.urlencode()
+
+
 def scoped(model):
     """A filter's choice queryset, limited to what the requesting user may see."""
 
@@ -131,7 +144,7 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     def get(self, request, *args, **kwargs):
         if self.readers is not None and not type(self).readers(request.user):
             raise Http404("Not found")
-        if request.GET.get("export") == "xlsx":
+        if asks_for_download(request):
             return self.export_xlsx()
         return super().get(request, *args, **kwargs)
 
@@ -156,10 +169,7 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["title"] = self.title
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        query["export"] = "xlsx"
-        ctx["export_query"] = query.urlencode()
+        ctx["export_query"] = download_query(self.request)
         ctx["actions"] = self.get_actions()
         table = ctx.get("table")
         paginator = getattr(table, "paginator", None)

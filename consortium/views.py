@@ -37,7 +37,7 @@ from consortium.models import (
 )
 from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
 from consortium.xlsx import xlsx_file_response
-from consortium.xlsx_guard import UploadRefused, read_upload
+from consortium.xlsx_guard import UploadInvalid, UploadRefused, read_upload
 
 STALE_MESSAGE = (
     "Somebody else saved this record after you opened it, so your changes were not saved. "
@@ -109,6 +109,28 @@ def act_or_refuse(request, act, *, success, back, to=None, prefix=""):
         messages.success(request, success(done) if callable(success) else success)
         return redirect(to(done) if to else back)
     return redirect(back)
+
+
+def take_upload(form, take, *, max_bytes):
+    """An upload page's POST, once its form is valid: the file read (within `max_bytes`), then
+    `take(data, filename)`, the service that takes it all or nothing. Returns what `take`
+    returned, or None with the reason on the form's file field: a file Concord will not open,
+    wrong rows (listed row by row in `form.problems`, with `form.checked` rows read), a
+    stale edit, or any other refusal."""
+    upload = form.cleaned_data["file"]
+    form.problems = form.checked = None
+    try:
+        return take(read_upload(upload, max_bytes=max_bytes), upload.name)
+    except UploadRefused as e:
+        form.add_error("file", str(e))
+    except UploadInvalid as e:
+        form.problems, form.checked = e.problems, e.rows_checked
+        form.add_error("file", e.summary)
+    except StaleEdit:
+        form.add_error("file", STALE_MESSAGE)
+    except REFUSED as e:
+        form.add_error("file", " ".join(reasons(e)))
+    return None
 
 
 def record_button(find, allowed, *, fresh=False):
@@ -571,37 +593,23 @@ def import_upload(request, kind):
     if getattr(kind, "fresh_factor", False) and (ask := twofactor.fresh_factor_response(request)):
         return ask
     form = ImportForm(request.POST or None, request.FILES or None)
-    problems = None
+
+    def take(data, filename):
+        read = imports.read(kind, data, filename=filename, user=request.user)
+        if read.problems:
+            raise imports.ImportInvalid(read.problems)
+        reason = form.cleaned_data["reason"]
+        return imports.import_rows(
+            kind=kind, by=request.user, rows=read.rows, reason=reason, filename=filename
+        )
+
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            data = read_upload(upload, max_bytes=imports.MAX_BYTES)
-            read = imports.read(kind, data, filename=upload.name, user=request.user)
-            if read.problems:
-                raise imports.ImportInvalid(read.problems)
-            outcome = imports.import_rows(
-                kind=kind,
-                by=request.user,
-                rows=read.rows,
-                reason=form.cleaned_data["reason"],
-                filename=upload.name,
-            )
-        except UploadRefused as e:
-            form.add_error("file", str(e))
-        except imports.ImportInvalid as e:
-            problems = e.problems
-            form.add_error(
-                "file",
-                f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found, so nothing "
-                "was imported. Correct them in the spreadsheet and upload it again.",
-            )
-        except REFUSED as e:
-            apply_errors(form, e)
-        else:
+        outcome = take_upload(form, take, max_bytes=imports.MAX_BYTES)
+        if outcome is not None:
             messages.success(request, f"{kind.title} imported: {outcome}.")
             return redirect(kind.list_url)
     return render(
         request,
         "consortium/import_upload.html",
-        {"kind": kind, "form": form, "problems": problems},
+        {"kind": kind, "form": form, "problems": getattr(form, "problems", None)},
     )

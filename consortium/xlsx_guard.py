@@ -12,8 +12,11 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 from openpyxl.worksheet._reader import WorkSheetParser
+
+from consortium.numbers import plural
 
 MACRO_MARKERS = (b"vbaproject", b"macroenabled", b"vbadata", b"activex")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -21,6 +24,23 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 class UploadRefused(Exception):
     """The file is not one Concord will open. Nothing was read from it."""
+
+
+class UploadInvalid(ValidationError):
+    """The file was read, but some rows are wrong; nothing was written. `problems` are each
+    row's (UploadProblem), `summary` the sentence the upload page shows above them."""
+
+    def __init__(self, problems: list, rows_checked: int = 0):
+        self.problems = problems
+        self.rows_checked = rows_checked
+        super().__init__([str(p) for p in problems[:50]])
+
+    @property
+    def summary(self):
+        return (
+            f"Checked {plural(self.rows_checked, 'row')}: {plural(len(self.problems), 'problem')} "
+            "found, so nothing was saved. Correct them in the spreadsheet and upload it again."
+        )
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.http import QueryDict
 
 from consortium.access import actor
 from consortium.choices import ChoiceOrSearchField
@@ -35,6 +36,20 @@ class StreamForm(VersionedForm):
             "services_funded": forms.Textarea(attrs={"rows": 3}),
         }
         field_classes = {"amount": MoneyField}
+
+
+def prefill_query(formula, figures, source=None):
+    """The query that opens a new allocation with its formula and each member's figure
+    ({organisation id: figure}) filled in, saying where they came from: the figures of
+    another page (approved activity, verified outcomes) travel to the allocation this way,
+    where the lead checks them before saving (AllocationForm.prefilled reads it)."""
+    query = QueryDict(mutable=True)
+    query["formula"] = formula
+    for org_id, value in figures.items():
+        query[f"figure_{org_id}"] = str(value)
+    if source:
+        query["source"] = source
+    return query.urlencode()
 
 
 class AllocationForm(VersionedForm):
@@ -95,6 +110,18 @@ class AllocationForm(VersionedForm):
             for name in (fig, over):
                 self.fields[name].widget.attrs["class"] = "govuk-input govuk-input--width-10"
                 self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}-hint"
+
+    @staticmethod
+    def prefilled(query):
+        """The initial formula and figures a prefill_query carries (only a starting point:
+        the form checks them when it is saved)."""
+        initial = {}
+        if query.get("formula") in dict(Allocation.Formula.choices):
+            initial["formula"] = query["formula"]
+        for key, value in query.items():
+            if key.startswith("figure_") and key[7:].isdigit():
+                initial[key] = value
+        return initial
 
     def clean(self):
         data = super().clean()

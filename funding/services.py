@@ -57,6 +57,14 @@ def eligible_members(consortium_id: int) -> QuerySet[Organisation]:
     ).order_by("name")
 
 
+def members_figures(user, figures: dict) -> tuple[dict, list]:
+    """Members' figures for an allocation ({organisation id: figure}) as `user` may see
+    them: the figures of the organisations they may see, and [(name, figure)] by name."""
+    orgs = Organisation.objects.visible_to(user).in_bulk(list(figures))
+    shown = {k: v for k, v in figures.items() if k in orgs}
+    return shown, sorted(((orgs[k].name, v) for k, v in shown.items()), key=lambda r: r[0])
+
+
 def _members(allocation: Allocation) -> list[money.Member]:
     ids = [int(k) for k in allocation.inputs]
     names = dict(

@@ -203,17 +203,11 @@ def allocation_detail(request, pk):
 
 
 def _figures_from_query(request):
-    """A new allocation may arrive with its formula and members' figures filled in (from the
-    approved-activity page); they are only a starting point, checked when the form is saved."""
-    initial = {}
-    if request.GET.get("formula") in dict(Allocation.Formula.choices):
-        initial["formula"] = request.GET["formula"]
-    for key, value in request.GET.items():
-        if key.startswith("figure_") and key[7:].isdigit():
-            initial[key] = value
+    """A new allocation may arrive with its formula and members' figures filled in from
+    another page (funding.forms.prefill_query); the page says where they came from."""
     if request.method == "GET" and request.GET.get("source"):
         messages.info(request, f"Members' figures filled in from {request.GET['source'][:200]}.")
-    return initial
+    return AllocationForm.prefilled(request.GET)
 
 
 @login_required

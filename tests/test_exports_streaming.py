@@ -38,7 +38,7 @@ TABLE_MODULES = (
     "contracts.tables.agreements",
     "contracts.tables.outcomes",
     "contracts.tables.assurance",
-    "contracts.views.returns",
+    "contracts.tables.returns",
     "supervision.tables",
     "risks.tables",
 )

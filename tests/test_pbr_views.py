@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from consortium.xlsx_guard import UploadInvalid
 from contracts.services import outcomes as pbr
 from contracts.xlsx import outcomes as evidence_xlsx
 from sample import (
@@ -81,7 +82,7 @@ def test_an_upload_repeating_a_participant_or_claimed_elsewhere_is_refused(clien
         claim,
         [("dup 1", DAY, DAY, 1, "a"), ("DUP-1", DAY, DAY, 1, "b"), ("taken", DAY, DAY, 1, "c")],
     ).getvalue()
-    with pytest.raises(pbr.UploadInvalid) as e:
+    with pytest.raises(UploadInvalid) as e:
         pbr.claim_upload(by=b, claim=claim, data=data, filename="e.xlsx")
     texts = [str(p) for p in e.value.problems]
     assert any(t.startswith("Row 8, column A:") and "appears twice" in t for t in texts)

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from openpyxl import load_workbook
 
+from consortium.xlsx_guard import UploadInvalid
 from contracts.models import PerformanceReturn, ReturnValue
 from contracts.services import returns as svc
 from contracts.xlsx import returns as rx
@@ -307,7 +308,7 @@ def test_hostile_uploads_are_refused_and_nothing_is_written(rw, cvo_a, case):
     before = snapshot(ret)
     build, expected = HOSTILE[case]
     data, filename = build(ret)
-    with pytest.raises((rx.UploadRefused, svc.UploadInvalid)) as e:
+    with pytest.raises((rx.UploadRefused, UploadInvalid)) as e:
         svc.return_upload(ret=ret, by=cvo_a, data=data, filename=filename)
     message = str(e.value) if isinstance(e.value, rx.UploadRefused) else " ".join(e.value.messages)
     assert expected in message
@@ -382,7 +383,7 @@ def test_a_figure_a_return_cannot_hold_is_refused_with_its_row(rw, cvo_a, value,
     ret = rw.returns["draft_a"]
     before = snapshot(ret)
     data = filled(ret, values={**GOOD_VALUES, "REF": value})
-    with pytest.raises(svc.UploadInvalid) as e:
+    with pytest.raises(UploadInvalid) as e:
         svc.return_upload(ret=ret, by=cvo_a, data=data, filename="r.xlsx")
     (problem,) = e.value.problems
     assert problem.row == rx.FIRST_ROW and problem.column == "D"

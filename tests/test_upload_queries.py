@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from consortium.xlsx_guard import UploadInvalid
 from contracts.models import Indicator, ReturnValue
 from contracts.services import returns as svc
 from contracts.xlsx import returns as rx
@@ -86,7 +87,7 @@ def test_a_refused_upload_writes_no_value_and_no_history(rw, cvo_a):
     wb[rx.SHEET].cell(row=rx.FIRST_ROW + 2, column=rx.VALUE_COL, value="about forty")
     buf = io.BytesIO()
     wb.save(buf)
-    with pytest.raises(svc.UploadInvalid):
+    with pytest.raises(UploadInvalid):
         svc.return_upload(ret=ret, by=cvo_a, data=buf.getvalue(), filename="r.xlsx")
     assert ReturnValue.history.filter(ret_id=ret.pk).count() == before
     assert ReturnValue.objects.get(ret=ret, indicator__code="REF").value == D(5)

@@ -46,6 +46,17 @@ class StatementRow:
     paid: Decimal = ZERO
 
 
+def statement_contracts(user):
+    """[(contract id, reference)] of the contracts whose measures `user` may see, by
+    reference: the statement's choice of contract."""
+    return list(
+        access.visible(OutcomeMeasure.objects.all(), user)
+        .values_list("contract_id", "contract__reference")
+        .distinct()
+        .order_by("contract__reference")
+    )
+
+
 def statement(user, first, last, contract=None):
     """A PbR statement: by measure and member, the lines claimed, verified and refused, and
     the amounts approved, capped, payable and paid. Three queries."""

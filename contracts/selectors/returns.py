@@ -4,7 +4,7 @@ pathway funnel, completeness, charts, and approved activity for the allocation f
 Every function takes querysets already scoped by the access policy (or scopes them itself
 with `visible_to`), so totals and charts only ever cover rows the reader may see."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -206,6 +206,16 @@ def funnel(user, first, last, subcontract=None):
     ):
         figs[ind].append((start, sub, v))
     return [(i, aggregate(i.aggregation, figs.get(i.pk, []))) for i in stages]
+
+
+def outstanding_returns(user, first, last, subcontract=None):
+    """What needs chasing in first..last: (the periods whose return is not approved, in
+    order; [(state, count)] for every state, approved ones included)."""
+    complete = completeness(user, first, last)
+    if subcontract is not None:
+        complete = [c for c in complete if c[0].subcontract_id == subcontract.pk]
+    states = Counter(state for _, _, state in complete)
+    return [c for c in complete if c[2] != "approved"], sorted(states.items())
 
 
 def completeness(user, first, last, today=None):

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 
 from consortium import access, dates
 from consortium.base import StaleEdit
+from consortium.xlsx_guard import UploadInvalid
 from contracts.access.returns import (
     can_edit_return,
     can_manage_returns_setup,
@@ -30,6 +31,7 @@ from contracts.models import (
     Indicator,
     PerformanceReturn,
     ReportingPeriod,
+    ReportSeen,
     Restatement,
     ReturnLocked,
     ReturnValue,
@@ -42,15 +44,6 @@ from contracts.xlsx import returns as returns_xlsx
 S = PerformanceReturn.Status
 HISTORY_RETURNS = 12
 VALUES_CHUNK = 150  # values written per query when a return is saved in bulk
-
-
-class UploadInvalid(ValidationError):
-    """The uploaded file was read, but its figures are wrong; nothing was written."""
-
-    def __init__(self, problems: list, rows_checked: int = 0):
-        self.problems = problems
-        self.rows_checked = rows_checked
-        super().__init__([str(p) for p in problems])
 
 
 def _require_setup(by: User) -> None:
@@ -570,3 +563,22 @@ def return_reopen(*, ret: PerformanceReturn, by: User, reason: str) -> Performan
     current.save_transition(by=by, reason=f"Reopened: {reason}")
     current.record("Return reopened", by=by, reason=reason)
     return current
+
+
+def report_visited(template, user, returns):
+    """A person opens a commissioner's report: the restatements re-approved among its
+    `returns` since they last opened it (all of them the first time), and when that was; the
+    visit is remembered for next time."""
+    seen = ReportSeen.objects.filter(template=template, user=user).first()
+    restated = Restatement.objects.visible_to(user).filter(
+        ret__in=[r.pk for r in returns], reapproved_at__isnull=False
+    )
+    if seen:
+        restated = restated.filter(reapproved_at__gt=seen.seen_at)
+    restated = list(restated.select_related("ret", "ret__subcontract", "ret__period"))
+    ReportSeen.objects.update_or_create(
+        template=template,
+        user=user,
+        defaults={"consortium_id": template.consortium_id, "seen_at": timezone.now()},
+    )
+    return restated, seen.seen_at if seen else None

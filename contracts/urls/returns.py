@@ -1,5 +1,6 @@
 from django.urls import path
 
+from contracts.views import performance
 from contracts.views import returns as views
 
 app_name = "returns"
@@ -15,15 +16,15 @@ urlpatterns = [
     path("returns/<int:pk>/reopen/", views.return_reopen, name="return_reopen"),
     path("returns/<int:pk>/lock/", views.return_lock, name="return_lock"),
     path("returns/periods/<int:period_pk>/start/", views.return_start, name="return_start"),
-    path("indicators/", views.indicator_list, name="indicator_list"),
-    path("indicators/add/", views.indicator_edit, name="indicator_create"),
-    path("indicators/<int:pk>/", views.indicator_detail, name="indicator_detail"),
-    path("indicators/<int:pk>/change/", views.indicator_edit, name="indicator_edit"),
-    path("reports/", views.template_list, name="template_list"),
-    path("reports/<int:pk>/", views.template_detail, name="template_detail"),
-    path("reports/<int:pk>/report/", views.template_report, name="template_report"),
-    path("performance/", views.performance, name="performance"),
-    path("performance/activity/", views.activity, name="activity"),
-    path("performance/<int:pk>/", views.performance, name="subcontract_performance"),
-    path("performance/<int:pk>/periods/", views.period_setup, name="period_setup"),
+    path("indicators/", performance.indicator_list, name="indicator_list"),
+    path("indicators/add/", performance.indicator_edit, name="indicator_create"),
+    path("indicators/<int:pk>/", performance.indicator_detail, name="indicator_detail"),
+    path("indicators/<int:pk>/change/", performance.indicator_edit, name="indicator_edit"),
+    path("reports/", performance.template_list, name="template_list"),
+    path("reports/<int:pk>/", performance.template_detail, name="template_detail"),
+    path("reports/<int:pk>/report/", performance.template_report, name="template_report"),
+    path("performance/", performance.performance, name="performance"),
+    path("performance/activity/", performance.activity, name="activity"),
+    path("performance/<int:pk>/", performance.performance, name="subcontract_performance"),
+    path("performance/<int:pk>/periods/", performance.period_setup, name="period_setup"),
 ]

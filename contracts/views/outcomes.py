@@ -7,20 +7,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium import access, dates
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView
+from consortium.lists import ConcordListView, asks_for_download, download_query
 from consortium.models import Organisation
-from consortium.numbers import plural
 from consortium.templatetags.concord import money
-from consortium.views import REFUSED, act_or_refuse, reasons, record_button, save_or_refuse
+from consortium.views import act_or_refuse, record_button, save_or_refuse, take_upload
 from consortium.xlsx import xlsx_file_response, xlsx_response
-from consortium.xlsx_guard import UploadRefused, read_upload
 from contracts.access.outcomes import (
     can_approve_claim,
     can_edit_claim,
@@ -50,7 +47,8 @@ from contracts.selectors import outcomes as sel
 from contracts.services import outcomes as svc
 from contracts.tables.outcomes import ClaimTable, MeasureTable
 from contracts.xlsx import outcomes as evidence_xlsx
-from funding.services import eligible_members
+from funding.forms import prefill_query
+from funding.services import eligible_members, members_figures
 
 LINES_PER_PAGE = 50
 
@@ -256,19 +254,24 @@ def claim_detail(request, pk):
     return _claim_page(request, _claim(request, pk))
 
 
+def _found(claim, lines, find_form):
+    """The lines of the participant whose case reference was asked for (pseudonymised as
+    the claim stores it), or None when nobody was asked for."""
+    if not (find_form.is_bound and find_form.is_valid()):
+        return None
+    try:
+        digest = svc.participant_hash(claim.consortium_id, find_form.cleaned_data["reference"])
+    except ValidationError:
+        return []
+    return list(lines.filter(participant=digest))
+
+
 def _claim_page(request, claim, *, pay_form=None):
     """The claim's page; with `pay_form`, the payment as typed, its errors shown the GOV.UK way
     (the summary, "Error:" in the title, each message beside its field)."""
     user = request.user
     lines = ClaimLine.objects.visible_to(user).filter(claim=claim).select_related("decided_by")
-    found = None
     find_form = FindLineForm(request.GET if "reference" in request.GET else None)
-    if find_form.is_bound and find_form.is_valid():
-        try:
-            digest = svc.participant_hash(claim.consortium_id, find_form.cleaned_data["reference"])
-            found = list(lines.filter(participant=digest))
-        except ValidationError:
-            found = []
     status = request.GET.get("line_status")
     if status in ClaimLine.Status.values:
         lines = lines.filter(status=status)
@@ -277,9 +280,7 @@ def _claim_page(request, claim, *, pay_form=None):
     page = Paginator(lines.order_by("outcome_date", "id"), LINES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    editing = can_edit_claim(user, claim) and claim.is_editable
-    verifying = claim.status == PbRClaim.Status.SUBMITTED and can_verify_claim(user, claim)
-    a = access.actor(user)
+    S = PbRClaim.Status
     return render(
         request,
         "contracts/claim_detail.html",
@@ -288,14 +289,14 @@ def _claim_page(request, claim, *, pay_form=None):
             "measure": claim.measure,
             "figures": svc.figures(claim),
             "page": page,
-            "found": found,
+            "found": _found(claim, lines, find_form),
             "find_form": find_form,
-            "editing": editing,
-            "verifying": verifying,
-            "approving": claim.status == PbRClaim.Status.VERIFIED
-            and can_approve_claim(user, claim),
-            "paying": claim.status == PbRClaim.Status.APPROVED and can_pay_claim(user),
-            "show_people": a.oversees_consortium or claims_for(user, claim.claimant_id),
+            "editing": can_edit_claim(user, claim) and claim.is_editable,
+            "verifying": claim.status == S.SUBMITTED and can_verify_claim(user, claim),
+            "approving": claim.status == S.VERIFIED and can_approve_claim(user, claim),
+            "paying": claim.status == S.APPROVED and can_pay_claim(user),
+            "show_people": access.actor(user).oversees_consortium
+            or claims_for(user, claim.claimant_id),
             "counts_form": CountsForm(
                 initial={
                     "eligible": claim.eligible,
@@ -357,51 +358,52 @@ def claim_upload(request, pk):
     claim = _claim(request, pk)
     access.require(can_edit_claim(request.user, claim))
     form = UploadForm(request.POST or None, request.FILES or None)
-    problems, checked = None, None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+    removing = []
+
+    def take(data, filename):
         try:
-            data = read_upload(upload, max_bytes=evidence_xlsx.MAX_BYTES)
-            n = svc.claim_upload(
+            return svc.claim_upload(
                 by=request.user,
                 claim=claim,
                 data=data,
-                filename=upload.name,
+                filename=filename,
                 remove_lines=form.lines_to_remove(),
             )
+        except svc.UploadRemovesLines as e:
+            removing.append(e)
+
+    if request.method == "POST" and form.is_valid():
+        n = take_upload(form, take, max_bytes=evidence_xlsx.MAX_BYTES)
+        if removing:
+            form = _confirm_removal(request, removing[0])
+        elif n is not None:
             messages.success(
                 request, f"Checked {n} rows: every line read. The claim now holds them."
             )
             return redirect(claim)
-        except UploadRefused as e:
-            form.add_error("file", str(e))
-        except svc.UploadRemovesLines as e:
-            data = request.POST.copy()
-            data["removing"] = e.count
-            data.pop("confirm_removal", None)
-            form = UploadForm(data, request.FILES, removing=e.count)
-            form.is_valid()
-            form.add_error("file", e.messages[0])
-        except svc.UploadInvalid as e:
-            problems, checked = e.problems, e.rows_checked
-            form.add_error(
-                "file",
-                f"Checked {plural(checked, 'row')}: {plural(len(problems), 'problem')} found, so nothing was "
-                "saved. Correct them in the spreadsheet and upload it again.",
-            )
-        except REFUSED as e:
-            form.add_error("file", " ".join(reasons(e)))
     return render(
         request,
         "contracts/claim_upload.html",
         {
             "claim": claim,
             "form": form,
-            "problems": problems,
-            "checked": checked,
+            "problems": getattr(form, "problems", None),
+            "checked": getattr(form, "checked", None),
             "line_count": claim.lines.count(),
         },
     )
+
+
+def _confirm_removal(request, refusal):
+    """The upload form again, asking the person to confirm that the evidence removes
+    `refusal.count` lines typed on the claim (UploadRemovesLines)."""
+    data = request.POST.copy()
+    data["removing"] = refusal.count
+    data.pop("confirm_removal", None)
+    form = UploadForm(data, request.FILES, removing=refusal.count)
+    form.is_valid()
+    form.add_error("file", refusal.messages[0])
+    return form
 
 
 # --- the buttons on a claim's page ----------------------------------------------------------
@@ -580,50 +582,12 @@ def statement(request):
     """The PbR statement by measure and member: claimed, verified, approved, capped, paid."""
     access.require(can_see_claims(request.user))
     form, first, last = _window(request)
-    contracts = list(
-        access.visible(OutcomeMeasure.objects.all(), request.user)
-        .values_list("contract_id", "contract__reference")
-        .distinct()
-        .order_by("contract__reference")
-    )
-    contract = None
-    chosen = request.GET.get("contract")
-    if chosen and chosen.isdigit() and int(chosen) in {c for c, _ in contracts}:
-        contract = int(chosen)
+    contracts = sel.statement_contracts(request.user)
+    chosen = request.GET.get("contract", "")
+    contract = int(chosen) if chosen.isdigit() and int(chosen) in dict(contracts) else None
     rows, total = sel.statement(request.user, first, last, contract)
-    if request.GET.get("export") == "xlsx":
-        headers = [
-            "Measure",
-            "Member",
-            "Claims",
-            "Lines claimed",
-            "Lines verified",
-            "Lines refused",
-            "Approved (£)",
-            "Capped (£)",
-            "Payable (£)",
-            "Paid (£)",
-        ]
-        data = (
-            [
-                r.measure,
-                r.member,
-                r.claims,
-                r.claimed_lines,
-                r.verified_lines,
-                r.refused_lines,
-                r.approved,
-                r.capped,
-                r.payable,
-                r.paid,
-            ]
-            for r in [*rows, total]
-        )
-        return xlsx_response(
-            f"pbr-statement-{first:%Y-%m}-to-{last:%Y-%m}", headers, data, "PbR statement"
-        )
-    export_query = request.GET.copy()
-    export_query["export"] = "xlsx"
+    if asks_for_download(request):
+        return _statement_download(rows, total, first, last)
     return render(
         request,
         "contracts/outcome_statement.html",
@@ -638,7 +602,7 @@ def statement(request):
             "achieved": sel.achieved_against_engaged(request.user, first, last),
             "can_manage": can_manage_measures(request.user),
             "has_measures": bool(contracts),
-            "export_query": export_query.urlencode(),
+            "export_query": download_query(request),
             # The same exposure as the exposure page's, over the statement's window.
             "exposure": [
                 exposure_section(
@@ -647,6 +611,40 @@ def statement(request):
             ],
         },
     )
+
+
+STATEMENT_HEADERS = (
+    "Measure",
+    "Member",
+    "Claims",
+    "Lines claimed",
+    "Lines verified",
+    "Lines refused",
+    "Approved (£)",
+    "Capped (£)",
+    "Payable (£)",
+    "Paid (£)",
+)
+
+
+def _statement_download(rows, total, first, last):
+    data = (
+        [
+            r.measure,
+            r.member,
+            r.claims,
+            r.claimed_lines,
+            r.verified_lines,
+            r.refused_lines,
+            r.approved,
+            r.capped,
+            r.payable,
+            r.paid,
+        ]
+        for r in [*rows, total]
+    )
+    name = f"pbr-statement-{first:%Y-%m}-to-{last:%Y-%m}"
+    return xlsx_response(name, STATEMENT_HEADERS, data, "PbR statement")
 
 
 @login_required
@@ -675,15 +673,8 @@ def allocation_figures(request):
     verified outcomes", which the lead checks on the allocation form before saving."""
     access.require(can_manage_measures(request.user))
     form, first, last = _window(request)
-    figures = sel.outcome_figures(request.user, first, last)
-    orgs = Organisation.objects.visible_to(request.user).in_bulk(list(figures))
-    rows = sorted(((orgs[k].name, v) for k, v in figures.items() if k in orgs), key=lambda r: r[0])
-    start_query = QueryDict(mutable=True)
-    start_query["formula"] = "outcomes"
-    for org_id, value in figures.items():
-        if org_id in orgs:
-            start_query[f"figure_{org_id}"] = str(value)
-    start_query["source"] = (
+    figures, rows = members_figures(request.user, sel.outcome_figures(request.user, first, last))
+    source = (
         f"verified outcomes in approved PbR claims for periods starting {first:%-d %b %Y} to "
         f"{last:%-d %b %Y}"
     )
@@ -696,6 +687,6 @@ def allocation_figures(request):
             "form": form,
             "first": first,
             "last": last,
-            "start_query": start_query.urlencode() if rows else "",
+            "start_query": prefill_query("outcomes", figures, source) if rows else "",
         },
     )

@@ -34,7 +34,6 @@ from contracts.services.outcomes.claims import (  # noqa: F401
     template_key,
 )
 from contracts.services.outcomes.common import (  # noqa: F401
-    UploadInvalid,
     UploadRemovesLines,
     participant_hash,
 )

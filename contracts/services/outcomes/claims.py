@@ -11,6 +11,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from consortium.base import StaleEdit
 from consortium.models import Organisation
+from consortium.xlsx_guard import UploadInvalid
 from contracts.access.outcomes import (
     can_edit_claim,
     claims_for,
@@ -20,7 +21,6 @@ from contracts.services.outcomes.common import (
     CHUNK,
     L,
     S,
-    UploadInvalid,
     UploadRemovesLines,
     _fresh,
     _key,

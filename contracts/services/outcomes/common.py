@@ -16,15 +16,6 @@ LIVE = (S.APPROVED, S.PAID)
 CHUNK = 2000
 
 
-class UploadInvalid(ValidationError):
-    """The evidence was read, but some rows are wrong; nothing was written."""
-
-    def __init__(self, problems: list, rows_checked: int = 0):
-        self.problems = problems
-        self.rows_checked = rows_checked
-        super().__init__([str(p) for p in problems[:50]])
-
-
 class UploadRemovesLines(ValidationError):
     """The evidence is right, but lines on the claim are not in it: the upload would remove
     them, so it asks first. Nothing was written."""
