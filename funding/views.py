@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consortium import access, twofactor
 from consortium.forms import ReasonForm
-from consortium.lists import ConcordListView
+from consortium.lists import ConcordListView, asks_for_download
 from consortium.models import Organisation
 from consortium.views import REFUSED, apply_errors, form_page, save_or_refuse
 from consortium.xlsx import xlsx_response
@@ -111,7 +111,7 @@ def _runway_for(request):
 @login_required
 def runway(request):
     data, member = _runway_for(request)
-    if request.GET.get("export") == "xlsx":
+    if asks_for_download(request):
         headers = ["Month", *[f[0] for f in data.funders], "Total"]
         rows = [[m, *amounts, total] for m, amounts, total in data.rows()]
         return xlsx_response(
@@ -225,35 +225,25 @@ def allocation_edit(request, pk=None):
         members=services.eligible_members(request.actor.consortium_id),
         initial=_figures_from_query(request) if pk is None else None,
     )
-    preview = None
-    if request.method == "POST" and form.is_valid() and "preview" in request.POST:
-        preview = _preview(form)
-    elif request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.allocation_save_draft(
-                by=request.user,
-                allocation=form.instance,
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-            success="Draft allocation saved.",
-        )
-        if response:
-            return response
-    return render(
+    page = {
+        "template": "funding/allocation_form.html",
+        "title": "Change the draft allocation" if pk else "Start an allocation",
+        "own_orgs": set(),
+        "object": allocation if pk else None,
+    }
+    if request.method == "POST" and "preview" in request.POST:
+        preview = _preview(form) if form.is_valid() else {}
+        return render(request, page.pop("template"), {"form": form, **page, **preview})
+    return form_page(
         request,
-        "funding/allocation_form.html",
-        {
-            "form": form,
-            "title": "Change the draft allocation" if pk else "Start an allocation",
-            "own_orgs": set(),
-            "object": allocation if pk else None,
-            "preview": preview,
-            "preview_total": sum((r["amount"] for r in preview), services.ZERO)
-            if preview
-            else None,
-        },
+        form,
+        lambda: services.allocation_save_draft(
+            by=request.user,
+            allocation=form.instance,
+            expected_version=form.cleaned_data["expected_version"],
+        ),
+        success="Draft allocation saved.",
+        **page,
     )
 
 
@@ -264,15 +254,15 @@ def _allocation_to_edit(request, pk):
 
 
 def _preview(form):
-    """The lines the form's allocation would make, as the page's table rows, nothing saved;
-    a refusal goes on the form (and there is no preview)."""
+    """The lines the form's allocation would make, as the page's table rows, and their
+    total; nothing saved. A refusal goes on the form (and there is no preview)."""
     kinds = dict(AllocationLine.Kind.choices)
     try:
         lines = services.allocation_preview(allocation=form.instance)
     except REFUSED as e:
         apply_errors(form, e)
-        return None
-    return [
+        return {}
+    rows = [
         {
             "organisation": {"name": line.name},
             "organisation_id": line.organisation_id,
@@ -282,6 +272,8 @@ def _preview(form):
         }
         for line in lines
     ]
+    total = sum((r["amount"] for r in rows), services.ZERO) if rows else None
+    return {"preview": rows, "preview_total": total}
 
 
 def _reason_action(request, pk, *, action, title, submit, required, sensitive=False):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consortium import access
 from consortium.dates import add_months, month_range
-from consortium.lists import ConcordListView
+from consortium.lists import ConcordListView, asks_for_download
 from consortium.models import Organisation
 from consortium.views import act_or_refuse, form_page, record_button, save_or_refuse
 from consortium.xlsx import xlsx_response
@@ -475,6 +475,17 @@ def _summary(user, today):
     )
 
 
+def _vacancy_gaps(user, today):
+    """The vacant posts, with their days without a practitioner: in all, and the longest."""
+    vacant = Post.objects.visible_to(user).filter(status=Post.Status.VACANT)
+    gaps = [p.gap_days(today) or 0 for p in vacant]
+    return {
+        "vacancies": len(gaps),
+        "gap_days_total": sum(gaps),
+        "gap_days_longest": max(gaps) if gaps else None,
+    }
+
+
 @login_required
 def compliance_matrix(request):
     access.require(can_see_compliance(request.user))
@@ -484,7 +495,7 @@ def compliance_matrix(request):
     months = _months(today)
     org_rows = _org_rows(summary, user)
     points = _chart_points(summary)
-    export = request.GET.get("export") == "xlsx"
+    export = asks_for_download(request)
     rows, page = [], None
     if named:
         if export:
@@ -495,9 +506,6 @@ def compliance_matrix(request):
         rows = _matrix_rows(staff_qs.filter(pk__in=page_ids), summary, months)
     if export:
         return _matrix_export(today, months, rows, org_rows, summary, named)
-    posts = Post.objects.visible_to(user)
-    vacancies = [p for p in posts.filter(status=Post.Status.VACANT)]
-    gaps = [p.gap_days(today) or 0 for p in vacancies]
     return render(
         request,
         "supervision/compliance.html",
@@ -511,9 +519,7 @@ def compliance_matrix(request):
             "points": points,
             "chart_version": charts.data_hash(points),
             "threshold": compliance.THRESHOLD,
-            "vacancies": len(vacancies),
-            "gap_days_total": sum(gaps),
-            "gap_days_longest": max(gaps) if gaps else None,
+            **_vacancy_gaps(user, today),
             "practitioners": len(summary.current_ids),
             "can_add_staff": can_manage_workforce(user),
         },

@@ -124,30 +124,29 @@ def contract_detail(request, pk):
     )
 
 
+def _payments_to(user, sub):
+    """The first hundred payments to the subcontractor, by due date."""
+    payments = Payment.objects.visible_to(user).filter(recipient=sub.cvo)
+    return payments.select_related("recipient").order_by("due_date")[:100]
+
+
+def _allocations_for(user, sub):
+    """The approved allocations of the subcontract's streams that give its member a line."""
+    lines = AllocationLine.objects.filter(organisation=sub.cvo).values("allocation_id")
+    return (
+        Allocation.objects.visible_to(user)
+        .filter(status="approved", stream__in=sub.funding_streams.all(), pk__in=lines)
+        .select_related("stream")
+    )
+
+
 @login_required
 def subcontract_detail(request, pk):
     sub = access.get_visible_or_404(
         Subcontract.objects.select_related("cvo", "lead", "contract"), request.user, pk=pk
     )
     form, terms, variations, day = _as_at(request, sub)
-    payments = (
-        Payment.objects.visible_to(request.user)
-        .filter(recipient=sub.cvo)
-        .select_related("recipient")
-        .order_by("due_date")[:100]
-    )
     manager = can_manage_money(request.user)
-    allocations = (
-        Allocation.objects.visible_to(request.user)
-        .filter(
-            status="approved",
-            stream__in=sub.funding_streams.all(),
-            pk__in=AllocationLine.objects.filter(organisation=sub.cvo).values("allocation_id"),
-        )
-        .select_related("stream")
-        if manager
-        else []
-    )
     return render(
         request,
         "contracts/agreement_detail.html",
@@ -162,8 +161,8 @@ def subcontract_detail(request, pk):
             "can_manage": manager,
             "streams": sub.funding_streams.visible_to(request.user),
             "sites": sub.sites.all(),
-            "payments": payments,
-            "allocations": allocations,
+            "payments": _payments_to(request.user, sub),
+            "allocations": _allocations_for(request.user, sub) if manager else [],
             "variation_url": reverse("contracts:subcontract_variation", args=[sub.pk]),
         },
     )

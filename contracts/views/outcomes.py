@@ -272,6 +272,7 @@ def _claim_page(request, claim, *, pay_form=None):
     user = request.user
     lines = ClaimLine.objects.visible_to(user).filter(claim=claim).select_related("decided_by")
     find_form = FindLineForm(request.GET if "reference" in request.GET else None)
+    found = _found(claim, lines, find_form)
     status = request.GET.get("line_status")
     if status in ClaimLine.Status.values:
         lines = lines.filter(status=status)
@@ -289,7 +290,7 @@ def _claim_page(request, claim, *, pay_form=None):
             "measure": claim.measure,
             "figures": svc.figures(claim),
             "page": page,
-            "found": _found(claim, lines, find_form),
+            "found": found,
             "find_form": find_form,
             "editing": can_edit_claim(user, claim) and claim.is_editable,
             "verifying": claim.status == S.SUBMITTED and can_verify_claim(user, claim),
@@ -297,21 +298,23 @@ def _claim_page(request, claim, *, pay_form=None):
             "paying": claim.status == S.APPROVED and can_pay_claim(user),
             "show_people": access.actor(user).oversees_consortium
             or claims_for(user, claim.claimant_id),
-            "counts_form": CountsForm(
-                initial={
-                    "eligible": claim.eligible,
-                    "engaged": claim.engaged,
-                    "expected_version": claim.version,
-                }
-            ),
-            "sample_form": SampleForm(),
-            "decide_form": DecideForm(),
-            "comments_form": CommentsForm(),
-            "reason_form": ReasonForm(help_text="Why it is rejected. The member sees this."),
-            "pay_form": pay_form or PayForm(initial={"paid_on": timezone.localdate()}),
             "line_statuses": ClaimLine.Status.choices,
+            **_claim_forms(claim, pay_form),
         },
     )
+
+
+def _claim_forms(claim, pay_form=None):
+    """The forms beside the claim page's buttons."""
+    counts = {"eligible": claim.eligible, "engaged": claim.engaged}
+    return {
+        "counts_form": CountsForm(initial={**counts, "expected_version": claim.version}),
+        "sample_form": SampleForm(),
+        "decide_form": DecideForm(),
+        "comments_form": CommentsForm(),
+        "reason_form": ReasonForm(help_text="Why it is rejected. The member sees this."),
+        "pay_form": pay_form or PayForm(initial={"paid_on": timezone.localdate()}),
+    }
 
 
 @login_required

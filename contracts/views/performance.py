@@ -280,12 +280,23 @@ def period_setup(request, pk):
     )
 
 
+def _activity_download(indicator, rows, first, last):
+    # With no count indicator yet the download is the headers alone, like any empty list.
+    code = indicator.code.lower() if indicator else "none"
+    heading = f"{indicator.name} ({indicator.code})" if indicator else "Activity"
+    return xlsx_response(
+        f"activity-{code}-{first:%Y-%m}-to-{last:%Y-%m}",
+        ["Member", f"{heading}, approved returns"],
+        rows,
+        title="Approved activity",
+    )
+
+
 @login_required
 def activity(request):
     """Each member's approved activity for an indicator and period range: the figures for an
     allocation "by activity" (contracts.selectors.returns.activity_by_member)."""
     access.require(can_manage_returns_setup(request.user))
-
     form, first, last = _range(request)
     indicators = list(Indicator.objects.visible_to(request.user).filter(unit="count"))
     indicator = _chosen(request, indicators)
@@ -293,15 +304,7 @@ def activity(request):
     figures = sel.activity_by_member(consortium, first, last, indicator.code) if indicator else {}
     figures, rows = members_figures(request.user, figures)
     if asks_for_download(request):
-        # With no count indicator yet the download is the headers alone, like any empty list.
-        code = indicator.code.lower() if indicator else "none"
-        heading = f"{indicator.name} ({indicator.code})" if indicator else "Activity"
-        return xlsx_response(
-            f"activity-{code}-{first:%Y-%m}-to-{last:%Y-%m}",
-            ["Member", f"{heading}, approved returns"],
-            rows,
-            title="Approved activity",
-        )
+        return _activity_download(indicator, rows, first, last)
     # The figures travel to a new allocation by activity, where the lead checks and saves them.
     source = indicator and (
         f"{indicator.name} ({indicator.code}) from approved returns for periods starting "
