@@ -384,7 +384,7 @@ class StartConsortiumForm(ConcordForm):
 
 
 class ImportForm(ConcordForm):
-    """A filled-in set-up template (consortium.imports) and why it is imported."""
+    """A filled-in set-up template (consortium.importing) and why it is imported."""
 
     file = forms.FileField(
         label="Filled-in template (.xlsx)",

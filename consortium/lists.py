@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 from django_scopes import scopes_disabled
 from django_tables2.views import SingleTableMixin
 
-from consortium import imports
+from consortium import importing
 from consortium.choices import ChoiceOrSearchFilter, search_field
 from consortium.exports import export_plan, rows_by_records
 from consortium.xlsx import xlsx_download, xlsx_response
@@ -123,7 +123,7 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     # allows; `empty_hint` is said to everybody else (who takes the step, or when rows come).
     # `empty_text` replaces the whole sentence where "No … yet" would mislead.
     empty_noun = None
-    # The key of the kind of record the list's rows can be imported as (consortium.imports):
+    # The key of the kind of record the list's rows can be imported as (consortium.importing):
     # the empty state offers the import too.
     import_kind = None
     empty_next = None
@@ -198,7 +198,7 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         return self.get_import_links()
 
     def get_import_links(self):
-        kind = imports.KINDS.get(self.import_kind)
+        kind = importing.KINDS.get(self.import_kind)
         if kind is None or not kind.check(self.request.user):
             return []
         return [

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from consortium.access import can_read_security_log, reads_consortium, signed_in
-from consortium.imports import can_import
+from consortium.importing import can_import
 
 
 @dataclass(frozen=True)

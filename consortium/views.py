@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from consortium import access, constraints, imports, reminders, security, services, twofactor
+from consortium import access, constraints, importing, reminders, security, services, twofactor
 from consortium.base import RecordFrozen, StaleEdit
 from consortium.dashboard import queue_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
@@ -555,21 +555,21 @@ def account_reminders(request):
     )
 
 
-# --- set-up imports (consortium.imports) ---------------------------------------------------
+# --- set-up imports (consortium.importing) -------------------------------------------------
 
 
 @login_required
 def import_list(request):
     """The kinds of record this person may import from a spreadsheet."""
 
-    access.require(imports.can_import(request.user))
-    kinds = imports.kinds_for(request.user)
+    access.require(importing.can_import(request.user))
+    kinds = importing.kinds_for(request.user)
     return render(request, "consortium/import_list.html", {"kinds": kinds})
 
 
 def _import_kind(request, key):
 
-    kind = imports.KINDS.get(key)
+    kind = importing.KINDS.get(key)
     access.require(kind is not None and kind.check(request.user))
     return kind
 
@@ -578,7 +578,7 @@ def _import_kind(request, key):
 def import_template(request, kind):
     """The kind's template, holding the records this person may see."""
     kind = _import_kind(request, kind)
-    data = imports.template(kind, request.user)
+    data = importing.template(kind, request.user)
     # The template carries the records it holds (staff names and checks among them) out of
     # Concord, as every download does.
     security.log(security.Kind.EXPORT, detail=f"{kind.title}: {kind.key}-template.xlsx")
@@ -595,16 +595,16 @@ def import_upload(request, kind):
     form = ImportForm(request.POST or None, request.FILES or None)
 
     def take(data, filename):
-        read = imports.read(kind, data, filename=filename, user=request.user)
+        read = importing.read(kind, data, filename=filename, user=request.user)
         if read.problems:
-            raise imports.ImportInvalid(read.problems)
+            raise importing.ImportInvalid(read.problems)
         reason = form.cleaned_data["reason"]
-        return imports.import_rows(
+        return importing.import_rows(
             kind=kind, by=request.user, rows=read.rows, reason=reason, filename=filename
         )
 
     if request.method == "POST" and form.is_valid():
-        outcome = take_upload(form, take, max_bytes=imports.MAX_BYTES)
+        outcome = take_upload(form, take, max_bytes=importing.MAX_BYTES)
         if outcome is not None:
             messages.success(request, f"{kind.title} imported: {outcome}.")
             return redirect(kind.list_url)

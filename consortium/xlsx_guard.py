@@ -1,5 +1,5 @@
 """The guarded spreadsheet reader's generic parts, shared by every upload Concord takes back
-(performance returns, PbR claim evidence, the set-up imports of consortium.imports).
+(performance returns, PbR claim evidence, the set-up imports of consortium.importing).
 
 Before openpyxl sees a byte: the size, that the file is a ZIP holding a plain (macro-free)
 workbook, and the entry count and total uncompressed size (openpyxl has no decompression cap).

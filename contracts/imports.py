@@ -1,8 +1,8 @@
-"""Contracts and their subcontracts from spreadsheets (consortium.imports): one template for
+"""Contracts and their subcontracts from spreadsheets (consortium.importing): one template for
 the prime contracts, one for the subcontracts, which name their contract by its reference.
 Each is matched by its reference."""
 
-from consortium.imports import (
+from consortium.importing import (
     Column,
     ImportKind,
     organisation_named,

@@ -1,6 +1,6 @@
-"""Funding streams from a spreadsheet (consortium.imports)."""
+"""Funding streams from a spreadsheet (consortium.importing)."""
 
-from consortium.imports import (
+from consortium.importing import (
     Column,
     ImportKind,
     organisation_named,

@@ -1,6 +1,6 @@
-"""Staff and their checks, and posts, from a spreadsheet (consortium.imports)."""
+"""Staff and their checks, and posts, from a spreadsheet (consortium.importing)."""
 
-from consortium.imports import (
+from consortium.importing import (
     Column,
     ImportKind,
     organisation_named,

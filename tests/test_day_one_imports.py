@@ -1,4 +1,4 @@
-"""Set-up imports (consortium.imports): each kind's template downloaded, filled in and uploaded
+"""Set-up imports (consortium.importing): each kind's template downloaded, filled in and uploaded
 as a person would — valid files, each kind of error (named by row and column, nothing saved),
 the same file again (nothing changes) and a changed row (updated, with history)."""
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from consortium import imports
+from consortium import importing
 from consortium.models import RoleAssignment
 from tests.browser.conftest import assert_accessible, login, path_of
 
@@ -46,7 +46,7 @@ def set_password_and_sign_in(page, live_server, email, username):
 
 def template_with(kind, user, rows):
     """The kind's template as the person would download it, with `rows` added."""
-    wb = load_workbook(BytesIO(imports.template(imports.KINDS[kind], user)))
+    wb = load_workbook(BytesIO(importing.template(importing.KINDS[kind], user)))
     for row in rows:
         wb.worksheets[0].append(row)
     out = BytesIO()
