@@ -247,6 +247,28 @@ def reads_consortium(user):
     return actor(user).sees_consortium
 
 
+def is_lead(user):
+    """The lead agency's people (an administrator is not): the lead's own work, such as the
+    returns and claims it verifies and the packs it prepares."""
+    return actor(user).has(Role.LEAD)
+
+
+def is_cvo_manager(user):
+    """A member's CVO manager: their own subcontracts, returns, claims and money."""
+    return actor(user).has(Role.CVO_MANAGER)
+
+
+def is_commissioner(user):
+    """A commissioner: the contracts, reports, packs and claims of what they commission."""
+    return actor(user).has(Role.COMMISSIONER)
+
+
+def reads_audit_chain(user):
+    """The audit chain's daily heads: those who answer for the record (the lead and
+    administrators) and those who rely on it (commissioners)."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.COMMISSIONER)
+
+
 def can_manage_setup(user):
     """Set up organisations, memberships, sites, people and roles."""
     return actor(user).oversees_consortium

@@ -17,14 +17,16 @@ A panel's dict may carry, besides what the partial shows:
 - "label": the words of its line's tag, where the consequence's own would mislead.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
-from consortium import audit, reminders
+from consortium import access, audit, reminders
 from consortium.consequence import Consequence
-from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
+from consortium.models import Membership, Organisation, RoleAssignment, Site
 
 # The tag colour of each consequence on the dashboard's top lines.
 CONSEQUENCE_TAGS = {
@@ -38,7 +40,7 @@ CONSEQUENCE_TAGS = {
 @dataclass
 class Panel:
     fn: object
-    roles: tuple
+    check: object
     order: int
     consequence: Consequence = Consequence.INFORMATION
 
@@ -46,11 +48,13 @@ class Panel:
 PANELS = []
 
 
-def panel(*, roles, order=50, consequence=Consequence.INFORMATION):
+def panel(*, check, order=50, consequence=Consequence.INFORMATION):
+    """Register a dashboard panel: fn(request) -> dict or None, shown to those `check(user)`
+    allows (an access check from the owning app's access.py, as its pages and navigation
+    use)."""
+
     def register(fn):
-        PANELS.append(
-            Panel(fn=fn, roles=tuple(roles), order=order, consequence=Consequence(consequence))
-        )
+        PANELS.append(Panel(fn=fn, check=check, order=order, consequence=Consequence(consequence)))
         return fn
 
     return register
@@ -103,10 +107,9 @@ def _shown(p, result):
 def queue_for(request):
     """This person's panels, most consequential first, then the latest, then each panel's
     own order."""
-    actor = request.actor
     out = []
     for p in sorted(PANELS, key=lambda p: p.order):
-        if actor.has(*p.roles):
+        if p.check(request.user):
             result = p.fn(request)
             if result:
                 out.append(_shown(p, result))
@@ -118,11 +121,9 @@ def panels_for(request):
     return [s.data for s in queue_for(request)]
 
 
-@panel(roles=Role.values, order=1, consequence=Consequence.HOUSEKEEPING)
+@panel(check=access.member_of_consortium, order=1, consequence=Consequence.HOUSEKEEPING)
 def your_reminders(request):
     """The same items the daily reminder email points to, most urgent first."""
-    from django.utils import timezone
-
     items = reminders.items_for(request.user, request.actor.consortium_id, timezone.localdate())
     late = any(i.urgency == reminders.LATE for i in items)
     return {
@@ -143,7 +144,7 @@ def your_reminders(request):
 SHOWN = 10
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD], order=90, consequence=Consequence.HOUSEKEEPING)
+@panel(check=access.can_manage_setup, order=90, consequence=Consequence.HOUSEKEEPING)
 def setup_gaps(request):
     user = request.user
     # Members that deliver the service need somebody in Concord; funders and partners may not.
@@ -163,7 +164,7 @@ def setup_gaps(request):
     }
 
 
-@panel(roles=[r for r in Role.values if r != Role.PRACTITIONER], order=95)
+@panel(check=access.reads_consortium, order=95)
 def consortium_glance(request):
     user = request.user
     members = Membership.objects.visible_to(user).values("role").annotate(n=Count("id"))
@@ -181,13 +182,10 @@ def consortium_glance(request):
     return {"title": "The consortium at a glance", "items": items, "empty": "No members yet."}
 
 
-@panel(roles=[Role.COMMISSIONER, Role.LEAD, Role.ADMIN], order=97)
+@panel(check=access.reads_audit_chain, order=97)
 def audit_chain_head(request):
     """The head of the consortium's audit chain, today and at the close of yesterday: note
     them (the assurance pack prints them too) and any later rewrite of the record shows."""
-    import datetime
-
-    from django.utils import timezone
 
     today = timezone.localdate()
     yesterday = today - datetime.timedelta(days=1)

@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 
+from consortium import access
 from consortium.consequence import Consequence
 from consortium.dashboard import panel
-from consortium.models import Membership, Organisation, Role, RoleAssignment, Site
+from consortium.models import Membership, Organisation, RoleAssignment, Site
 
 
 @dataclass
@@ -57,7 +58,7 @@ def checklist(user):
     return lines
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD], order=0, consequence=Consequence.WAITING)
+@panel(check=access.can_manage_setup, order=0, consequence=Consequence.WAITING)
 def getting_started(request):
     # Once every line is ticked the consortium is set up: remembered for a day, so that an
     # established consortium's dashboards do not count every kind of record on each visit.

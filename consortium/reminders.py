@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_scopes import scope
 
-from consortium.access import actor
+from consortium.access import ACTOR_ATTR, Actor
 from consortium.consequence import Consequence
 from consortium.models import (
     Consortium,
@@ -81,7 +81,7 @@ class Kind:
     key: str
     label: str
     essential: bool
-    roles: tuple
+    check: object
     fn: object
     more_url: str = ""  # the list that holds them all, for the "and N more" line
     consequence: Consequence = Consequence.WAITING
@@ -91,10 +91,11 @@ KINDS = {}
 
 
 def reminder_kind(
-    key, label, *, roles, essential=False, more_url="", consequence=Consequence.WAITING
+    key, label, *, check, essential=False, more_url="", consequence=Consequence.WAITING
 ):
-    """Register a kind of reminder: fn(run) -> iterable of (user id, Item). `roles`: who it
-    may be sent to (a person who no longer holds one of them gets nothing). An `essential`
+    """Register a kind of reminder: fn(run) -> iterable of (user id, Item). `check`: who it
+    may be sent to, an access check from the owning app's access.py, as its panels and pages
+    use (a person whose roles it no longer allows gets nothing). An `essential`
     kind cannot be turned off. `more_url` (a URL name, with a query string if wanted) is the
     list where somebody with more than PER_KIND of them finds the rest. `consequence`: what
     is at stake, which orders the email and the dashboard as it orders the panels."""
@@ -104,7 +105,7 @@ def reminder_kind(
             key=key,
             label=label,
             essential=essential,
-            roles=tuple(roles),
+            check=check,
             fn=fn,
             more_url=more_url,
             consequence=Consequence(consequence),
@@ -117,9 +118,27 @@ def reminder_kind(
     return register
 
 
-def kinds_for_roles(roles):
-    """The kinds that may reach somebody holding `roles`, in registration order."""
-    return [k for k in KINDS.values() if set(k.roles) & set(roles)]
+def kinds_for(user):
+    """The kinds that may reach `user`, in registration order."""
+    return [k for k in KINDS.values() if k.check(user)]
+
+
+class _Holder:
+    """A person as a run knows them, by their roles in its consortium: what the kinds'
+    access checks read (consortium.access.actor), with no query of its own."""
+
+    is_authenticated = True
+    is_active = True
+
+    def __init__(self, pk, consortium_id, roles):
+        self.pk = pk
+        setattr(
+            self,
+            ACTOR_ATTR,
+            Actor(
+                user=self, consortium_id=consortium_id, roles=roles, consortium_ids=(consortium_id,)
+            ),
+        )
 
 
 class Run:
@@ -132,6 +151,7 @@ class Run:
         self.as_of = as_of
         self.only = only
         self._roles = None
+        self._people = None
         self.totals = {}  # kind -> rows in all, where rows() read only the first of them
         self.kind = None  # the kind being collected
 
@@ -172,6 +192,20 @@ class Run:
         """Ids of active people holding any of `roles` (anywhere in the consortium)."""
         return set().union(*self.holders(*roles).values())
 
+    def allowed(self, check):
+        """Ids of the active people `check` allows, by the roles they hold here."""
+        if self._people is None:
+            held = defaultdict(dict)
+            for role, orgs in self._load().items():
+                for org_id, users in orgs.items():
+                    for user_id in users:
+                        held[user_id].setdefault(role, set()).add(org_id)
+            self._people = [
+                _Holder(uid, self.consortium_id, {r: frozenset(o) for r, o in roles.items()})
+                for uid, roles in held.items()
+            ]
+        return {p.pk for p in self._people if check(p)}
+
 
 def collect(run, kinds=None, honour_preferences=True):
     """{user id: [Item]} for the run, most urgent first, each reminder once per person."""
@@ -184,7 +218,7 @@ def collect(run, kinds=None, honour_preferences=True):
         off = {user_id: set(keys) for user_id, keys in prefs.values_list("user_id", "off")}
     found = defaultdict(dict)
     for kind in kinds:
-        allowed = run.users(*kind.roles)
+        allowed = run.allowed(kind.check)
         if not allowed:
             continue
         run.kind = kind.key
@@ -239,9 +273,8 @@ def items_for(user, consortium_id, as_of):
     """Today's reminders for one person, as the dashboard shows them (all kinds, whatever
     their email preferences)."""
 
-    roles = [r for r, orgs in actor(user).roles.items() if orgs]
     run = Run(consortium_id, as_of, only=user)
-    return collect(run, kinds_for_roles(roles), honour_preferences=False).get(user.pk, [])
+    return collect(run, kinds_for(user), honour_preferences=False).get(user.pk, [])
 
 
 # --- sending --------------------------------------------------------------------------------

@@ -528,9 +528,8 @@ def account_reminders(request):
     """The person's own choice of reminder emails: kinds that apply to their roles; the
     essential ones are always sent."""
 
-    a = request.actor
     access.require(access.member_of_consortium(request.user))
-    kinds = reminders.kinds_for_roles([r for r, orgs in a.roles.items() if orgs])
+    kinds = reminders.kinds_for(request.user)
     pref = ReminderPreference.objects.filter(user=request.user).first()
     off = set(pref.off if pref else ())
     optional = [k for k in kinds if not k.essential]
@@ -543,7 +542,7 @@ def account_reminders(request):
         chosen = set(form.cleaned_data["send"])
         services.reminder_preferences_set(
             by=request.user,
-            consortium_id=a.consortium_id,
+            consortium_id=request.actor.consortium_id,
             off=[k.key for k in optional if k.key not in chosen],
         )
         messages.success(request, "Your reminder emails are saved.")

@@ -3,8 +3,11 @@ lead's review; and payment-by-results claims waiting for somebody's step."""
 
 from django.urls import reverse
 
+from consortium.access import is_commissioner, is_lead
 from consortium.models import Role
 from consortium.reminders import DUE, LATE, Item, object_key, reminder_kind
+from contracts.access.outcomes import takes_claim_steps
+from contracts.access.returns import chases_returns, files_returns
 from contracts.models import (
     AssurancePack,
     PackQuery,
@@ -47,7 +50,7 @@ def _narrowed(run, qs, path):
 @reminder_kind(
     "returns.due",
     f"Returns due within {RETURN_DUE_WORKING_DAYS} working days",
-    roles=[Role.CVO_MANAGER, Role.LEAD],
+    check=files_returns,
     essential=True,
 )
 def returns_due(run):
@@ -68,7 +71,7 @@ def returns_due(run):
 @reminder_kind(
     "returns.late",
     "Returns late",
-    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
+    check=chases_returns,
     essential=True,
 )
 def returns_late(run):
@@ -110,7 +113,7 @@ def returns_late(run):
 @reminder_kind(
     "returns.review",
     "Returns waiting for your review",
-    roles=[Role.LEAD],
+    check=is_lead,
     more_url="returns:return_list?status=submitted",
 )
 def returns_to_review(run):
@@ -141,7 +144,7 @@ def returns_to_review(run):
 @reminder_kind(
     "outcomes.claim_waiting",
     "Payment-by-results claims waiting for your step",
-    roles=[Role.LEAD, Role.COMMISSIONER],
+    check=takes_claim_steps,
 )
 def claims_waiting(run):
     leads = run.users(Role.LEAD)
@@ -171,7 +174,7 @@ def claims_waiting(run):
 @reminder_kind(
     "assurance.acknowledge",
     "Assurance packs waiting for your acknowledgement",
-    roles=[Role.COMMISSIONER],
+    check=is_commissioner,
 )
 def packs_to_acknowledge(run):
     """Signed-off packs, to the commissioners of their contract (the dashboard's rule:
@@ -194,7 +197,7 @@ def packs_to_acknowledge(run):
 
 
 @reminder_kind(
-    "assurance.query", "Questions on assurance packs waiting for an answer", roles=[Role.LEAD]
+    "assurance.query", "Questions on assurance packs waiting for an answer", check=is_lead
 )
 def pack_queries_to_answer(run):
     leads = run.users(Role.LEAD)

@@ -43,15 +43,15 @@ def allocation_lines(qs, a):
     )
 
 
-# Who keeps the consortium's money (can_manage_money): the roles its money panels and money
-# reminders are for.
+# Who keeps the consortium's money: can_manage_money, and the people the money reminders
+# are addressed to.
 MONEY_ROLES = (Role.ADMIN, Role.LEAD)
 
 
 def can_manage_money(user):
     """Streams, contracts, allocations and payments are kept by the lead (or an
     administrator)."""
-    return actor(user).oversees_consortium
+    return actor(user).has(*MONEY_ROLES)
 
 
 def can_see_money(user):

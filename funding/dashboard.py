@@ -7,16 +7,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
+from consortium.access import is_commissioner, is_cvo_manager
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.numbers import plural
 from consortium.templatetags.concord import money as money_text
 from funding import runway
-from funding.access import MONEY_ROLES
+from funding.access import can_manage_money, can_see_runway
 from funding.models import Allocation, AllocationLine, FundingStream, Payment
 
 
-@panel(roles=MONEY_ROLES, order=10, consequence=Consequence.ENDING)
+@panel(check=can_manage_money, order=10, consequence=Consequence.ENDING)
 def streams_expiring(request):
     today = timezone.localdate()
     widest = max(settings.CONCORD_EXPIRY_HORIZONS)
@@ -53,7 +54,7 @@ def streams_expiring(request):
     }
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.COMMISSIONER], order=12, consequence=Consequence.ENDING)
+@panel(check=can_see_runway, order=12, consequence=Consequence.ENDING)
 def runway_panel(request):
     data = runway.consortium_runway(request.user)
     if data.runs_out:
@@ -84,7 +85,7 @@ def runway_panel(request):
     }
 
 
-@panel(roles=MONEY_ROLES, order=14, consequence=Consequence.WAITING)
+@panel(check=can_manage_money, order=14, consequence=Consequence.WAITING)
 def allocations_awaiting(request):
     drafts = list(
         Allocation.objects.visible_to(request.user)
@@ -145,14 +146,14 @@ def _payments_panel(request, title, empty, *, to_you=False):
     }
 
 
-@panel(roles=MONEY_ROLES, order=16, consequence=Consequence.MONEY_LATE)
+@panel(check=can_manage_money, order=16, consequence=Consequence.MONEY_LATE)
 def payments_due(request):
     return _payments_panel(
         request, "Payments to members due or overdue", "No payments due in the next 30 days."
     )
 
 
-@panel(roles=[Role.CVO_MANAGER], order=12, consequence=Consequence.MONEY_LATE)
+@panel(check=is_cvo_manager, order=12, consequence=Consequence.MONEY_LATE)
 def my_payments(request):
     return _payments_panel(
         request,
@@ -162,7 +163,7 @@ def my_payments(request):
     )
 
 
-@panel(roles=[Role.CVO_MANAGER], order=11)
+@panel(check=is_cvo_manager, order=11)
 def my_statement(request):
 
     own = request.actor.orgs(Role.CVO_MANAGER)
@@ -187,7 +188,7 @@ def my_statement(request):
     }
 
 
-@panel(roles=[Role.COMMISSIONER], order=11)
+@panel(check=is_commissioner, order=11)
 def streams_funded(request):
     streams = list(
         FundingStream.objects.visible_to(request.user).select_related("funder").order_by("end")[:10]

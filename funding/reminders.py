@@ -9,7 +9,7 @@ from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import EXPIRING, LATE, Item, object_key, reminder_kind
 from consortium.templatetags.concord import money as money_text
-from funding.access import MONEY_ROLES
+from funding.access import MONEY_ROLES, can_manage_money, can_see_payments
 from funding.models import FundingStream, Payment
 
 
@@ -17,7 +17,7 @@ from funding.models import FundingStream, Payment
     "funding.stream_expiring",
     "Funding streams reaching an expiry horizon",
     consequence=Consequence.ENDING,
-    roles=MONEY_ROLES,
+    check=can_manage_money,
     more_url="funding:runway",
 )
 def streams_expiring(run):
@@ -51,7 +51,7 @@ def streams_expiring(run):
     "funding.payment_overdue",
     "Payments to members overdue",
     consequence=Consequence.MONEY_LATE,
-    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
+    check=can_see_payments,
     essential=True,
     more_url="funding:payment_list?overdue=true",
 )

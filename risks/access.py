@@ -106,9 +106,15 @@ def can_keep_register(user, register):
     return register.organisation_id in a.orgs(Role.CVO_MANAGER)
 
 
+def keeps_registers(user):
+    """Whoever keeps a risk register: the lead (or an administrator) the consortium's, a CVO
+    manager their own. Their risks needing attention, and the reviews and actions they own."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+
+
 def can_open_register(user):
     """Open a register: the lead the consortium's, a CVO manager their own."""
-    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+    return keeps_registers(user)
 
 
 def can_decide_escalations(user):
@@ -121,7 +127,7 @@ def can_manage_risk_settings(user):
 
 def can_see_suggestions(user):
     """Suggested risks are for whoever keeps a register: the lead and CVO managers."""
-    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+    return keeps_registers(user)
 
 
 def can_keep_swot(user, analysis):
@@ -132,7 +138,8 @@ def can_keep_swot(user, analysis):
 
 
 def can_start_swot(user):
-    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+    """A SWOT is started by whoever keeps a register (the lead, a CVO manager)."""
+    return keeps_registers(user)
 
 
 def can_override_consensus(user):

@@ -8,10 +8,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.access import is_commissioner
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.numbers import plural
 from risks import selectors
+from risks.access import can_see_suggestions, keeps_registers
 from risks.models import Acceptance, Escalation, Risk, RiskAction
 
 REVIEW_SOON_DAYS = 14
@@ -28,9 +30,7 @@ def _kept(request):
     return Risk.objects.visible_to(request.user).filter(condition)
 
 
-@panel(
-    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=40, consequence=Consequence.HOUSEKEEPING
-)
+@panel(check=keeps_registers, order=40, consequence=Consequence.HOUSEKEEPING)
 def risks_needing_attention(request):
     today = timezone.localdate()
     risks = _kept(request).open()
@@ -99,9 +99,7 @@ def risks_needing_attention(request):
     }
 
 
-@panel(
-    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=41, consequence=Consequence.HOUSEKEEPING
-)
+@panel(check=can_see_suggestions, order=41, consequence=Consequence.HOUSEKEEPING)
 def suggested_risks(request):
     organisation = None
     if not request.actor.oversees_consortium:
@@ -121,7 +119,7 @@ def suggested_risks(request):
     }
 
 
-@panel(roles=[Role.COMMISSIONER], order=40)
+@panel(check=is_commissioner, order=40)
 def top_risks(request):
     risks = (
         Risk.objects.visible_to(request.user)

@@ -6,12 +6,10 @@ from datetime import timedelta
 from django.db.models import Q
 
 from consortium.consequence import Consequence
-from consortium.models import Role
 from consortium.reminders import DUE, LATE, Item, object_key, reminder_kind
+from risks.access import keeps_registers
 from risks.dashboard import REVIEW_SOON_DAYS
 from risks.models import Risk, RiskAction
-
-KEEPERS = [Role.ADMIN, Role.LEAD, Role.CVO_MANAGER]
 
 
 def _owned(run, qs):
@@ -22,7 +20,7 @@ def _owned(run, qs):
     "risks.review_due",
     "Reviews of risks you own falling due",
     consequence=Consequence.HOUSEKEEPING,
-    roles=KEEPERS,
+    check=keeps_registers,
     more_url="risks:risk_list?overdue=true",
 )
 def reviews_due(run):
@@ -53,7 +51,7 @@ def reviews_due(run):
     "risks.action_due",
     "Risk actions you own falling due",
     consequence=Consequence.HOUSEKEEPING,
-    roles=KEEPERS,
+    check=keeps_registers,
     more_url="risks:risk_list",
 )
 def actions_due(run):

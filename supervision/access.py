@@ -169,6 +169,11 @@ def can_manage_workforce(user, organisation=None):
     return organisation.pk in a.orgs(Role.CVO_MANAGER)
 
 
+def takes_part_in_supervision(user):
+    """Supervisors and practitioners: sessions missed and actions agreed in supervision."""
+    return actor(user).has(Role.SUPERVISOR, Role.PRACTITIONER)
+
+
 def can_log_sessions(user):
     return actor(user).has(Role.SUPERVISOR)
 

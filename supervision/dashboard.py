@@ -9,15 +9,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
+from consortium.access import is_commissioner
 from consortium.dashboard import Consequence, panel
-from consortium.models import Organisation, Role
+from consortium.models import Organisation
 from consortium.numbers import count, plural
 from funding.runway import runway_section
 from supervision import compliance, selectors
-from supervision.access import can_see_post_funding, commissioned_staff, own_staff_records
+from supervision.access import (
+    can_log_sessions,
+    can_manage_workforce,
+    can_see_post_funding,
+    commissioned_staff,
+    is_practitioner,
+    own_staff_records,
+)
 from supervision.models import Post, SessionAction, SessionKind, StaffMember
 
-MANAGERS = [Role.ADMIN, Role.LEAD, Role.CVO_MANAGER]
 SHOWN = 8
 
 
@@ -55,7 +62,7 @@ def _compute_due(request):
     return due, overdue
 
 
-@panel(roles=[Role.SUPERVISOR], order=10, consequence=Consequence.WAITING)
+@panel(check=can_log_sessions, order=10, consequence=Consequence.WAITING)
 def supervision_due(request):
     due, _ = _due_and_overdue(request)
     return {
@@ -71,7 +78,7 @@ def supervision_due(request):
     }
 
 
-@panel(roles=[Role.SUPERVISOR], order=11, consequence=Consequence.WAITING)
+@panel(check=can_log_sessions, order=11, consequence=Consequence.WAITING)
 def supervision_overdue(request):
     _, overdue = _due_and_overdue(request)
     today = timezone.localdate()
@@ -97,7 +104,7 @@ def _kind(kind):
     return dict(SessionKind.choices)[kind]
 
 
-@panel(roles=[Role.SUPERVISOR], order=12, consequence=Consequence.WAITING)
+@panel(check=can_log_sessions, order=12, consequence=Consequence.WAITING)
 def open_actions(request):
     today = timezone.localdate()
     actions = (
@@ -125,7 +132,7 @@ def open_actions(request):
     }
 
 
-@panel(roles=MANAGERS, order=20, consequence=Consequence.HOUSEKEEPING)
+@panel(check=can_manage_workforce, order=20, consequence=Consequence.HOUSEKEEPING)
 def vacancies(request):
     today = timezone.localdate()
     posts = Post.objects.visible_to(request.user).select_related("organisation")
@@ -167,7 +174,7 @@ def vacancies(request):
     }
 
 
-@panel(roles=MANAGERS, order=21, consequence=Consequence.NOT_SAFE)
+@panel(check=can_manage_workforce, order=21, consequence=Consequence.NOT_SAFE)
 def checks(request):
     today = timezone.localdate()
     staff = StaffMember.objects.visible_to(request.user)
@@ -207,7 +214,7 @@ def checks(request):
     }
 
 
-@panel(roles=MANAGERS, order=22, consequence=Consequence.HOUSEKEEPING)
+@panel(check=can_manage_workforce, order=22, consequence=Consequence.HOUSEKEEPING)
 def compliance_below_threshold(request):
     today = timezone.localdate()
     staff_qs = StaffMember.objects.visible_to(request.user)
@@ -240,7 +247,7 @@ def compliance_below_threshold(request):
     }
 
 
-@panel(roles=[Role.COMMISSIONER], order=20)
+@panel(check=is_commissioner, order=20)
 def assurance(request):
     """Figures for the posts a commissioner funds. No names of individuals."""
     today = timezone.localdate()
@@ -363,7 +370,7 @@ def _month_bounds(month, earlier):
     return (None if month == earlier else month), dates.month_end(month)
 
 
-@panel(roles=[Role.PRACTITIONER], order=5)
+@panel(check=is_practitioner, order=5)
 def my_record(request):
     """A practitioner's own record: the dates that keep them deployable, the supervision
     they owe this month, and their open actions."""

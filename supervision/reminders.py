@@ -10,6 +10,7 @@ from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import DUE, EXPIRING, LATE, Item, object_key, reminder_kind
 from supervision import selectors
+from supervision.access import can_manage_workforce, is_practitioner, takes_part_in_supervision
 from supervision.models import SessionAction, SessionKind, StaffMember, SupervisionSession
 
 ACTIONS_DUE_DAYS = 7
@@ -51,7 +52,7 @@ def _check_items(staff_qs, as_of, own):
     "workforce.own_checks",
     "Your own registration, DBS check or police vetting expiring",
     consequence=Consequence.NOT_SAFE,
-    roles=[Role.PRACTITIONER],
+    check=is_practitioner,
     essential=True,
 )
 def own_checks(run):
@@ -66,7 +67,7 @@ def own_checks(run):
     "workforce.staff_checks",
     "Registrations, DBS checks and police vetting of your staff expiring",
     consequence=Consequence.NOT_SAFE,
-    roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER],
+    check=can_manage_workforce,
     essential=True,
 )
 def staff_checks(run):
@@ -83,7 +84,7 @@ def staff_checks(run):
 @reminder_kind(
     "workforce.supervision_overdue",
     "Supervision missed last month",
-    roles=[Role.SUPERVISOR, Role.PRACTITIONER],
+    check=takes_part_in_supervision,
 )
 def supervision_overdue(run):
     supervisors = run.users(Role.SUPERVISOR)
@@ -127,7 +128,7 @@ def supervision_overdue(run):
 @reminder_kind(
     "workforce.actions_due",
     "Actions agreed in supervision falling due",
-    roles=[Role.SUPERVISOR, Role.PRACTITIONER],
+    check=takes_part_in_supervision,
 )
 def actions_due(run):
     actions = list(

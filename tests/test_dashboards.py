@@ -42,39 +42,39 @@ def test_panels_are_ordered_by_consequence_then_by_how_late_then_their_own_order
     from consortium.dashboard import Consequence, Panel
 
     request = rf.get("/")
-    request.actor = type("Actor", (), {"has": lambda self, *roles: True})()
+    request.user = None
     panels = [
         Panel(
             fn=lambda r: {"title": "Housekeeping", "count": 3},
-            roles=("lead",),
+            check=lambda user: True,
             order=1,
             consequence=Consequence.HOUSEKEEPING,
         ),
         Panel(
             fn=lambda r: {"title": "Waiting, 2 days", "count": 1, "late": 2},
-            roles=("lead",),
+            check=lambda user: True,
             order=2,
             consequence=Consequence.WAITING,
         ),
         Panel(
             fn=lambda r: {"title": "Waiting, 9 days", "count": 1, "late": 9},
-            roles=("lead",),
+            check=lambda user: True,
             order=3,
             consequence=Consequence.WAITING,
         ),
         Panel(
             fn=lambda r: {"title": "Paid on time", "count": 0, "consequence": Consequence.WAITING},
-            roles=("lead",),
+            check=lambda user: True,
             order=4,
             consequence=Consequence.MONEY_LATE,
         ),
         Panel(
             fn=lambda r: {"title": "Owed late", "count": 1},
-            roles=("lead",),
+            check=lambda user: True,
             order=5,
             consequence=Consequence.MONEY_LATE,
         ),
-        Panel(fn=lambda r: None, roles=("lead",), order=6),
+        Panel(fn=lambda r: None, check=lambda user: True, order=6),
     ]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(dashboard, "PANELS", panels)
@@ -94,20 +94,39 @@ def test_panels_are_ordered_by_consequence_then_by_how_late_then_their_own_order
     ]
 
 
-def test_a_panel_registered_with_only_roles_and_order_is_information():
-    from consortium import dashboard
+def test_a_panel_registered_with_only_a_check_and_order_is_information():
+    from consortium import access, dashboard
     from consortium.dashboard import Consequence
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(dashboard, "PANELS", [])
 
-        @dashboard.panel(roles=["admin", "lead"], order=2)
+        @dashboard.panel(check=access.can_manage_setup, order=2)
         def getting_started(request):
             return {"title": "Getting started"}
 
         (registered,) = dashboard.PANELS
     assert registered.fn is getting_started and registered.order == 2
     assert registered.consequence == Consequence.INFORMATION
+
+
+def test_panels_reminder_kinds_and_menu_entries_say_who_by_an_access_check():
+    """Who sees a panel, gets a reminder or finds a menu entry is said one way: a check from
+    an app's access module (the one its pages use), never a list of roles of its own."""
+    from consortium import dashboard, navigation, reminders
+
+    checks = [p.check for p in dashboard.PANELS]
+    checks += [k.check for k in reminders.KINDS.values()]
+    checks += [e.check for e in navigation.ENTRIES]
+    assert len(checks) > 60
+    # The menu's "Import" entry: anybody some import kind's own check allows.
+    composed = {"consortium.importing.can_import"}
+    outside = {
+        f"{c.__module__}.{c.__qualname__}"
+        for c in checks
+        if not (c.__module__.endswith(".access") or ".access." in c.__module__)
+    }
+    assert outside == composed
 
 
 def test_a_panel_that_lists_some_of_its_items_says_how_many_of_how_many():

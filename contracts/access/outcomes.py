@@ -123,6 +123,11 @@ def can_approve_claim(user, claim):
     return claim.measure.contract.commissioner_id in a.orgs(Role.COMMISSIONER)
 
 
+def takes_claim_steps(user):
+    """Those a claim waits for: the lead verifies it, the commissioner approves it."""
+    return actor(user).has(Role.LEAD, Role.COMMISSIONER)
+
+
 def can_pay_claim(user):
     """Payments are recorded by the lead (or an administrator), as all payments are."""
     return actor(user).oversees_consortium

@@ -79,6 +79,18 @@ def can_reopen_return(user, ret):
     return actor(user).has(Role.LEAD)
 
 
+def files_returns(user):
+    """Those who file returns and are reminded when they fall due: a member's CVO manager,
+    and the lead for the lead agency's own delivery."""
+    return actor(user).has(Role.CVO_MANAGER, Role.LEAD)
+
+
+def chases_returns(user):
+    """Late and missing returns: the lead and administrators chase them, a member's CVO
+    manager is told of their own."""
+    return actor(user).has(Role.ADMIN, Role.LEAD, Role.CVO_MANAGER)
+
+
 def can_manage_returns_setup(user):
     """The indicator library, periods, targets and commissioner templates: the lead."""
     return actor(user).oversees_consortium

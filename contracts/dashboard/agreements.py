@@ -1,12 +1,12 @@
 from django.urls import reverse
 
+from consortium.access import is_commissioner, is_cvo_manager
 from consortium.dashboard import panel
-from consortium.models import Role
 from consortium.templatetags.concord import money
 from contracts.models import Contract, Subcontract
 
 
-@panel(roles=[Role.CVO_MANAGER], order=10)
+@panel(check=is_cvo_manager, order=10)
 def my_subcontracts(request):
     subs = list(
         Subcontract.objects.visible_to(request.user)
@@ -24,7 +24,7 @@ def my_subcontracts(request):
     }
 
 
-@panel(roles=[Role.COMMISSIONER], order=10)
+@panel(check=is_commissioner, order=10)
 def contracts_commissioned(request):
     contracts = list(
         Contract.objects.visible_to(request.user)

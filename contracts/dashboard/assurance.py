@@ -3,6 +3,7 @@ in one click, download in the next), and the lead's drafts and queries to answer
 
 from django.urls import reverse
 
+from consortium.access import is_commissioner, is_lead
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.numbers import plural
@@ -12,7 +13,7 @@ from contracts.selectors import assurance as sel
 SHOWN = 8
 
 
-@panel(roles=[Role.COMMISSIONER], order=5, consequence=Consequence.WAITING)
+@panel(check=is_commissioner, order=5, consequence=Consequence.WAITING)
 def latest_packs(request):
     # Whatever waits for their acknowledgement first, then the latest pack of each contract.
     mine = request.actor.orgs(Role.COMMISSIONER)
@@ -63,7 +64,7 @@ def latest_packs(request):
     }
 
 
-@panel(roles=[Role.LEAD], order=6, consequence=Consequence.WAITING)
+@panel(check=is_lead, order=6, consequence=Consequence.WAITING)
 def packs_in_hand(request):
     drafts = list(sel.drafts(request.user)[:SHOWN])
     queries = list(sel.queries_to_answer(request.user)[:SHOWN])

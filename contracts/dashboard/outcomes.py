@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import access, dates
+from consortium.access import is_commissioner, is_cvo_manager, is_lead
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.templatetags.concord import money as money_text
@@ -121,7 +122,7 @@ def _claims_panel(request, qs, title, empty, link_query, tone="warning"):
     }
 
 
-@panel(roles=[Role.LEAD], order=22, consequence=Consequence.WAITING)
+@panel(check=is_lead, order=22, consequence=Consequence.WAITING)
 def claims_to_verify(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status=S.SUBMITTED)
     return _claims_panel(
@@ -133,7 +134,7 @@ def claims_to_verify(request):
     )
 
 
-@panel(roles=[Role.COMMISSIONER], order=13, consequence=Consequence.WAITING)
+@panel(check=is_commissioner, order=13, consequence=Consequence.WAITING)
 def claims_to_approve(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status=S.VERIFIED)
     return _claims_panel(
@@ -145,7 +146,7 @@ def claims_to_approve(request):
     )
 
 
-@panel(roles=[Role.CVO_MANAGER], order=13, consequence=Consequence.WAITING)
+@panel(check=is_cvo_manager, order=13, consequence=Consequence.WAITING)
 def my_open_claims(request):
     qs = PbRClaim.objects.visible_to(request.user).filter(status__in=[S.DRAFT, S.SUBMITTED])
     return _claims_panel(
@@ -153,7 +154,7 @@ def my_open_claims(request):
     )
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER, Role.COMMISSIONER], order=24)
+@panel(check=can_see_claims, order=24)
 def pbr_exposure(request):
     first, last = dates.financial_year(timezone.localdate())
     figures = sel.exposure(request.user, first, last)

@@ -6,14 +6,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import dates
+from consortium.access import is_commissioner, is_cvo_manager, is_lead
 from consortium.dashboard import Consequence, panel
-from consortium.models import Role
 from consortium.numbers import plural
+from contracts.access.returns import chases_returns
 from contracts.models import CommissionerTemplate, PerformanceReturn, ReportingPeriod, Subcontract
 from contracts.selectors import returns as sel
 
 
-@panel(roles=[Role.ADMIN, Role.LEAD, Role.CVO_MANAGER], order=20, consequence=Consequence.WAITING)
+@panel(check=chases_returns, order=20, consequence=Consequence.WAITING)
 def late_returns(request):
     today = timezone.localdate()
     open_returns, missing = sel.late_returns(request.user, today)
@@ -56,7 +57,7 @@ def late_returns(request):
     }
 
 
-@panel(roles=[Role.LEAD], order=21, consequence=Consequence.WAITING)
+@panel(check=is_lead, order=21, consequence=Consequence.WAITING)
 def returns_to_review(request):
     qs = PerformanceReturn.objects.visible_to(request.user).filter(status="submitted")
     rets = list(qs.select_related("subcontract", "period").order_by("submitted_at")[:11])
@@ -77,7 +78,7 @@ def returns_to_review(request):
     }
 
 
-@panel(roles=[Role.CVO_MANAGER], order=19, consequence=Consequence.WAITING)
+@panel(check=is_cvo_manager, order=19, consequence=Consequence.WAITING)
 def next_return_and_subcontract_end(request):
     """What a CVO manager plans around: their next return and, when it is near, the end of
     their subcontract."""
@@ -127,7 +128,7 @@ def next_return_and_subcontract_end(request):
     }
 
 
-@panel(roles=[Role.COMMISSIONER], order=15)
+@panel(check=is_commissioner, order=15)
 def commissioner_reports(request):
     """The commissioner's own report layouts, one click from the dashboard."""
     templates = list(
