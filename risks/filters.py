@@ -3,7 +3,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from consortium.lists import ConcordFilterSet, scoped
-from risks.models import Risk, RiskCategory, RiskRegister
+from risks.models import Risk, RiskCategory, RiskRegister, SwotAnalysis
 from risks.scoring import BAND_KEYS
 
 LEVELS = [(i, str(i)) for i in range(1, 6)]
@@ -60,3 +60,22 @@ class RiskFilter(ConcordFilterSet):
     def filter_cell(self, queryset, name, value):
         kind = self.form.cleaned_data.get("kind") or "residual"
         return queryset.filter(**{f"{kind}_{name}": value})
+
+
+class RegisterFilter(ConcordFilterSet):
+    organisation = django_filters.CharFilter(
+        field_name="organisation__name", lookup_expr="icontains", label="Member"
+    )
+
+    class Meta:
+        model = RiskRegister
+        fields = ["organisation"]
+
+
+class SwotFilter(ConcordFilterSet):
+    status = django_filters.ChoiceFilter(choices=SwotAnalysis.Status.choices)
+    title = django_filters.CharFilter(lookup_expr="icontains", label="Title contains")
+
+    class Meta:
+        model = SwotAnalysis
+        fields = ["status", "title"]

@@ -124,6 +124,19 @@ def own_organisation(user):
     return Organisation.objects.filter(pk__in=orgs).order_by("name").first() if orgs else None
 
 
+def registers_to_open(user):
+    """[(organisation id or "", label)] of the registers this person may open and that are
+    not open yet: the consortium's for the lead, their own organisation's for a CVO manager."""
+    kept = RiskRegister.objects.visible_to(user)
+    out = []
+    if access.actor(user).oversees_consortium and not kept.filter(organisation=None).exists():
+        out.append(("", "Open the consortium register"))
+    own = own_organisation(user)
+    if own and not kept.filter(organisation=own).exists():
+        out.append((own.pk, f"Open {own.name}'s register"))
+    return out
+
+
 def _limits(consortium_id):
     row = current_settings(consortium_id)
     return Limits(**{f.name: getattr(row, f.name) for f in fields(Limits)})

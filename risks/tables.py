@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from consortium.columns import ConcordTable
 from consortium.exports import Export
-from risks.models import Risk
+from risks.models import Risk, RiskRegister, SwotAnalysis
 
 
 class RiskTable(ConcordTable):
@@ -82,3 +82,72 @@ class RiskTable(ConcordTable):
     def render_flags(self, record):
         text = self.value_flags(record)
         return text or "—"
+
+
+class RegisterTable(ConcordTable):
+    register = tables.Column(
+        accessor="organisation__name",
+        verbose_name="Register",
+        linkify=lambda record: record.get_absolute_url(),
+        order_by=("organisation__name",),
+        empty_values=(),
+    )
+    owner = tables.Column(accessor="owner__last_name", verbose_name="Owner")
+    open_count = tables.Column(
+        verbose_name="Open risks", attrs={"td": {"class": "govuk-table__cell--numeric"}}
+    )
+    overdue_count = tables.Column(
+        verbose_name="Reviews overdue", attrs={"td": {"class": "govuk-table__cell--numeric"}}
+    )
+
+    export = {
+        "register": Export("organisation_id", "organisation__name", stub=True),
+        "owner": Export("owner__first_name", "owner__last_name", "owner__username", stub=True),
+        "open_count": Export(record=True),
+        "overdue_count": Export(record=True),
+    }
+
+    class Meta(ConcordTable.Meta):
+        model = RiskRegister
+        fields = ["register", "owner", "open_count", "overdue_count"]
+
+    def render_register(self, record):
+        return str(record)
+
+    def render_owner(self, record):
+        return record.owner.get_full_name() or record.owner.username
+
+    def value_open_count(self, record):
+        return record.open_count
+
+    def value_overdue_count(self, record):
+        return record.overdue_count
+
+    def render_overdue_count(self, value):
+        if value:
+            return format_html('<strong class="govuk-tag govuk-tag--red">{}</strong>', value)
+        return "0"
+
+
+class SwotTable(ConcordTable):
+    title = tables.Column(linkify=lambda record: record.get_absolute_url())
+    whose = tables.Column(accessor="organisation__name", verbose_name="Whose", empty_values=())
+    period = tables.Column(
+        accessor="period_start", verbose_name="Period", order_by=("period_start",)
+    )
+    status = tables.Column()
+
+    export = {
+        "whose": Export("organisation_id", "organisation__name", stub=True),
+        "period": Export("period_start", "period_end", stub=True),
+    }
+
+    class Meta(ConcordTable.Meta):
+        model = SwotAnalysis
+        fields = ["title", "whose", "period", "status"]
+
+    def render_whose(self, record):
+        return record.organisation.name if record.organisation_id else "The consortium"
+
+    def render_period(self, record):
+        return f"{record.period_start:%b %Y} to {record.period_end:%b %Y}"

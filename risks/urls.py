@@ -4,7 +4,7 @@ from risks.views import registers, risk, suggestions, swot
 
 app_name = "risks"
 urlpatterns = [
-    path("", registers.register_list, name="register_list"),
+    path("", registers.RegisterList.as_view(), name="register_list"),
     path("open/", registers.register_open, name="register_open"),
     path("registers/<int:pk>/", registers.register_detail, name="register_detail"),
     path("registers/<int:register_pk>/add/", risk.risk_create, name="risk_create"),
@@ -27,7 +27,7 @@ urlpatterns = [
     path("escalations/<int:pk>/", risk.escalation_decide, name="escalation_decide"),
     path("suggested/", suggestions.suggestions, name="suggestions"),
     path("suggested/dismiss/", suggestions.suggestion_dismiss, name="suggestion_dismiss"),
-    path("swot/", swot.swot_list, name="swot_list"),
+    path("swot/", swot.SwotList.as_view(), name="swot_list"),
     path("swot/add/", swot.swot_create, name="swot_create"),
     path("swot/<int:pk>/", swot.swot_detail, name="swot_detail"),
     path("swot/<int:pk>/item/", swot.swot_item_add, name="swot_item_add"),

@@ -1,7 +1,7 @@
 import django_filters
 
 from consortium.lists import ConcordFilterSet
-from contracts.models import PerformanceReturn
+from contracts.models import CommissionerTemplate, Indicator, PerformanceReturn
 
 
 class ReturnFilter(ConcordFilterSet):
@@ -14,3 +14,28 @@ class ReturnFilter(ConcordFilterSet):
     class Meta:
         model = PerformanceReturn
         fields = ["status", "subcontract"]
+
+
+class IndicatorFilter(ConcordFilterSet):
+    search = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Name contains"
+    )
+    unit = django_filters.ChoiceFilter(choices=Indicator.Unit.choices)
+    logic_stage = django_filters.ChoiceFilter(
+        choices=Indicator.LogicStage.choices, label="Logic-model stage"
+    )
+    required = django_filters.BooleanFilter(label="Required in every return")
+
+    class Meta:
+        model = Indicator
+        fields = ["search", "unit", "logic_stage", "required"]
+
+
+class TemplateFilter(ConcordFilterSet):
+    commissioner = django_filters.CharFilter(
+        field_name="commissioner__name", lookup_expr="icontains", label="Commissioner"
+    )
+
+    class Meta:
+        model = CommissionerTemplate
+        fields = ["commissioner"]

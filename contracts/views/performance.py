@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from consortium import access
 from consortium.dates import add_months
-from consortium.lists import asks_for_download, download_query
+from consortium.lists import ConcordListView, asks_for_download, download_query
 from consortium.models import Consortium
 from consortium.views import (
     form_page,
@@ -22,6 +22,7 @@ from contracts.access.returns import (
     can_manage_returns_setup,
     can_see_performance,
 )
+from contracts.filters.returns import IndicatorFilter, TemplateFilter
 from contracts.forms.returns import (
     IndicatorForm,
     PeriodRangeForm,
@@ -38,6 +39,7 @@ from contracts.models import (
 )
 from contracts.selectors import returns as sel
 from contracts.services import returns as svc
+from contracts.tables.returns import IndicatorTable, TemplateTable
 from funding.forms import prefill_query
 from funding.services import members_figures
 
@@ -47,17 +49,20 @@ COMPLETENESS_ROWS = 100
 # --- indicators ----------------------------------------------------------------------------
 
 
-@login_required
-def indicator_list(request):
-    access.require(access.reads_consortium(request.user))
-    indicators = Indicator.objects.visible_to(request.user).select_related(
-        "not_more_than", "breakdown_of"
-    )
-    return render(
-        request,
-        "contracts/indicator_list.html",
-        {"indicators": indicators, "can_manage": can_manage_returns_setup(request.user)},
-    )
+class IndicatorList(ConcordListView):
+    model = Indicator
+    table_class = IndicatorTable
+    filterset_class = IndicatorFilter
+    title = "Indicator library"
+    export_name = "indicators"
+    template_name = "contracts/indicator_list.html"
+    readers = staticmethod(access.reads_consortium)
+    add_action = ("Add an indicator", "returns:indicator_create", can_manage_returns_setup)
+    empty_noun = "indicators"
+    empty_hint = "The consortium lead writes the indicator library."
+
+    def get_base_queryset(self):
+        return Indicator.objects.select_related("not_more_than", "breakdown_of")
 
 
 @login_required
@@ -96,11 +101,19 @@ def indicator_edit(request, pk=None):
 # --- commissioner templates and reports ----------------------------------------------------
 
 
-@login_required
-def template_list(request):
-    templates = CommissionerTemplate.objects.visible_to(request.user).select_related("commissioner")
-    access.require(can_see_performance(request.user))
-    return render(request, "contracts/template_list.html", {"templates": templates})
+class TemplateList(ConcordListView):
+    model = CommissionerTemplate
+    table_class = TemplateTable
+    filterset_class = TemplateFilter
+    title = "Commissioner reports"
+    export_name = "commissioner-reports"
+    template_name = "contracts/template_list.html"
+    readers = staticmethod(can_see_performance)
+    empty_noun = "commissioner templates"
+    empty_hint = "The consortium lead maps each commissioner's report onto the indicators."
+
+    def get_base_queryset(self):
+        return CommissionerTemplate.objects.select_related("commissioner")
 
 
 @login_required

@@ -24,7 +24,7 @@ from risks.access import (
     can_open_register,
     can_see_risks,
 )
-from risks.filters import RiskFilter
+from risks.filters import RegisterFilter, RiskFilter
 from risks.forms import (
     RiskSettingsForm,
 )
@@ -34,37 +34,37 @@ from risks.models import (
     RiskCategory,
     RiskRegister,
 )
-from risks.tables import RiskTable
+from risks.tables import RegisterTable, RiskTable
 from risks.views.common import form_page, keepable_register
 
 
-@login_required
-def register_list(request):
-    access.require(can_see_risks(request.user))
-    today = timezone.localdate()
-    # A register's risks are readable by whoever reads the register: count them in SQL.
-    open_risks = Q(risks__status=Risk.Status.OPEN)
-    registers = list(
-        RiskRegister.objects.visible_to(request.user)
-        .select_related("organisation", "owner")
-        .annotate(
+class RegisterList(ConcordListView):
+    """The registers this person may read, each with its open risks and overdue reviews
+    (counted in SQL: a register's risks are readable by whoever reads the register)."""
+
+    model = RiskRegister
+    table_class = RegisterTable
+    filterset_class = RegisterFilter
+    title = "Risk registers"
+    export_name = "risk-registers"
+    template_name = "risks/register_list.html"
+    readers = staticmethod(can_see_risks)
+    empty_noun = "risk registers you can see"
+    empty_hint = "The lead opens the consortium's register; each member's CVO manager theirs."
+
+    def get_base_queryset(self):
+        today = timezone.localdate()
+        open_risks = Q(risks__status=Risk.Status.OPEN)
+        overdue = open_risks & Q(risks__next_review__lt=today)
+        return RiskRegister.objects.select_related("organisation", "owner").annotate(
             open_count=Count("risks", filter=open_risks),
-            overdue_count=Count("risks", filter=open_risks & Q(risks__next_review__lt=today)),
+            overdue_count=Count("risks", filter=overdue),
         )
-    )
-    rows = [(r, r.open_count, r.overdue_count) for r in registers]
-    a = access.actor(request.user)
-    can_open = []
-    if a.oversees_consortium and not any(r.is_consortium for r in registers):
-        can_open.append(("", "Open the consortium register"))
-    own = selectors.own_organisation(request.user)
-    if own and not any(r.organisation_id == own.pk for r in registers):
-        can_open.append((own.pk, f"Open {own.name}'s register"))
-    return render(
-        request,
-        "risks/register_list.html",
-        {"rows": rows, "can_open": can_open, "title": "Risk registers"},
-    )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["can_open"] = selectors.registers_to_open(self.request.user)
+        return ctx
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from consortium import access
 from consortium.forms import ReasonForm
+from consortium.lists import ConcordListView
 from consortium.views import save_or_refuse
 from risks import selectors, services
 from risks.access import (
@@ -18,6 +19,7 @@ from risks.access import (
     can_see_swot,
     can_start_swot,
 )
+from risks.filters import SwotFilter
 from risks.forms import (
     ActionForm,
     NewRoundForm,
@@ -30,18 +32,23 @@ from risks.models import (
     SwotAnalysis,
     SwotItem,
 )
+from risks.tables import SwotTable
 from risks.views.common import form_page
 
 
-@login_required
-def swot_list(request):
-    access.require(can_see_swot(request.user))
-    analyses = SwotAnalysis.objects.visible_to(request.user).select_related("organisation")
-    return render(
-        request,
-        "risks/swot_list.html",
-        {"analyses": analyses, "can_start": can_start_swot(request.user)},
-    )
+class SwotList(ConcordListView):
+    model = SwotAnalysis
+    table_class = SwotTable
+    filterset_class = SwotFilter
+    title = "SWOT analyses"
+    export_name = "swot-analyses"
+    readers = staticmethod(can_see_swot)
+    add_action = ("Start a SWOT analysis", "risks:swot_create", can_start_swot)
+    empty_noun = "SWOT analyses you can see"
+    empty_hint = "The lead starts the consortium's SWOT analysis; each member's CVO manager theirs."
+
+    def get_base_queryset(self):
+        return SwotAnalysis.objects.select_related("organisation")
 
 
 @login_required
