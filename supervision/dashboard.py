@@ -171,7 +171,11 @@ def vacancies(request):
 def checks(request):
     today = timezone.localdate()
     staff = StaffMember.objects.visible_to(request.user)
-    alerts, lapsed = selectors.expiring_checks(staff, today)
+    if request.actor.oversees_consortium:
+        # Every member of staff: read once with the staff-checks reminders beside the panel.
+        alerts, lapsed = selectors.consortium_expiring_checks(request.actor.consortium_id, today)
+    else:
+        alerts, lapsed = selectors.expiring_checks(staff, today)
     items = [
         (f"Not deployable: {s.name} ({'; '.join(reasons)})", s.get_absolute_url())
         for s, reasons in lapsed[:SHOWN]

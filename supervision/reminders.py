@@ -16,9 +16,10 @@ ACTIONS_DUE_DAYS = 7
 KIND_LABELS = dict(SessionKind.choices)
 
 
-def _check_items(staff_qs, as_of, own):
-    """(staff, Item) for each expiring or lapsed registration, DBS check or vetting."""
-    alerts, lapsed = selectors.expiring_checks(staff_qs, as_of)
+def _check_items(checks, own):
+    """(staff, Item) for each expiring or lapsed registration, DBS check or vetting, from
+    `checks` (selectors.expiring_checks' answer)."""
+    alerts, lapsed = checks
     for s, reasons in lapsed:
         who = "You are" if own else f"{s.name} is"
         yield (
@@ -58,7 +59,7 @@ def own_checks(run):
     staff = StaffMember.objects.filter(
         consortium_id=run.consortium_id, user__in=run.users(Role.PRACTITIONER)
     )
-    for s, item in _check_items(staff, run.as_of, own=True):
+    for s, item in _check_items(selectors.expiring_checks(staff, run.as_of), own=True):
         yield s.user_id, item
 
 
@@ -72,10 +73,15 @@ def own_checks(run):
 def staff_checks(run):
     leads = run.users(Role.ADMIN, Role.LEAD)
     managers = run.holders(Role.CVO_MANAGER)
-    staff = StaffMember.objects.filter(consortium_id=run.consortium_id)
-    if not leads:
-        staff = staff.filter(organisation__in=list(managers))
-    for s, item in _check_items(staff, run.as_of, own=False):
+    if leads:
+        # Everyone's checks: the same read as the lead's dashboard panel beside it.
+        checks = selectors.consortium_expiring_checks(run.consortium_id, run.as_of)
+    else:
+        staff = StaffMember.objects.filter(
+            consortium_id=run.consortium_id, organisation__in=list(managers)
+        )
+        checks = selectors.expiring_checks(staff, run.as_of)
+    for s, item in _check_items(checks, own=False):
         for user_id in leads | managers.get(s.organisation_id, set()):
             yield user_id, item
 

@@ -228,6 +228,19 @@ def expiring_checks(staff_qs, today=None):
     return alerts, lapsed
 
 
+def consortium_expiring_checks(consortium_id, today=None):
+    """expiring_checks over every member of staff in the consortium, worked out once per
+    request: the dashboard's checks panel and the reminders beside it read the same answer
+    for a reader who oversees the consortium."""
+    today = today or timezone.localdate()
+    return once_per_request(
+        ("expiring_checks", consortium_id, today),
+        lambda: expiring_checks(
+            StaffMember._base_manager.filter(consortium_id=consortium_id), today
+        ),
+    )
+
+
 def supervision_owed(staff_qs, today=None, consortium_id=None):
     """[Owed] for the current staff in `staff_qs` who owe a session this month or missed one
     last month (the supervisor's dashboard and reminders), from the stored months (2 queries;
