@@ -8,17 +8,10 @@ from functools import partial
 
 from django.urls import reverse
 
+from consortium import reminders as mechanism
 from consortium.consequence import Consequence
 from consortium.models import Role
-from consortium.reminders import (
-    DUE,
-    EXPIRING,
-    LATE,
-    PER_KIND,
-    Item,
-    object_key,
-    reminder_kind,
-)
+from consortium.reminders import DUE, EXPIRING, LATE, Item, object_key, reminder_kind
 from supervision import selectors
 from supervision.models import SessionAction, SessionKind, StaffMember, SupervisionSession
 
@@ -66,9 +59,9 @@ def _check_items(run, checks, own):
     only the most urgent that it names are made, and how many there are in all is noted (as
     run.rows does for a queryset)."""
     entries = list(_check_entries(checks, own))
-    if run.only is not None and len(entries) > PER_KIND:
+    if run.only is not None and len(entries) > mechanism.PER_KIND:
         run.totals[run.kind] = len(entries)
-        entries = heapq.nsmallest(PER_KIND + 1, entries, key=lambda e: e[0])
+        entries = heapq.nsmallest(mechanism.PER_KIND + 1, entries, key=lambda e: e[0])
     for _order, s, item in entries:
         yield s, item(url=s.get_absolute_url())
 
