@@ -2,6 +2,7 @@
 them, yes-or-no as words, money as pounds and pence, states as GOV.UK tags."""
 
 import datetime
+from functools import cached_property
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
@@ -207,6 +208,11 @@ class ConcordTable(tables.Table):
     class Meta:
         attrs = {"class": "govuk-table"}
         template_name = "partials/_table.html"
+
+    @cached_property
+    def today(self):
+        """The day the table is drawn for: read once, not once per cell."""
+        return timezone.localdate()
 
     @property
     def paginated_rows(self):
