@@ -795,6 +795,21 @@ def generate_pbr(scale, consortium, named):
             verification="all",
             earned_amount=None if k == len(periods) - 1 else payable,
             payable_amount=None if k == len(periods) - 1 else payable,
+            # An approved claim keeps its lines' tallies, as claim_approve fixes them.
+            **(
+                {}
+                if k == len(periods) - 1
+                else dict.fromkeys(
+                    (
+                        "lines_claimed",
+                        "lines_verified",
+                        "participants_claimed",
+                        "participants_verified",
+                    ),
+                    scale.pbr_lines,
+                )
+                | {"lines_refused": 0}
+            ),
         )
         for m in members
         for k, p in enumerate(periods)

@@ -15,6 +15,10 @@ PAGES = {
     ("performance", "lead"),
     ("compliance chart", "lead"),
     ("runway chart", "lead"),
+    # Measured beside the summary's rows (issue #23's table): read from the main tables.
+    ("pbr statement", "lead"),
+    ("dashboard (workforce)", "commissioner"),
+    ("risk list", "lead"),
 }
 # national ÷ small p50: (label, page, role)
 GROWTH = [

@@ -1,6 +1,7 @@
 """Contracts' reminders: returns due within a few working days, late, or waiting for the
 lead's review; and payment-by-results claims waiting for somebody's step."""
 
+from django.db.models import Q
 from django.urls import reverse
 
 from consortium.access import is_commissioner, is_lead
@@ -152,8 +153,21 @@ def claims_waiting(run):
     S = PbRClaim.Status
     claims = PbRClaim.objects.filter(
         consortium_id=run.consortium_id, status__in=[S.SUBMITTED, S.VERIFIED]
-    ).select_related("measure__contract", "claimant")
-    for c in claims:
+    )
+    if run.only is not None:
+        # One person's dashboard: only the claims waiting for their step, so that run.rows
+        # reads the first few rather than every claim in the consortium.
+        theirs = Q(pk__in=[])
+        if leads:
+            theirs |= Q(status=S.SUBMITTED)
+        if commissioners:
+            theirs |= Q(status=S.VERIFIED, measure__contract__commissioner__in=list(commissioners))
+        claims = claims.filter(theirs).exclude(submitted_by=run.only)
+    # The order the items are shown in: by state ("about"), then as their text reads.
+    claims = claims.select_related("measure__contract", "claimant").order_by(
+        "status", "claimant__name", "measure__code", "period_start", "pk"
+    )
+    for c in run.rows(claims):
         if c.status == S.SUBMITTED:
             people, step = leads, "verification"
         else:

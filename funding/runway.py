@@ -191,9 +191,7 @@ def consortium_runway(user, today=None):
     )
     data = cache.get(key)
     if data is None:
-        pieces = [
-            (s.funder.name, s.amount, s.start, s.end) for s in streams.select_related("funder")
-        ]
+        pieces = list(streams.values_list("funder__name", "amount", "start", "end"))
         if a.oversees_consortium:
             data = _build(pieces, today, "Secured funding for the consortium")
         else:
@@ -272,7 +270,7 @@ def secured_until(user, today, organisation=None):
 def chart_svg(runway):
     """The runway as a stacked bar chart (SVG), cached by a hash of its figures."""
     figures = (runway.title, tuple(runway.months), tuple(map(tuple, runway.funders)))
-    return charts.render("funding-runway", figures, _draw, figsize=(9, 3.8)).image
+    return charts.render_svg("funding-runway", figures, _draw).image
 
 
 COLOURS = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#505a5f", "#28a197"]
@@ -284,19 +282,13 @@ def funder_colour(name):
     return COLOURS[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(COLOURS)]
 
 
-def _draw(fig, figures):
+def _draw(figures):
     title, months, funders = figures
-    ax = fig.add_subplot()
-    labels = [m.strftime("%b %y") for m in months]
-    bottom = [0.0] * len(labels)
-    for name, row, _total in funders:
-        heights = [float(v) for v in row]  # drawing only; the figures stay Decimal
-        ax.bar(labels, heights, bottom=bottom, label=name, color=funder_colour(name))
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_ylabel("£ per month")
-    ax.tick_params(axis="x", labelrotation=90, labelsize=7)
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
-    if funders:
-        ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(title)
-    fig.tight_layout()
+    return charts.stacked_bars_svg(
+        title,
+        [m.strftime("%b %y") for m in months],
+        # Drawing only; the figures stay Decimal in the table.
+        [(name, funder_colour(name), [float(v) for v in row]) for name, row, _total in funders],
+        value_label="£{:,.0f}".format,
+        axis_title="£ per month",
+    )

@@ -1,5 +1,4 @@
 import django_tables2 as tables
-from django.utils import timezone
 from django.utils.html import format_html
 
 from consortium.columns import ConcordTable, MoneyColumn
@@ -25,7 +24,7 @@ class StreamTable(ConcordTable):
         text = self.value_expiry(record)
         if not text:
             return "—"
-        horizon = record.horizon()
+        horizon = record.horizon(self.today)
         tone = (
             "red"
             if horizon and horizon <= 30
@@ -36,9 +35,9 @@ class StreamTable(ConcordTable):
         return format_html('<strong class="govuk-tag govuk-tag--{}">{}</strong>', tone, text)
 
     def value_expiry(self, record):
-        horizon = record.horizon(timezone.localdate())
+        horizon = record.horizon(self.today)
         if horizon is None:
-            return "Ended" if record.days_left() < 0 else ""
+            return "Ended" if record.days_left(self.today) < 0 else ""
         return f"Ends within {horizon} days"
 
 
@@ -97,12 +96,12 @@ class PaymentTable(ConcordTable):
         return record.description or "Payment"
 
     def render_overdue(self, record):
-        if record.is_overdue():
+        if record.is_overdue(self.today):
             return format_html('<strong class="govuk-tag govuk-tag--red">{}</strong>', "Overdue")
         return ""
 
     def value_overdue(self, record):
-        return "Overdue" if record.is_overdue() else ""
+        return "Overdue" if record.is_overdue(self.today) else ""
 
 
 def overdue_text(today, status, due_date):

@@ -1,5 +1,4 @@
 import django_tables2 as tables
-from django.utils import timezone
 from django.utils.html import format_html
 
 from consortium.columns import ConcordTable
@@ -69,9 +68,8 @@ class RiskTable(ConcordTable):
         return record.residual().label
 
     def value_flags(self, record):
-        today = timezone.localdate()
         flags = []
-        if record.review_overdue(today):
+        if record.review_overdue(self.today):
             flags.append("Review overdue")
         if record.above_appetite():
             flags.append("Above appetite")

@@ -22,7 +22,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.lookups import LessThan
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -315,6 +316,52 @@ def summary(staff_qs, consortium_id, today, windows=(3, 12)):
         current_ids=current_ids,
         practitioners=len(people),
     )
+
+
+def rollup(staff_qs, consortium_id, today, windows=(3, 12)):
+    """reads.Rollup from the stored rows, summed by the database (2 queries): the tallies
+    overall and by organisation, and the practitioners in post below the threshold over the
+    shortest window. The same figures as summary() gives, without a row per practitioner."""
+    _current_for_reading(consortium_id)
+    spans = {n: last_complete_months(today, n) for n in windows}
+    sums = {}
+    for n, span in spans.items():
+        sums[f"met{n}"] = Sum("met", filter=Q(month__range=span))
+        sums[f"missed{n}"] = Sum("missed", filter=Q(month__range=span))
+    earliest = min(first for first, _ in spans.values())
+    rows = _rows(staff_qs).filter(month__range=(earliest, add_months(month_start(today), -1)))
+    overall = {n: compliance.Tally() for n in windows}
+    by_organisation = {}
+    for r in rows.values("staff__organisation_id").annotate(**sums).order_by():
+        org = by_organisation.setdefault(
+            r["staff__organisation_id"], {n: compliance.Tally() for n in windows}
+        )
+        for n in windows:
+            tally = compliance.Tally(r[f"met{n}"] or 0, r[f"missed{n}"] or 0)
+            org[n].add(tally)
+            overall[n].add(tally)
+    # The database narrows to rates under the threshold (rounded up to a whole percent, so
+    # never too few); Tally.rate then decides exactly, as on every other page.
+    shortest = min(windows)
+    ceiling = int(-(-compliance.THRESHOLD // 1))
+    under = (
+        rows.filter(
+            month__range=spans[shortest],
+            staff__start__lte=today,
+        )
+        .filter(Q(staff__end__isnull=True) | Q(staff__end__gte=today))
+        .values("staff_id", "staff__last_name", "staff__first_name")
+        .annotate(held=Sum("met"), lost=Sum("missed"))
+        .filter(LessThan(F("held") * 100, (F("held") + F("lost")) * ceiling))
+        .order_by("staff__last_name", "staff__first_name", "staff_id")
+    )
+    low = []
+    for r in under:
+        rate = compliance.Tally(r["held"] or 0, r["lost"] or 0).rate
+        if rate is not None and rate < compliance.THRESHOLD:
+            low.append((r["staff_id"], rate))
+    low.sort(key=lambda x: x[1])
+    return reads.Rollup(overall=overall, by_organisation=by_organisation, low=low)
 
 
 def month_cells(staff_qs, months):

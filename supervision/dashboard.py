@@ -178,7 +178,11 @@ def vacancies(request):
 def checks(request):
     today = timezone.localdate()
     staff = StaffMember.objects.visible_to(request.user)
-    alerts, lapsed = selectors.expiring_checks(staff, today)
+    if request.actor.oversees_consortium:
+        # Every member of staff: read once with the staff-checks reminders beside the panel.
+        alerts, lapsed = selectors.consortium_expiring_checks(request.actor.consortium_id, today)
+    else:
+        alerts, lapsed = selectors.expiring_checks(staff, today)
     items = [
         (f"Not deployable: {s.name} ({'; '.join(reasons)})", s.get_absolute_url())
         for s, reasons in lapsed[:SHOWN]
@@ -218,20 +222,15 @@ def checks(request):
 def compliance_below_threshold(request):
     today = timezone.localdate()
     staff_qs = StaffMember.objects.visible_to(request.user)
-    summary = selectors.compliance_summary(staff_qs, request.actor.consortium_id, today)
-    low = [
-        (pid, t[3].rate)
-        for pid, t in summary.rates.by_practitioner.items()
-        if pid in summary.current_ids and t[3].rate is not None and t[3].rate < compliance.THRESHOLD
-    ]
-    low.sort(key=lambda x: x[1])
+    rollup = selectors.compliance_rollup(staff_qs, request.actor.consortium_id, today)
+    low = rollup.low
     people = staff_qs.in_bulk([pid for pid, _ in low[:SHOWN]])
     items = [
         (f"{people[pid].name}: {rate}% over 3 months", people[pid].get_absolute_url())
         for pid, rate in low[:SHOWN]
         if pid in people
     ]
-    overall = summary.rates.overall
+    overall = rollup.overall
     headline = (
         f"Overall: {overall[3].rate}% over 3 months, {overall[12].rate}% over 12 months"
         if overall[3].rate is not None

@@ -86,6 +86,33 @@ class Summary:
 
 
 @dataclass
+class Rollup:
+    """A scope's compliance as the dashboard shows it: tallies overall and by organisation
+    ({n: Tally} for each window), and the practitioners in post whose rate over the shortest
+    window is below the threshold, [(staff id, rate)], lowest first."""
+
+    overall: dict
+    by_organisation: dict
+    low: list
+
+
+def rollup_of(summary, windows=(3, 12)):
+    """The Rollup of a Summary (for a day the stored months do not answer)."""
+    shortest = min(windows)
+    low = [
+        (pid, t[shortest].rate)
+        for pid, t in summary.rates.by_practitioner.items()
+        if pid in summary.current_ids
+        and t[shortest].rate is not None
+        and t[shortest].rate < compliance.THRESHOLD
+    ]
+    low.sort(key=lambda x: x[1])
+    return Rollup(
+        overall=summary.rates.overall, by_organisation=summary.rates.by_organisation, low=low
+    )
+
+
+@dataclass
 class Owed:
     """A practitioner's supervision this month: kinds still due, and kinds missed last month."""
 

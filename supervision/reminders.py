@@ -2,10 +2,13 @@
 and their managers), supervision overdue (to the supervisor and the practitioner), and
 actions agreed in supervision falling due."""
 
+import heapq
 from datetime import timedelta
+from functools import partial
 
 from django.urls import reverse
 
+from consortium import reminders as mechanism
 from consortium.consequence import Consequence
 from consortium.models import Role
 from consortium.reminders import DUE, EXPIRING, LATE, Item, object_key, reminder_kind
@@ -17,35 +20,51 @@ ACTIONS_DUE_DAYS = 7
 KIND_LABELS = dict(SessionKind.choices)
 
 
-def _check_items(staff_qs, as_of, own):
-    """(staff, Item) for each expiring or lapsed registration, DBS check or vetting."""
-    alerts, lapsed = selectors.expiring_checks(staff_qs, as_of)
+def _check_entries(checks, own):
+    """(order, staff, Item without its link) for each expiring or lapsed registration, DBS
+    check or vetting in `checks` (selectors.expiring_checks' answer); `order` ranks them as
+    the reminders of one kind are shown (urgency, then what they are about, then text)."""
+    alerts, lapsed = checks
     for s, reasons in lapsed:
         who = "You are" if own else f"{s.name} is"
+        text = f"{who} not deployable: {'; '.join(reasons)}"
+        about = "not deployable"
         yield (
+            (LATE, about, text),
             s,
-            Item(
-                object_key=object_key(s),
-                stage="lapsed",
-                about="not deployable",
-                text=f"{who} not deployable: {'; '.join(reasons)}",
-                url=s.get_absolute_url(),
-                urgency=LATE,
+            partial(
+                Item, object_key=object_key(s), stage="lapsed", about=about, text=text, urgency=LATE
             ),
         )
     for s, alert in alerts:
+        about = f"{alert.label} {alert.horizon} days"[:40]
+        text = (f"Your {alert.label.lower()}" if own else f"{s.name}: {alert.label}") + (
+            f" expires {alert.expiry:%-d %b %Y} (within {alert.horizon} days)"
+        )
         yield (
+            (EXPIRING, about, text),
             s,
-            Item(
+            partial(
+                Item,
                 object_key=object_key(s),
                 stage="expiring",
-                about=f"{alert.label} {alert.horizon} days"[:40],
-                text=(f"Your {alert.label.lower()}" if own else f"{s.name}: {alert.label}")
-                + f" expires {alert.expiry:%-d %b %Y} (within {alert.horizon} days)",
-                url=s.get_absolute_url(),
+                about=about,
+                text=text,
                 urgency=EXPIRING,
             ),
         )
+
+
+def _check_items(run, checks, own):
+    """(staff, Item) for the checks. For one person's dashboard, where every item is theirs,
+    only the most urgent that it names are made, and how many there are in all is noted (as
+    run.rows does for a queryset)."""
+    entries = list(_check_entries(checks, own))
+    if run.only is not None and len(entries) > mechanism.PER_KIND:
+        run.totals[run.kind] = len(entries)
+        entries = heapq.nsmallest(mechanism.PER_KIND + 1, entries, key=lambda e: e[0])
+    for _order, s, item in entries:
+        yield s, item(url=s.get_absolute_url())
 
 
 @reminder_kind(
@@ -59,7 +78,7 @@ def own_checks(run):
     staff = StaffMember.objects.filter(
         consortium_id=run.consortium_id, user__in=run.users(Role.PRACTITIONER)
     )
-    for s, item in _check_items(staff, run.as_of, own=True):
+    for s, item in _check_items(run, selectors.expiring_checks(staff, run.as_of), own=True):
         yield s.user_id, item
 
 
@@ -73,10 +92,15 @@ def own_checks(run):
 def staff_checks(run):
     leads = run.users(Role.ADMIN, Role.LEAD)
     managers = run.holders(Role.CVO_MANAGER)
-    staff = StaffMember.objects.filter(consortium_id=run.consortium_id)
-    if not leads:
-        staff = staff.filter(organisation__in=list(managers))
-    for s, item in _check_items(staff, run.as_of, own=False):
+    if leads:
+        # Everyone's checks: the same read as the lead's dashboard panel beside it.
+        checks = selectors.consortium_expiring_checks(run.consortium_id, run.as_of)
+    else:
+        staff = StaffMember.objects.filter(
+            consortium_id=run.consortium_id, organisation__in=list(managers)
+        )
+        checks = selectors.expiring_checks(staff, run.as_of)
+    for s, item in _check_items(run, checks, own=False):
         for user_id in leads | managers.get(s.organisation_id, set()):
             yield user_id, item
 

@@ -22,6 +22,7 @@ from supervision.reads import (
     Summary,
     held_sessions,
     practitioners,
+    rollup_of,
 )
 
 
@@ -61,6 +62,19 @@ def compliance_summary(staff_qs, consortium_id, today=None):
             lambda: compliance_store.summary(staff_qs, consortium_id, today),
         )
     return worked_out_summary(staff_qs, today)
+
+
+def compliance_rollup(staff_qs, consortium_id, today=None):
+    """The dashboard's compliance figures for everyone in `staff_qs` (reads.Rollup): summed
+    by the database from the stored months, or taken from the worked-out summary for a day
+    the stored months do not cover. The same figures as compliance_summary's."""
+    today = today or timezone.localdate()
+    if compliance_store.answers(today, MONTHS_READ):
+        return once_per_request(
+            ("compliance_rollup", str(staff_qs.query), consortium_id, today),
+            lambda: compliance_store.rollup(staff_qs, consortium_id, today),
+        )
+    return rollup_of(worked_out_summary(staff_qs, today))
 
 
 def worked_out_summary(staff_qs, today):
@@ -226,6 +240,19 @@ def expiring_checks(staff_qs, today=None):
             alerts.append((s, alert))
     alerts.sort(key=lambda x: x[1].expiry)
     return alerts, lapsed
+
+
+def consortium_expiring_checks(consortium_id, today=None):
+    """expiring_checks over every member of staff in the consortium, worked out once per
+    request: the dashboard's checks panel and the reminders beside it read the same answer
+    for a reader who oversees the consortium."""
+    today = today or timezone.localdate()
+    return once_per_request(
+        ("expiring_checks", consortium_id, today),
+        lambda: expiring_checks(
+            StaffMember._base_manager.filter(consortium_id=consortium_id), today
+        ),
+    )
 
 
 def supervision_owed(staff_qs, today=None, consortium_id=None):

@@ -142,10 +142,10 @@ def low_compliance(*, user, organisation, today, limits):
     staff = StaffMember.objects.visible_to(user)
     if organisation is not None:
         staff = staff.filter(organisation=organisation)
-    summary = selectors.compliance_summary(staff, a.consortium_id, today)
+    rollup = selectors.compliance_rollup(staff, a.consortium_id, today)
     names = dict(staff.values_list("organisation", "organisation__name").distinct().order_by())
     found = []
-    for org_id, windows in sorted(summary.rates.by_organisation.items()):
+    for org_id, windows in sorted(rollup.by_organisation.items()):
         tally = windows.get(3)
         rate = tally.rate if tally else None
         if rate is None or rate >= limits.compliance_threshold:

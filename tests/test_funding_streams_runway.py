@@ -189,6 +189,9 @@ def test_the_runway_page_chart_and_spreadsheet_carry_the_same_figures(client, wo
     assert "Less than 12 months secured" in page and "£6,200.00" in page and "30 June 2026" in page
     chart = client.get(reverse("funding:runway_chart"))
     assert chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
+    svg = chart.content.decode()
+    assert "<title>Secured funding for the consortium</title>" in svg
+    assert "Home Commissioner" in svg and "Home Lead Agency" in svg and "£ per month" in svg
     xlsx = client.get(reverse("funding:runway") + "?export=xlsx")
     rows = list(load_workbook(__import__("io").BytesIO(xlsx.getvalue())).active.values)
     assert rows[0] == ("Month", "Home Commissioner", "Home Lead Agency", "Total")
@@ -200,7 +203,7 @@ def test_the_runway_page_chart_and_spreadsheet_carry_the_same_figures(client, wo
 def test_the_chart_is_cached_by_its_figures(world, lead):
     hand_worked(world)
     data = runway.consortium_runway(lead)
-    with mock.patch.object(runway, "_draw") as draw:
+    with mock.patch.object(runway, "_draw", return_value="<svg></svg>") as draw:
         runway.chart_svg(data)
         runway.chart_svg(runway.consortium_runway(lead))
     assert draw.call_count <= 1

@@ -130,3 +130,34 @@ def test_date_columns_read_as_the_date_filter_writes_them_without_a_template_per
         expected = Template(code).render(Context({"value": value, "fmt": fmt}))
         assert column.render(value=value, bound_column=bound) == expected
         assert column.render(value=None, bound_column=bound) == bound.default
+
+
+def test_a_page_of_a_list_has_the_cells_django_tables2_would_make(money, lead):
+    """The lighter renderer (consortium.columns.CellPlan) makes every cell as django-tables2's
+    own BoundRow does: labels of choices, links, money, dates, tags and defaults."""
+    from django.test import RequestFactory
+    from django_tables2.rows import BoundRow
+
+    from funding.models import FundingStream, Payment
+    from funding.tables import PaymentTable, StreamTable
+    from supervision.models import SupervisionSession
+    from supervision.tables import SessionTable
+
+    request = RequestFactory().get("/")
+    request.user = lead
+    checked = 0
+    for table_class, model in (
+        (PaymentTable, Payment),
+        (StreamTable, FundingStream),
+        (SessionTable, SupervisionSession),
+    ):
+        table = table_class(model.objects.visible_to(lead), request=request)
+        table.paginate(per_page=25)
+        planned = [[(c.name, cell) for c, cell in row.items()] for row in table.paginated_rows]
+        own = [
+            [(c.name, BoundRow(r.record, table=table).get_cell(c.name)) for c in table.columns]
+            for r in table.page.object_list
+        ]
+        assert planned == own
+        checked += len(own)
+    assert checked > 0

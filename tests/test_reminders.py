@@ -505,3 +505,33 @@ def test_two_runs_at_once_send_each_reminder_once(frozen):
         assert sent.count() == 1
     assert Role.PRACTITIONER  # the practitioner is among those reminded
     assert "To: practitioner@example.org" in recipients
+
+
+@pytest.mark.django_db
+def test_the_dashboard_names_the_staff_checks_the_digest_names_and_counts_the_rest(wf, monkeypatch):
+    """A person's dashboard makes only the reminders it names; they are the digest's, and the
+    "and N more" line counts the same rest."""
+    monkeypatch.setattr(reminders, "PER_KIND", 1)
+    daily = items(wf, "lead", "workforce.staff_checks")
+    assert len(daily) == 2 and daily[1].stands_for >= 1, daily
+    with scope(consortium=wf.home.pk):
+        shown = [
+            i
+            for i in reminders.items_for(wf.users["lead"], wf.home.pk, DAY)
+            if i.kind == "workforce.staff_checks"
+        ]
+    assert [(i.text, i.stands_for, i.urgency) for i in shown] == [
+        (i.text, i.stands_for, i.urgency) for i in daily
+    ]
+
+
+@pytest.mark.django_db
+def test_the_leads_dashboard_reads_the_staff_checks_once_for_its_panel_and_reminders(client, wf):
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(wf.users["lead"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/").content.decode()
+    assert "Registrations, checks and accreditation" in page
+    near = [q["sql"] for q in queries if '"registration_expiry" IS NULL' in q["sql"]]
+    assert len(near) == 1, near

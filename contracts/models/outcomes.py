@@ -4,7 +4,7 @@ them), claims and their pseudonymous lines."""
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen
@@ -288,6 +288,14 @@ class PbRClaim(FreezableModel):
     earned_amount = models.DecimalField(**MONEY, null=True, blank=True)
     payable_amount = models.DecimalField(**MONEY, null=True, blank=True)
     caps_applied = models.CharField(max_length=200, blank=True)
+    # The lines' tallies, fixed with the money at approval (the lines never change after):
+    # the PbR statement sums these instead of counting every line of every approved claim.
+    # None until the claim is approved.
+    lines_claimed = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lines_verified = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lines_refused = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    participants_claimed = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    participants_verified = models.PositiveIntegerField(null=True, blank=True, editable=False)
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -331,6 +339,11 @@ class PbRClaim(FreezableModel):
     @property
     def is_editable(self):
         return self.status == self.Status.DRAFT
+
+    def count_lines(self):
+        """The lines' tallies as the PbR statement shows them, counted now: the figures
+        `lines_*` and `participants_*` keep from approval."""
+        return self.lines.aggregate(**LINE_TALLIES)
 
 
 class ClaimLine(FreezableModel):
@@ -405,3 +418,15 @@ class ClaimLine(FreezableModel):
 
     def get_absolute_url(self):
         return self.claim.get_absolute_url()
+
+
+# A claim's line tallies (PbRClaim.count_lines): lines claimed, verified and refused, and the
+# distinct participants claimed and verified.
+_VERIFIED = Q(status=ClaimLine.Status.VERIFIED)
+LINE_TALLIES = {
+    "lines_claimed": Count("id"),
+    "lines_verified": Count("id", filter=_VERIFIED),
+    "lines_refused": Count("id", filter=Q(status=ClaimLine.Status.REFUSED)),
+    "participants_claimed": Count("participant", distinct=True),
+    "participants_verified": Count("participant", distinct=True, filter=_VERIFIED),
+}

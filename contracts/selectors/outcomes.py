@@ -57,9 +57,15 @@ def statement_contracts(user):
     )
 
 
+# Claims whose line tallies were fixed at approval (PbRClaim.lines_claimed and the rest): the
+# statement sums those and counts lines only for the claims still open.
+TALLIED = Q(status__in=LIVE, lines_claimed__isnull=False)
+
+
 def statement(user, first, last, contract=None):
     """A PbR statement: by measure and member, the lines claimed, verified and refused, and
-    the amounts approved, capped, payable and paid. Three queries."""
+    the amounts approved, capped, payable and paid. Two queries; the lines counted are only
+    those of claims not yet approved (an approved claim's tallies are kept on it)."""
     claims = claims_in(user, first, last)
     if contract is not None:
         claims = claims.filter(measure__contract=contract)
@@ -72,16 +78,23 @@ def statement(user, first, last, contract=None):
         n=Count("id"),
         earned=Sum("earned_amount"),
         payable=Sum("payable_amount"),
+        claimed_lines=Sum("lines_claimed", filter=TALLIED),
+        verified_lines=Sum("lines_verified", filter=TALLIED),
+        refused_lines=Sum("lines_refused", filter=TALLIED),
     ):
         s = row(r["measure__code"], r["claimant__name"])
         s.claims += r["n"]
+        s.claimed_lines += r["claimed_lines"] or 0
+        s.verified_lines += r["verified_lines"] or 0
+        s.refused_lines += r["refused_lines"] or 0
         if r["status"] in LIVE:
             s.approved += r["earned"] or ZERO
             s.payable += r["payable"] or ZERO
             s.capped += (r["earned"] or ZERO) - (r["payable"] or ZERO)
         if r["status"] == S.PAID:
             s.paid += r["payable"] or ZERO
-    lines = ClaimLine.objects.visible_to(user).filter(claim__in=claims.values("pk"))
+    open_claims = claims.exclude(TALLIED).values("pk")
+    lines = ClaimLine.objects.visible_to(user).filter(claim__in=open_claims)
     for r in lines.values("claim__measure__code", "claim__claimant__name", "status").annotate(
         n=Count("id")
     ):
@@ -133,25 +146,33 @@ def achieved_against_engaged(user, first, last):
     side, so that claiming only the easy cases shows."""
     claims = claims_in(user, first, last).exclude(status=S.REJECTED)
     out = {}
+    # Participants are counted claim by claim (as `engaged` is): an approved claim's counts
+    # were fixed at approval; the open claims' lines are counted below.
     for r in claims.values("measure__code", "claimant__name").annotate(
-        eligible=Sum("eligible"), engaged=Sum("engaged")
+        eligible=Sum("eligible"),
+        engaged=Sum("engaged"),
+        claimed=Sum("participants_claimed", filter=TALLIED),
+        verified=Sum("participants_verified", filter=TALLIED),
     ):
         out[(r["measure__code"], r["claimant__name"])] = {
             "measure": r["measure__code"],
             "member": r["claimant__name"],
             "eligible": r["eligible"],
             "engaged": r["engaged"],
-            "claimed": 0,
-            "verified": 0,
+            "claimed": r["claimed"] or 0,
+            "verified": r["verified"] or 0,
         }
-    lines = ClaimLine.objects.visible_to(user).filter(claim__in=claims.values("pk"))
-    for r in lines.values("claim__measure__code", "claim__claimant__name").annotate(
+    lines = ClaimLine.objects.visible_to(user).filter(
+        claim__in=claims.exclude(TALLIED).values("pk")
+    )
+    for r in lines.values("claim_id", "claim__measure__code", "claim__claimant__name").annotate(
         n=Count("participant", distinct=True),
         v=Count("participant", distinct=True, filter=Q(status=ClaimLine.Status.VERIFIED)),
     ):
         item = out.get((r["claim__measure__code"], r["claim__claimant__name"]))
         if item:
-            item["claimed"], item["verified"] = r["n"], r["v"]
+            item["claimed"] += r["n"]
+            item["verified"] += r["v"]
     for item in out.values():
         engaged = item["engaged"]
         item["rate"] = (

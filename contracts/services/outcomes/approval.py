@@ -150,6 +150,9 @@ def claim_approve(*, by: User, claim: PbRClaim, reason: str = "") -> PbRClaim:
     current.earned_amount = result.earned
     current.payable_amount = result.payable
     current.caps_applied = ", ".join(result.capped_by)
+    # The lines are frozen from here on, so their tallies are too.
+    for name, value in current.count_lines().items():
+        setattr(current, name, value)
     current.save_transition(by=by, reason=reason or "Claim approved")
     current.record(
         "Claim approved",
