@@ -20,6 +20,7 @@ of a long-past quarter) or a month not yet reached works them out from the sessi
 import contextvars
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
@@ -30,7 +31,7 @@ from django_scopes import scopes_disabled
 
 from consortium.dates import add_months, last_complete_months, month_range, month_start
 from consortium.memo import once_per_request
-from supervision import compliance, reads
+from supervision import compliance
 from supervision.models import (
     ComplianceMonth,
     ComplianceRefresh,
@@ -41,10 +42,124 @@ from supervision.models import (
     SupervisionSession,
 )
 
+Attendance = SupervisionSession.attendees.through
 HISTORY_MONTHS = 24
 CHUNK = 500  # practitioners worked out at a time, so memory stays flat
 KIND_LABELS = dict(SessionKind.choices)
 ROW_FIELDS = ["status", "detail", "met", "missed", "missed_kinds", "owed", "due_kinds"]
+
+
+# --- the reads the store and the workforce pages share: scoped querysets turned into the
+# plain data supervision.compliance works on, and the shapes of what the pages are given
+
+
+def practitioners(staff_qs):
+    """compliance.Practitioner for each staff member in `staff_qs` (3 queries)."""
+    rows = list(
+        staff_qs.values_list("pk", "organisation_id", "start", "end", "post_id").order_by(
+            "last_name", "first_name", "pk"
+        )
+    )
+    ids = staff_qs.values("pk")
+    leave = defaultdict(list)
+    for staff_id, start, end in LeavePeriod.objects.filter(staff__in=ids).values_list(
+        "staff_id", "start", "end"
+    ):
+        leave[staff_id].append((start, end))
+    post_ids = staff_qs.filter(post__isnull=False).values("post_id")
+    own, by_post = defaultdict(dict), defaultdict(dict)
+    for staff_id, post_id, kind, interval in SupervisionRequirement.objects.filter(
+        Q(staff__in=ids) | Q(post__in=post_ids)
+    ).values_list("staff_id", "post_id", "kind", "interval_months"):
+        if staff_id:
+            own[staff_id][kind] = interval
+        else:
+            by_post[post_id][kind] = interval
+    out = []
+    for pk, org_id, start, end, post_id in rows:
+        reqs = {**by_post.get(post_id, {}), **own.get(pk, {})}
+        out.append(
+            compliance.Practitioner(
+                id=pk,
+                organisation_id=org_id,
+                start=start,
+                end=end,
+                leave=tuple(leave.get(pk, ())),
+                requirements=tuple(
+                    compliance.Requirement(kind, interval)
+                    for kind, interval in sorted(reqs.items())
+                ),
+            )
+        )
+    return out
+
+
+def held_sessions(staff_qs, first_day, last_day):
+    """{staff id: {kind: sorted dates}} of held sessions between the days given (1 query)."""
+    held = defaultdict(lambda: defaultdict(list))
+    rows = (
+        Attendance.objects.filter(
+            staffmember__in=staff_qs.values("pk"),
+            supervisionsession__status=SupervisionSession.Status.HELD,
+            supervisionsession__date__range=(first_day, last_day),
+        )
+        .values_list("staffmember_id", "supervisionsession__kind", "supervisionsession__date")
+        .order_by("supervisionsession__date")
+    )
+    for staff_id, kind, day in rows.iterator(chunk_size=5000):
+        held[staff_id][kind].append(day)
+    return held
+
+
+MONTHS_SHOWN = 12
+
+
+@dataclass
+class Summary:
+    """Everything the compliance pages, chart and dashboards need about a whole scope."""
+
+    rates: compliance.Rates
+    monthly: list  # [(month, Tally)] for the complete months shown
+    active_ids: list  # practitioners with requirements in post during the months shown
+    current_ids: set  # practitioners in post today
+    practitioners: int
+
+
+@dataclass
+class Rollup:
+    """A scope's compliance as the dashboard shows it: tallies overall and by organisation
+    ({n: Tally} for each window), and the practitioners in post whose rate over the shortest
+    window is below the threshold, [(staff id, rate)], lowest first."""
+
+    overall: dict
+    by_organisation: dict
+    low: list
+
+
+def rollup_of(summary, windows=(3, 12)):
+    """The Rollup of a Summary (for a day the stored months do not answer)."""
+    shortest = min(windows)
+    low = [
+        (pid, t[shortest].rate)
+        for pid, t in summary.rates.by_practitioner.items()
+        if pid in summary.current_ids
+        and t[shortest].rate is not None
+        and t[shortest].rate < compliance.THRESHOLD
+    ]
+    low.sort(key=lambda x: x[1])
+    return Rollup(
+        overall=summary.rates.overall, by_organisation=summary.rates.by_organisation, low=low
+    )
+
+
+@dataclass
+class Owed:
+    """A practitioner's supervision this month: kinds still due, and kinds missed last month."""
+
+    staff_id: int
+    due: list
+    missed: list
+    last_month: object
 
 
 def _current():
@@ -136,7 +251,7 @@ def _refresh_chunk(ids, first_month, last_month, full):
     consortia = dict(
         staff_qs.select_for_update(no_key=True).order_by("pk").values_list("pk", "consortium_id")
     )
-    people = reads.practitioners(staff_qs)
+    people = practitioners(staff_qs)
     longest = max((r.interval_months for p in people for r in p.requirements), default=1)
     if full:
         first, last = horizon, current
@@ -148,7 +263,7 @@ def _refresh_chunk(ids, first_month, last_month, full):
         stale = stale.filter(month__range=(first, last))
     if first > last:
         return
-    held = reads.held_sessions(staff_qs, add_months(first, -(longest - 1)), today)
+    held = held_sessions(staff_qs, add_months(first, -(longest - 1)), today)
     months = month_range(first, last)
     rows = []
     for p in people:
@@ -256,11 +371,11 @@ def _rows(staff_qs):
 
 
 def summary(staff_qs, consortium_id, today, windows=(3, 12)):
-    """reads.Summary from the stored rows (4 queries). What is still owed this month is
+    """Summary from the stored rows (4 queries). What is still owed this month is
     only known when `today` is in the current month."""
     _current_for_reading(consortium_id)
     month = month_start(today)
-    first_shown = add_months(today, -(reads.MONTHS_SHOWN - 1))
+    first_shown = add_months(today, -(MONTHS_SHOWN - 1))
     complete = month_range(first_shown, add_months(today, -1))
     spans = {n: last_complete_months(today, n) for n in windows}
     earliest = min(first_shown, *(first for first, _ in spans.values()))
@@ -309,7 +424,7 @@ def summary(staff_qs, consortium_id, today, windows=(3, 12)):
             active.append(pk)
         if start <= today and (end is None or end >= today):
             current_ids.add(pk)
-    return reads.Summary(
+    return Summary(
         rates=rates,
         monthly=[(m, per_month.get(m, compliance.Tally())) for m in complete],
         active_ids=active,
@@ -319,7 +434,7 @@ def summary(staff_qs, consortium_id, today, windows=(3, 12)):
 
 
 def rollup(staff_qs, consortium_id, today, windows=(3, 12)):
-    """reads.Rollup from the stored rows, summed by the database (2 queries): the tallies
+    """Rollup from the stored rows, summed by the database (2 queries): the tallies
     overall and by organisation, and the practitioners in post below the threshold over the
     shortest window. The same figures as summary() gives, without a row per practitioner."""
     _current_for_reading(consortium_id)
@@ -361,7 +476,7 @@ def rollup(staff_qs, consortium_id, today, windows=(3, 12)):
         if rate is not None and rate < compliance.THRESHOLD:
             low.append((r["staff_id"], rate))
     low.sort(key=lambda x: x[1])
-    return reads.Rollup(overall=overall, by_organisation=by_organisation, low=low)
+    return Rollup(overall=overall, by_organisation=by_organisation, low=low)
 
 
 def month_cells(staff_qs, months):
@@ -376,7 +491,7 @@ def month_cells(staff_qs, months):
 
 
 def owed(staff_qs, consortium_id, today):
-    """[reads.Owed] for the staff in `staff_qs` (current staff only: the caller narrows),
+    """[Owed] for the staff in `staff_qs` (current staff only: the caller narrows),
     in name order (2 queries)."""
     _current_for_reading(consortium_id)
     month = month_start(today)
@@ -389,7 +504,7 @@ def owed(staff_qs, consortium_id, today):
     )
     out = {}
     for staff_id, row_month, due, missed in rows:
-        o = out.setdefault(staff_id, reads.Owed(staff_id, [], [], last))
+        o = out.setdefault(staff_id, Owed(staff_id, [], [], last))
         if row_month == month:
             o.due = due.split(",")
         else:

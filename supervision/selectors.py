@@ -1,6 +1,6 @@
 """Reads for the workforce pages: turn scoped querysets into the plain data that
 supervision.compliance works on, in a fixed number of queries whatever the size. The reads
-stored compliance shares with them are in supervision.reads."""
+stored compliance shares with them are in supervision.compliance_store."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,8 +15,7 @@ from consortium import dates
 from consortium.memo import once_per_request
 from funding.models import FundingStream
 from supervision import compliance, compliance_store
-from supervision.models import Post, SessionKind, StaffMember
-from supervision.reads import (
+from supervision.compliance_store import (
     MONTHS_SHOWN,
     Owed,
     Summary,
@@ -24,6 +23,7 @@ from supervision.reads import (
     practitioners,
     rollup_of,
 )
+from supervision.models import Post, SessionKind, StaffMember
 
 
 @dataclass

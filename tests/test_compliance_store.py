@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from consortium.dates import add_months, month_range, month_start
 from sample import build_workforce, requirements_for, session, staff
-from supervision import compliance, compliance_store, reads, selectors, services
+from supervision import compliance, compliance_store, selectors, services
 from supervision.models import (
     ComplianceMonth,
     LeavePeriod,
@@ -43,8 +43,8 @@ def from_scratch(consortium):
     current = month_start(today)
     first = add_months(current, -compliance_store.HISTORY_MONTHS)
     staff_qs = StaffMember.objects.filter(consortium=consortium)
-    people = reads.practitioners(staff_qs)
-    held = reads.held_sessions(staff_qs, date(2000, 1, 1), today)
+    people = compliance_store.practitioners(staff_qs)
+    held = compliance_store.held_sessions(staff_qs, date(2000, 1, 1), today)
     months = month_range(first, current)
     out = {}
     for p in people:
@@ -114,7 +114,7 @@ def assert_matches(wf):
             # The dashboard's sums by the database: the same figures.
             rolled, expected_rollup = (
                 selectors.compliance_rollup(staff_qs, home.pk, day),
-                reads.rollup_of(worked),
+                compliance_store.rollup_of(worked),
             )
             assert rolled.overall == expected_rollup.overall
             assert rolled.low == expected_rollup.low
