@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "contracts",
     "supervision",
     "risks",
+    # The demo consortium (`manage.py seed_demo`), built with the sample data's factories.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Sample data: factory_boy factories, one module per app, and the standard test world. The
-one way Concord's sample data is built: the tests, each app's demo (`<app>/demo.py`) and the
-bench all use them. An app's demo imports only the modules of the apps it may depend on
-(`sample.consortium` for consortium's); this package's top level gathers them all for the
+one way Concord's sample data is built: the tests, the demo (demo/) and the bench all use
+them. The demo's module for an app imports only the sample modules of the apps it may depend
+on (`sample.consortium` for consortium's); this package's top level gathers them all for the
 tests and the bench."""
 
 from sample.consortium import (

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from consortium.demo import DEMO_USERS
 from consortium.numbers import count, plural
+from demo.consortium import DEMO_USERS
 from tests.conftest import client_for
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

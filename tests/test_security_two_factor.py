@@ -425,7 +425,7 @@ def test_demo_code_prints_the_code_a_demo_users_authenticator_accepts(world, lea
 
     from django.core.management import call_command
 
-    from consortium.demo import demo_authenticator
+    from demo.consortium import demo_authenticator
 
     device = demo_authenticator(lead)
     out = StringIO()
@@ -441,7 +441,7 @@ def test_demo_code_prints_the_code_a_demo_users_authenticator_accepts(world, lea
 def test_the_code_page_shows_a_demo_users_current_code_outside_production(
     world, lead, cvo_a, settings
 ):
-    from consortium.demo import demo_authenticator
+    from demo.consortium import demo_authenticator
 
     device = demo_authenticator(lead)
     c = Client()
@@ -461,7 +461,7 @@ def test_the_code_page_shows_a_demo_users_current_code_outside_production(
 def test_production_refuses_to_start_while_a_demo_authenticator_exists(world, lead, settings):
     from django.core.exceptions import ImproperlyConfigured
 
-    from consortium.demo import demo_authenticator
+    from demo.consortium import demo_authenticator
 
     settings.PRODUCTION = True
     twofactor.refuse_demo_authenticators_in_production()  # none yet: it starts

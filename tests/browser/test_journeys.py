@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from consortium.demo import DEMO_USERS
+from demo.consortium import DEMO_USERS
 from sample import PASSWORD, ConsortiumWorld
 from tests.browser.conftest import LOGIN_PATH, assert_accessible, login, path_of
 

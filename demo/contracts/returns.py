@@ -316,7 +316,7 @@ LIBRARY = [
 ]
 
 SCALE = {"women": 30, "recovery": 45, "housing": 20, "advocacy": 12}
-# Who fills in each CVO's returns (see consortium.demo).
+# Who fills in each CVO's returns (see demo.consortium).
 PREPARERS = {"women": "cvo1", "recovery": "cvo2", "housing": "hmoss", "advocacy": "jokafor"}
 LATE_SHARE = 0.1  # about one return in ten arrives after its due date
 NARRATIVE = "Steady month; figures from the case management system."

@@ -101,11 +101,11 @@ def seed(ctx):
             )
 
     # Performance returns (their own module, so the two halves of contracts merge cleanly).
-    from contracts.demo import returns as demo_returns
+    from demo.contracts import returns as demo_returns
 
     demo_returns.seed(ctx)
 
     # Payment by results on the prime and probation contracts.
-    from contracts.demo import outcomes as demo_outcomes
+    from demo.contracts import outcomes as demo_outcomes
 
     demo_outcomes.seed(ctx)

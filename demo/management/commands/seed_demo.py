@@ -1,13 +1,11 @@
 import base64
-import importlib
-import importlib.util
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from consortium.demo import DEMO_USERS, DemoContext, demo_authenticator
+from demo.consortium import DEMO_USERS, DemoContext, demo_authenticator
+from demo.story import seed_all
 
 DEFAULT_PASSWORD = "concord-demo"
 
@@ -24,19 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, password, **options):
         with scopes_disabled(), transaction.atomic():
             ctx = DemoContext(password=password)
-            # Each installed app with a `demo` module contributes its data, in the order of
-            # INSTALLED_APPS (the apps' dependency order); then each app's `seed_last`, for
-            # data that reads every app's (the assurance packs).
-            modules = [
-                importlib.import_module(f"{config.name}.demo")
-                for config in apps.get_app_configs()
-                if importlib.util.find_spec(f"{config.name}.demo") is not None
-            ]
-            for module in modules:
-                module.seed(ctx)
-            for module in modules:
-                if hasattr(module, "seed_last"):
-                    module.seed_last(ctx)
+            seed_all(ctx)
         self.stdout.write(self.style.SUCCESS(f"Demo consortium ready: {ctx.consortium.name}"))
         self.stdout.write("Sign in at http://127.0.0.1:8000/ as any of these users:")
         for username, _first, _last, role, org_key in DEMO_USERS:
