@@ -90,10 +90,33 @@ def xlsx_response(filename, headers, rows, title="Data"):
 
 def xlsx_download(filename, headers, make_rows, title="Data"):
     """The one way Concord sends a spreadsheet: `make_rows(ws)` gives rows of ready cells,
-    appended to a write-only sheet as they come, the workbook saved to a temporary file on
-    disk and sent from it in blocks (so memory stays flat whatever the row count); the file
-    goes when the response is closed."""
+    written as they come to a workbook in a temporary file on disk and sent from it in blocks
+    (so memory stays flat whatever the row count); the file goes when the response is
+    closed."""
+    file = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        count = write_workbook(file, headers, make_rows, title)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    security.log(security.Kind.EXPORT, detail=f"{title}: {filename}.xlsx, {count} rows")
+    response = FileResponse(
+        file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
+    )
+    response.block_size = SEND_BLOCK
+    _say_ready(response)
+    return response
 
+
+# Rows between two reports of progress.
+PROGRESS_EVERY = 1000
+
+
+def write_workbook(file, headers, make_rows, title="Data", progress=None):
+    """Write a one-sheet workbook into `file` (open for writing, binary): a bold header row,
+    then the rows of `make_rows(ws)` appended as they come. `progress(rows)` is called every
+    PROGRESS_EVERY rows. Returns the number of rows."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
     bold = Font(bold=True)
@@ -109,20 +132,10 @@ def xlsx_download(filename, headers, make_rows, title="Data"):
     for row in make_rows(ws):
         ws.append(row)
         count += 1
-    security.log(security.Kind.EXPORT, detail=f"{title}: {filename}.xlsx, {count} rows")
-    file = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        wb.save(file)
-        file.seek(0)
-    except BaseException:
-        file.close()
-        raise
-    response = FileResponse(
-        file, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
-    )
-    response.block_size = SEND_BLOCK
-    _say_ready(response)
-    return response
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    wb.save(file)
+    return count
 
 
 def xlsx_file_response(data, filename):
