@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -28,3 +29,12 @@ class ConsortiumConfig(AppConfig):
             "getting_started",
             "imports",
         )
+        post_migrate.connect(create_cache_table, sender=self)
+
+
+def create_cache_table(**kwargs):
+    """Where the shared cache is a database table (CONCORD_CACHE_URL=db://…), `migrate` makes
+    it: one step fewer to forget when deploying."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=kwargs.get("using", "default"), verbosity=0)
