@@ -16,7 +16,7 @@ import tempfile
 
 from django.conf import settings
 from django.core.files import File
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import redirect
 from django.test import RequestFactory
 from django.urls import Resolver404, resolve, reverse
@@ -74,9 +74,29 @@ def enqueue(download):
     prepare_download.enqueue(download.pk)
 
 
+# A download still waiting or being prepared this long after it was asked for has lost its
+# worker (stopped, or none running): the page says it failed, and it can be tried again.
+STALLED_AFTER = datetime.timedelta(hours=1)
+
+
+def stalled(download, now=None):
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    return download.status in (Status.QUEUED, Status.RUNNING) and download.created_at < cutoff
+
+
+def failed(download):
+    """Whether the person is told the download failed (and offered to try again)."""
+    return download.status == Status.FAILED or stalled(download)
+
+
 def retry(download):
-    """Start a failed download again from the beginning."""
-    changed = PreparedDownload._base_manager.filter(pk=download.pk, status=Status.FAILED).update(
+    """Start a failed (or stalled) download again from the beginning."""
+    retryable = Q(status=Status.FAILED) | Q(
+        status__in=[Status.QUEUED, Status.RUNNING],
+        created_at__lt=timezone.now() - STALLED_AFTER,
+    )
+    changed = PreparedDownload._base_manager.filter(retryable, pk=download.pk).update(
+        created_at=timezone.now(),
         status=Status.QUEUED,
         rows_done=0,
         started_at=None,
@@ -237,7 +257,7 @@ def your_files(request):
     }
     items = [
         (
-            f"{d.title} ({d.rows_total:,} rows): {words[d.status]}",
+            f"{d.title} ({d.rows_total:,} rows): {words[Status.FAILED if failed(d) else d.status]}",
             reverse("consortium:download_status", args=[d.pk]),
         )
         for d in mine

@@ -562,7 +562,8 @@ def download_status(request, pk):
     """A large download's progress, then its link (or what went wrong, and a way to try
     again). The page refreshes itself while the file is prepared."""
     download = access.get_visible_or_404(PreparedDownload, request.user, pk=pk)
-    preparing = download.status in (PreparedDownload.Status.QUEUED, PreparedDownload.Status.RUNNING)
+    failed = downloads.failed(download)
+    preparing = not failed and download.status != PreparedDownload.Status.READY
     return render(
         request,
         "consortium/download_status.html",
@@ -570,6 +571,7 @@ def download_status(request, pk):
             "download": download,
             "progress": downloads.progress_of(download),
             "preparing": preparing,
+            "failed": failed,
             "title": download.title,
         },
     )
@@ -602,11 +604,7 @@ def download_file(request, pk):
 @require_POST
 def download_retry(request, pk):
     """Prepare a download that failed again, from the beginning."""
-    download = access.get_visible_or_404(
-        PreparedDownload.objects.filter(status=PreparedDownload.Status.FAILED),
-        request.user,
-        pk=pk,
-    )
-    access.require(downloads.may_fetch(download, request.user))
+    download = access.get_visible_or_404(PreparedDownload, request.user, pk=pk)
+    access.require(downloads.failed(download) and downloads.may_fetch(download, request.user))
     downloads.retry(download)
     return redirect("consortium:download_status", download.pk)

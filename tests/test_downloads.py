@@ -231,3 +231,35 @@ def test_the_daily_command_removes_expired_downloads(client, world, lead, small_
     call_command("remove_expired_downloads", stdout=out)
     assert out.getvalue() == "Removed 1 expired download.\n"
     assert not storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_a_download_whose_worker_stopped_says_it_failed_and_can_be_tried_again(
+    client, world, lead, small_threshold
+):
+    payments(world, 5)
+    client.force_login(lead)
+    client.get(URL)
+    download = PreparedDownload.objects.create(
+        consortium=world.home,
+        user=lead,
+        title="Payments",
+        path=URL,
+        query="export=xlsx",
+        filename="payments",
+        status="running",
+        rows_total=5,
+        rows_done=1,
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    url = f"/consortium/downloads/{download.pk}/"
+    assert client.post(f"{url}retry/").status_code == 404  # still within the hour
+    PreparedDownload.objects.filter(pk=download.pk).update(
+        created_at=timezone.now() - downloads.STALLED_AFTER - datetime.timedelta(minutes=1)
+    )
+    page = client.get(url).content.decode()
+    assert "The file could not be prepared" in page and "refresh" not in page
+    assert client.post(f"{url}retry/").status_code == 302
+    download.refresh_from_db()
+    assert (download.status, download.rows_done) == ("ready", 5)
+    download.file.delete()
