@@ -53,7 +53,7 @@ def test_a_download_over_the_threshold_is_prepared_and_fetched_by_its_person(
     assert (download.status, download.rows_total, download.rows_done) == ("ready", 5, 5)
     assert download.user == lead and download.consortium == world.home
     status = client.get(location).content.decode()
-    assert "Your file is ready" in status and 'http-equiv="refresh"' not in status
+    assert "Your file is ready" in status and "data-refresh" not in status
     file = client.get(f"{location}file/")
     assert file["Content-Disposition"].startswith('attachment; filename="payments-')
     ws = load_workbook(io.BytesIO(b"".join(file.streaming_content))).active
@@ -195,7 +195,7 @@ def test_a_download_being_prepared_shows_its_progress_and_refreshes(
         "left": "about 3 minutes",
     }
     page = client.get(f"/consortium/downloads/{download.pk}/").content.decode()
-    assert '<meta http-equiv="refresh" content="5">' in page
+    assert '<div id="download-state" data-refresh="3">' in page
     assert '<progress class="concord-progress" id="download-progress" max="100" value="25">' in (
         page
     )
@@ -258,7 +258,7 @@ def test_a_download_whose_worker_stopped_says_it_failed_and_can_be_tried_again(
         created_at=timezone.now() - downloads.STALLED_AFTER - datetime.timedelta(minutes=1)
     )
     page = client.get(url).content.decode()
-    assert "The file could not be prepared" in page and "refresh" not in page
+    assert "The file could not be prepared" in page and "data-refresh" not in page
     assert client.post(f"{url}retry/").status_code == 302
     download.refresh_from_db()
     assert (download.status, download.rows_done) == ("ready", 5)

@@ -84,7 +84,7 @@ def test_a_worker_process_prepares_a_large_download(client, settings, tmp_path):
         [download.pk],
     )
     page = client.get(response["Location"]).content.decode()
-    assert "Waiting to start" in page and '<meta http-equiv="refresh" content="5">' in page
+    assert "Waiting to start" in page and 'data-refresh="3"' in page
 
     log = run_worker(tmp_path)
 
