@@ -10,8 +10,9 @@ class ConsortiumConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's models (and what reads them) load only once
         # the app registry is ready. The security log listens for sign-ins, failures and
-        # lockouts once its module is imported.
-        from consortium import access, base, events, security  # noqa: F401
+        # lockouts once its module is imported; prepared downloads register their dashboard
+        # panel ("Your file is ready").
+        from consortium import access, base, downloads, events, security  # noqa: F401
 
         base.connect(visible=access.visible, record_event=events.record)
         # Each app registers its access rules, dashboard panels (and runway sections) and

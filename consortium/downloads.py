@@ -42,7 +42,7 @@ def start(request, *, title, filename, rows):
         query.pop(name, None)
     # Asking again for a list already being prepared opens its page (the link is a GET).
     same = PreparedDownload.objects.visible_to(request.user).filter(
-        path=request.path[:300],
+        path=request.path_info[:300],
         query=query.urlencode(),
         status__in=[Status.QUEUED, Status.RUNNING],
         expires_at__gt=timezone.now(),
@@ -53,7 +53,7 @@ def start(request, *, title, filename, rows):
         consortium_id=request.actor.consortium_id,
         user=request.user,
         title=title[:200],
-        path=request.path[:300],
+        path=request.path_info[:300],
         query=query.urlencode(),
         filename=filename[:200],
         rows_total=rows,
