@@ -44,6 +44,8 @@ def ask(client, url=URL, query="export=xlsx"):
 def test_a_download_over_the_threshold_is_prepared_and_fetched_by_its_person(
     client, world, lead, small_threshold
 ):
+    """Five requests, a task run in the request and two workbooks read back (about 2 s on
+    PostgreSQL)."""
     payments(world, 5, description="=1+1")
     client.force_login(lead)
     page = client.get(URL)
