@@ -44,6 +44,8 @@ def start(request, *, title, filename, rows):
         status__in=[Status.QUEUED, Status.RUNNING],
         expires_at__gt=timezone.now(),
     )
+    # The dashboard looks for the person's files only once they have asked for one here.
+    request.session[SESSION_KEY] = True
     if (found := same.first()) is not None:
         return redirect("consortium:download_status", found.pk)
     download = PreparedDownload.objects.create(
@@ -58,6 +60,9 @@ def start(request, *, title, filename, rows):
     )
     enqueue(download)
     return redirect("consortium:download_status", download.pk)
+
+
+SESSION_KEY = "concord_prepared_downloads"
 
 
 def keep_for():
@@ -246,8 +251,12 @@ def downloads_of(user, consortium_id):
 def your_files(request):
     """Files prepared for this person: "your file is ready", or still being prepared, or
     failed (with the way to try again on its page)."""
+    session = getattr(request, "session", {})
+    if not session.get(SESSION_KEY):
+        return None  # never asked for one: no query on every dashboard
     mine = list(downloads_of(request.user, request.actor.consortium_id)[:10])
     if not mine:
+        session.pop(SESSION_KEY, None)
         return None
     ready = [d for d in mine if d.status == Status.READY]
     words = {
