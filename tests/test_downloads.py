@@ -139,7 +139,8 @@ def test_a_person_who_may_no_longer_open_the_list_cannot_fetch_their_file(
 def test_a_failed_download_says_so_and_can_be_tried_again(client, world, cvo_a, small_threshold):
     payments(world, 5)
     client.force_login(cvo_a)
-    ask(client)  # settles the session's consortium
+    first, _ = ask(client)  # settles the session's consortium
+    first.file.delete()
     download = PreparedDownload.objects.create(
         consortium=world.home,
         user=cvo_a,
