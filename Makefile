@@ -12,6 +12,9 @@ PYTEST := $(BIN)/python -m pytest -n auto -p no:randomly
 demo: install frontend
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
+	# A task worker beside the web server (large downloads are prepared by it); it stops with it.
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	CONCORD_DEBUG=false $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install frontend

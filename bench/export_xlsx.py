@@ -29,6 +29,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "concord.settings")
 os.environ.setdefault("CONCORD_ENV", "development")
 os.environ.setdefault("CONCORD_DEBUG", "false")
 os.environ.setdefault("CONCORD_LOG_LEVEL", "ERROR")
+# The download written while the request waits, however many rows (not prepared by a task).
+os.environ.setdefault("CONCORD_DOWNLOAD_BACKGROUND_ROWS", str(10**9))
 
 
 def timed(fn, repeat):

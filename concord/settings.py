@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    "django_tasks",
+    "django_tasks_db",
     "consortium",
     "funding",
     "contracts",
@@ -186,6 +188,36 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work: Django's task framework (django-tasks, the backport of Django 6's
+# django.tasks) with its database backend, so the queue lives in the same database as
+# everything else and `manage.py db_worker` processes on any number of machines share it. The
+# tests run tasks in the request (the immediate backend) except one that starts a real worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def env_cache(name, default):
+    """A cache from a URL: redis://host:6379/0 (or rediss://) for Redis, db://table for a
+    table in the database, locmem:// for this process only."""
+    value = os.environ.get(name) or default
+    scheme, _, rest = value.partition("://")
+    if scheme in ("redis", "rediss") and rest:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": value}
+    if scheme == "db" and rest.isidentifier():
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest}
+    if scheme == "locmem" and not rest:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise ImproperlyConfigured(
+        f"{name} must be redis://host:port/db, rediss://…, db://table_name or locmem://, "
+        f"not {value!r}."
+    )
+
+
+# One cache for every process (charts, pack PDFs): Redis or a database table in production,
+# where several processes serve; this process's memory for the demo and the tests.
+CACHES = {
+    "default": env_cache("CONCORD_CACHE_URL", "db://concord_cache" if PRODUCTION else "locmem://")
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -327,6 +359,21 @@ STORAGES = {
         )
     },
 }
+
+# Files Concord prepares for one person (large list downloads): kept out of the static and
+# media folders, sent only through a view that checks who asks, and removed after a day.
+PRIVATE_FILES_DIR = Path(env_str("CONCORD_PRIVATE_FILES_DIR", str(DATA_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_FILES_DIR, "base_url": None},
+}
+# A list download with more rows than this is prepared in the background (a task) and
+# fetched when ready, so no web process is held for more than a couple of seconds.
+CONCORD_DOWNLOAD_BACKGROUND_ROWS = env_int("CONCORD_DOWNLOAD_BACKGROUND_ROWS", 10000)
+if CONCORD_DOWNLOAD_BACKGROUND_ROWS < 1:
+    raise ImproperlyConfigured("CONCORD_DOWNLOAD_BACKGROUND_ROWS must be at least 1.")
+# How long a prepared file is kept.
+CONCORD_DOWNLOAD_KEEP_HOURS = env_int("CONCORD_DOWNLOAD_KEEP_HOURS", 24)
 
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 

@@ -205,6 +205,12 @@ def reminder_preferences(qs, a):
     return qs.filter(user=a.user)
 
 
+@rule("consortium.PreparedDownload")
+def prepared_downloads(qs, a):
+    """A file prepared for download is only ever its person's."""
+    return qs.filter(user=a.user)
+
+
 # Fields some readers of a visible object still must not see (in pages, history, exports).
 PRIVATE_FIELDS = {}
 

@@ -1,6 +1,7 @@
 """The Django admin, scoped by the same access policy as every page. Out-of-scope objects
 answer 404; the admin's history link leads to Concord's own scoped history page."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -190,6 +191,11 @@ admin.site.unregister(Group)
 # Second factors are each person's own (Sign-in settings); a lost one is reset with
 # `manage.py reset_two_factor`. django-otp's admin pages list everyone's, unscoped.
 for _model in (StaticDevice, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+# The task queue is the operators' (`manage.py db_worker`, the database); its admin lists every
+# consortium's tasks, unscoped.
+for _model in apps.get_app_config("django_tasks_database").get_models():
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 

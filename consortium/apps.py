@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -9,8 +10,9 @@ class ConsortiumConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: an app's models (and what reads them) load only once
         # the app registry is ready. The security log listens for sign-ins, failures and
-        # lockouts once its module is imported.
-        from consortium import access, base, events, security  # noqa: F401
+        # lockouts once its module is imported; prepared downloads register their dashboard
+        # panel ("Your file is ready").
+        from consortium import access, base, downloads, events, security  # noqa: F401
 
         base.connect(visible=access.visible, record_event=events.record)
         # Each app registers its access rules, dashboard panels (and runway sections) and
@@ -28,3 +30,12 @@ class ConsortiumConfig(AppConfig):
             "getting_started",
             "imports",
         )
+        post_migrate.connect(create_cache_table, sender=self)
+
+
+def create_cache_table(**kwargs):
+    """Where the shared cache is a database table (CONCORD_CACHE_URL=db://…), `migrate` makes
+    it: one step fewer to forget when deploying."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=kwargs.get("using", "default"), verbosity=0)

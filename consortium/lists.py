@@ -3,6 +3,7 @@ access policy, filterable, sortable, paginated and downloadable as XLSX (consort
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.urls import reverse
@@ -12,10 +13,10 @@ from django_filters.views import FilterView
 from django_scopes import scopes_disabled
 from django_tables2.views import SingleTableMixin
 
-from consortium import importing
+from consortium import downloads, importing
 from consortium.choices import ChoiceOrSearchFilter, search_field
 from consortium.exports import export_plan, rows_by_records
-from consortium.xlsx import xlsx_download, xlsx_response
+from consortium.xlsx import text_cell, xlsx_download
 
 
 class ConcordFilterSet(django_filters.FilterSet):
@@ -150,7 +151,16 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
 
     def export_xlsx(self):
         """Every filtered row, in the table's order, as a download: read by chunks of primary
-        keys through the access policy, each column's cells made by a function chosen once."""
+        keys through the access policy, each column's cells made by a function chosen once.
+        A download of more rows than settings.CONCORD_DOWNLOAD_BACKGROUND_ROWS is prepared by
+        a task instead (consortium.downloads), and the page shows its progress."""
+        filename, headers, make_rows, rows = self.export_parts()
+        if rows > settings.CONCORD_DOWNLOAD_BACKGROUND_ROWS:
+            return downloads.start(self.request, title=self.title, filename=filename, rows=rows)
+        return xlsx_download(filename, headers, make_rows, self.title)
+
+    def export_parts(self):
+        """(file name, headers, make_rows(ws), row count) of this list's download."""
         filterset = self.get_filterset(self.get_filterset_class())
         qs = filterset.qs if filterset.is_bound and filterset.is_valid() else self.get_queryset()
         table = self.table_class(qs)
@@ -159,12 +169,16 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         filename = f"{name}-{timezone.localdate():%Y-%m-%d}"
         plan = export_plan(table)
         today = timezone.localdate()
+        rows = ordered.count()
         if plan is not None:
-            return xlsx_download(
-                filename, plan.headers, lambda ws: plan.rows(ordered, ws, today), self.title
-            )
-        headers, rows = table.export_headers(), rows_by_records(table, ordered)
-        return xlsx_response(filename, headers, rows, self.title)
+            return filename, plan.headers, lambda ws: plan.rows(ordered, ws, today), rows
+        headers, records = table.export_headers(), rows_by_records(table, ordered)
+        return (
+            filename,
+            headers,
+            lambda ws: ([text_cell(ws, v) for v in row] for row in records),
+            rows,
+        )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -173,6 +187,10 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         ctx["actions"] = self.get_actions()
         table = ctx.get("table")
         paginator = getattr(table, "paginator", None)
+        # A large download opens its progress page instead of arriving as a file.
+        ctx["export_in_background"] = (
+            paginator is not None and paginator.count > settings.CONCORD_DOWNLOAD_BACKGROUND_ROWS
+        )
         if paginator is not None and paginator.count == 0 and not self.get_queryset().exists():
             ctx["empty_state"] = self.get_empty_state()
         return ctx

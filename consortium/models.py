@@ -443,6 +443,54 @@ class ReminderPreference(ConcordModel):
         return f"Reminders of {self.user}"
 
 
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class PreparedDownload(models.Model):
+    """A list download too large to send while the page waits: prepared by a task for the
+    one person who asked, kept in private storage and fetched through a view that checks
+    again who asks, until it expires."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prepared_downloads"
+    )
+    title = models.CharField(max_length=200, help_text="The list's title.")
+    path = models.CharField(max_length=300, help_text="The list's address.")
+    query = models.TextField(blank=True, help_text="The list's filters, as its address had them.")
+    filename = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(storage=_private_storage, upload_to="downloads/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "consortium", "status"])]
+
+    class Access:
+        consortium = "consortium"
+
+    def __str__(self):
+        return f"{self.title} for {self.user_id} ({self.status})"
+
+
 # People's names and addresses change too; keep who changed them. Password hashes and sign-in
 # times are not history worth keeping.
 register(User, app="consortium", excluded_fields=["password", "last_login"])

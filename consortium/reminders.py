@@ -285,13 +285,15 @@ class Outcome:
     sent: int = 0  # digests
     reminders: int = 0
     failed: int = 0
+    queued: int = 0  # digests left to the task workers (in_background)
     planned: list = dataclasses.field(default_factory=list)  # dry run: (consortium, user, [Item])
 
 
-def send_reminders(*, as_of, dry_run=False):
+def send_reminders(*, as_of, dry_run=False, in_background=False):
     """Send each person their digest of reminders not sent before, for every consortium.
     A failure to send one person's digest is logged, their claims rolled back (so the next
-    run tries again) and the others carry on."""
+    run tries again) and the others carry on. `in_background` queues one task a person
+    instead (consortium.tasks.send_digest, tried again on failure)."""
     outcome = Outcome()
     token = uuid.uuid4().hex
     for consortium in Consortium._base_manager.order_by("pk"):
@@ -311,6 +313,12 @@ def send_reminders(*, as_of, dry_run=False):
                     if new:
                         outcome.planned.append((consortium, user, new))
                     continue
+                if in_background:
+                    from consortium.tasks import send_digest
+
+                    send_digest.enqueue(consortium.pk, user_id, as_of.isoformat())
+                    outcome.queued += 1
+                    continue
                 try:
                     n = _send_digest(consortium, user, items, as_of, token)
                 except Exception:
@@ -323,6 +331,19 @@ def send_reminders(*, as_of, dry_run=False):
                     outcome.sent += 1
                     outcome.reminders += n
     return outcome
+
+
+def send_digest_to(*, consortium_id, user_id, as_of):
+    """One person's digest of one consortium's reminders for one day (a task's work): what
+    was not sent before, claimed and emailed as send_reminders does. Returns how many
+    reminders it named; raises if the email cannot be sent (the claims roll back)."""
+    consortium = Consortium._base_manager.get(pk=consortium_id)
+    with scope(consortium=consortium_id):
+        user = get_user_model()._default_manager.get(pk=user_id)
+        items = collect(Run(consortium_id, as_of, only=user)).get(user_id, [])
+        if not items:
+            return 0
+        return _send_digest(consortium, user, items, as_of, uuid.uuid4().hex)
 
 
 def _send_digest(consortium, user, items, as_of, token):

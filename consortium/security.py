@@ -5,6 +5,7 @@ and a database trigger) and an administrator reads their consortium's at
 consortium:security_log.
 """
 
+import contextlib
 import contextvars
 import ipaddress
 
@@ -50,6 +51,17 @@ class PermissionsPolicyMiddleware:
 
 def current_request():
     return _request.get()
+
+
+@contextlib.contextmanager
+def acting_for(request):
+    """Work done away from a request (a task) on behalf of `request`'s person: the log names
+    them as it would have in the request."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
 
 
 def client_ip(request):

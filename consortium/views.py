@@ -5,12 +5,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from consortium import access, constraints, importing, reminders, security, services, twofactor
+from consortium import (
+    access,
+    constraints,
+    downloads,
+    importing,
+    reminders,
+    security,
+    services,
+    twofactor,
+)
 from consortium.base import RecordFrozen, StaleEdit
 from consortium.dashboard import queue_for
 from consortium.filters import OrganisationFilter, PeopleFilter, SecurityEventFilter, SiteFilter
@@ -30,13 +39,14 @@ from consortium.models import (
     Consortium,
     Membership,
     Organisation,
+    PreparedDownload,
     ReminderPreference,
     RoleAssignment,
     SecurityEvent,
     Site,
 )
 from consortium.tables import OrganisationTable, PeopleTable, SecurityEventTable, SiteTable
-from consortium.xlsx import xlsx_file_response
+from consortium.xlsx import SEND_BLOCK, XLSX_CONTENT_TYPE, xlsx_file_response
 from consortium.xlsx_guard import UploadInvalid, UploadRefused, read_upload
 
 STALE_MESSAGE = (
@@ -612,3 +622,56 @@ def import_upload(request, kind):
         "consortium/import_upload.html",
         {"kind": kind, "form": form, "problems": getattr(form, "problems", None)},
     )
+
+
+@login_required
+def download_status(request, pk):
+    """A large download's progress, then its link (or what went wrong, and a way to try
+    again). The page refreshes itself while the file is prepared."""
+    download = access.get_visible_or_404(PreparedDownload, request.user, pk=pk)
+    failed = downloads.failed(download)
+    preparing = not failed and download.status != PreparedDownload.Status.READY
+    return render(
+        request,
+        "consortium/download_status.html",
+        {
+            "download": download,
+            "progress": downloads.progress_of(download),
+            "preparing": preparing,
+            "failed": failed,
+            "title": download.title,
+        },
+    )
+
+
+@login_required
+def download_file(request, pk):
+    """The prepared file, for the person who asked while they may still open the list."""
+    download = access.get_visible_or_404(
+        PreparedDownload.objects.filter(status=PreparedDownload.Status.READY),
+        request.user,
+        pk=pk,
+    )
+    access.require(downloads.may_fetch(download, request.user) and download.file)
+    security.log(
+        security.Kind.EXPORT,
+        detail=f"{download.title}: {download.filename}.xlsx, {download.rows_total} rows",
+    )
+    response = FileResponse(
+        download.file.open("rb"),
+        as_attachment=True,
+        filename=f"{download.filename}.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    response.block_size = SEND_BLOCK
+    return response
+
+
+@login_required
+@require_POST
+def download_retry(request, pk):
+    """Prepare a download that failed again, from the beginning."""
+    download = access.get_visible_or_404(PreparedDownload, request.user, pk=pk)
+    access.require(downloads.failed(download) and downloads.may_fetch(download, request.user))
+    downloads.retry(download)
+    return redirect("consortium:download_status", download.pk)

@@ -20,6 +20,9 @@ def pytest_configure(config):
     # is given a file.
     from django.conf import settings
 
+    # Tasks run at once, inside the request that enqueues them; one test starts a real worker
+    # (tests/test_downloads_worker.py).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     database = settings.DATABASES["default"]
     if config.getvalue("reuse_db") and database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / "test_concord")

@@ -125,6 +125,38 @@ def role_assignment(key):
 NOT_SETUP = ("cvo_a", "cvo_b", "supervisor", "commissioner")
 
 
+def prepared(key):
+    return lambda w: {"pk": w.extra["downloads"][key].pk}
+
+
+def prepared_downloads(world):
+    """A list download prepared for CVO B (its title private to CVO B) and one for the
+    outsider in the other consortium."""
+    import datetime
+
+    from django.utils import timezone
+
+    from consortium.models import PreparedDownload
+
+    made = {}
+    for key, consortium, title in (
+        ("cvo_b", world.home, f"Payments {PRIVATE_B}"),
+        ("outsider", world.away, f"Payments {AWAY}"),
+    ):
+        made[key] = PreparedDownload.objects.create(
+            consortium=consortium,
+            user=world.users[key],
+            title=title,
+            path="/funding/payments/",
+            query="export=xlsx",
+            filename="payments",
+            status=PreparedDownload.Status.FAILED,
+            rows_total=5,
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+    world.extra["downloads"] = made
+
+
 def wf(group, key):
     """kwargs for a workforce object (sample.supervision) by group and key."""
     return lambda w: {"pk": w.extra[group][key].pk}
@@ -235,6 +267,21 @@ MATRIX = {
     "consortium:import_template": Entry(
         reachable=lambda w: {"kind": "sites"},
         denied={r: lambda w: {"kind": "sites"} for r in NOT_SETUP},
+    ),
+    # A prepared download is only ever its person's (CVO B's here; the outsider's away).
+    "consortium:download_status": Entry(
+        reachable=prepared("cvo_b"),
+        outside=prepared("outsider"),
+        denied={r: prepared("cvo_b") for r in ROLES if r != "cvo_b"},
+    ),
+    "consortium:download_file": Entry(
+        reachable=prepared("cvo_b"),
+        outside=prepared("outsider"),
+        denied={r: prepared("cvo_b") for r in ROLES if r != "cvo_b"},
+    ),
+    "consortium:download_retry": Entry(
+        outside=prepared("outsider"),
+        denied={r: prepared("cvo_b") for r in ROLES if r != "cvo_b"},
     ),
     "consortium:security_log": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
@@ -1078,6 +1125,7 @@ def answered_query(world):
 matrix_world = shared_world(
     "matrix_world",
     away_event_and_passkey,
+    prepared_downloads,
     *EVERY_DOMAIN,
     answered_query,
     doc="Every domain built, with the other consortium's event and passkey, and a query on a "

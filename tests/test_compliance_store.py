@@ -357,6 +357,20 @@ def test_the_command_and_the_demo_paths_fill_the_store(world):
 
 
 @pytest.mark.django_db
+def test_the_command_queues_a_task_a_consortium_that_fills_the_store(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    wf = build_workforce(world)
+    ComplianceMonth.objects.all().delete()
+    out = StringIO()
+    call_command("refresh_compliance", "--all", "--in-background", stdout=out)
+    assert "supervision compliance queued for the task workers" in out.getvalue()
+    assert stored(wf.home) == from_scratch(wf.home)
+
+
+@pytest.mark.django_db
 def test_changes_in_a_deferred_block_are_worked_out_once_when_it_ends(world, time_machine):
     frozen(time_machine, date(2026, 6, 10))
     wf = build_workforce(world)

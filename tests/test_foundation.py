@@ -29,6 +29,9 @@ WITHOUT_HISTORY = {
     # Which reminders were sent, and the daily digests: a record of sending, never edited.
     "consortium.ReminderSent",
     "consortium.ReminderDigest",
+    # A file prepared for one person and deleted after a day; asking for it and fetching it
+    # are in the security log.
+    "consortium.PreparedDownload",
     # Compliance worked out from sessions, leave and requirements (which keep history), and the
     # month it was last brought up to: derived, rewritten whenever its sources change.
     "supervision.ComplianceMonth",

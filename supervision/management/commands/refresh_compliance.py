@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 
 from consortium.models import Consortium
-from supervision import compliance_store
+from supervision import compliance_store, tasks
 
 
 class Command(BaseCommand):
@@ -19,11 +19,20 @@ class Command(BaseCommand):
             action="store_true",
             help="Work out every stored month again, not only new ones.",
         )
+        parser.add_argument(
+            "--in-background",
+            action="store_true",
+            help="Queue one task a consortium for the task workers instead of working here.",
+        )
 
-    def handle(self, *args, all=False, **options):
+    def handle(self, *args, all=False, in_background=False, **options):
         with scopes_disabled():
             consortia = list(Consortium.objects.order_by("pk").values_list("pk", "name"))
         for pk, name in consortia:
+            if in_background:
+                tasks.refresh_compliance.enqueue(pk, all)
+                self.stdout.write(f"{name}: supervision compliance queued for the task workers.")
+                continue
             if all:
                 compliance_store.refresh_consortium(pk)
             else:
