@@ -94,6 +94,14 @@ class Server:
             )
             self.env = server_environment(self.port, production=False)
             self.settings = "development, DEBUG off"
+        # The server's settings choose its cache; where that is a database table (the
+        # production default), make it, as `migrate` does when run with those settings.
+        subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "manage.py", "createcachetable", "-v0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+        )
         return time.perf_counter() - started, message
 
     def start(self):
