@@ -1,7 +1,4 @@
-"""What the risk pages share: a register or a risk its keeper may change, and a form on a
-page of its own."""
-
-from django.shortcuts import render
+"""What the risk pages share: a register or a risk its keeper may change."""
 
 from consortium import access
 from risks.access import (
@@ -31,9 +28,3 @@ def risk_for_keeper(request, pk):
     )
     access.require(can_keep_register(request.user, risk.register))
     return risk
-
-
-def form_page(request, form, title, obj, submit="Save", template="consortium/form_page.html"):
-    return render(
-        request, template, {"form": form, "title": title, "object": obj, "submit_label": submit}
-    )

@@ -15,7 +15,7 @@ from consortium import access
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
 from consortium.models import Organisation
-from consortium.views import save_or_refuse
+from consortium.views import form_page, save_or_refuse
 from risks import selectors, services
 from risks.access import (
     can_decide_escalations,
@@ -35,7 +35,7 @@ from risks.models import (
     RiskRegister,
 )
 from risks.tables import RegisterTable, RiskTable
-from risks.views.common import form_page, keepable_register
+from risks.views.common import keepable_register
 
 
 class RegisterList(ConcordListView):
@@ -199,17 +199,14 @@ def register_adopt_matrix(request, pk):
         request.POST or None,
         help_text="Why the register's risks are regraded under the current matrix.",
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.register_adopt_matrix(
-                by=request.user, register=register, reason=form.cleaned_data["reason"]
-            ),
-            success="The register now uses the current matrix; its risks are regraded.",
-        )
-        if response:
-            return response
     return form_page(
-        request, form, f"Move the {register} to the current matrix", register, "Move and regrade"
+        request,
+        form,
+        lambda: services.register_adopt_matrix(
+            by=request.user, register=register, reason=form.cleaned_data["reason"]
+        ),
+        success="The register now uses the current matrix; its risks are regraded.",
+        title=f"Move the {register} to the current matrix",
+        object=register,
+        submit_label="Move and regrade",
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consortium import access
 from consortium.forms import ReasonForm
-from consortium.views import save_or_refuse
+from consortium.views import form_page, save_or_refuse
 from risks import selectors, services
 from risks.access import (
     can_decide_escalations,
@@ -31,7 +31,7 @@ from risks.models import (
     RiskCategory,
     SwotItem,
 )
-from risks.views.common import form_page, keepable_register, risk_for_keeper
+from risks.views.common import keepable_register, risk_for_keeper
 
 
 def _prefill(request, register):
@@ -176,69 +176,61 @@ def risk_review(request, pk):
             "residual_consequence": risk.residual_consequence,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.risk_review(by=request.user, risk=risk, **form.cleaned_data),
-            success="Review recorded.",
-            to=lambda r: risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Review {risk}", risk, "Record the review")
+    return form_page(
+        request,
+        form,
+        lambda: services.risk_review(by=request.user, risk=risk, **form.cleaned_data),
+        success="Review recorded.",
+        to=lambda r: risk.get_absolute_url(),
+        title=f"Review {risk}",
+        object=risk,
+        submit_label="Record the review",
+    )
 
 
 @login_required
 def risk_close(request, pk):
     risk = risk_for_keeper(request, pk)
     form = ReasonForm(request.POST or None, help_text="Why the risk is closed. History keeps this.")
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.risk_close(
-                by=request.user, risk=risk, reason=form.cleaned_data["reason"]
-            ),
-            success=f"{risk.reference} closed.",
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Close {risk}", risk, "Close the risk")
+    return form_page(
+        request,
+        form,
+        lambda: services.risk_close(by=request.user, risk=risk, reason=form.cleaned_data["reason"]),
+        success=f"{risk.reference} closed.",
+        title=f"Close {risk}",
+        object=risk,
+        submit_label="Close the risk",
+    )
 
 
 @login_required
 def control_add(request, pk):
     risk = risk_for_keeper(request, pk)
     form = ControlForm(request.POST or None, user=request.user, register=risk.register)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.control_add(by=request.user, risk=risk, **form.cleaned_data),
-            success="Control added.",
-            to=lambda c: risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Add a control to {risk.reference}", risk)
+    return form_page(
+        request,
+        form,
+        lambda: services.control_add(by=request.user, risk=risk, **form.cleaned_data),
+        success="Control added.",
+        to=lambda c: risk.get_absolute_url(),
+        title=f"Add a control to {risk.reference}",
+        object=risk,
+    )
 
 
 @login_required
 def action_add(request, pk):
     risk = risk_for_keeper(request, pk)
     form = ActionForm(request.POST or None, user=request.user, register=risk.register)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.action_add(by=request.user, risk=risk, **form.cleaned_data),
-            success="Action added.",
-            to=lambda a: risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Add an action to {risk.reference}", risk)
+    return form_page(
+        request,
+        form,
+        lambda: services.action_add(by=request.user, risk=risk, **form.cleaned_data),
+        success="Action added.",
+        to=lambda a: risk.get_absolute_url(),
+        title=f"Add an action to {risk.reference}",
+        object=risk,
+    )
 
 
 @login_required
@@ -249,41 +241,33 @@ def action_done(request, pk):
     )
     access.require(can_keep_register(request.user, action.risk.register))
     form = NoteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.action_complete(
-                by=request.user, action=action, note=form.cleaned_data["note"]
-            ),
-            success="Action done.",
-            to=lambda a: action.risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Mark done: {action}", action.risk, "Mark as done")
+    return form_page(
+        request,
+        form,
+        lambda: services.action_complete(
+            by=request.user, action=action, note=form.cleaned_data["note"]
+        ),
+        success="Action done.",
+        to=lambda a: action.risk.get_absolute_url(),
+        title=f"Mark done: {action}",
+        object=action.risk,
+        submit_label="Mark as done",
+    )
 
 
 @login_required
 def risk_accept(request, pk):
     risk = risk_for_keeper(request, pk)
     form = AcceptanceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.risk_accept(by=request.user, risk=risk, **form.cleaned_data),
-            success="Acceptance recorded.",
-            to=lambda a: risk.get_absolute_url(),
-        )
-        if response:
-            return response
     return form_page(
         request,
         form,
-        f"Accept {risk.reference} at a residual score of {risk.residual_score}",
-        risk,
-        "Accept the risk",
+        lambda: services.risk_accept(by=request.user, risk=risk, **form.cleaned_data),
+        success="Acceptance recorded.",
+        to=lambda a: risk.get_absolute_url(),
+        title=f"Accept {risk.reference} at a residual score of {risk.residual_score}",
+        object=risk,
+        submit_label="Accept the risk",
     )
 
 
@@ -296,19 +280,18 @@ def risk_escalate(request, pk):
         request.POST or None,
         help_text="Why the consortium should carry this risk. The lead sees this.",
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.escalation_request(
-                by=request.user, risk=risk, reason=form.cleaned_data["reason"]
-            ),
-            success="Escalation requested: the consortium lead will accept or decline it.",
-            to=lambda e: risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Ask to escalate {risk}", risk, "Ask to escalate")
+    return form_page(
+        request,
+        form,
+        lambda: services.escalation_request(
+            by=request.user, risk=risk, reason=form.cleaned_data["reason"]
+        ),
+        success="Escalation requested: the consortium lead will accept or decline it.",
+        to=lambda e: risk.get_absolute_url(),
+        title=f"Ask to escalate {risk}",
+        object=risk,
+        submit_label="Ask to escalate",
+    )
 
 
 @login_required
@@ -351,16 +334,15 @@ def risk_deescalate(request, pk):
         Risk, request.user, pk=pk, escalated_from__isnull=False, status="open"
     )
     form = ReasonForm(request.POST or None, help_text="Why the consortium no longer carries it.")
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.risk_deescalate(
-                by=request.user, risk=risk, reason=form.cleaned_data["reason"]
-            ),
-            success="Risk handed back to the member.",
-            to=lambda e: risk.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"De-escalate {risk}", risk, "De-escalate")
+    return form_page(
+        request,
+        form,
+        lambda: services.risk_deescalate(
+            by=request.user, risk=risk, reason=form.cleaned_data["reason"]
+        ),
+        success="Risk handed back to the member.",
+        to=lambda e: risk.get_absolute_url(),
+        title=f"De-escalate {risk}",
+        object=risk,
+        submit_label="De-escalate",
+    )

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from consortium import access
 from consortium.forms import ReasonForm
 from consortium.lists import ConcordListView
-from consortium.views import save_or_refuse
+from consortium.views import form_page
 from risks import selectors, services
 from risks.access import (
     can_keep_register,
@@ -33,7 +33,6 @@ from risks.models import (
     SwotItem,
 )
 from risks.tables import SwotTable
-from risks.views.common import form_page
 
 
 class SwotList(ConcordListView):
@@ -59,16 +58,15 @@ def swot_create(request):
     form = SwotForm(
         request.POST or None, instance=SwotAnalysis(organisation=organisation), user=request.user
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_save(by=request.user, analysis=form.instance),
-            success="SWOT started: add its items.",
-        )
-        if response:
-            return response
-    return form_page(request, form, "Start a SWOT analysis", None, "Start")
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_save(by=request.user, analysis=form.instance),
+        success="SWOT started: add its items.",
+        title="Start a SWOT analysis",
+        object=None,
+        submit_label="Start",
+    )
 
 
 def _swot(request, pk):
@@ -115,17 +113,15 @@ def swot_item_add(request, pk):
     analysis = _swot(request, pk)
     access.require(can_keep_swot(request.user, analysis) and not analysis.is_frozen)
     form = SwotItemForm(request.POST, instance=SwotItem(analysis=analysis), user=request.user)
-    if form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_item_save(by=request.user, item=form.instance),
-            success="Item added.",
-            to=lambda _: analysis,
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Add an item to {analysis}", analysis)
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_item_save(by=request.user, item=form.instance),
+        success="Item added.",
+        to=lambda _: analysis,
+        title=f"Add an item to {analysis}",
+        object=analysis,
+    )
 
 
 @login_required
@@ -140,17 +136,15 @@ def swot_item_override(request, pk):
         request.POST or None,
         initial={"consensus": item.consensus_override, "reason": item.override_reason},
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_item_override(by=request.user, item=item, **form.cleaned_data),
-            success="Consensus saved.",
-            to=lambda i: item.analysis.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Consensus for “{item}”", item.analysis)
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_item_override(by=request.user, item=item, **form.cleaned_data),
+        success="Consensus saved.",
+        to=lambda i: item.analysis.get_absolute_url(),
+        title=f"Consensus for “{item}”",
+        object=item.analysis,
+    )
 
 
 @login_required
@@ -160,16 +154,15 @@ def swot_agree(request, pk):
     form = ReasonForm(
         request.POST or None, help_text="How it was agreed (for example: workshop of 10 June)."
     )
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_agree(by=request.user, analysis=analysis),
-            success="SWOT agreed. It is now frozen; a new round starts from a copy.",
-        )
-        if response:
-            return response
-    return form_page(request, form, f"Agree {analysis}", analysis, "Agree the SWOT")
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_agree(by=request.user, analysis=analysis),
+        success="SWOT agreed. It is now frozen; a new round starts from a copy.",
+        title=f"Agree {analysis}",
+        object=analysis,
+        submit_label="Agree the SWOT",
+    )
 
 
 @login_required
@@ -177,18 +170,15 @@ def swot_new_round(request, pk):
     analysis = _swot(request, pk)
     access.require(can_keep_swot(request.user, analysis) and analysis.is_frozen)
     form = NewRoundForm(request.POST or None, initial={"title": f"{analysis.title} (next round)"})
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_new_round(
-                by=request.user, analysis=analysis, **form.cleaned_data
-            ),
-            success="New round started from a copy.",
-        )
-        if response:
-            return response
-    return form_page(request, form, f"New round of {analysis}", analysis, "Start the new round")
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_new_round(by=request.user, analysis=analysis, **form.cleaned_data),
+        success="New round started from a copy.",
+        title=f"New round of {analysis}",
+        object=analysis,
+        submit_label="Start the new round",
+    )
 
 
 @login_required
@@ -220,14 +210,12 @@ def swot_action_add(request, pk):
     )
     access.require(can_keep_swot(request.user, item.analysis))
     form = ActionForm(request.POST or None, user=request.user, register=item.analysis)
-    if request.method == "POST" and form.is_valid():
-        response = save_or_refuse(
-            request,
-            form,
-            lambda: services.swot_action_add(by=request.user, item=item, **form.cleaned_data),
-            success="Action added.",
-            to=lambda a: item.get_absolute_url(),
-        )
-        if response:
-            return response
-    return form_page(request, form, f"An action from “{item}”", item.analysis)
+    return form_page(
+        request,
+        form,
+        lambda: services.swot_action_add(by=request.user, item=item, **form.cleaned_data),
+        success="Action added.",
+        to=lambda a: item.get_absolute_url(),
+        title=f"An action from “{item}”",
+        object=item.analysis,
+    )
