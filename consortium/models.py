@@ -330,6 +330,10 @@ class SecurityEvent(models.Model):
         ROLE_REMOVED = "role_removed", "Role removed"
         EXPORT = "export", "Personal data exported"
         OUT_OF_SCOPE = "out_of_scope", "Refused: out of scope"
+        TOKEN_CREATED = "token_created", "API key made"
+        TOKEN_NEW_ADDRESS = "token_new_address", "API key used from a new address"
+        TOKEN_REFUSED = "token_refused", "API key refused"
+        TOKEN_REVOKED = "token_revoked", "API key revoked"
 
     consortium = models.ForeignKey(
         Consortium, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -489,6 +493,80 @@ class PreparedDownload(models.Model):
 
     def __str__(self):
         return f"{self.title} for {self.user_id} ({self.status})"
+
+
+class ApiToken(models.Model):
+    """A person's key to the API (/api/v1/) for their organisation's case system. It acts with
+    the person's roles in one consortium — never more — narrowed by its scopes. The key itself
+    is shown once, when it is made; only a keyed hash of it is kept (`digest`), with its first
+    characters (`prefix`) so a person can tell their keys apart. Made, used from a new address,
+    refused and revoked: each is in the security log (consortium.tokens)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read what you can see"
+        RETURNS = "returns", "Fill in and submit performance returns"
+        CLAIMS = "claims", "Make and submit payment-by-results claims"
+        SESSIONS = "sessions", "Log supervision sessions"
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the key is for, in your words.")
+    prefix = models.CharField(max_length=16, help_text="The key's first characters.")
+    digest = models.CharField(max_length=64, unique=True, help_text="A keyed hash of the key.")
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    addresses = models.JSONField(
+        default=list, blank=True, help_text="Addresses the key has been used from."
+    )
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["consortium", "user"])]
+
+    class Access:
+        consortium = "consortium"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ApiRequest(models.Model):
+    """A POST taken with an Idempotency-Key: the response it got, so that a retry of the same
+    request by the same key gets the same answer and never creates twice. Kept for a day."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="Method, path and body, hashed.")
+    status = models.PositiveSmallIntegerField()
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="one_answer_per_idempotency_key")
+        ]
+
+    class Access:
+        consortium = "consortium"
 
 
 # People's names and addresses change too; keep who changed them. Password hashes and sign-in
