@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
+    # The API's docs page (/api/v1/docs) and its script, served from Concord's static files.
+    "ninja",
     "consortium",
     "funding",
     "contracts",
@@ -142,6 +144,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # After axes, so a locked-out person is told so rather than sent for a code.
     "consortium.twofactor.TwoFactorMiddleware",
+    # /api/v1/: a bearer key stands for the person, fenced to the key's consortium.
+    "consortium.api.ApiKeyMiddleware",
     "csp.middleware.CSPMiddleware",
     "consortium.security.PermissionsPolicyMiddleware",
 ]
@@ -374,6 +378,9 @@ if CONCORD_DOWNLOAD_BACKGROUND_ROWS < 1:
     raise ImproperlyConfigured("CONCORD_DOWNLOAD_BACKGROUND_ROWS must be at least 1.")
 # How long a prepared file is kept.
 CONCORD_DOWNLOAD_KEEP_HOURS = env_int("CONCORD_DOWNLOAD_KEEP_HOURS", 24)
+
+# The API (/api/v1/): the largest request body taken (1,000 claim lines fit well within it).
+CONCORD_API_MAX_BODY_BYTES = env_int("CONCORD_API_MAX_BODY_BYTES", 1024 * 1024)
 
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from concord.api import api
 from consortium import account, forms, history, passkeys, views
 from consortium import admin as consortium_admin
 
@@ -93,4 +94,5 @@ urlpatterns = [
         name="admin_view_on_site",
     ),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

@@ -236,15 +236,40 @@ def claim_upload(
     _require_editable(claim, by)
     parsed = evidence_xlsx.read_evidence(data, filename=filename, key=template_key(claim))
     problems = list(parsed.problems)
-    bad_rows = {p.row for p in problems}
     current = set(ClaimLine.objects.filter(claim=claim).values_list("window", "participant"))
     by_code = {}
     for _, participant in current:
         by_code.setdefault(rules.short_code(participant), set()).add(participant)
+    bad_rows = {p.row for p in problems}
+    rows = [row for row in parsed.rows if row.row not in bad_rows]
+    # The claim's own lines are replaced, so only other claims can hold a participant.
+    lines, seen = _checked_rows(claim, rows, problems, by_code, replacing=True)
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise UploadInvalid(problems, parsed.rows_checked)
+    gone = current - set(seen)
+    if gone and remove_lines != len(gone):
+        raise UploadRemovesLines(sorted({rules.short_code(p) for _, p in gone}), len(gone))
+    _delete_lines(claim, by=by, reason="Evidence uploaded")
+    bulk_create_with_history(
+        _new_lines(claim, lines),
+        ClaimLine,
+        batch_size=CHUNK,
+        default_user=by,
+        default_change_reason="Evidence uploaded",
+    )
+    claim.save_as(by=by, reason=f"Evidence uploaded: {len(lines)} lines")
+    claim.record("Evidence uploaded", by=by, details={"lines": len(lines)})
+    return len(lines)
+
+
+def _checked_rows(claim, rows, problems, by_code, *, replacing):
+    """Check evidence rows for `claim`: each row's facts, its participant, copies within the
+    rows, and participants already claimed for the same window — by another claim, or (unless
+    `replacing` the claim's lines) by this one. Appends each problem to `problems`; returns
+    [(row, window, participant)] of the rows without one, and {(window, participant): row}."""
     lines, seen = [], {}
-    for row in parsed.rows:
-        if row.row in bad_rows:
-            continue
+    for row in rows:
         facts = rules.LineFacts(row.engagement_date, row.outcome_date, row.events, row.evidence_ref)
         found = _line_problems(claim, facts)
         for text in found:
@@ -270,11 +295,10 @@ def claim_upload(
             continue
         seen[(window, participant)] = row.row
         lines.append((row, window, participant))
-    # The claim's own lines are replaced, so only other claims can hold a participant.
     taken = {
         k: other
         for k, other in _taken(claim, {(w, p) for _, w, p in lines}).items()
-        if other.pk != claim.pk
+        if not (replacing and other.pk == claim.pk)
     }
     for row, window, participant in lines:
         other = taken.get((window, participant))
@@ -284,35 +308,57 @@ def claim_upload(
                     row.row, "A", _double_claim_message(claim, other, rules.short_code(participant))
                 )
             )
+    return lines, seen
+
+
+def _new_lines(claim, lines):
+    return [
+        ClaimLine(
+            consortium_id=claim.consortium_id,
+            claim=claim,
+            series=claim.measure.series,
+            window=window,
+            participant=participant,
+            engagement_date=row.engagement_date,
+            outcome_date=row.outcome_date,
+            events=row.events,
+            evidence_ref=row.evidence_ref.strip(),
+        )
+        for row, window, participant in lines
+    ]
+
+
+@transaction.atomic
+def lines_add(
+    *,
+    by: User,
+    claim: PbRClaim,
+    rows: list[evidence_xlsx.EvidenceRow],
+    expected_version: int | None = None,
+) -> int:
+    """Add evidence lines to a draft claim in one go (a case system sends them in batches):
+    every row is checked as an uploaded row is, and nothing is written unless every row is
+    right (UploadInvalid lists the problems by row). The references are hashed on arrival
+    and never stored. `expected_version`: the claim's version the caller last read; if the
+    claim changed since, StaleEdit. Returns the number of lines added."""
+    claim = _fresh(claim)
+    if expected_version is not None and claim.version != int(expected_version):
+        raise StaleEdit(claim)
+    _require_editable(claim, by)
+    problems = []
+    lines, _ = _checked_rows(claim, rows, problems, {}, replacing=False)
     if problems:
         problems.sort(key=lambda p: p.row or 0)
-        raise UploadInvalid(problems, parsed.rows_checked)
-    gone = current - set(seen)
-    if gone and remove_lines != len(gone):
-        raise UploadRemovesLines(sorted({rules.short_code(p) for _, p in gone}), len(gone))
-    _delete_lines(claim, by=by, reason="Evidence uploaded")
+        raise UploadInvalid(problems, len(rows))
     bulk_create_with_history(
-        [
-            ClaimLine(
-                consortium_id=claim.consortium_id,
-                claim=claim,
-                series=claim.measure.series,
-                window=window,
-                participant=participant,
-                engagement_date=row.engagement_date,
-                outcome_date=row.outcome_date,
-                events=row.events,
-                evidence_ref=row.evidence_ref,
-            )
-            for row, window, participant in lines
-        ],
+        _new_lines(claim, lines),
         ClaimLine,
         batch_size=CHUNK,
         default_user=by,
-        default_change_reason="Evidence uploaded",
+        default_change_reason="Lines added",
     )
-    claim.save_as(by=by, reason=f"Evidence uploaded: {len(lines)} lines")
-    claim.record("Evidence uploaded", by=by, details={"lines": len(lines)})
+    claim.save_as(by=by, reason=f"{len(lines)} lines added")
+    claim.record("Lines added", by=by, details={"lines": len(lines)})
     return len(lines)
 
 
