@@ -29,7 +29,13 @@ supervision sessions here, under exactly the rules of Concord's screens.
 * Money is a string with two decimals; dates are ISO 8601.
 """
 
-api = NinjaAPI(
+
+class ConcordAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return machinery.with_problem_documents(super().get_openapi_schema(**kwargs))
+
+
+api = ConcordAPI(
     title="Concord API",
     version="1",
     description=DESCRIPTION,

@@ -37,12 +37,12 @@ from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaInvalid
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from consortium import access, tokens
-from consortium.numbers import plural
 from consortium.base import RecordFrozen, StaleEdit
 from consortium.models import ApiRequest, ApiToken, Organisation, Site
+from consortium.numbers import plural
 from consortium.xlsx_guard import UploadInvalid
 
 PREFIX = "/api/v1/"
@@ -70,10 +70,33 @@ Figure = Annotated[
 ]
 
 
+# A row's id: anything beyond a 64-bit key cannot name a row.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _no_nul(value):
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("Text may not contain NUL characters.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _no_nul(k)
+            _no_nul(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _no_nul(v)
+    return value
+
+
 class Incoming(Schema):
-    """A request body: a field the API does not know is refused, never ignored."""
+    """A request body: a field the API does not know is refused, never ignored; text with a
+    NUL character (which no database column holds) is refused as the forms refuse it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_without_nul(cls, value):
+        return _no_nul(value)
 
 
 class FieldProblem(Schema):
@@ -527,7 +550,7 @@ def organisations(
 
 @router.get("/organisations/{pk}", response=answers({200: OrganisationOut}))
 @needs(Scope.READ, Scope.RETURNS, Scope.CLAIMS, Scope.SESSIONS)
-def organisation(request, pk: int, response: HttpResponse):
+def organisation(request, pk: Id, response: HttpResponse):
     return one(request, response, Organisation.objects.distinct(), pk)
 
 
@@ -552,5 +575,17 @@ def sites(
 
 @router.get("/sites/{pk}", response=answers({200: SiteOut}))
 @needs(Scope.READ, Scope.SESSIONS)
-def site(request, pk: int, response: HttpResponse):
+def site(request, pk: Id, response: HttpResponse):
     return one(request, response, Site.objects.all(), pk)
+
+
+def with_problem_documents(schema: dict) -> dict:
+    """The OpenAPI schema with every refusal's body typed as what it is,
+    application/problem+json."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {})
+                if str(status) >= "400" and "application/json" in content:
+                    content[PROBLEM] = content.pop("application/json")
+    return schema

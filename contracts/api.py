@@ -17,6 +17,7 @@ from consortium import access
 from consortium.api import (
     Cursor,
     Figure,
+    Id,
     Incoming,
     Limit,
     Money,
@@ -99,7 +100,7 @@ def periods(
     cursor: Cursor = None,
     limit: Limit = 100,
     updated_since: datetime.datetime = None,
-    subcontract: int = None,
+    subcontract: Id = None,
 ):
     """Reporting periods of the subcontracts the person may see, each with its due date."""
     qs = ReportingPeriod.objects.all()
@@ -110,7 +111,7 @@ def periods(
 
 @router.get("/periods/{pk}", response=answers({200: PeriodOut}), tags=["Performance returns"])
 @needs(*READS_RETURNS)
-def period(request, pk: int, response: HttpResponse):
+def period(request, pk: Id, response: HttpResponse):
     return one(request, response, ReportingPeriod.objects.all(), pk)
 
 
@@ -176,7 +177,7 @@ class ReturnOut(ReturnSummary):
 
 
 class ReturnStart(Incoming):
-    period: int
+    period: Id
 
 
 class ReturnFigures(Incoming):
@@ -231,7 +232,7 @@ def returns(
     limit: Limit = 100,
     updated_since: datetime.datetime = None,
     status: PerformanceReturn.Status = None,
-    period: int = None,
+    period: Id = None,
 ):
     """Performance returns the person may see: their own organisation's, for a member."""
     qs = PerformanceReturn.objects.all()
@@ -262,7 +263,7 @@ def return_start(request, body: ReturnStart, response: HttpResponse):
     url_name="return",
 )
 @needs(*READS_RETURNS)
-def return_detail(request, pk: int, response: HttpResponse):
+def return_detail(request, pk: Id, response: HttpResponse):
     """A return with its figures and what the submission rules say of them now."""
     ret = _return(request, pk)
     response["ETag"] = etag(ret)
@@ -273,7 +274,7 @@ def return_detail(request, pk: int, response: HttpResponse):
     "/returns/{pk}/values", response=answers({200: ReturnOut}), tags=["Performance returns"]
 )
 @needs(Scope.RETURNS)
-def return_figures(request, pk: int, body: ReturnFigures, response: HttpResponse):
+def return_figures(request, pk: Id, body: ReturnFigures, response: HttpResponse):
     """Save draft figures, notes and the narrative: all or nothing, with the limits of the
     form and the template. The answer carries the rules' errors and warnings as the return
     now stands (they refuse a submission, not a draft). Needs If-Match."""
@@ -295,7 +296,7 @@ def return_figures(request, pk: int, body: ReturnFigures, response: HttpResponse
     "/returns/{pk}/submit", response=answers({200: ReturnOut}), tags=["Performance returns"]
 )
 @needs(Scope.RETURNS)
-def return_submit(request, pk: int, body: ReturnSubmit, response: HttpResponse):
+def return_submit(request, pk: Id, body: ReturnSubmit, response: HttpResponse):
     """Submit the return to the consortium lead. Errors refuse it; warnings refuse it until
     confirmed (confirm_warnings). Needs If-Match."""
     ret = _return(request, pk)
@@ -379,8 +380,8 @@ class ClaimPage(Page):
 
 
 class ClaimStart(Incoming):
-    measure: int
-    claimant: int
+    measure: Id
+    claimant: Id
     period_start: datetime.date
 
 
@@ -421,8 +422,8 @@ class LinePage(Page):
 
 
 class ClaimCounts(Incoming):
-    eligible: int | None = Field(None, ge=0)
-    engaged: int | None = Field(None, ge=0)
+    eligible: int | None = Field(None, ge=0, le=2147483647)
+    engaged: int | None = Field(None, ge=0, le=2147483647)
 
 
 def _claim(request, pk) -> PbRClaim:
@@ -439,7 +440,7 @@ def claims(
     limit: Limit = 100,
     updated_since: datetime.datetime = None,
     status: PbRClaim.Status = None,
-    measure: int = None,
+    measure: Id = None,
 ):
     """Claims the person may see: their own organisation's, for a member."""
     qs = PbRClaim.objects.all()
@@ -468,7 +469,7 @@ def claim_start(request, body: ClaimStart, response: HttpResponse):
     "/claims/{pk}", response=answers({200: ClaimOut}), tags=["Payment by results"], url_name="claim"
 )
 @needs(*READS_CLAIMS)
-def claim_detail(request, pk: int, response: HttpResponse):
+def claim_detail(request, pk: Id, response: HttpResponse):
     claim = _claim(request, pk)
     response["ETag"] = etag(claim)
     return claim
@@ -476,7 +477,7 @@ def claim_detail(request, pk: int, response: HttpResponse):
 
 @router.get("/claims/{pk}/lines", response=answers({200: LinePage}), tags=["Payment by results"])
 @needs(*READS_CLAIMS)
-def claim_lines(request, pk: int, cursor: Cursor = None, limit: Limit = 100):
+def claim_lines(request, pk: Id, cursor: Cursor = None, limit: Limit = 100):
     """A claim's lines, by their line codes."""
     claim = _claim(request, pk)
     return listing(
@@ -490,7 +491,7 @@ def claim_lines(request, pk: int, cursor: Cursor = None, limit: Limit = 100):
 
 @router.post("/claims/{pk}/lines", response=answers({200: LinesAdded}), tags=["Payment by results"])
 @needs(Scope.CLAIMS)
-def claim_lines_add(request, pk: int, body: LinesIn, response: HttpResponse):
+def claim_lines_add(request, pk: Id, body: LinesIn, response: HttpResponse):
     """Add up to 1,000 lines to a draft claim: all or nothing, each line checked as an
     uploaded row is (dates, window, evidence, a participant never claimed twice). Needs
     If-Match; the answer carries the claim's new ETag for the next batch."""
@@ -516,7 +517,7 @@ def claim_lines_add(request, pk: int, body: LinesIn, response: HttpResponse):
 
 @router.put("/claims/{pk}/counts", response=answers({200: ClaimOut}), tags=["Payment by results"])
 @needs(Scope.CLAIMS)
-def claim_counts(request, pk: int, body: ClaimCounts, response: HttpResponse):
+def claim_counts(request, pk: Id, body: ClaimCounts, response: HttpResponse):
     """The participants eligible and engaged in the period (the cohort, for a cohort
     measure). Needs If-Match."""
     claim = _claim(request, pk)
@@ -533,7 +534,7 @@ def claim_counts(request, pk: int, body: ClaimCounts, response: HttpResponse):
 
 @router.post("/claims/{pk}/submit", response=answers({200: ClaimOut}), tags=["Payment by results"])
 @needs(Scope.CLAIMS)
-def claim_submit(request, pk: int, response: HttpResponse):
+def claim_submit(request, pk: Id, response: HttpResponse):
     """Submit the claim to the consortium lead for verification. Needs If-Match."""
     claim = _claim(request, pk)
     with transaction.atomic():

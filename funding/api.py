@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import Field
 
-from consortium.api import Cursor, Limit, Money, Page, Scope, answers, listing, needs, one
+from consortium.api import Cursor, Id, Limit, Money, Page, Scope, answers, listing, needs, one
 from funding.models import Payment
 
 router = Router(tags=["Payments"])
@@ -62,5 +62,5 @@ def payments(
 
 @router.get("/payments/{pk}", response=answers({200: PaymentOut}))
 @needs(Scope.READ)
-def payment(request, pk: int, response: HttpResponse):
+def payment(request, pk: Id, response: HttpResponse):
     return _out(timezone.localdate())(one(request, response, Payment.objects.all(), pk))

@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from consortium import access
-from consortium.api import Cursor, Limit, Page, Scope, answers, listing, needs, one
+from consortium.api import Cursor, Id, Limit, Page, Scope, answers, listing, needs, one
 from risks.access import can_see_risks
 from risks.models import Risk
 
@@ -63,5 +63,5 @@ def risks(
 
 @router.get("/risks/{pk}", response=answers({200: RiskOut}))
 @needs(Scope.READ)
-def risk(request, pk: int, response: HttpResponse):
+def risk(request, pk: Id, response: HttpResponse):
     return one(request, response, _risks(request), pk)

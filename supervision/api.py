@@ -15,6 +15,7 @@ from pydantic import Field
 from consortium import access
 from consortium.api import (
     Cursor,
+    Id,
     Incoming,
     Limit,
     Page,
@@ -76,7 +77,7 @@ class ActionIn(Incoming):
 class SessionIn(Incoming):
     kind: SessionKind
     date: datetime.date
-    attendees: list[int] = Field(min_length=1, max_length=50, description="Staff ids.")
+    attendees: list[Id] = Field(min_length=1, max_length=50, description="Staff ids.")
     duration_minutes: int = Field(60, ge=1, le=32767)
     format: SupervisionSession.Format = SupervisionSession.Format.IN_PERSON
     themes: str = Field("", max_length=300)
@@ -183,7 +184,7 @@ def expiring_checks(request):
 
 @router.get("/staff/{pk}", response=answers({200: StaffOut}))
 @needs(*READS_SESSIONS)
-def staff_member(request, pk: int, response: HttpResponse):
+def staff_member(request, pk: Id, response: HttpResponse):
     return _staff_out(request.user)(one(request, response, _staff_qs(request), pk))
 
 
@@ -210,7 +211,7 @@ def sessions(
 
 @router.get("/sessions/{pk}", response=answers({200: SessionOut}), url_name="session")
 @needs(*READS_SESSIONS)
-def session(request, pk: int, response: HttpResponse):
+def session(request, pk: Id, response: HttpResponse):
     return _session_out(
         one(request, response, SupervisionSession.objects.prefetch_related("attendees"), pk)
     )
