@@ -265,6 +265,11 @@ CONCORD_PASSWORD_RESETS_PER_CLIENT = env_int("CONCORD_PASSWORD_RESETS_PER_CLIENT
 # Attempts are listed per deployment, not per consortium: keep them out of the admin.
 AXES_ENABLE_ADMIN = False
 
+# The members' API (/api/v1/): requests one API key may make a minute (more answer 429).
+CONCORD_API_REQUESTS_PER_MINUTE = env_int("CONCORD_API_REQUESTS_PER_MINUTE", 120)
+if CONCORD_API_REQUESTS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("CONCORD_API_REQUESTS_PER_MINUTE must be at least 1.")
+
 # Two-factor sign-in (django-otp; consortium.twofactor). Sensitive acts ask for a fresh code
 # when the last one is older than this.
 CONCORD_FRESH_FACTOR_MINUTES = env_int("CONCORD_FRESH_FACTOR_MINUTES", 15)

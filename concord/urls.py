@@ -41,6 +41,9 @@ urlpatterns = [
         account.passkey_remove,
         name="passkey_remove",
     ),
+    path("account/api-keys/", account.api_keys, name="api_keys"),
+    path("account/api-keys/new/", account.api_key_create, name="api_key_create"),
+    path("account/api-keys/<int:pk>/revoke/", account.api_key_revoke, name="api_key_revoke"),
     path("account/reminders/", views.account_reminders, name="account_reminders"),
     path(
         "account/security/recovery-codes/",

@@ -293,3 +293,24 @@ def can_read_security_log(user):
 @rule("consortium.SecurityEvent")
 def security_events(qs, a):
     return qs if a.has(Role.ADMIN) else qs.none()
+
+
+def can_manage_api_keys(user):
+    """Every API key of the consortium, and revoking any of them: administrators only."""
+    return actor(user).has(Role.ADMIN)
+
+
+def can_revoke_token(user, token):
+    """Revoke an API key: its owner, or an administrator of its consortium."""
+    a = actor(user)
+    if a.user is None or a.consortium_id is None:
+        return False
+    if token.user_id == a.user.pk:
+        return True
+    return a.has(Role.ADMIN) and token.consortium_id == a.consortium_id
+
+
+@rule("consortium.ApiToken")
+def api_tokens(qs, a):
+    """A person's API keys are their own; an administrator sees every key of the consortium."""
+    return qs if a.has(Role.ADMIN) else qs.filter(user=a.user)

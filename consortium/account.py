@@ -1,5 +1,6 @@
-"""A person's own sign-in: giving a second factor, setting one up, recovery codes, and the
-page where they manage their factors. The rules live in consortium.twofactor."""
+"""A person's own sign-in: giving a second factor, setting one up, recovery codes, the page
+where they manage their factors, and their API keys. The rules live in consortium.twofactor
+and consortium.tokens."""
 
 import base64
 
@@ -11,13 +12,22 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from consortium import twofactor
-from consortium.forms import AuthenticatorForm, CodeForm, PasskeyForm, PasswordAgainForm
-from consortium.views import save_or_refuse
+from consortium import access, tokens, twofactor
+from consortium.forms import (
+    ApiKeyForm,
+    AuthenticatorForm,
+    CodeForm,
+    PasskeyForm,
+    PasswordAgainForm,
+)
+from consortium.models import ApiToken
+from consortium.views import REFUSED, act_or_refuse, apply_errors, save_or_refuse
 
 
 def _locked(request):
@@ -165,6 +175,7 @@ def account_security(request):
             "codes_left": twofactor.recovery_codes_left(user),
             "required": twofactor.requires_two_factor(user),
             "password_form": PasswordAgainForm(prefix="codes"),
+            "makes_api_keys": access.member_of_consortium(user),
         },
     )
 
@@ -251,3 +262,63 @@ def passkey_remove(request, pk):
     """Only one's own passkeys: anybody else's answers 404."""
     device = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user, confirmed=True)
     return _remove_factor(request, device)
+
+
+# --- API keys (consortium.tokens) ------------------------------------------------------------
+
+
+@login_required
+def api_keys(request):
+    """The person's own API keys, in the consortium they work in."""
+    access.require(access.member_of_consortium(request.user))
+    keys = ApiToken.objects.visible_to(request.user).filter(user=request.user)
+    return render(request, "registration/api_keys.html", {"keys": keys})
+
+
+@login_required
+def api_key_create(request):
+    """Make an API key, after a fresh second factor. The key is shown once, on the answer to
+    this POST itself: it is never put in the session, a message or a URL."""
+    access.require(access.member_of_consortium(request.user))
+    if ask := twofactor.fresh_factor_response(request):
+        return ask
+    form = ApiKeyForm(request.POST or None, initial={"expires_on": tokens.default_expiry()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            token, raw = tokens.token_create(
+                by=request.user,
+                name=data["name"],
+                scopes=data["scopes"],
+                expires_on=data["expires_on"],
+            )
+        except REFUSED as error:
+            apply_errors(form, error)
+        else:
+            response = render(
+                request, "registration/api_key_made.html", {"token": token, "raw": raw}
+            )
+            add_never_cache_headers(response)
+            return response
+    return render(
+        request,
+        "consortium/form_page.html",
+        {"form": form, "title": "Make an API key", "submit_label": "Make the key"},
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke(request, pk):
+    """Revoke one of the person's own keys (an administrator revokes others' from the
+    consortium's list)."""
+    token = access.get_visible_or_404(
+        ApiToken.objects.filter(user=request.user), request.user, pk=pk
+    )
+    access.require(access.can_revoke_token(request.user, token))
+    return act_or_refuse(
+        request,
+        lambda: tokens.token_revoke(by=request.user, token=token),
+        success=lambda t: f"API key “{t.name}” revoked. It no longer works.",
+        back=reverse("api_keys"),
+    )

@@ -13,7 +13,7 @@ from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceFie
 
 from consortium import constraints, security
 from consortium.dates_input import GovukDateField, GovukDateInput
-from consortium.models import Consortium, Membership, Organisation, Role, Site
+from consortium.models import ApiToken, Consortium, Membership, Organisation, Role, Site
 from consortium.numbers import NumberField
 
 WIDGET_CLASSES = {
@@ -394,4 +394,27 @@ class ImportForm(ConcordForm):
         max_length=500,
         help_text="Kept in the history of every record the file adds or changes, for example "
         "'Moving our records into Concord'.",
+    )
+
+
+class ApiKeyForm(ConcordForm):
+    """Make an API key (consortium.tokens.token_create checks the rules)."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What the key is for, in your words. For example, “Case system at CVO Alpha”.",
+        error_messages={"required": "Enter a name for the key"},
+    )
+    scopes = forms.MultipleChoiceField(
+        label="What the key may do",
+        choices=ApiToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="It can only ever do what your roles let you do. Select all that apply.",
+        error_messages={"required": "Select what the key may do"},
+    )
+    expires_on = forms.DateField(
+        label="Expiry date",
+        help_text="At most a year from today. For example, 27 3 2026",
+        error_messages={"required": "Enter the expiry date"},
     )

@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history import register
 
 from consortium import chain
@@ -544,6 +545,18 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def status(self):
+        """What the key's pages show: revoked, expired or active."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    def scope_labels(self):
+        return [ApiToken.Scope(s).label for s in self.scopes if s in ApiToken.Scope.values]
+
 
 class ApiRequest(models.Model):
     """A POST taken with an Idempotency-Key: the response it got, so that a retry of the same
@@ -567,6 +580,9 @@ class ApiRequest(models.Model):
 
     class Access:
         consortium = "consortium"
+
+    def __str__(self):
+        return f"{self.key} ({self.status})"
 
 
 # People's names and addresses change too; keep who changed them. Password hashes and sign-in

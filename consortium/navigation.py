@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from consortium.access import can_read_security_log, reads_consortium, signed_in
+from consortium.access import (
+    can_manage_api_keys,
+    can_read_security_log,
+    reads_consortium,
+    signed_in,
+)
 from consortium.importing import can_import
 
 
@@ -151,6 +156,13 @@ register(
     "consortium:security_log",
     section="Consortium",
     check=can_read_security_log,
+    order=90,
+)
+register(
+    "API keys",
+    "consortium:api_keys",
+    section="Consortium",
+    check=can_manage_api_keys,
     order=90,
 )
 

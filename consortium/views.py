@@ -18,6 +18,7 @@ from consortium import (
     reminders,
     security,
     services,
+    tokens,
     twofactor,
 )
 from consortium.base import RecordFrozen, StaleEdit
@@ -36,6 +37,7 @@ from consortium.forms import (
 from consortium.lists import ConcordListView
 from consortium.middleware import SESSION_KEY
 from consortium.models import (
+    ApiToken,
     Consortium,
     Membership,
     Organisation,
@@ -531,6 +533,35 @@ class SecurityLog(ConcordListView):
 
     def get_base_queryset(self):
         return SecurityEvent.objects.all()
+
+
+@login_required
+def api_keys(request):
+    """Every API key of the consortium, with its owner: administrators only."""
+    access.require(access.can_manage_api_keys(request.user))
+    keys = ApiToken.objects.visible_to(request.user).select_related("user", "revoked_by")
+    return render(request, "consortium/api_keys.html", {"keys": keys})
+
+
+@login_required
+@require_POST
+def api_key_revoke(request, pk):
+    """An administrator revokes any key of the consortium, after a fresh second factor."""
+    access.require(access.can_manage_api_keys(request.user))
+    token = access.get_visible_or_404(ApiToken.objects.select_related("user"), request.user, pk=pk)
+    access.require(access.can_revoke_token(request.user, token))
+    back = reverse("consortium:api_keys")
+    if ask := twofactor.fresh_factor_response(request, next_url=back):
+        return ask
+    return act_or_refuse(
+        request,
+        lambda: tokens.token_revoke(by=request.user, token=token),
+        success=lambda t: (
+            f"API key “{t.name}” of {t.user.get_full_name() or t.user.username} revoked. "
+            "It no longer works."
+        ),
+        back=back,
+    )
 
 
 @login_required

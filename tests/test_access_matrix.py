@@ -51,6 +51,9 @@ PRACTITIONER_OPENS = {
     "account_security",
     "account_reminders",
     "recovery_codes_renew",
+    # Their own API keys, like every person with a role.
+    "api_keys",
+    "api_key_create",
     # Their own passkeys, like every signed-in person.
     "passkey_add",
     "passkey_remove",
@@ -155,6 +158,20 @@ def prepared_downloads(world):
             expires_at=timezone.now() + datetime.timedelta(days=1),
         )
     world.extra["downloads"] = made
+
+
+def api_keys(world):
+    """An API key of CVO B's (its name private to CVO B) and one of the outsider's."""
+    from consortium import tokens
+
+    made = {}
+    for key, name in (("cvo_b", f"Case system {PRIVATE_B}"), ("outsider", f"Case system {AWAY}")):
+        made[key], _raw = tokens.token_create(by=world.users[key], name=name, scopes=["read"])
+    world.extra["api_keys"] = made
+
+
+def api_key(key):
+    return lambda w: {"pk": w.extra["api_keys"][key].pk}
 
 
 def wf(group, key):
@@ -285,6 +302,20 @@ MATRIX = {
     ),
     "consortium:security_log": Entry(
         reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
+    ),
+    # A person's own API keys; every key of the consortium for its administrators only.
+    "api_keys": Entry(reachable=lambda w: {}),
+    "api_key_create": Entry(reachable=lambda w: {}),
+    "api_key_revoke": Entry(
+        outside=api_key("outsider"),
+        denied={r: api_key("cvo_b") for r in ROLES if r != "cvo_b"},
+    ),
+    "consortium:api_keys": Entry(
+        reachable=lambda w: {}, denied={r: lambda w: {} for r in ("lead",) + NOT_SETUP}
+    ),
+    "consortium:api_key_revoke": Entry(
+        outside=api_key("outsider"),
+        denied={r: api_key("cvo_b") for r in ROLES if r != "admin"},
     ),
     "admin_view_on_site": Entry(
         reachable=lambda w: {
@@ -1128,10 +1159,11 @@ matrix_world = shared_world(
     "matrix_world",
     away_event_and_passkey,
     prepared_downloads,
+    api_keys,
     *EVERY_DOMAIN,
     answered_query,
-    doc="Every domain built, with the other consortium's event and passkey, and a query on a "
-    "pack that members must not read.",
+    doc="Every domain built, with the other consortium's event and passkey, API keys, and a "
+    "query on a pack that members must not read.",
 )
 
 
