@@ -32,6 +32,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Validati
 from django.core.signing import BadSignature, Signer
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django_scopes import scope
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -329,6 +330,7 @@ class ApiKeyMiddleware:
 # --- idempotent POSTs ----------------------------------------------------------------------
 
 REPLAYED = ("Content-Type", "ETag", "Location")
+ANSWERS_KEPT = datetime.timedelta(days=1)
 
 
 def _once(request, token, get_response):
@@ -340,7 +342,9 @@ def _once(request, token, get_response):
     fingerprint = hashlib.sha256(
         b"\n".join([request.method.encode(), request.get_full_path().encode(), request.body])
     ).hexdigest()
-    earlier = ApiRequest.objects.filter(token=token, key=key).first()
+    kept = ApiRequest.objects.filter(token=token)
+    kept.filter(created_at__lt=timezone.now() - ANSWERS_KEPT).delete()
+    earlier = kept.filter(key=key).first()
     if earlier is not None:
         return _replay(earlier, fingerprint)
     try:

@@ -403,7 +403,7 @@ class ApiKeyForm(ConcordForm):
     name = forms.CharField(
         label="Name",
         max_length=100,
-        help_text="What the key is for, in your words. For example, “Case system at CVO Alpha”.",
+        help_text="What the key is for, in your words. For example, “Our case management system”.",
         error_messages={"required": "Enter a name for the key"},
     )
     scopes = forms.MultipleChoiceField(
@@ -415,6 +415,6 @@ class ApiKeyForm(ConcordForm):
     )
     expires_on = forms.DateField(
         label="Expiry date",
-        help_text="At most a year from today. For example, 27 3 2026",
+        help_text="At most a year from today. For example, 31 3 2027",
         error_messages={"required": "Enter the expiry date"},
     )

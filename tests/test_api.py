@@ -98,6 +98,36 @@ def test_a_key_acts_with_the_persons_roles_and_loses_them_with_the_person(world,
     assert is_problem(api.get("/organisations"), 401)
 
 
+def test_a_key_over_its_limit_is_told_when_to_try_again(world, cvo_a, settings):
+    settings.CONCORD_API_REQUESTS_PER_MINUTE = 2
+    api = api_for(cvo_a)
+    assert api.get("/organisations").status_code == 200
+    assert api.get("/sites").status_code == 200
+    body = is_problem(api.get("/organisations"), 429)
+    wait = int(api.get("/organisations")["Retry-After"])
+    assert 0 < wait <= 60 and "Try again in" in body["detail"]
+
+
+def test_an_answer_is_kept_for_a_day_and_no_longer(pw, cvo_a, time_machine):
+    api = api_for(cvo_a)
+    claim = pw.pbr["draft_a"]
+    etag = api.get(f"/claims/{claim.pk}")["ETag"]
+    first = api.post(f"/claims/{claim.pk}/submit", idempotency_key="k", if_match=etag)
+    assert first.status_code == 200
+    assert (
+        api.post(f"/claims/{claim.pk}/submit", idempotency_key="k", if_match=etag).status_code
+        == 200
+    )
+    time_machine.move_to(timezone.now() + datetime.timedelta(days=1, minutes=1))
+    # A day on, the key is forgotten: the same request is taken afresh (and refused, since the
+    # claim was submitted).
+    assert (
+        api.post(f"/claims/{claim.pk}/submit", idempotency_key="k", if_match=etag).status_code
+        == 412
+    )
+    assert ApiRequest.objects.count() == 0
+
+
 def test_a_read_key_cannot_write(rw, cvo_a):
     api = api_for(cvo_a, ["read"])
     ret = rw.returns["draft_a"]

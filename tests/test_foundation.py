@@ -32,6 +32,11 @@ WITHOUT_HISTORY = {
     # A file prepared for one person and deleted after a day; asking for it and fetching it
     # are in the security log.
     "consortium.PreparedDownload",
+    # API keys: making, revoking, refusing and using one from a new address are in the
+    # security log (who, when, from where); the key itself is never kept. A POST's answer kept
+    # for a day so that a retry gets it again.
+    "consortium.ApiToken",
+    "consortium.ApiRequest",
     # Compliance worked out from sessions, leave and requirements (which keep history), and the
     # month it was last brought up to: derived, rewritten whenever its sources change.
     "supervision.ComplianceMonth",
