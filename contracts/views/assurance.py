@@ -1,16 +1,10 @@
 """Assurance pack pages: the list, a pack (on screen, XLSX and PDF), preparing a draft,
 narrative and actions, signing off, acknowledging, queries and corrections."""
 
-import hashlib
-import json
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
@@ -33,12 +27,11 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
+from contracts.pdf.assurance import reader_pdf
 from contracts.selectors.assurance import other_versions, pack_queries, pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
-
-PRINT_CSS = settings.BASE_DIR / "static" / "assurance-print.css"
 
 
 class PackList(ConcordListView):
@@ -323,40 +316,6 @@ def pack_xlsx(request, pk):
     return xlsx_file_response(data, _filename(pack, "xlsx").removesuffix(".xlsx"))
 
 
-def _no_fetching(url, *args, **kwargs):
-    # The PDF is made from the page's own HTML with its print stylesheet inlined: nothing is
-    # fetched, from the network or from disk.
-    raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
-
-
-def pdf_bytes(pack, snapshot=None, *, missing=..., queries=..., uncompressed=False):
-    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does; queries
-    None for a reader who does not read them)."""
-    from weasyprint import CSS, HTML
-
-    snapshot = pack.snapshot if snapshot is None else snapshot
-    missing = pack.missing_at_sign_off() if missing is ... else missing
-    queries = list(pack.queries.all()) if queries is ... else queries
-    html = render_to_string(
-        "contracts/pack_pdf.html",
-        {
-            "pack": pack,
-            "snapshot": snapshot,
-            "missing": missing,
-            "summary": pack_summary(snapshot, missing=missing, queries=queries),
-        },
-    )
-    # The print stylesheet is read from Concord's own static file on disk and handed over
-    # directly: nothing is fetched.
-    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
-    # This version's digest goes into the footer of every page directly, never through a
-    # string-set (which takes the last digest-like element on the page before).
-    footer = CSS(string="@page { @bottom-left { content: " + json.dumps(pack.digest_line) + "; } }")
-    return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
-        stylesheets=[css, footer], uncompressed_pdf=uncompressed
-    )
-
-
 @login_required
 def pack_pdf(request, pk):
     pack = _pack(request, pk)
@@ -366,29 +325,7 @@ def pack_pdf(request, pk):
     snapshot = reader_snapshot(request.user, pack, members)
     missing = pack.missing_at_sign_off(members)
     queries = pack_queries(request.user, pack)
-    # Rendering takes seconds at national scale and a published pack never changes: keep each
-    # reader's view of each version of the pack, keyed by its content.
-    key = (
-        "pack-pdf:v5:"  # v5: members read no queries; v4: page 1 an executive summary
-        + hashlib.sha256(
-            json.dumps(
-                [
-                    pack.pk,
-                    pack.version,
-                    pack.state,
-                    snapshot,
-                    missing,
-                    None if queries is None else [(q.pk, q.answered_at) for q in queries],
-                ],
-                sort_keys=True,
-                default=str,
-            ).encode()
-        ).hexdigest()
-    )
-    data = cache.get(key)
-    if data is None:
-        data = pdf_bytes(pack, snapshot, missing=missing, queries=queries)
-        cache.set(key, data, 24 * 60 * 60)
+    data = reader_pdf(pack, snapshot, missing=missing, queries=queries)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'
