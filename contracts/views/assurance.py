@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
@@ -110,6 +111,7 @@ def pack_detail(request, pk):
             "can_query": responder and pack.is_issued,
             "can_correct": lead and pack.is_issued,
             "answer_form": AnswerForm() if lead else None,
+            "sign_off_failed": svc.sign_off_failed(pack),
         },
     )
 
@@ -200,6 +202,8 @@ def pack_refresh(request, pack):
 def pack_sign_off(request, pk):
     pack = _pack(request, pk)
     access.require(can_prepare_packs(request.user))
+    if pack.is_signing:
+        return redirect(_signing_url(pack))
     if not pack.is_draft:
         messages.error(request, pack.frozen_message())
         return redirect(pack)
@@ -215,8 +219,11 @@ def pack_sign_off(request, pk):
             response = save_or_refuse(
                 request,
                 form,
-                lambda: svc.pack_sign_off(pack=pack, by=request.user, confirmed=gaps),
-                success=lambda signed: f"Signed off. Digest {signed.digest}.",
+                lambda: svc.pack_sign_off(
+                    pack=pack, by=request.user, confirmed=gaps, in_background=True
+                ),
+                success=_signed_off_message,
+                to=lambda signed: signed if signed.is_issued else _signing_url(signed),
             )
             if response:
                 return response
@@ -224,6 +231,49 @@ def pack_sign_off(request, pk):
         request,
         "contracts/pack_sign_off.html",
         {"pack": pack, "gaps": gaps, "form": form, "title": f"Sign off {pack}"},
+    )
+
+
+def _signing_url(pack):
+    return reverse("assurance:pack_signing", args=[pack.pk])
+
+
+def _signed_off_message(pack):
+    if pack.is_issued:
+        return f"Signed off. Digest {pack.digest}."
+    return "Signed off. Concord is freezing the figures and writing the PDF."
+
+
+@login_required
+def pack_signing(request, pk):
+    """A sign-off's progress while a task freezes the pack's figures and writes its PDF, then
+    the signed-off pack (or what went wrong, and for the lead a way to try again). The page
+    refreshes itself meanwhile."""
+    pack = _pack(request, pk)
+    if pack.is_draft:
+        return redirect(pack)
+    failed = svc.sign_off_failed(pack)
+    return render(
+        request,
+        "contracts/pack_signing.html",
+        {
+            "pack": pack,
+            "title": f"Signing off {pack}",
+            "failed": failed,
+            "preparing": pack.is_signing and not failed,
+            "progress": svc.sign_off_progress(pack),
+            "can_retry": failed and can_prepare_packs(request.user),
+        },
+    )
+
+
+@record_button(_pack, lambda user, pack: can_prepare_packs(user))
+def pack_sign_off_retry(request, pack):
+    return act_or_refuse(
+        request,
+        lambda: svc.pack_sign_off_retry(pack=pack, by=request.user),
+        success=lambda p: _signed_off_message(p) if p.is_issued else "Trying again.",
+        back=_signing_url(pack),
     )
 
 
