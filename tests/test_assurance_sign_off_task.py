@@ -68,6 +68,8 @@ def test_a_queued_sign_off_shows_its_progress_and_then_the_signed_off_pack(
     detail = client.get(f"/assurance/{pack.pk}/").content.decode()
     assert "This pack is signed off and being prepared" in detail
     assert "Being signed off" in detail and f"/assurance/{pack.pk}/sign-off/" not in detail
+    dashboard = client.get("/").content.decode()
+    assert f"Being signed off: {pack}" in dashboard and location in dashboard
     # Frozen from the sign-off on: nothing changes the figures the task is freezing.
     assert client.get(f"/assurance/{pack.pk}/narrative/").status_code == 302
     assert client.get(f"/assurance/{pack.pk}/sign-off/")["Location"] == location
