@@ -119,9 +119,10 @@ def for_member(snapshot, names):
     return {**snapshot, "sections": sections}
 
 
-def build(ctx):
+def build(ctx, progress=None):
     """Every registered section for `ctx`, in order: [{"key", "title", ...data}]. A section
-    that returns nothing says so plainly."""
+    that returns nothing says so plainly. `progress(done)` is told after each section (a task
+    shows the person how far it has got)."""
     out = []
     for s in sections():
         data = s.fn(ctx) or {}
@@ -129,6 +130,8 @@ def build(ctx):
         data.setdefault("tables", [])
         data.setdefault("empty", "Nothing to report for this period.")
         out.append({"key": s.key, "title": s.title, **data})
+        if progress is not None:
+            progress(len(out))
     return out
 
 

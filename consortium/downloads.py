@@ -221,6 +221,14 @@ def progress_of(download, now=None):
     return {"percent": percent, "done": done, "total": download.rows_total, "left": left}
 
 
+def progress_words(download, progress):
+    """The progress bar's label and the words under it (partials/_progress.html)."""
+    label = "Waiting to start" if download.status == Status.QUEUED else "Preparing the spreadsheet"
+    left = f", {progress['left']} left" if progress["left"] else ""
+    done = f"{progress['percent']}% done: {progress['done']} of {progress['total']} rows{left}."
+    return {"label": label, "words": done}
+
+
 def _in_words(seconds):
     if seconds < 60:
         return "less than a minute"

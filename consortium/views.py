@@ -662,12 +662,14 @@ def download_status(request, pk):
     download = access.get_visible_or_404(PreparedDownload, request.user, pk=pk)
     failed = downloads.failed(download)
     preparing = not failed and download.status != PreparedDownload.Status.READY
+    progress = downloads.progress_of(download)
     return render(
         request,
         "consortium/download_status.html",
         {
             "download": download,
-            "progress": downloads.progress_of(download),
+            "progress": progress,
+            "words": downloads.progress_words(download, progress),
             "preparing": preparing,
             "failed": failed,
             "title": download.title,

@@ -1,10 +1,12 @@
-// The page of a download being prepared (templates/consortium/download_status.html): while
-// #download-state carries data-refresh, read the page again every few seconds and bring the
+// The page of work a task does for the person: a download being prepared
+// (templates/consortium/download_status.html, #download-state) or an assurance pack being
+// signed off (templates/contracts/pack_signing.html, #signing-state). While that element carries
+// data-refresh, read the page again every few seconds and bring the
 // progress bar and its words up to date, in place (the words are a status region, so screen
 // readers hear them); once the file is ready or has failed, show that and move focus to its
-// heading. Without script the page keeps its "Update it now" link. No reload: the page does
+// heading. Without script the page keeps its "Update the progress" link. No reload: the page does
 // not jump, and nothing is announced twice.
-const $state = document.getElementById('download-state')
+const $state = document.querySelector('#download-state, #signing-state')
 
 async function poll () {
   let $new = null
@@ -12,7 +14,7 @@ async function poll () {
     const response = await fetch(window.location.href, { credentials: 'same-origin' })
     if (response.ok) {
       const page = new DOMParser().parseFromString(await response.text(), 'text/html')
-      $new = page.getElementById('download-state')
+      $new = page.getElementById($state.id)
     }
   } catch (error) {
     $new = null // offline for a moment: try again at the next turn

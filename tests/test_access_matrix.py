@@ -925,6 +925,14 @@ MATRIX.update(
                 "assurance:pack_sign_off",
             )
         },
+        # A sign-off's progress: its pack's page's readers (a pack being signed off is the
+        # lead's and the administrator's only); trying again is the lead's.
+        "assurance:pack_signing": Entry(
+            reachable=pack("signed_a"), outside=pack("away"), denied=PACK_DENIED
+        ),
+        "assurance:pack_sign_off_retry": Entry(
+            outside=pack("away"), denied=each(NOT_LEAD, pack("draft_a"))
+        ),
         "assurance:pack_revise": Entry(
             reachable=pack("signed_a"),
             outside=pack("away"),

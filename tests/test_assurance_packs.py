@@ -286,7 +286,7 @@ def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, clien
     assert response.content.startswith(b"%PDF")
     # The same PDF uncompressed: the digest is in its metadata, and the page text holds it
     # too (only readable with a PDF text extractor, which Concord does not install).
-    from contracts.views.assurance import pdf_bytes
+    from contracts.pdf.assurance import pdf_bytes
 
     raw = pdf_bytes(pack, uncompressed=True)
     assert raw.startswith(b"%PDF")
@@ -296,25 +296,25 @@ def test_the_pdf_is_made_from_the_page_and_carries_the_digest(packs_world, clien
 @pytest.mark.django_db
 def test_a_published_packs_pdf_is_rendered_once_per_reader_view(packs_world, client, monkeypatch):
     """Renders a pack's PDF twice (about 2 s)."""
-    from contracts.views import assurance as views
+    from contracts.pdf import assurance as pdf
 
     w = packs_world
     pack = w.packs["signed_a"]
     renders = []
-    real = views.pdf_bytes
-    monkeypatch.setattr(views, "pdf_bytes", lambda *a, **k: renders.append(1) or real(*a, **k))
+    real = pdf.pdf_bytes
+    monkeypatch.setattr(pdf, "pdf_bytes", lambda *a, **k: renders.append(1) or real(*a, **k))
     client.force_login(w.users["commissioner"])
     first = client.get(f"/assurance/{pack.pk}/pack.pdf").content
     second = client.get(f"/assurance/{pack.pk}/pack.pdf").content
     assert first == second and len(renders) == 1
     # Kept in the cache: with the cache emptied, it is rendered again.
-    views.cache.clear()
+    pdf.cache.clear()
     assert client.get(f"/assurance/{pack.pk}/pack.pdf").content.startswith(b"%PDF")
     assert len(renders) == 2
 
 
 def test_the_pdf_fetches_nothing():
-    from contracts.views.assurance import _no_fetching
+    from contracts.pdf.assurance import _no_fetching
 
     with pytest.raises(ValueError):
         _no_fetching("https://example.org/font.woff")
@@ -533,7 +533,7 @@ def test_every_pdf_page_prints_this_versions_digest_and_page_n_of_m(demo_db):
     """Renders the demo pack's PDF twice (about 5 s)."""
     from django.contrib.auth.models import User
 
-    from contracts.views.assurance import pdf_bytes
+    from contracts.pdf.assurance import pdf_bytes
 
     lead = User.objects.get(username="lead")
     draft = AssurancePack.objects.get(state="draft")
@@ -561,7 +561,7 @@ def test_what_was_missing_at_sign_off_is_on_the_page_the_pdf_cover_and_the_xlsx_
     packs_world, client
 ):
     """Renders a pack's PDF (about 3 s)."""
-    from contracts.views.assurance import pdf_bytes
+    from contracts.pdf.assurance import pdf_bytes
 
     w = packs_world
     june = (datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
@@ -665,7 +665,7 @@ def test_the_pdf_is_a_board_paper_led_by_an_executive_summary(demo_db):
     import subprocess
     import tempfile
 
-    from contracts.views.assurance import pdf_bytes
+    from contracts.pdf.assurance import pdf_bytes
 
     pack = AssurancePack.objects.get(state="acknowledged")
     data = pdf_bytes(pack)

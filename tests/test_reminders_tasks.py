@@ -69,3 +69,42 @@ def test_a_digest_that_cannot_be_sent_is_tried_three_times_and_then_by_the_next_
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     send(in_background=True)
     assert len(emails_to("lead")) == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_digest_is_queued_again_with_its_delay_and_then_sent_once(
+    wf,  # noqa: F811
+    settings,
+):
+    """Through a queue that keeps what is enqueued and runs nothing (the dummy backend): the
+    retry is a second task, due DIGEST_RETRY_AFTER later, which sends the digest once."""
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    from consortium.tasks import DIGEST_RETRY_AFTER, send_digest
+    from tests.test_reminders import DAY
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.EMAIL_BACKEND = "tests.test_reminders_tasks.RefusingLead"
+    lead = wf.users["lead"].pk
+    args = [wf.home.pk, lead, DAY.isoformat()]
+    send_digest.enqueue(*args)
+    (first,) = default_task_backend.results
+    with pytest.raises(ConnectionRefusedError):
+        first.task.call(*first.args)
+    first, again = default_task_backend.results
+    assert (again.task.module_path, again.args) == ("consortium.tasks.send_digest", [*args, 2])
+    assert again.task.run_after == timezone.now() + DIGEST_RETRY_AFTER  # time stands still here
+    assert first.task.run_after is None
+    assert emails_to("lead") == []
+    with scope(consortium=wf.home.pk):
+        assert not ReminderSent.objects.filter(user=lead).exists()
+
+    # The server takes mail again by the time the retry is due: sent once, however often run.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert again.task.call(*again.args) > 0
+    assert again.task.call(*again.args) == 0
+    assert len(emails_to("lead")) == 1
+    assert len(default_task_backend.results) == 2
+    with scope(consortium=wf.home.pk):
+        assert ReminderDigest.objects.filter(user=lead).count() == 1

@@ -68,7 +68,12 @@ def latest_packs(request):
 def packs_in_hand(request):
     drafts = list(sel.drafts(request.user)[:SHOWN])
     queries = list(sel.queries_to_answer(request.user)[:SHOWN])
-    items = [(f"Draft: {p}", p.get_absolute_url()) for p in drafts]
+    items = [
+        (f"Being signed off: {p}", reverse("assurance:pack_signing", args=[p.pk]))
+        if p.is_signing
+        else (f"Draft: {p}", p.get_absolute_url())
+        for p in drafts
+    ]
     items += [(f"Query to answer on {q.pack}", q.get_absolute_url()) for q in queries]
     return {
         "title": "Assurance packs in hand",

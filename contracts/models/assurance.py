@@ -36,12 +36,22 @@ RETURN_NOT_SUBMITTED = "Return not submitted: "
 class AssurancePack(FreezableModel):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
+        # Signed off by the lead, its figures still being frozen by a task: frozen already,
+        # and read by nobody outside the lead's office until they are.
+        SIGNING = "signing", "Being signed off"
         SIGNED_OFF = "signed_off", "Signed off"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         SUPERSEDED = "superseded", "Superseded"
 
-    FROZEN = (State.SIGNED_OFF, State.ACKNOWLEDGED, State.SUPERSEDED)
-    PUBLISHED = FROZEN
+    class Build(models.TextChoices):
+        """Where the task that freezes a pack's figures and writes its PDF is."""
+
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being prepared"
+        FAILED = "failed", "Could not be prepared"
+
+    PUBLISHED = (State.SIGNED_OFF, State.ACKNOWLEDGED, State.SUPERSEDED)
+    FROZEN = (State.SIGNING, *PUBLISHED)
     frozen = Frozen(
         states=FROZEN,
         error=PackFrozen,
@@ -84,6 +94,16 @@ class AssurancePack(FreezableModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    build = models.CharField(
+        max_length=10,
+        choices=Build.choices,
+        blank=True,
+        help_text="While the pack is being signed off: where the task that freezes its figures is.",
+    )
+    build_done = models.PositiveIntegerField(default=0)
+    build_total = models.PositiveIntegerField(default=0)
+    build_asked_at = models.DateTimeField(null=True, blank=True)
+    build_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-period_start", "contract__reference", "-revision"]
@@ -96,7 +116,8 @@ class AssurancePack(FreezableModel):
                 condition=Q(period_end__gte=F("period_start")), name="pack_period_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(state="draft") | ~Q(digest=""), name="signed_off_pack_has_digest"
+                condition=Q(state__in=("draft", "signing")) | ~Q(digest=""),
+                name="signed_off_pack_has_digest",
             ),
         ]
 
@@ -122,6 +143,10 @@ class AssurancePack(FreezableModel):
     @property
     def is_draft(self):
         return self.state == self.State.DRAFT
+
+    @property
+    def is_signing(self):
+        return self.state == self.State.SIGNING
 
     @property
     def digest_line(self):

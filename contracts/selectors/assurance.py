@@ -46,9 +46,11 @@ def latest_packs(user, *, with_waiting=False):
 
 
 def drafts(user):
+    """Packs still in the lead's hands: drafts, and packs being signed off (their figures not
+    yet frozen)."""
     return (
         AssurancePack.objects.visible_to(user)
-        .filter(state=S.DRAFT)
+        .filter(state__in=(S.DRAFT, S.SIGNING))
         .select_related("contract")
         .order_by("period_end", "contract__reference")
     )

@@ -1,21 +1,30 @@
 """Writes for assurance packs: prepare a draft (figures live), write its narrative and
 actions, sign it off (the figures frozen in a snapshot with a SHA-256 digest), acknowledge it,
-raise and answer queries, and correct it with a new version."""
+raise and answer queries, and correct it with a new version.
+
+Signing off is decided in the lead's request (who, when, what was missing); freezing the
+figures and writing the PDF takes seconds at national scale, so the page asks a task to do it
+(contracts.tasks.finish_sign_off) and shows its progress. Until it is done the pack is "being
+signed off": frozen, and read only by the lead and the administrator."""
 
 import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from django_scopes import scope
 
-from consortium import assurance, audit
+from consortium import access, assurance, audit
+from consortium.downloads import STALLED_AFTER
 from contracts.access.assurance import can_prepare_packs, can_respond_to_pack
 from contracts.assurance import unsubmitted
 from contracts.models import AssurancePack, Contract, PackAction, PackQuery
 from contracts.models.assurance import RETURN_NOT_SUBMITTED, digest_of
 
 S = AssurancePack.State
+B = AssurancePack.Build
 
 
 def _require_lead(by: User) -> None:
@@ -49,8 +58,9 @@ def context_for(pack: AssurancePack, by: User, today=None) -> assurance.PackCont
     )
 
 
-def compute_snapshot(pack: AssurancePack, by: User) -> dict:
-    """Everything the pack shows, as plain data: what a signed-off pack stores and digests."""
+def compute_snapshot(pack: AssurancePack, by: User, progress=None) -> dict:
+    """Everything the pack shows, as plain data: what a signed-off pack stores and digests.
+    `progress(done)` is told after each section."""
     ctx = context_for(pack, by)
     now = timezone.now()
     # The chain's head as the figures are taken: a record changed after it no longer leads
@@ -91,7 +101,7 @@ def compute_snapshot(pack: AssurancePack, by: User) -> dict:
                 else None
             ),
         },
-        "sections": assurance.build(ctx),
+        "sections": assurance.build(ctx, progress),
         "narrative": pack.narrative,
         "actions": [
             {
@@ -227,11 +237,16 @@ def signoff_gaps(pack: AssurancePack, by: User, today=None) -> list[str]:
 
 @transaction.atomic
 def pack_sign_off(
-    *, pack: AssurancePack, by: User, confirmed: list[str] | None = None
+    *,
+    pack: AssurancePack,
+    by: User,
+    confirmed: list[str] | None = None,
+    in_background: bool = False,
 ) -> AssurancePack:
-    """Freeze the figures: take them one last time, store them with their digest, and
-    supersede the version this one corrects. If anything is missing, the lead must have
-    confirmed exactly that list."""
+    """Sign the pack off: decided here, under the row's lock (who, when, and what was missing,
+    which the lead must have confirmed exactly). The pack is then "being signed off" until
+    `pack_finish_sign_off` has frozen its figures: at once, or (`in_background`, as the page
+    does) by a task whose progress the lead watches, which also writes the PDF."""
     _require_lead(by)
     current = _draft(pack)
     gaps = signoff_gaps(current, by)
@@ -239,30 +254,149 @@ def pack_sign_off(
         raise ValidationError(
             "Confirm that you sign off with these missing: " + " ".join(gaps), code="confirm"
         )
-    _set_figures(current, by)
-    current.digest = digest_of(current.snapshot)
-    current.state = S.SIGNED_OFF
+    current.state = S.SIGNING
     current.signed_off_by = by
     current.signed_off_at = timezone.now()
     current.missing_confirmed = "\n".join(gaps)
-    current.save_transition(by=by, reason="Signed off")
-    if current.previous_id:
-        old = current.previous.for_transition()
-        if old.state in (S.SIGNED_OFF, S.ACKNOWLEDGED):
-            old.state = S.SUPERSEDED
-            old.save_transition(by=by, reason=f"Superseded by version {current.revision}")
-            old.record(
-                "assurance pack superseded",
-                by=by,
-                reason=current.revision_reason,
-                details={"by_revision": current.revision},
-            )
-    current.record(
-        "assurance pack signed off",
-        by=by,
-        reason="\n".join(gaps),
-        details={"digest": current.digest, "revision": current.revision},
+    current.build = B.QUEUED
+    current.build_done = current.build_total = 0
+    current.build_asked_at = current.signed_off_at
+    current.save_transition(by=by, reason="Signed off: figures being frozen")
+    if not in_background:
+        pack_finish_sign_off(pack_id=current.pk, pdf=False)
+    else:
+        _enqueue(current)
+    # The task may have run already (tasks run at once in tests).
+    return AssurancePack._base_manager.select_related("contract").get(pk=current.pk)
+
+
+def _enqueue(pack: AssurancePack) -> None:
+    from contracts.tasks import finish_sign_off
+
+    finish_sign_off.enqueue(pack.pk)
+
+
+def pack_finish_sign_off(*, pack_id: int, pdf: bool = True) -> str:
+    """The heavy half of a sign-off (the task's work): take the figures one last time as the
+    lead who signed off, freeze them with their digest, supersede the version this one
+    corrects and (`pdf`) write the PDF as the lead and the commissioner read it. Progress is
+    saved as it goes, for the lead's page; a failure is saved, and raised again for the worker
+    to record. A pack no longer being signed off is left alone, so a retry, or the task run
+    twice, signs it off once. Returns the pack's state."""
+    pack = (
+        AssurancePack._base_manager.select_related("contract", "signed_off_by")
+        .filter(pk=pack_id)
+        .first()
     )
+    if pack is None or pack.state != S.SIGNING:
+        return pack.state if pack else ""
+    rows = AssurancePack._base_manager.filter(pk=pack.pk, state=S.SIGNING)
+    rows.update(
+        build=B.RUNNING,
+        build_done=0,
+        build_total=len(assurance.sections()) + (1 if pdf else 0),
+        build_attempts=F("build_attempts") + 1,
+    )
+    by = pack.signed_off_by
+    try:
+        with scope(consortium=[pack.consortium_id]):
+            # Who signed off, and what they may see, is read afresh: they must still lead.
+            setattr(by, access.ACTOR_ATTR, access.load_actor(by, pack.consortium_id))
+            _require_lead(by)
+            snapshot = compute_snapshot(pack, by, lambda done: rows.update(build_done=done))
+            with transaction.atomic():
+                current = pack.for_transition("contract")
+                if current.state != S.SIGNING:
+                    return current.state
+                current.snapshot = snapshot
+                current.figures_at = datetime.datetime.fromisoformat(snapshot["meta"]["figures_at"])
+                current.digest = digest_of(current.snapshot)
+                current.state = S.SIGNED_OFF
+                current.build = ""
+                current.build_done = current.build_total
+                current.save_transition(by=by, reason="Signed off")
+                _supersede_previous(current, by)
+                current.record(
+                    "assurance pack signed off",
+                    by=by,
+                    reason=current.missing_confirmed,
+                    details={"digest": current.digest, "revision": current.revision},
+                )
+                if pdf:
+                    _write_pdf(current)
+    except BaseException:
+        rows.update(build=B.FAILED)
+        raise
+    return current.state
+
+
+def _supersede_previous(current: AssurancePack, by: User) -> None:
+    if not current.previous_id:
+        return
+    old = current.previous.for_transition()
+    if old.state in (S.SIGNED_OFF, S.ACKNOWLEDGED):
+        old.state = S.SUPERSEDED
+        old.save_transition(by=by, reason=f"Superseded by version {current.revision}")
+        old.record(
+            "assurance pack superseded",
+            by=by,
+            reason=current.revision_reason,
+            details={"by_revision": current.revision},
+        )
+
+
+def _write_pdf(pack: AssurancePack) -> None:
+    """The signed-off pack's PDF, kept where the download finds it, as the lead and the
+    contract's commissioner read it (whole, with no queries yet): the first download is
+    instant. A member's view, limited to its own rows, is rendered when it is asked for."""
+    from contracts.pdf.assurance import reader_pdf
+
+    reader_pdf(pack, pack.snapshot, missing=pack.missing_at_sign_off(), queries=[])
+
+
+def sign_off_failed(pack: AssurancePack, now=None) -> bool:
+    """Whether the lead is told the sign-off could not be finished (and offered to try
+    again): its task failed, or has waited or run so long that its worker is gone."""
+    if not pack.is_signing:
+        return False
+    if pack.build == B.FAILED:
+        return True
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    return pack.build_asked_at is not None and pack.build_asked_at < cutoff
+
+
+def sign_off_progress(pack: AssurancePack) -> dict:
+    """What the sign-off's page says while the task works: the share done (0–100), what it is
+    doing, and how far it has got, in words."""
+    if pack.build != B.RUNNING:
+        return {"percent": 0, "label": "Waiting to start", "words": "0% done."}
+    sections = len(assurance.sections())
+    done = min(pack.build_done, pack.build_total)
+    percent = int(done * 100 / max(pack.build_total, 1))
+    if done < sections:
+        words = f"{percent}% done: {done} of {sections} sections taken."
+        return {"percent": percent, "label": "Taking the figures", "words": words}
+    words = f"{percent}% done: all {sections} sections taken."
+    return {"percent": percent, "label": "Writing the PDF", "words": words}
+
+
+def pack_sign_off_retry(*, pack: AssurancePack, by: User) -> AssurancePack:
+    """Try again to finish a sign-off whose task failed (or whose worker is gone), from the
+    beginning. Pressing it twice queues one task: only a failed sign-off is queued again."""
+    _require_lead(by)
+    now = timezone.now()
+    retryable = Q(build=B.FAILED) | Q(
+        build__in=[B.QUEUED, B.RUNNING], build_asked_at__lt=now - STALLED_AFTER
+    )
+    changed = AssurancePack._base_manager.filter(retryable, pk=pack.pk, state=S.SIGNING).update(
+        build=B.QUEUED, build_done=0, build_asked_at=now
+    )
+    if changed:
+        pack.record("assurance pack sign-off tried again", by=by)
+        _enqueue(pack)
+    current = AssurancePack._base_manager.select_related("contract").get(pk=pack.pk)
+    if current.is_draft:
+        raise ValidationError("This pack is a draft: sign it off first.")
     return current
 
 

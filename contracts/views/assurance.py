@@ -1,16 +1,11 @@
 """Assurance pack pages: the list, a pack (on screen, XLSX and PDF), preparing a draft,
 narrative and actions, signing off, acknowledging, queries and corrections."""
 
-import hashlib
-import json
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.urls import reverse
 
 from consortium import access, assurance, security, twofactor
 from consortium.forms import ReasonForm
@@ -33,12 +28,11 @@ from contracts.forms.assurance import (
     SignOffForm,
 )
 from contracts.models import AssurancePack, PackAction, PackQuery
+from contracts.pdf.assurance import reader_pdf
 from contracts.selectors.assurance import other_versions, pack_queries, pack_summary
 from contracts.services import assurance as svc
 from contracts.tables.assurance import PackTable
 from contracts.xlsx.assurance import pack_workbook
-
-PRINT_CSS = settings.BASE_DIR / "static" / "assurance-print.css"
 
 
 class PackList(ConcordListView):
@@ -117,6 +111,7 @@ def pack_detail(request, pk):
             "can_query": responder and pack.is_issued,
             "can_correct": lead and pack.is_issued,
             "answer_form": AnswerForm() if lead else None,
+            "sign_off_failed": svc.sign_off_failed(pack),
         },
     )
 
@@ -207,6 +202,8 @@ def pack_refresh(request, pack):
 def pack_sign_off(request, pk):
     pack = _pack(request, pk)
     access.require(can_prepare_packs(request.user))
+    if pack.is_signing:
+        return redirect(_signing_url(pack))
     if not pack.is_draft:
         messages.error(request, pack.frozen_message())
         return redirect(pack)
@@ -222,8 +219,11 @@ def pack_sign_off(request, pk):
             response = save_or_refuse(
                 request,
                 form,
-                lambda: svc.pack_sign_off(pack=pack, by=request.user, confirmed=gaps),
-                success=lambda signed: f"Signed off. Digest {signed.digest}.",
+                lambda: svc.pack_sign_off(
+                    pack=pack, by=request.user, confirmed=gaps, in_background=True
+                ),
+                success=_signed_off_message,
+                to=lambda signed: signed if signed.is_issued else _signing_url(signed),
             )
             if response:
                 return response
@@ -231,6 +231,49 @@ def pack_sign_off(request, pk):
         request,
         "contracts/pack_sign_off.html",
         {"pack": pack, "gaps": gaps, "form": form, "title": f"Sign off {pack}"},
+    )
+
+
+def _signing_url(pack):
+    return reverse("assurance:pack_signing", args=[pack.pk])
+
+
+def _signed_off_message(pack):
+    if pack.is_issued:
+        return f"Signed off. Digest {pack.digest}."
+    return "Signed off. Concord is freezing the figures and writing the PDF."
+
+
+@login_required
+def pack_signing(request, pk):
+    """A sign-off's progress while a task freezes the pack's figures and writes its PDF, then
+    the signed-off pack (or what went wrong, and for the lead a way to try again). The page
+    refreshes itself meanwhile."""
+    pack = _pack(request, pk)
+    if pack.is_draft:
+        return redirect(pack)
+    failed = svc.sign_off_failed(pack)
+    return render(
+        request,
+        "contracts/pack_signing.html",
+        {
+            "pack": pack,
+            "title": f"Signing off {pack}",
+            "failed": failed,
+            "preparing": pack.is_signing and not failed,
+            "progress": svc.sign_off_progress(pack),
+            "can_retry": failed and can_prepare_packs(request.user),
+        },
+    )
+
+
+@record_button(_pack, lambda user, pack: can_prepare_packs(user))
+def pack_sign_off_retry(request, pack):
+    return act_or_refuse(
+        request,
+        lambda: svc.pack_sign_off_retry(pack=pack, by=request.user),
+        success=lambda p: _signed_off_message(p) if p.is_issued else "Trying again.",
+        back=_signing_url(pack),
     )
 
 
@@ -323,40 +366,6 @@ def pack_xlsx(request, pk):
     return xlsx_file_response(data, _filename(pack, "xlsx").removesuffix(".xlsx"))
 
 
-def _no_fetching(url, *args, **kwargs):
-    # The PDF is made from the page's own HTML with its print stylesheet inlined: nothing is
-    # fetched, from the network or from disk.
-    raise ValueError(f"The assurance pack PDF fetches nothing ({url}).")
-
-
-def pdf_bytes(pack, snapshot=None, *, missing=..., queries=..., uncompressed=False):
-    """The pack as a PDF, as a reader sees it (by default: whole, as the lead does; queries
-    None for a reader who does not read them)."""
-    from weasyprint import CSS, HTML
-
-    snapshot = pack.snapshot if snapshot is None else snapshot
-    missing = pack.missing_at_sign_off() if missing is ... else missing
-    queries = list(pack.queries.all()) if queries is ... else queries
-    html = render_to_string(
-        "contracts/pack_pdf.html",
-        {
-            "pack": pack,
-            "snapshot": snapshot,
-            "missing": missing,
-            "summary": pack_summary(snapshot, missing=missing, queries=queries),
-        },
-    )
-    # The print stylesheet is read from Concord's own static file on disk and handed over
-    # directly: nothing is fetched.
-    css = CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=_no_fetching)
-    # This version's digest goes into the footer of every page directly, never through a
-    # string-set (which takes the last digest-like element on the page before).
-    footer = CSS(string="@page { @bottom-left { content: " + json.dumps(pack.digest_line) + "; } }")
-    return HTML(string=html, url_fetcher=_no_fetching, base_url=None).write_pdf(
-        stylesheets=[css, footer], uncompressed_pdf=uncompressed
-    )
-
-
 @login_required
 def pack_pdf(request, pk):
     pack = _pack(request, pk)
@@ -366,29 +375,7 @@ def pack_pdf(request, pk):
     snapshot = reader_snapshot(request.user, pack, members)
     missing = pack.missing_at_sign_off(members)
     queries = pack_queries(request.user, pack)
-    # Rendering takes seconds at national scale and a published pack never changes: keep each
-    # reader's view of each version of the pack, keyed by its content.
-    key = (
-        "pack-pdf:v5:"  # v5: members read no queries; v4: page 1 an executive summary
-        + hashlib.sha256(
-            json.dumps(
-                [
-                    pack.pk,
-                    pack.version,
-                    pack.state,
-                    snapshot,
-                    missing,
-                    None if queries is None else [(q.pk, q.answered_at) for q in queries],
-                ],
-                sort_keys=True,
-                default=str,
-            ).encode()
-        ).hexdigest()
-    )
-    data = cache.get(key)
-    if data is None:
-        data = pdf_bytes(pack, snapshot, missing=missing, queries=queries)
-        cache.set(key, data, 24 * 60 * 60)
+    data = reader_pdf(pack, snapshot, missing=missing, queries=queries)
     security.log(security.Kind.EXPORT, detail=f"Assurance pack: {_filename(pack, 'pdf')}")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_filename(pack, "pdf")}"'

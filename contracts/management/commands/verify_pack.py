@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = (
         "Recompute a signed-off assurance pack's SHA-256 digest from its stored snapshot and "
         "say whether it matches the digest the pack prints. Exits 0 when it matches, 1 when it "
-        "does not (or the pack is a draft or does not exist)."
+        "does not (or the pack is a draft, is still being signed off, or does not exist)."
     )
 
     def add_arguments(self, parser):
@@ -21,6 +21,8 @@ class Command(BaseCommand):
             raise CommandError(f"No assurance pack {pack}.")
         if found.is_draft:
             raise CommandError(f"{found} is a draft: it has no digest until it is signed off.")
+        if found.is_signing:
+            raise CommandError(f"{found} is being signed off: it has no digest yet.")
         recomputed = found.computed_digest()
         if recomputed != found.digest:
             self.stderr.write(
