@@ -25,9 +25,24 @@ CHECKS = [
 EXAMPLES = 12
 
 
+@pytest.fixture
+def connections_kept():
+    """The WSGI application, called in-process, would close the test's database connection at
+    the end of each request (inside the test's transaction, on PostgreSQL): keep it open, as
+    Django's own test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("role", ["cvo_a", "lead"])
 def test_no_answer_is_a_server_error_and_every_answer_matches_the_schema(
-    everything, role, settings
+    everything, role, settings, connections_kept
 ):
     """About 30 operations × 12 generated requests for each key; about 40 s each."""
     settings.CONCORD_API_REQUESTS_PER_MINUTE = 100_000

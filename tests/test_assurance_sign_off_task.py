@@ -189,6 +189,7 @@ def test_a_failed_sign_off_says_so_and_only_the_lead_can_try_again(
 def test_a_sign_off_whose_worker_stopped_says_it_failed_and_is_queued_again_once(
     packs_world, client
 ):
+    """A queued sign-off, its worker gone, its retry and the PDF written: a few seconds."""
     w = packs_world
     pack = june_pack(w)
     client.force_login(w.users["lead"])
