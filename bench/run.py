@@ -29,7 +29,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
-BENCH_DB = "concord_bench"
+# One bench database per checkout (concord_bench_<folder>), so that two checkouts on one
+# machine (git worktrees) can measure side by side; CONCORD_BENCH_DB names another.
+BENCH_DB = os.environ.get("CONCORD_BENCH_DB") or "concord_bench_" + re.sub(r"\W", "_", ROOT.name)
 
 
 # --- the database, chosen before Django starts --------------------------------------------
@@ -1009,20 +1011,47 @@ GENERATORS = [
 ]
 
 
-ONLY = None  # --only: the one area measured (its generator and pages, with the basics)
+ONLY = None  # --only: the areas measured (their generators and pages, with the basics)
 BASICS = ("generate_organisations", "generate_people", "generate_sites")
+
+
+# Areas whose generator's name does not contain them.
+AREA_GENERATORS = {
+    "sessions": "generate_workforce",
+    "staff": "generate_workforce",
+    "compliance": "generate_workforce",
+    "statement": "generate_pbr",
+}
+# What a generator reads from generators other than the basics (`named[...]`), so that
+# --only builds those too: the PbR contract's commissioner and the pbr pages' commissioner
+# user come from the workforce; the assurance pack covers the returns contract's quarter.
+NEEDS = {
+    "generate_pbr": ("generate_workforce",),
+    "generate_assurance": ("generate_returns",),
+}
 
 
 def generators():
     if ONLY is None:
         return GENERATORS
-    return [g for g in GENERATORS if g.__name__ in BASICS or ONLY in g.__name__]
+    wanted = set(BASICS)
+    for area in ONLY:
+        wanted.update(g.__name__ for g in GENERATORS if area in g.__name__)
+        if area in AREA_GENERATORS:
+            wanted.add(AREA_GENERATORS[area])
+    for name in list(wanted):
+        wanted.update(NEEDS.get(name, ()))
+    return [g for g in GENERATORS if g.__name__ in wanted]
 
 
 def pages():
     if ONLY is None:
         return PAGES
-    return [p for p in PAGES if ONLY.rstrip("s") in p.name or p.name == "dashboard"]
+    return [
+        p
+        for p in PAGES
+        if any(area.rstrip("s") in p.name for area in ONLY) or p.name == "dashboard"
+    ]
 
 
 SUMMARY_ONLY = False  # --summary: only the pages the summary table reads
@@ -1440,7 +1469,8 @@ def main():
     )
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument(
-        "--only", help="measure one area, e.g. risks: its generator and pages, and the basics"
+        "--only",
+        help="some areas, e.g. risks or sessions,pbr: their generators and pages, and the basics",
     )
     parser.add_argument(
         "--no-server", action="store_true", help="the test client only: no gunicorn timings"
@@ -1455,7 +1485,7 @@ def main():
     )
     args = parser.parse_args()
     global ONLY, SUMMARY_ONLY, EXPORT_REPEAT
-    ONLY = args.only
+    ONLY = args.only.split(",") if args.only else None
     SUMMARY_ONLY = args.summary
     EXPORT_REPEAT = max(1, args.export_repeat)
     if args.repeat < 1:

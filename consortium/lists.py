@@ -5,9 +5,11 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django_filters.views import FilterView
 from django_scopes import scopes_disabled
@@ -103,6 +105,49 @@ def scoped(model):
     return queryset
 
 
+class BoundedCountPaginator(Paginator):
+    """A paginator that counts only as far as it needs to: to one row past `at_most`, or one
+    row past the page asked for, whichever is further. A list of hundreds of thousands of
+    rows then costs a count of about a thousand, and the page says "more than 1,000" instead
+    of an exact figure that every request would recount. What is counted is the list's own
+    filtered, access-checked rows as they are now, so the figure is right after any change."""
+
+    at_most = 1000
+
+    def __init__(self, object_list, per_page, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = self.at_most + 1
+
+    def page(self, number):
+        try:
+            asked = max(int(number), 1)
+        except (TypeError, ValueError):
+            asked = 1
+        if "count" not in self.__dict__:
+            self.limit = max(self.limit, asked * self.per_page + 1)
+        return super().page(number)
+
+    @cached_property
+    def count(self):
+        rows = self.object_list
+        # A table's rows (django-tables2) wrap its data, which wraps the queryset.
+        while not hasattr(rows, "query") and hasattr(rows, "data"):
+            rows = rows.data
+        if hasattr(rows, "query"):
+            return rows.order_by()[: self.limit].count()
+        return min(len(rows), self.limit)
+
+    @property
+    def more(self):
+        """Whether there may be more rows than `count` (at least `count` there are)."""
+        return self.count >= self.limit
+
+    @property
+    def at_least(self):
+        """With `more`: the figure the list is known to be larger than."""
+        return self.limit - 1
+
+
 class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     """A scoped, filtered, sortable, paginated list; `?export=xlsx` downloads all filtered
     rows. Subclasses set model, table_class, filterset_class, title; may override
@@ -187,10 +232,15 @@ class ConcordListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         ctx["actions"] = self.get_actions()
         table = ctx.get("table")
         paginator = getattr(table, "paginator", None)
-        # A large download opens its progress page instead of arriving as a file.
-        ctx["export_in_background"] = (
-            paginator is not None and paginator.count > settings.CONCORD_DOWNLOAD_BACKGROUND_ROWS
-        )
+        # A large download opens its progress page instead of arriving as a file. A list not
+        # counted that far may be either: its link lets the download decide (None).
+        threshold = settings.CONCORD_DOWNLOAD_BACKGROUND_ROWS
+        if paginator is None:
+            ctx["export_in_background"] = False
+        elif getattr(paginator, "more", False):
+            ctx["export_in_background"] = True if paginator.at_least >= threshold else None
+        else:
+            ctx["export_in_background"] = paginator.count > threshold
         if paginator is not None and paginator.count == 0 and not self.get_queryset().exists():
             ctx["empty_state"] = self.get_empty_state()
         return ctx

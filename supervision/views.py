@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consortium import access
 from consortium.dates import add_months, month_range
-from consortium.lists import ConcordListView, asks_for_download
+from consortium.lists import BoundedCountPaginator, ConcordListView, asks_for_download
 from consortium.models import Organisation
 from consortium.views import act_or_refuse, form_page, record_button, save_or_refuse
 from consortium.xlsx import xlsx_response
@@ -278,6 +278,8 @@ class SessionList(ConcordListView):
     empty_noun = "supervision sessions"
     empty_next = ("Log a session", "supervision:session_create", can_log_sessions)
     empty_hint = "Clinical supervisors log the sessions they hold."
+    # A consortium logs hundreds of thousands of sessions: count only as far as the page needs.
+    table_pagination = {"per_page": 25, "paginator_class": BoundedCountPaginator}
 
     def get_base_queryset(self):
         return SupervisionSession.objects.select_related("supervisor").prefetch_related(

@@ -158,6 +158,82 @@ def test_the_statement_adds_up_by_measure_and_member_and_exports(client, pw):
     assert "CVO Beta" not in html
 
 
+def statement_tables(html):
+    """{caption: [[cell text]]} of the statement's tables, the measure summary's total row too."""
+    from lxml import html as lxml_html
+
+    doc = lxml_html.fromstring(html)
+    return {
+        " ".join(t.xpath("./caption")[0].text_content().split()): [
+            [" ".join(c.text_content().split()) for c in tr.xpath("./th|./td")]
+            for tr in t.xpath("./tbody/tr")
+        ]
+        for t in doc.xpath("//table[caption]")
+    }
+
+
+def test_the_statement_sums_each_measure_first_and_pages_its_members(client, pw, monkeypatch):
+    """Slow-ish: builds, approves and pays a claim, and reads the statement five times."""
+    from contracts.views import outcomes as views
+
+    lead, a, b, comm = (pw.users[k] for k in ("lead", "cvo_a", "cvo_b", "commissioner"))
+    make_claim(
+        pw.measure,
+        pw.orgs["cvo_a"],
+        Q1,
+        [claim_line(f"A{i}", DAY) for i in range(3)],
+        by=a,
+        status="paid",
+        verifier=lead,
+        approver=comm,
+        payer=lead,
+        eligible=10,
+        engaged=8,
+    )
+    make_claim(
+        pw.measure,
+        pw.orgs["cvo_b"],
+        Q1,
+        [claim_line(f"B{i}", DAY) for i in range(2)],
+        by=b,
+        status="submitted",
+        eligible=6,
+        engaged=4,
+    )
+    monkeypatch.setattr(views, "STATEMENT_MEMBERS_PER_PAGE", 1)
+    client.force_login(lead)
+    url = reverse("outcomes:pbr_statement")
+    html = client.get(url, {"first": "2026-04-01"}).content.decode()
+    found = statement_tables(html)
+    # By measure: the member rows summed (the workbook's rows), then the total.
+    export = client.get(url, {"first": "2026-04-01", "export": "xlsx"})
+    ws = load_workbook(io.BytesIO(export.getvalue()), read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))[1:]
+    assert [r[:2] for r in rows] == [("MH28", "CVO Alpha"), ("MH28", "CVO Beta"), ("Total", None)]
+    summed = [sum(r[i] for r in rows[:2]) for i in range(2, 10)]
+    assert summed == list(rows[2][2:]) == [2, 5, 3, 0, 750, 0, 750, 750]
+    figures = ["2", "5", "3", "0", "£750.00", "£0.00", "£750.00", "£750.00"]
+    assert found["By measure"] == [["MH28, its members", "2", *figures], ["Total", *figures]]
+    # The members a page at a time, with those members' participants.
+    members = "By measure and member, rows 1 to 1 of 2"
+    assert [r[:2] for r in found[members]] == [["MH28", "CVO Alpha"]]
+    assert "Rows 1 to 1 of 2." in html and 'aria-label="Page 2"' in html
+    (participants,) = [v for k, v in found.items() if k.startswith("Outcomes against")]
+    assert [r[:4] for r in participants] == [["MH28", "CVO Alpha", "10", "8"]]
+    html = client.get(url, {"first": "2026-04-01", "page": 2}).content.decode()
+    found = statement_tables(html)
+    assert [r[:2] for r in found["By measure and member, rows 2 to 2 of 2"]] == [
+        ["MH28", "CVO Beta"]
+    ]
+    (participants,) = [v for k, v in found.items() if k.startswith("Outcomes against")]
+    assert [r[:4] for r in participants] == [["MH28", "CVO Beta", "6", "4"]]
+    # One measure's members; a measure not on the statement is ignored.
+    html = client.get(url, {"first": "2026-04-01", "measure": "MH28"}).content.decode()
+    assert "Only measure MH28’s members" in html
+    html = client.get(url, {"first": "2026-04-01", "measure": "NOPE"}).content.decode()
+    assert "Only measure" not in html and "Rows 1 to 1 of 2." in html
+
+
 def test_the_outcomes_allocation_takes_its_figures_from_approved_claims(client, pw):
     lead, a, b, comm = (pw.users[k] for k in ("lead", "cvo_a", "cvo_b", "commissioner"))
     make_claim(

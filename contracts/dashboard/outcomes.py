@@ -59,11 +59,14 @@ EXPOSURE_HEADERS = [
 RUNWAY_MEMBERS = 10
 
 
-def exposure_section(user, title, most=None, first=None, last=None):
+def exposure_section(user, title, most=None, first=None, last=None, every=None):
     """Exposure for the financial year (or from `first` to `last`): the consortium, then every
-    member, or with `most` only that many, those with the largest share at risk (the
-    statement lists them all). The one table of exposure beside other figures: the runway,
-    the allocation statement and the PbR statement all show it."""
+    member, or with `most` only that many, those with the largest share at risk, and a link
+    to where every member is listed: `every` (the page's name, its URL), the allocation
+    statement unless said. The one table of exposure beside other figures: the runway, the
+    allocation statement and the PbR statement all show it."""
+    if every is None:
+        every = ("the allocation statement", reverse("funding:statement"))
     if first is None or last is None:
         first, last = dates.financial_year(timezone.localdate())
     figures = sel.exposure(user, first, last)
@@ -72,7 +75,7 @@ def exposure_section(user, title, most=None, first=None, last=None):
     if most is not None and len(members) > most:
         intro.append(
             f"The {most} members of {len(members)} with the largest share of their income at "
-            "risk. The allocation statement lists every member."
+            f"risk. {every[0][:1].upper()}{every[0][1:]} lists every member."
         )
         members = sorted(members, key=lambda r: (-(r.share_percent or 0), r.name))[:most]
     rows = exposure_rows(
@@ -87,10 +90,7 @@ def exposure_section(user, title, most=None, first=None, last=None):
     if intro:
         section["intro"] = " ".join(intro)
     if most is not None and len(figures.members) > most:
-        section["link"] = (
-            "Every member, in the allocation statement",
-            reverse("funding:statement"),
-        )
+        section["link"] = (f"Every member, in {every[0]}", every[1])
     return section
 
 

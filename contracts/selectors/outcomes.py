@@ -13,9 +13,11 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from consortium import access
+from consortium.memo import once_per_request
 from consortium.models import Organisation
 from contracts.access.outcomes import claims_for
 from contracts.models import ClaimLine, MeasureClaimant, OutcomeMeasure, PbRClaim
+from contracts.models.outcomes import LINE_TALLIES
 from contracts.services.outcomes import claim_periods
 from funding import money
 from funding.access import can_read_statements, can_see_allocations
@@ -44,6 +46,7 @@ class StatementRow:
     payable: Decimal = ZERO
     capped: Decimal = ZERO
     paid: Decimal = ZERO
+    members: int = 0  # in a measure's summary row: how many members it sums
 
 
 def statement_contracts(user):
@@ -62,10 +65,33 @@ def statement_contracts(user):
 TALLIED = Q(status__in=LIVE, lines_claimed__isnull=False)
 
 
+def open_claim_tallies(user, first, last):
+    """For each visible claim whose period starts in [first, last] and whose lines are not yet
+    tallied on it (`TALLIED`: approved claims keep theirs), its measure, member, contract and
+    status, and its lines' tallies (`LINE_TALLIES`) over the lines `user` may see. One query,
+    made once per request: the statement and its participants table both read it."""
+
+    def count():
+        open_claims = claims_in(user, first, last).exclude(TALLIED).values("pk")
+        lines = ClaimLine.objects.visible_to(user).filter(claim__in=open_claims)
+        return list(
+            lines.values(
+                "claim_id",
+                "claim__status",
+                "claim__measure__code",
+                "claim__measure__contract_id",
+                "claim__claimant__name",
+            ).annotate(**LINE_TALLIES)
+        )
+
+    return once_per_request(("open_claim_tallies", user.pk, first, last), count)
+
+
 def statement(user, first, last, contract=None):
     """A PbR statement: by measure and member, the lines claimed, verified and refused, and
     the amounts approved, capped, payable and paid. Two queries; the lines counted are only
-    those of claims not yet approved (an approved claim's tallies are kept on it)."""
+    those of claims not yet approved (an approved claim's tallies are kept on it), and that
+    count is shared with `achieved_against_engaged` (`open_claim_tallies`)."""
     claims = claims_in(user, first, last)
     if contract is not None:
         claims = claims.filter(measure__contract=contract)
@@ -93,32 +119,47 @@ def statement(user, first, last, contract=None):
             s.capped += (r["earned"] or ZERO) - (r["payable"] or ZERO)
         if r["status"] == S.PAID:
             s.paid += r["payable"] or ZERO
-    open_claims = claims.exclude(TALLIED).values("pk")
-    lines = ClaimLine.objects.visible_to(user).filter(claim__in=open_claims)
-    for r in lines.values("claim__measure__code", "claim__claimant__name", "status").annotate(
-        n=Count("id")
-    ):
+    for r in open_claim_tallies(user, first, last):
+        if contract is not None and r["claim__measure__contract_id"] != contract:
+            continue
         s = row(r["claim__measure__code"], r["claim__claimant__name"])
-        s.claimed_lines += r["n"]
-        if r["status"] == ClaimLine.Status.VERIFIED:
-            s.verified_lines += r["n"]
-        elif r["status"] == ClaimLine.Status.REFUSED:
-            s.refused_lines += r["n"]
+        s.claimed_lines += r["lines_claimed"]
+        s.verified_lines += r["lines_verified"]
+        s.refused_lines += r["lines_refused"]
     out = sorted(rows.values(), key=lambda s: (s.measure, s.member))
     total = StatementRow("Total", "")
     for s in out:
-        for name in (
-            "claims",
-            "claimed_lines",
-            "verified_lines",
-            "refused_lines",
-            "approved",
-            "payable",
-            "capped",
-            "paid",
-        ):
-            setattr(total, name, getattr(total, name) + getattr(s, name))
+        _add(total, s)
     return out, total
+
+
+STATEMENT_FIGURES = (
+    "claims",
+    "claimed_lines",
+    "verified_lines",
+    "refused_lines",
+    "approved",
+    "payable",
+    "capped",
+    "paid",
+)
+
+
+def _add(into, row):
+    for name in STATEMENT_FIGURES:
+        setattr(into, name, getattr(into, name) + getattr(row, name))
+
+
+def statement_by_measure(rows):
+    """The statement's rows (`statement`) summed by measure, in measure order, each with the
+    number of members it sums (`members`): the statement's summary, which agrees with its
+    member rows and its total because it is made from them."""
+    out = {}
+    for r in rows:
+        s = out.setdefault(r.measure, StatementRow(r.measure, ""))
+        s.members += 1
+        _add(s, r)
+    return list(out.values())
 
 
 def outcome_figures(user, first, last):
@@ -162,17 +203,13 @@ def achieved_against_engaged(user, first, last):
             "claimed": r["claimed"] or 0,
             "verified": r["verified"] or 0,
         }
-    lines = ClaimLine.objects.visible_to(user).filter(
-        claim__in=claims.exclude(TALLIED).values("pk")
-    )
-    for r in lines.values("claim_id", "claim__measure__code", "claim__claimant__name").annotate(
-        n=Count("participant", distinct=True),
-        v=Count("participant", distinct=True, filter=Q(status=ClaimLine.Status.VERIFIED)),
-    ):
+    for r in open_claim_tallies(user, first, last):
+        if r["claim__status"] == S.REJECTED:
+            continue
         item = out.get((r["claim__measure__code"], r["claim__claimant__name"]))
         if item:
-            item["claimed"] += r["n"]
-            item["verified"] += r["v"]
+            item["claimed"] += r["participants_claimed"]
+            item["verified"] += r["participants_verified"]
     for item in out.values():
         engaged = item["engaged"]
         item["rate"] = (

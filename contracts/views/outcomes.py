@@ -2,12 +2,14 @@
 approval, payment), the PbR statement, exposure and the "by verified outcomes" figures."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -591,29 +593,57 @@ def statement(request):
     rows, total = sel.statement(request.user, first, last, contract)
     if asks_for_download(request):
         return _statement_download(rows, total, first, last)
+    # The summary by measure first; the member rows (of one measure, if chosen) a page at a
+    # time, each page with those members' participants; the download keeps every row.
+    measures = sel.statement_by_measure(rows)
+    measure = request.GET.get("measure", "")
+    if measure not in {m.measure for m in measures}:
+        measure = ""
+    chosen = [r for r in rows if r.measure == measure] if measure else rows
+    page = Paginator(chosen, STATEMENT_MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    on_page = {(r.measure, r.member) for r in page}
+    achieved = [
+        a
+        for a in sel.achieved_against_engaged(request.user, first, last)
+        if (a["measure"], a["member"]) in on_page
+    ]
+    window = urlencode({"first": f"{first:%Y-%m-%d}", "last": f"{last:%Y-%m-%d}"})
     return render(
         request,
         "contracts/outcome_statement.html",
         {
             "rows": rows,
+            "measures": measures,
+            "measure": measure,
+            "page": page,
             "total": total,
             "form": form,
             "first": first,
             "last": last,
             "contracts": contracts,
             "contract": contract,
-            "achieved": sel.achieved_against_engaged(request.user, first, last),
+            "achieved": achieved,
             "can_manage": can_manage_measures(request.user),
             "has_measures": bool(contracts),
             "export_query": download_query(request),
-            # The same exposure as the exposure page's, over the statement's window.
+            # The same exposure as the exposure page's, over the statement's window: the
+            # members with most at risk, and a link to the exposure page, which lists them all.
             "exposure": [
                 exposure_section(
-                    request.user, "Income that depends on outcomes", first=first, last=last
+                    request.user,
+                    "Income that depends on outcomes",
+                    most=STATEMENT_EXPOSURE_MEMBERS,
+                    first=first,
+                    last=last,
+                    every=("the exposure page", f"{reverse('outcomes:exposure')}?{window}"),
                 )
             ],
         },
     )
+
+
+STATEMENT_MEMBERS_PER_PAGE = 25
+STATEMENT_EXPOSURE_MEMBERS = 10
 
 
 STATEMENT_HEADERS = (
