@@ -29,7 +29,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
-BENCH_DB = "concord_bench"
+# One bench database per checkout (concord_bench_<folder>), so that two checkouts on one
+# machine (git worktrees) can measure side by side; CONCORD_BENCH_DB names another.
+BENCH_DB = os.environ.get("CONCORD_BENCH_DB") or "concord_bench_" + re.sub(r"\W", "_", ROOT.name)
 
 
 # --- the database, chosen before Django starts --------------------------------------------
@@ -458,6 +460,7 @@ def generate_returns(scale, consortium, named):
         Subcontract,
         TemplateField,
     )
+    from contracts.services.returns import latest_returns_refresh
     from sample.contracts import (
         CommissionerTemplateFactory,
         ContractFactory,
@@ -537,6 +540,7 @@ def generate_returns(scale, consortium, named):
         for i in inds
     )
     ReturnValue.objects.bulk_create(values, batch_size=10000)
+    latest_returns_refresh(subcontract_ids=[s.pk for s in subs])
     template = CommissionerTemplateFactory(
         consortium=consortium, commissioner=commissioner, name=f"{prefix}Bench report"
     )
