@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, Sum
 
 from consortium import access, versions
@@ -313,9 +314,15 @@ def exposure(user, first, last) -> ExposureFigures:
 
 
 def _exposure_inputs_changed(sender, instance, **kwargs):
-    # An organisation may belong to more than one consortium: its name is in each one's.
-    many = sender._meta.label == "consortium.Organisation"
-    versions.bump(EXPOSURE, None if many else instance.consortium_pk())
+    # An organisation may belong to more than one consortium: its name is in each one's. A row
+    # deleted with the row its consortium is read through: every consortium's, to be safe.
+    consortium_id = None
+    if sender._meta.label != "consortium.Organisation":
+        try:
+            consortium_id = instance.consortium_pk()
+        except ObjectDoesNotExist:
+            pass
+    versions.bump(EXPOSURE, consortium_id)
 
 
 def connect():

@@ -569,6 +569,7 @@ def return_reopen(*, ret: PerformanceReturn, by: User, reason: str) -> Performan
     return current
 
 
+@transaction.atomic
 def latest_returns_refresh(*, subcontract_ids) -> None:
     """Rewrite the LatestReturn row of each of these subcontracts from their approved and
     locked returns (none left: no row). Called in the transaction that approves, locks or
