@@ -60,6 +60,8 @@ def test_a_failed_approval_leaves_it_as_it_was(rw, lead):
 
 
 def test_the_red_indicator_suggestion_reads_the_latest_approved_return(rw, lead):
+    """Sets targets, approves and reopens through the services, reading every suggestion
+    source three times."""
     sub, r, ind = rw.money["sub_a"], rw.returns, rw.returns["ind"]["REF"]
     april, may = r["approved_a"], r["submitted_a"]
     # REF is 40 in both months: red against 100 in April, not against 45 in May.
