@@ -98,6 +98,8 @@ def indicators_red(*, user, organisation, today, limits):
             "period_id", "indicator_id", "value"
         )
     }
+    if not targets:
+        return []  # nothing is red against a target nobody set
     red_share = Decimal(limits.red_percent) / 100
     found = []
     has_target = Target.objects.filter(
