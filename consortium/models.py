@@ -376,6 +376,27 @@ class SecurityEvent(models.Model):
         raise ValueError("The security log is append-only.")
 
 
+class FigureVersion(models.Model):
+    """The token under which a figure worked out from many rows is cached
+    (consortium.versions): it changes in the transaction of every write to the figure's inputs,
+    so no process ever reads a cached figure older than the data it was worked out from.
+    Derived: no history."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+    token = models.CharField(max_length=32)
+
+    objects = scoped_manager("consortium")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consortium", "name"], name="one_version_per_figure")
+        ]
+
+    def __str__(self):
+        return f"{self.name} in {self.consortium_id}: {self.token}"
+
+
 class ReminderSent(models.Model):
     """One reminder claimed for one person: who, which kind, about which object, at which stage
     (due, overdue, expiring…) and the date or horizon it is about. The unique key is what makes

@@ -30,6 +30,7 @@ from django_scopes import scope
 
 from consortium.access import ACTOR_ATTR, Actor
 from consortium.consequence import Consequence
+from consortium.counting import first_and_total
 from consortium.models import (
     Consortium,
     ReminderDigest,
@@ -153,19 +154,26 @@ class Run:
         self._roles = None
         self._people = None
         self.totals = {}  # kind -> rows in all, where rows() read only the first of them
+        self._counts = {}  # kind -> (rows in all so far, whether rows() had to count them)
         self.kind = None  # the kind being collected
 
     def rows(self, qs):
         """The rows a kind makes its items from, most urgent first in the queryset's order.
         For one person (the dashboard) only the first PER_KIND are read, and how many there
-        are in all (one count), so the dashboard's cost does not grow with the backlog; for
+        are in all (in the same query), so the dashboard's cost does not grow with the backlog; for
         the daily run, every row. Only for a queryset already narrowed to the person."""
         if self.only is None:
             return qs
-        rows = list(qs[: PER_KIND + 1])
-        if len(rows) > PER_KIND:
-            self.totals[self.kind] = qs.count()
-        return rows[:PER_KIND]
+        rows, in_all = first_and_total(qs, PER_KIND)
+        over = in_all > PER_KIND
+        # A kind may read from more than one queryset (late returns and periods never
+        # started): what it has in all adds up over them.
+        total, counted = self._counts.get(self.kind, (0, False))
+        total += in_all
+        self._counts[self.kind] = (total, counted or over)
+        if counted or over:
+            self.totals[self.kind] = total
+        return rows
 
     def _load(self):
         if self._roles is None:

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ContractsConfig(AppConfig):
     name = "contracts"
+
+    def ready(self):
+        from contracts.selectors import outcomes
+
+        outcomes.connect()

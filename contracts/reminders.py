@@ -1,7 +1,7 @@
 """Contracts' reminders: returns due within a few working days, late, or waiting for the
 lead's review; and payment-by-results claims waiting for somebody's step."""
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from consortium.access import is_commissioner, is_lead
@@ -48,6 +48,17 @@ def _narrowed(run, qs, path):
     return qs.filter(**{f"{path}__cvo__in": list(run.holders(Role.CVO_MANAGER))})
 
 
+def _filed_by(run, qs, path):
+    """Only the subcontracts whose returns the run's people fill in (_return_people)."""
+    own_delivery = {
+        f"{path}__cvo__in": list(run.holders(Role.LEAD)),
+        f"{path}__cvo": F(f"{path}__lead"),
+    }
+    return qs.filter(
+        Q(**{f"{path}__cvo__in": list(run.holders(Role.CVO_MANAGER))}) | Q(**own_delivery)
+    )
+
+
 @reminder_kind(
     "returns.due",
     f"Returns due within {RETURN_DUE_WORKING_DAYS} working days",
@@ -60,8 +71,12 @@ def returns_due(run):
         run.as_of,
         RETURN_DUE_WORKING_DAYS,
     )
-    periods = _narrowed(run, periods, "subcontract").select_related("subcontract")
-    for p in periods:
+    periods = (
+        _filed_by(run, periods, "subcontract")
+        .select_related("subcontract")
+        .order_by("due_date", "subcontract__reference", "pk")
+    )
+    for p in run.rows(periods):
         item = _period_item(
             p, f"Return {p.subcontract.reference} {p} is due {p.due_date:%-d %b %Y}", DUE, "due"
         )
@@ -83,11 +98,17 @@ def returns_late(run):
         ReportingPeriod.objects.filter(consortium_id=run.consortium_id),
         run.as_of,
     )
-    open_returns = _narrowed(run, open_returns, "subcontract").select_related(
-        "subcontract", "period"
+    open_returns = (
+        _narrowed(run, open_returns, "subcontract")
+        .select_related("subcontract", "period")
+        .order_by("period__due_date", "subcontract__reference", "pk")
     )
-    missing = _narrowed(run, missing, "subcontract").select_related("subcontract")
-    for r in open_returns:
+    missing = (
+        _narrowed(run, missing, "subcontract")
+        .select_related("subcontract")
+        .order_by("due_date", "subcontract__reference", "pk")
+    )
+    for r in run.rows(open_returns):
         item = Item(
             object_key=object_key(r.period),
             stage="late",
@@ -99,7 +120,7 @@ def returns_late(run):
         )
         for user_id in leads | _return_people(run, r.subcontract):
             yield user_id, item
-    for p in missing:
+    for p in run.rows(missing):
         item = _period_item(
             p,
             f"Late: return {p.subcontract.reference} {p} was due {p.due_date:%-d %b %Y} "
@@ -217,10 +238,12 @@ def pack_queries_to_answer(run):
     leads = run.users(Role.LEAD)
     if not leads:
         return
-    queries = PackQuery.objects.filter(
-        consortium_id=run.consortium_id, answered_at__isnull=True
-    ).select_related("pack__contract")
-    for query in queries:
+    queries = (
+        PackQuery.objects.filter(consortium_id=run.consortium_id, answered_at__isnull=True)
+        .select_related("pack__contract")
+        .order_by("raised_at", "pk")
+    )
+    for query in run.rows(queries):
         item = Item(
             object_key=object_key(query),
             stage="waiting",

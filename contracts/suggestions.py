@@ -5,6 +5,7 @@ higher-is-better target)."""
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -82,27 +83,30 @@ def returns_late_twice(*, user, organisation, today, limits):
 
 @suggestion_source
 def indicators_red(*, user, organisation, today, limits):
-    returns = PerformanceReturn.objects.visible_to(user).filter(status__in=PerformanceReturn.FROZEN)
+    # Each subcontract's latest approved return, as the return services keep it (LatestReturn).
+    returns = PerformanceReturn.objects.visible_to(user).filter(latest_of__isnull=False)
     if organisation is not None:
         returns = returns.filter(subcontract__cvo=organisation)
-    latest = {}
-    rows = returns.order_by("-period__start").values_list("pk", "subcontract_id", "period_id")
-    for ret_id, sub_id, period_id in rows.iterator():
-        latest.setdefault(sub_id, (ret_id, period_id))
+    latest = list(returns.order_by().values_list("pk", "period_id"))
     if not latest:
         return []
-    ret_ids = [r for r, _p in latest.values()]
-    period_ids = [p for _r, p in latest.values()]
+    ret_ids = [r for r, _p in latest]
+    period_ids = [p for _r, p in latest]
     targets = {
         (p, ind): value
         for p, ind, value in Target.objects.filter(period_id__in=period_ids).values_list(
             "period_id", "indicator_id", "value"
         )
     }
+    if not targets:
+        return []  # nothing is red against a target nobody set
     red_share = Decimal(limits.red_percent) / 100
     found = []
+    has_target = Target.objects.filter(
+        period_id=OuterRef("ret__period_id"), indicator_id=OuterRef("indicator_id")
+    )
     rows = ReturnValue.objects.filter(
-        ret_id__in=ret_ids, indicator__direction=Indicator.Direction.HIGHER
+        Exists(has_target), ret_id__in=ret_ids, indicator__direction=Indicator.Direction.HIGHER
     ).values_list(
         "ret__period_id",
         "indicator_id",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium.access import is_commissioner
+from consortium.counting import first_and_total
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.numbers import plural
@@ -69,10 +70,10 @@ def risks_needing_attention(request):
     waiting = Escalation.objects.visible_to(request.user).filter(status="requested")
     to_decide, shown = 0, []
     if request.actor.oversees_consortium:
-        shown = list(waiting.select_related("member_risk__register__organisation")[:6])
-        # Counted only when there are more than are named: the dashboard stays a few queries.
-        to_decide = waiting.count() if len(shown) > 5 else len(shown)
-        for e in shown[:5]:
+        shown, to_decide = first_and_total(
+            waiting.select_related("member_risk__register__organisation"), 5
+        )
+        for e in shown:
             items.append(
                 (
                     f"Escalation waiting: {e.member_risk} ({e.member_risk.register.organisation.name})",

@@ -314,6 +314,8 @@ def make_return(sub, period, values=None, status="draft", narrative="", notes=No
         )
         for code, v in (values or {}).items()
     )
+    if status in PerformanceReturn.FROZEN:
+        return_services.latest_returns_refresh(subcontract_ids=[sub.pk])
     return ret
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consortium import dates
 from consortium.access import is_commissioner
+from consortium.counting import first_and_total
 from consortium.dashboard import Consequence, panel
 from consortium.models import Organisation
 from consortium.numbers import count, plural
@@ -113,7 +114,7 @@ def open_actions(request):
         .select_related("session")
         .order_by("due")
     )
-    rows = list(actions[: SHOWN + 1])
+    rows, count = first_and_total(actions, SHOWN)
     items = [
         (
             f"{a.description}: due {a.due:%-d %b %Y}{' (overdue)' if a.due < today else ''}",
@@ -127,7 +128,7 @@ def open_actions(request):
         "needs_you": bool(overdue),
         "late": max([(today - a.due).days for a in rows[:SHOWN] if a.due < today], default=0),
         "items": items,
-        "count": actions.count() if len(rows) > SHOWN else len(rows),
+        "count": count,
         "empty": "No open actions.",
     }
 

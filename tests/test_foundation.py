@@ -41,6 +41,11 @@ WITHOUT_HISTORY = {
     # month it was last brought up to: derived, rewritten whenever its sources change.
     "supervision.ComplianceMonth",
     "supervision.ComplianceRefresh",
+    # Each subcontract's latest approved return: derived from the returns (which keep history),
+    # rewritten whenever one is approved, locked or reopened.
+    "contracts.LatestReturn",
+    # The token a cached figure is kept under, changed by every write to its inputs.
+    "consortium.FigureVersion",
 }
 
 

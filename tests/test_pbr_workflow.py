@@ -570,3 +570,34 @@ def test_an_approved_claim_keeps_its_line_tallies_and_they_cannot_drift(pw):
     migration.fill_tallies(state.apps, None)
     claim.refresh_from_db()
     assert {name: getattr(claim, name) for name in stored} == stored
+
+
+def test_exposure_changes_at_once_when_a_claim_is_approved(pw, client):
+    """Exposure is kept in the cache until one of its inputs is written: the approval that
+    adds to what a member has earned shows at once, on the selector and on the page."""
+    from django.urls import reverse
+
+    from contracts.selectors import outcomes as sel
+
+    lead, a, _, comm = people(pw)
+    first, last = Q1, datetime.date(2027, 3, 31)
+    page = reverse("outcomes:exposure") + f"?first={first}&last={last}"
+    client.force_login(lead)
+    before = sel.exposure(lead, first, last)
+    assert client.get(page).status_code == 200
+    assert sel.exposure(lead, first, last).whole.earned == before.whole.earned  # kept
+    claim = make_claim(
+        pw.measure,
+        pw.orgs["cvo_a"],
+        Q1,
+        [claim_line("X1", DAY), claim_line("X2", DAY)],
+        by=a,
+        status="verified",
+        verifier=lead,
+    )
+    pbr.claim_approve(by=comm, claim=claim)
+    after = sel.exposure(lead, first, last)
+    assert after.whole.earned == before.whole.earned + D("500.00")
+    was = before.member(pw.orgs["cvo_a"].pk)
+    assert after.member(pw.orgs["cvo_a"].pk).earned == (was.earned if was else 0) + D("500.00")
+    assert "£500.00" in client.get(page).content.decode()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from consortium import access, dates
 from consortium.access import is_commissioner, is_cvo_manager, is_lead
+from consortium.counting import first_and_total
 from consortium.dashboard import Consequence, panel
 from consortium.models import Role
 from consortium.templatetags.concord import money as money_text
@@ -110,11 +111,12 @@ def statement_exposure(user, organisation):
 
 
 def _claims_panel(request, qs, title, empty, link_query, tone="warning"):
-    claims = list(qs.select_related("measure", "claimant").order_by("period_start", "id")[:11])
-    count = qs.count() if len(claims) > 10 else len(claims)
+    claims, count = first_and_total(
+        qs.select_related("measure", "claimant").order_by("period_start", "id"), 10
+    )
     return {
         "title": title,
-        "items": [(str(c), c.get_absolute_url()) for c in claims[:10]],
+        "items": [(str(c), c.get_absolute_url()) for c in claims],
         "count": count,
         "tone": tone if claims else None,
         "empty": empty,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from consortium import dates
 from consortium.access import is_commissioner, is_cvo_manager, is_lead
+from consortium.counting import first_and_total
 from consortium.dashboard import Consequence, panel
 from consortium.numbers import plural
 from contracts.access.returns import chases_returns
@@ -18,15 +19,11 @@ from contracts.selectors import returns as sel
 def late_returns(request):
     today = timezone.localdate()
     open_returns, missing = sel.late_returns(request.user, today)
-    rets = list(
-        open_returns.select_related("subcontract", "period").order_by("period__due_date")[:11]
+    rets, late = first_and_total(
+        open_returns.select_related("subcontract", "period").order_by("period__due_date"), 10
     )
-    periods = list(missing.select_related("subcontract").order_by("due_date")[:11])
-    # Count only when a list was cut short: the dashboard stays a few queries.
-    count = (open_returns.count() if len(rets) > 10 else len(rets)) + (
-        missing.count() if len(periods) > 10 else len(periods)
-    )
-    rets, periods = rets[:10], periods[:10]
+    periods, never = first_and_total(missing.select_related("subcontract").order_by("due_date"), 10)
+    count = late + never
     oldest = min([r.period.due_date for r in rets] + [p.due_date for p in periods], default=None)
     items = [
         (
@@ -60,9 +57,9 @@ def late_returns(request):
 @panel(check=is_lead, order=21, consequence=Consequence.WAITING)
 def returns_to_review(request):
     qs = PerformanceReturn.objects.visible_to(request.user).filter(status="submitted")
-    rets = list(qs.select_related("subcontract", "period").order_by("submitted_at")[:11])
-    count = qs.count() if len(rets) > 10 else len(rets)
-    rets = rets[:10]
+    rets, count = first_and_total(
+        qs.select_related("subcontract", "period").order_by("submitted_at"), 10
+    )
     waited = (timezone.now() - rets[0].submitted_at).days if rets and rets[0].submitted_at else 0
     return {
         "title": "Returns to review",

@@ -26,6 +26,7 @@ from contracts.models.outcomes import (  # noqa: F401, E402
 from contracts.models.returns import (  # noqa: F401
     CommissionerTemplate,
     Indicator,
+    LatestReturn,
     PerformanceReturn,
     ReportingPeriod,
     ReportSeen,

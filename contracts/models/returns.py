@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen
+from consortium.base import ConcordModel, FreezableModel, Frozen, RecordFrozen, scoped_manager
 from consortium.dates import due_date
 from consortium.models import Consortium, Organisation
 from contracts.models.agreements import Subcontract
@@ -260,6 +260,31 @@ class PerformanceReturn(FreezableModel):
         if self.submitted_at:
             return timezone.localdate(self.submitted_at) > self.period.due_date
         return today > self.period.due_date
+
+
+class LatestReturn(models.Model):
+    """Each subcontract's latest approved or locked return (by period), kept by the return
+    services in the transaction that approves, locks or reopens one
+    (contracts.services.returns.latest_returns_refresh), so that what reads "the latest
+    approved figures" finds one row a subcontract instead of ordering every return. Derived
+    data: no history."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="+")
+    subcontract = models.OneToOneField(
+        Subcontract, on_delete=models.CASCADE, related_name="latest_return"
+    )
+    ret = models.OneToOneField(
+        PerformanceReturn, on_delete=models.CASCADE, related_name="latest_of"
+    )
+
+    objects = scoped_manager("consortium")
+
+    class Access(ConcordModel.Access):
+        owner = "subcontract__cvo"
+        commissioner = "subcontract__contract__commissioner"
+
+    def __str__(self):
+        return f"{self.subcontract_id}: return {self.ret_id}"
 
 
 class ReturnValue(FreezableModel):

@@ -10,9 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, Sum
 
-from consortium import access
+from consortium import access, versions
 from consortium.memo import once_per_request
 from consortium.models import Organisation
 from contracts.access.outcomes import claims_for
@@ -319,10 +320,62 @@ def _cap_parts(measures, caps):
     return parts
 
 
+EXPOSURE = "contracts.exposure"
+# Every model whose rows exposure reads (or whose change moves what a reader may see of them):
+# a write to any of them gives exposure a new version, in the writing transaction.
+EXPOSURE_INPUTS = (
+    "consortium.Organisation",
+    "consortium.Membership",
+    "contracts.Contract",
+    "contracts.OutcomeMeasure",
+    "contracts.MeasureClaimant",
+    "contracts.PbRClaim",
+    "contracts.ClaimLine",
+    "funding.Allocation",
+    "funding.AllocationLine",
+)
+
+
 def exposure(user, first, last) -> ExposureFigures:
     """PbR exposure for the window [first, last] as `user` may see it: the one place the
     figure is worked out, for the exposure page, the PbR and allocation statements, the
-    runway, the dashboards and the assurance pack.
+    runway, the dashboards and the assurance pack. Kept in the cache for each set of roles
+    and window until one of its inputs (EXPOSURE_INPUTS) is written."""
+    a = access.actor(user)
+    if a.consortium_id is None:
+        return _exposure(user, first, last)
+    scope = sorted((role, sorted(orgs)) for role, orgs in a.roles.items())
+    return versions.cached(
+        EXPOSURE, a.consortium_id, [scope, first, last], lambda: _exposure(user, first, last)
+    )
+
+
+def _exposure_inputs_changed(sender, instance, **kwargs):
+    # An organisation may belong to more than one consortium: its name is in each one's. A row
+    # deleted with the row its consortium is read through: every consortium's, to be safe.
+    consortium_id = None
+    if sender._meta.label != "consortium.Organisation":
+        try:
+            consortium_id = instance.consortium_pk()
+        except ObjectDoesNotExist:
+            pass
+    versions.bump(EXPOSURE, consortium_id)
+
+
+def connect():
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    for label in EXPOSURE_INPUTS:
+        model = apps.get_model(label)
+        post_save.connect(_exposure_inputs_changed, sender=model, dispatch_uid=f"exposure:{label}")
+        post_delete.connect(
+            _exposure_inputs_changed, sender=model, dispatch_uid=f"exposure:{label}:gone"
+        )
+
+
+def _exposure(user, first, last) -> ExposureFigures:
+    """Exposure worked out from the rows: see exposure().
 
     Exposure = the most outcomes can earn under the caps ÷ (block income from approved
     allocations in the window + that maximum). A member row per organisation that may claim a

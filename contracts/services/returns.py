@@ -29,6 +29,7 @@ from contracts.access.returns import (
 )
 from contracts.models import (
     Indicator,
+    LatestReturn,
     PerformanceReturn,
     ReportingPeriod,
     ReportSeen,
@@ -509,6 +510,7 @@ def return_approve(*, ret: PerformanceReturn, by: User, reason: str = "") -> Per
         open_restatement.after = _snapshot(current)
         open_restatement.reapproved_at = current.approved_at
         open_restatement.save_as(by=by, reason="Restated figures approved")
+    latest_returns_refresh(subcontract_ids=[current.subcontract_id])
     current.record("Return approved", by=by)
     return current
 
@@ -523,6 +525,7 @@ def return_lock(*, ret: PerformanceReturn, by: User) -> PerformanceReturn:
         raise ValidationError("Only an approved return can be locked.")
     current.status = S.LOCKED
     current.save_transition(by=by, reason="Locked")
+    latest_returns_refresh(subcontract_ids=[current.subcontract_id])
     current.record("Return locked", by=by)
     return current
 
@@ -561,8 +564,36 @@ def return_reopen(*, ret: PerformanceReturn, by: User, reason: str) -> Performan
     current.approved_at = None
     current.times_reopened += 1
     current.save_transition(by=by, reason=f"Reopened: {reason}")
+    latest_returns_refresh(subcontract_ids=[current.subcontract_id])
     current.record("Return reopened", by=by, reason=reason)
     return current
+
+
+@transaction.atomic
+def latest_returns_refresh(*, subcontract_ids) -> None:
+    """Rewrite the LatestReturn row of each of these subcontracts from their approved and
+    locked returns (none left: no row). Called in the transaction that approves, locks or
+    reopens a return, after its change; the subcontracts' rows are locked first, so two such
+    transactions on one subcontract write its row one after the other."""
+    ids = sorted(set(subcontract_ids))
+    if not ids:
+        return
+    list(Subcontract._base_manager.select_for_update().filter(pk__in=ids).values_list("pk"))
+    latest = {}
+    rows = (
+        PerformanceReturn._base_manager.filter(
+            subcontract_id__in=ids, status__in=PerformanceReturn.FROZEN
+        )
+        .order_by("subcontract_id", "-period__start")
+        .values_list("subcontract_id", "pk", "consortium_id")
+    )
+    for sub_id, ret_id, consortium_id in rows.iterator():
+        latest.setdefault(sub_id, (ret_id, consortium_id))
+    LatestReturn._base_manager.filter(subcontract_id__in=ids).delete()
+    LatestReturn._base_manager.bulk_create(
+        LatestReturn(subcontract_id=sub_id, ret_id=ret_id, consortium_id=consortium_id)
+        for sub_id, (ret_id, consortium_id) in latest.items()
+    )
 
 
 def report_visited(template, user, returns):
