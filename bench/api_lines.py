@@ -4,7 +4,7 @@ is each batch's cost the same as the claim grows?
     DATABASE_URL=postgres://… .venv/bin/python bench/api_lines.py \
         [--lines 10000] [--batch 500] [--background 480000]
 
-Builds the bench database (concord_bench on PostgreSQL, or var/bench's SQLite file) afresh:
+Builds the bench database (bench/run.py's, on PostgreSQL or SQLite) afresh:
 the sample world's consortium with its PbR measure, and `--background` lines already claimed by
 another member on the same measure (the national scale's 480,000), so every batch's
 never-claimed-twice check reads a full index. Then it adds `--lines` lines to a new claim of
