@@ -1229,7 +1229,8 @@ def measure(client, url, repeat):
         "queries": len(queries),
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
-        "bytes": len(response.content),
+        # A download streams: its size is read through the server (compare.py), not here.
+        "bytes": None if response.streaming else len(response.content),
         "most_repeated": {"count": repeated[0][1], "sql": repeated[0][0][:400]}
         if repeated
         else None,
