@@ -298,7 +298,8 @@ class ApiKeyMiddleware:
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > settings.CONCORD_API_MAX_BODY_BYTES:
             return too_big()
-        token = tokens.authenticate(_bearer(request), request) if _bearer(request) else None
+        raw = _bearer(request)
+        token = tokens.authenticate(raw, request) if raw else None
         if token is None:
             return problem(
                 401,
@@ -438,12 +439,8 @@ def at_version(request, obj):
     """`obj` re-read under its row lock, refused unless If-Match names its current version:
     for a transition whose service takes no version of its own. Call inside a transaction;
     the service's own lock of the same row is then already held."""
-    given = request.headers.get("If-Match", "").strip()
-    if not given:
-        raise HttpError(428, "Send the resource's ETag in If-Match")
     current = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
-    if given != etag(current):
-        raise StaleEdit(obj)
+    if_match(request, current)
     return current
 
 
@@ -473,10 +470,6 @@ def page(queryset, *, cursor: str | None, limit: int, updated_since=None) -> tup
         signed = _CURSOR.sign(str(rows[-1].pk))
         following = base64.urlsafe_b64encode(signed.encode()).decode()
     return rows, following
-
-
-def plain_date(value: datetime.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 # --- the consortium's own resources: organisations and sites (read) -------------------------

@@ -193,12 +193,15 @@ class ReturnSubmit(Incoming):
     confirm_warnings: bool = False
 
 
+def _messages(found) -> list[dict]:
+    return [{"indicator": m.code, "message": m.text} for m in found]
+
+
 def _return_out(ret: PerformanceReturn) -> dict:
     values = ReturnValue.objects.filter(ret=ret).select_related("indicator")
     outcome = None
     if ret.status in (ret.Status.DRAFT, ret.Status.RETURNED, ret.Status.SUBMITTED):
         outcome = return_services.check(ret)
-    messages = lambda found: [{"indicator": m.code, "message": m.text} for m in found]  # noqa: E731
     return {
         "id": ret.pk,
         "version": ret.version,
@@ -213,8 +216,8 @@ def _return_out(ret: PerformanceReturn) -> dict:
             {"indicator": v.indicator.code, "value": v.value, "note": v.note}
             for v in sorted(values, key=lambda v: (v.indicator.position, v.indicator.code))
         ],
-        "errors": messages(outcome.errors) if outcome else [],
-        "warnings": messages(outcome.warnings) if outcome else [],
+        "errors": _messages(outcome.errors) if outcome else [],
+        "warnings": _messages(outcome.warnings) if outcome else [],
     }
 
 
